@@ -1,0 +1,667 @@
+//! The modelled hardware: pools of identical nodes, each with CPU, memory and individual GPUs.
+//!
+//! GPUs are tracked one by one (free milli-GPU per physical GPU) so that shared-GPU pods pack onto
+//! a single GPU and whole-GPU pods take entire GPUs, as a device plugin would.
+
+use crate::ids::{ModelId, ModelSet, NodeId, PoolId};
+use crate::resources::{GPU_MILLI, GpuNeed, PodRequest, fmt_gib, fmt_milli};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+/// Most GPUs one node may carry (a pod's GPUs are a 64-bit mask of the node's GPUs).
+pub const MAX_GPUS_PER_NODE: u32 = 64;
+
+/// Speed factor of the reference GPU, in per-mille.
+pub const REFERENCE_SPEED: u32 = 1000;
+
+/// A pool of identical nodes as the user describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolSpec {
+    pub name: String,
+    /// GPU model of every GPU in the pool; `None` for CPU-only nodes.
+    pub gpu_model: Option<String>,
+    pub nodes: u32,
+    pub gpus_per_node: u32,
+    pub cpu_milli: u64,
+    pub mem_mib: u64,
+    /// Work done per second of run time, in per-mille of the reference GPU (1000 = reference).
+    pub speed_permille: u32,
+    /// Node labels (for flavor matching); sorted by key.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl PoolSpec {
+    /// A pool with reference speed and no labels.
+    pub fn new(name: &str, gpu_model: Option<&str>, nodes: u32, gpus: u32, cpu: u64, mem_gib: u64) -> Self {
+        PoolSpec {
+            name: name.to_string(),
+            gpu_model: gpu_model.map(str::to_string),
+            nodes,
+            gpus_per_node: gpus,
+            cpu_milli: cpu * 1000,
+            mem_mib: mem_gib * 1024,
+            speed_permille: REFERENCE_SPEED,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// The user's description of the cluster.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterSpec {
+    pub pools: Vec<PoolSpec>,
+}
+
+/// Why a cluster description cannot be built.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ClusterError {
+    #[error("the cluster has no nodes")]
+    Empty,
+    #[error("pool '{0}' appears twice")]
+    DuplicatePool(String),
+    #[error("pool '{pool}': {gpus} GPUs per node exceeds the supported {MAX_GPUS_PER_NODE}")]
+    TooManyGpus { pool: String, gpus: u32 },
+    #[error("pool '{0}': has GPUs but no gpu_model")]
+    GpusWithoutModel(String),
+    #[error("pool '{0}': speed must be greater than zero")]
+    ZeroSpeed(String),
+    #[error("the cluster has more than {} GPU models", ModelSet::CAPACITY)]
+    TooManyModels,
+    #[error("the cluster has more than {} nodes", u32::MAX)]
+    TooManyNodes,
+}
+
+/// One pool at run time: the shape of its nodes and the node ids it owns.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    pub name: String,
+    pub model: Option<ModelId>,
+    pub gpus_per_node: u32,
+    pub cpu_milli: u64,
+    pub mem_mib: u64,
+    pub speed_permille: u32,
+    pub labels: BTreeMap<String, String>,
+    pub nodes: Range<u32>,
+}
+
+/// The free capacity of one node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub pool: PoolId,
+    /// Offset of this node's GPUs in the cluster's flat per-GPU table.
+    gpu_base: u32,
+    gpus: u32,
+    free_cpu: u64,
+    free_mem: u64,
+    /// GPUs with nothing on them.
+    free_whole: u32,
+    up: bool,
+}
+
+/// Where one pod runs: a node and the mask of that node's GPUs it uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodSlot {
+    pub node: NodeId,
+    pub gpus: u64,
+}
+
+/// Free capacity per node and per GPU. Changed only by the engine, which checks every change.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    models: Vec<String>,
+    pools: Vec<Pool>,
+    nodes: Vec<Node>,
+    /// Free milli-GPU of each physical GPU, node after node.
+    gpu_free: Vec<u16>,
+    capacity_gpu_milli: u64,
+    free_gpu_milli: u64,
+}
+
+impl Cluster {
+    /// Builds an empty (fully free, all nodes up) cluster.
+    pub fn new(spec: &ClusterSpec) -> Result<Cluster, ClusterError> {
+        let mut models: Vec<String> = Vec::new();
+        let mut pools = Vec::with_capacity(spec.pools.len());
+        let mut nodes = Vec::new();
+        let mut gpu_free = Vec::new();
+        for (pi, p) in spec.pools.iter().enumerate() {
+            if spec.pools[..pi].iter().any(|q| q.name == p.name) {
+                return Err(ClusterError::DuplicatePool(p.name.clone()));
+            }
+            if p.gpus_per_node > MAX_GPUS_PER_NODE {
+                return Err(ClusterError::TooManyGpus {
+                    pool: p.name.clone(),
+                    gpus: p.gpus_per_node,
+                });
+            }
+            if p.speed_permille == 0 {
+                return Err(ClusterError::ZeroSpeed(p.name.clone()));
+            }
+            let model = match &p.gpu_model {
+                Some(m) => Some(match models.iter().position(|x| x == m) {
+                    Some(i) => ModelId(i as u8),
+                    None if models.len() < ModelSet::CAPACITY => {
+                        models.push(m.clone());
+                        ModelId((models.len() - 1) as u8)
+                    }
+                    None => return Err(ClusterError::TooManyModels),
+                }),
+                None if p.gpus_per_node > 0 => return Err(ClusterError::GpusWithoutModel(p.name.clone())),
+                None => None,
+            };
+            let first = u32::try_from(nodes.len()).map_err(|_| ClusterError::TooManyNodes)?;
+            let end = first.checked_add(p.nodes).ok_or(ClusterError::TooManyNodes)?;
+            for _ in 0..p.nodes {
+                nodes.push(Node {
+                    pool: PoolId(pi as u32),
+                    gpu_base: gpu_free.len() as u32,
+                    gpus: p.gpus_per_node,
+                    free_cpu: p.cpu_milli,
+                    free_mem: p.mem_mib,
+                    free_whole: p.gpus_per_node,
+                    up: true,
+                });
+                gpu_free.extend(std::iter::repeat_n(GPU_MILLI as u16, p.gpus_per_node as usize));
+            }
+            pools.push(Pool {
+                name: p.name.clone(),
+                model,
+                gpus_per_node: p.gpus_per_node,
+                cpu_milli: p.cpu_milli,
+                mem_mib: p.mem_mib,
+                speed_permille: p.speed_permille,
+                labels: p.labels.clone(),
+                nodes: first..end,
+            });
+        }
+        if nodes.is_empty() {
+            return Err(ClusterError::Empty);
+        }
+        let capacity = gpu_free.len() as u64 * u64::from(GPU_MILLI);
+        Ok(Cluster {
+            models,
+            pools,
+            nodes,
+            gpu_free,
+            capacity_gpu_milli: capacity,
+            free_gpu_milli: capacity,
+        })
+    }
+
+    /// GPU model names; a `ModelId` indexes this.
+    pub fn models(&self) -> &[String] {
+        &self.models
+    }
+    pub fn model_id(&self, name: &str) -> Option<ModelId> {
+        self.models
+            .iter()
+            .position(|m| m == name)
+            .map(|i| ModelId(i as u8))
+    }
+    pub fn pools(&self) -> &[Pool] {
+        &self.pools
+    }
+    pub fn pool(&self, id: PoolId) -> &Pool {
+        &self.pools[id.index()]
+    }
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+    pub fn node_pool(&self, id: NodeId) -> &Pool {
+        &self.pools[self.nodes[id.index()].pool.index()]
+    }
+    /// Total GPUs, in milli-GPU.
+    pub fn capacity_gpu_milli(&self) -> u64 {
+        self.capacity_gpu_milli
+    }
+    /// GPUs not allocated to any pod, in milli-GPU (down nodes included).
+    pub fn free_gpu_milli(&self) -> u64 {
+        self.free_gpu_milli
+    }
+    /// Free milli-GPU of each GPU of a node.
+    pub fn gpu_free(&self, id: NodeId) -> &[u16] {
+        let n = &self.nodes[id.index()];
+        &self.gpu_free[n.gpu_base as usize..(n.gpu_base + n.gpus) as usize]
+    }
+
+    /// Whether pods with this GPU-model constraint may run on the node (up, and of an allowed model).
+    pub fn eligible(&self, id: NodeId, models: ModelSet) -> bool {
+        let n = &self.nodes[id.index()];
+        n.up && models.admits(self.pools[n.pool.index()].model)
+    }
+
+    /// How many pods of `req` fit on the node right now (ignores up/down and model constraints).
+    pub fn pods_that_fit(&self, id: NodeId, req: &PodRequest) -> u32 {
+        let n = &self.nodes[id.index()];
+        let gpu_pods = match req.gpu_need() {
+            GpuNeed::None => u64::MAX,
+            GpuNeed::Whole(g) => u64::from(n.free_whole / g),
+            GpuNeed::Shared(s) => self.gpu_free(id).iter().map(|&f| u64::from(f / s)).sum(),
+        };
+        pods_within(n.free_cpu, n.free_mem, gpu_pods, req)
+    }
+
+    /// The fullest-first key of a node for packing: free GPU, then free CPU, then free memory.
+    pub fn free_key(&self, id: NodeId) -> (u64, u64, u64) {
+        let n = &self.nodes[id.index()];
+        let gpu: u64 = self.gpu_free(id).iter().map(|&f| u64::from(f)).sum();
+        (gpu, n.free_cpu, n.free_mem)
+    }
+
+    /// Appends `count` slots on node `id` for pods of `req`, choosing GPUs the way a device plugin
+    /// would: whole GPUs lowest index first, a shared GPU on the most loaded GPU that still has room.
+    /// Returns false (and appends nothing) if the node cannot take `count` such pods.
+    pub fn pick_slots(&self, id: NodeId, req: &PodRequest, count: u32, out: &mut Vec<PodSlot>) -> bool {
+        if count == 0 {
+            return true;
+        }
+        if self.pods_that_fit(id, req) < count {
+            return false;
+        }
+        let mut free = [0u16; MAX_GPUS_PER_NODE as usize];
+        let src = self.gpu_free(id);
+        free[..src.len()].copy_from_slice(src);
+        let free = &mut free[..src.len()];
+        for _ in 0..count {
+            let mask = match req.gpu_need() {
+                GpuNeed::None => 0,
+                GpuNeed::Whole(g) => {
+                    let mut mask = 0u64;
+                    let mut taken = 0;
+                    for (i, f) in free.iter_mut().enumerate() {
+                        if taken == g {
+                            break;
+                        }
+                        if u32::from(*f) == GPU_MILLI {
+                            *f = 0;
+                            mask |= 1 << i;
+                            taken += 1;
+                        }
+                    }
+                    mask
+                }
+                GpuNeed::Shared(s) => {
+                    let best = free
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &f)| f >= s)
+                        .min_by_key(|&(i, &f)| (f, i))
+                        .map(|(i, _)| i)
+                        .expect("pods_that_fit counted room for this share");
+                    free[best] -= s;
+                    1 << best
+                }
+            };
+            out.push(PodSlot { node: id, gpus: mask });
+        }
+        true
+    }
+
+    /// Takes the resources of one pod. On error nothing changes.
+    pub(crate) fn take(&mut self, req: &PodRequest, slot: PodSlot, models: ModelSet) -> Result<(), String> {
+        let Some(n) = self.nodes.get(slot.node.index()) else {
+            return Err(format!("node {} does not exist", slot.node));
+        };
+        let pool = &self.pools[n.pool.index()];
+        if !n.up {
+            return Err(format!("node {} (pool {}) is down", slot.node, pool.name));
+        }
+        if !models.admits(pool.model) {
+            return Err(format!(
+                "node {} (pool {}) has GPU model {}, which the job does not allow",
+                slot.node,
+                pool.name,
+                pool.model.map_or("none", |m| &self.models[m.index()])
+            ));
+        }
+        if n.gpus < 64 && slot.gpus >> n.gpus != 0 {
+            return Err(format!(
+                "node {} has {} GPUs; the slot names GPU mask {:#x}",
+                slot.node, n.gpus, slot.gpus
+            ));
+        }
+        if n.free_cpu < req.cpu_milli || n.free_mem < req.mem_mib {
+            return Err(format!(
+                "node {} has {} CPU and {} GiB free; the pod needs {}",
+                slot.node,
+                fmt_milli(n.free_cpu),
+                fmt_gib(n.free_mem),
+                req
+            ));
+        }
+        let base = n.gpu_base as usize;
+        let bits = slot.gpus.count_ones();
+        let per_gpu = match req.gpu_need() {
+            GpuNeed::None if bits == 0 => 0,
+            GpuNeed::Whole(g) if bits == g => GPU_MILLI as u16,
+            GpuNeed::Shared(s) if bits == 1 => s,
+            _ => {
+                return Err(format!("the slot names {bits} GPUs but the pod asks for {req}"));
+            }
+        };
+        for i in mask_bits(slot.gpus) {
+            if self.gpu_free[base + i] < per_gpu {
+                return Err(format!(
+                    "GPU {i} of node {} has {} milli-GPU free; the pod needs {per_gpu}",
+                    slot.node,
+                    self.gpu_free[base + i]
+                ));
+            }
+        }
+        let mut whole_taken = 0;
+        for i in mask_bits(slot.gpus) {
+            if u32::from(self.gpu_free[base + i]) == GPU_MILLI {
+                whole_taken += 1;
+            }
+            self.gpu_free[base + i] -= per_gpu;
+        }
+        let n = &mut self.nodes[slot.node.index()];
+        n.free_cpu -= req.cpu_milli;
+        n.free_mem -= req.mem_mib;
+        n.free_whole -= whole_taken;
+        self.free_gpu_milli -= u64::from(per_gpu) * u64::from(bits);
+        Ok(())
+    }
+
+    /// Gives back the resources of one pod taken by `take`.
+    pub(crate) fn give_back(&mut self, req: &PodRequest, slot: PodSlot) {
+        let per_gpu = match req.gpu_need() {
+            GpuNeed::None => 0,
+            GpuNeed::Whole(_) => GPU_MILLI as u16,
+            GpuNeed::Shared(s) => s,
+        };
+        let n = &mut self.nodes[slot.node.index()];
+        let base = n.gpu_base as usize;
+        n.free_cpu += req.cpu_milli;
+        n.free_mem += req.mem_mib;
+        for i in mask_bits(slot.gpus) {
+            self.gpu_free[base + i] += per_gpu;
+            if u32::from(self.gpu_free[base + i]) == GPU_MILLI {
+                n.free_whole += 1;
+            }
+        }
+        self.free_gpu_milli += u64::from(per_gpu) * u64::from(slot.gpus.count_ones());
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.nodes[id.index()].up
+    }
+    pub(crate) fn set_up(&mut self, id: NodeId, up: bool) {
+        self.nodes[id.index()].up = up;
+    }
+
+    /// Whether a job of `pods` pods could ever run here, on an empty cluster with every node up.
+    /// `Err` explains why not, in terms a user can act on.
+    pub fn check_fits_ever(&self, req: &PodRequest, pods: u32, models: ModelSet) -> Result<(), NeverFits> {
+        let mut eligible_pools = 0;
+        let mut capacity: u64 = 0;
+        for p in &self.pools {
+            if !models.admits(p.model) {
+                continue;
+            }
+            eligible_pools += 1;
+            capacity += u64::from(pool_shape_fits(p, req)) * u64::from(p.nodes.len() as u32);
+        }
+        if eligible_pools == 0 {
+            let wanted: Vec<&str> = models
+                .iter()
+                .filter_map(|m| self.models.get(m.index()).map(String::as_str))
+                .collect();
+            return Err(NeverFits::NoSuchModel {
+                wanted: wanted.join("|"),
+            });
+        }
+        if capacity == 0 {
+            let largest = self
+                .pools
+                .iter()
+                .filter(|p| models.admits(p.model))
+                .max_by_key(|p| (p.gpus_per_node, p.cpu_milli, p.mem_mib))
+                .expect("at least one eligible pool");
+            return Err(NeverFits::PodTooLarge {
+                pod: *req,
+                largest: format!(
+                    "{} GPU, {} CPU, {} GiB (pool {})",
+                    largest.gpus_per_node,
+                    fmt_milli(largest.cpu_milli),
+                    fmt_gib(largest.mem_mib),
+                    largest.name
+                ),
+                constrained: !models.is_any(),
+            });
+        }
+        if capacity < u64::from(pods) {
+            return Err(NeverFits::GangTooLarge { pods, capacity });
+        }
+        Ok(())
+    }
+
+    /// Sum over all nodes of allocated CPU, memory and GPU milli, for audits.
+    pub(crate) fn allocated_per_node(&self, id: NodeId) -> (u64, u64, u64) {
+        let n = &self.nodes[id.index()];
+        let p = &self.pools[n.pool.index()];
+        let gpu: u64 = self
+            .gpu_free(id)
+            .iter()
+            .map(|&f| u64::from(GPU_MILLI) - u64::from(f))
+            .sum();
+        (p.cpu_milli - n.free_cpu, p.mem_mib - n.free_mem, gpu)
+    }
+
+    /// Free-whole counters agree with the per-GPU table; for audits.
+    pub(crate) fn node_counters_consistent(&self, id: NodeId) -> bool {
+        let n = &self.nodes[id.index()];
+        let whole = self
+            .gpu_free(id)
+            .iter()
+            .filter(|&&f| u32::from(f) == GPU_MILLI)
+            .count() as u32;
+        whole == n.free_whole
+    }
+}
+
+/// Pods of `req` that fit on one empty node of pool `p`.
+fn pool_shape_fits(p: &Pool, req: &PodRequest) -> u32 {
+    let gpu_pods = match req.gpu_need() {
+        GpuNeed::None => u64::MAX,
+        GpuNeed::Whole(g) => u64::from(p.gpus_per_node / g),
+        GpuNeed::Shared(s) => u64::from(p.gpus_per_node) * u64::from(GPU_MILLI as u16 / s),
+    };
+    pods_within(p.cpu_milli, p.mem_mib, gpu_pods, req)
+}
+
+/// Pods of `req` that fit in `cpu` and `mem`, and at most `gpu_pods` (what the GPUs allow).
+fn pods_within(cpu: u64, mem: u64, gpu_pods: u64, req: &PodRequest) -> u32 {
+    let by_cpu = cpu.checked_div(req.cpu_milli).unwrap_or(u64::MAX);
+    let by_mem = mem.checked_div(req.mem_mib).unwrap_or(u64::MAX);
+    by_cpu.min(by_mem).min(gpu_pods).min(u64::from(u32::MAX)) as u32
+}
+
+/// Indexes of the set bits of a GPU mask.
+fn mask_bits(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if mask == 0 {
+            None
+        } else {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            Some(i)
+        }
+    })
+}
+
+/// Why a job can never run on this cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NeverFits {
+    NoSuchModel {
+        wanted: String,
+    },
+    PodTooLarge {
+        pod: PodRequest,
+        largest: String,
+        constrained: bool,
+    },
+    GangTooLarge {
+        pods: u32,
+        capacity: u64,
+    },
+}
+
+impl fmt::Display for NeverFits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NeverFits::NoSuchModel { wanted } => write!(f, "no node has GPU model {wanted}"),
+            NeverFits::PodTooLarge {
+                pod,
+                largest,
+                constrained,
+            } => write!(
+                f,
+                "one pod needs {pod}; no {}node offers that (largest: {largest})",
+                if *constrained { "allowed " } else { "" }
+            ),
+            NeverFits::GangTooLarge { pods, capacity } => write!(
+                f,
+                "the gang of {pods} pods must run at once, but the allowed nodes hold at most {capacity} of them"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(gpu_milli: u32, cpu: u64, mem_gib: u64) -> PodRequest {
+        PodRequest {
+            gpu_milli,
+            cpu_milli: cpu * 1000,
+            mem_mib: mem_gib * 1024,
+        }
+    }
+
+    fn one_node(gpus: u32) -> Cluster {
+        Cluster::new(&ClusterSpec {
+            pools: vec![PoolSpec::new("p", Some("A100"), 1, gpus, 32, 256)],
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn shared_gpus_pack_on_the_most_loaded_gpu() {
+        let mut c = one_node(2);
+        let r = req(600, 1, 1);
+        let mut out = Vec::new();
+        assert!(c.pick_slots(NodeId(0), &r, 1, &mut out));
+        c.take(&r, out[0], ModelSet::ANY).unwrap();
+        // 400 left on GPU 0: a 300 share goes there, not onto the empty GPU 1.
+        let r2 = req(300, 1, 1);
+        out.clear();
+        assert!(c.pick_slots(NodeId(0), &r2, 1, &mut out));
+        assert_eq!(out[0].gpus, 0b01);
+        c.take(&r2, out[0], ModelSet::ANY).unwrap();
+        assert_eq!(c.gpu_free(NodeId(0)), &[100, 1000]);
+        // a whole GPU is still available, one only.
+        assert_eq!(c.pods_that_fit(NodeId(0), &req(1000, 1, 1)), 1);
+        assert_eq!(c.pods_that_fit(NodeId(0), &req(2000, 1, 1)), 0);
+        assert_eq!(c.free_gpu_milli(), 1100);
+    }
+
+    #[test]
+    fn take_rejects_overcommit_and_changes_nothing() {
+        let mut c = one_node(4);
+        let r = req(2000, 1, 1);
+        c.take(
+            &r,
+            PodSlot {
+                node: NodeId(0),
+                gpus: 0b0011,
+            },
+            ModelSet::ANY,
+        )
+        .unwrap();
+        let before = (c.free_gpu_milli(), c.gpu_free(NodeId(0)).to_vec());
+        let err = c
+            .take(
+                &r,
+                PodSlot {
+                    node: NodeId(0),
+                    gpus: 0b0110,
+                },
+                ModelSet::ANY,
+            )
+            .unwrap_err();
+        assert!(err.contains("GPU 1 of node 0 has 0 milli-GPU free"), "{err}");
+        assert_eq!(before, (c.free_gpu_milli(), c.gpu_free(NodeId(0)).to_vec()));
+        let err = c
+            .take(
+                &r,
+                PodSlot {
+                    node: NodeId(0),
+                    gpus: 0b10000,
+                },
+                ModelSet::ANY,
+            )
+            .unwrap_err();
+        assert!(err.contains("has 4 GPUs"), "{err}");
+        c.give_back(
+            &r,
+            PodSlot {
+                node: NodeId(0),
+                gpus: 0b0011,
+            },
+        );
+        assert_eq!(c.free_gpu_milli(), 4000);
+        assert!(c.node_counters_consistent(NodeId(0)));
+    }
+
+    #[test]
+    fn never_fits_names_the_shortfall() {
+        let c = Cluster::new(&ClusterSpec {
+            pools: vec![
+                PoolSpec::new("g2", Some("G2"), 2, 8, 96, 384),
+                PoolSpec::new("g3", Some("G3"), 1, 8, 128, 768),
+            ],
+        })
+        .unwrap();
+        let big = req(8000, 120, 720);
+        let g2 = ModelSet::ANY.with(c.model_id("G2").unwrap());
+        assert!(c.check_fits_ever(&big, 1, ModelSet::ANY).is_ok());
+        let e = c.check_fits_ever(&big, 1, g2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "one pod needs 8 GPU, 120 CPU, 720 GiB; no allowed node offers that (largest: 8 GPU, 96 CPU, 384 GiB (pool g2))"
+        );
+        let e = c.check_fits_ever(&req(4000, 1, 1), 7, ModelSet::ANY).unwrap_err();
+        assert_eq!(e, NeverFits::GangTooLarge { pods: 7, capacity: 6 });
+    }
+
+    #[test]
+    fn bad_specs_are_rejected() {
+        let mut p = PoolSpec::new("x", None, 1, 2, 1, 1);
+        assert_eq!(
+            Cluster::new(&ClusterSpec {
+                pools: vec![p.clone()]
+            })
+            .unwrap_err(),
+            ClusterError::GpusWithoutModel("x".into())
+        );
+        p.gpu_model = Some("A".into());
+        p.gpus_per_node = 65;
+        assert!(matches!(
+            Cluster::new(&ClusterSpec { pools: vec![p] }),
+            Err(ClusterError::TooManyGpus { .. })
+        ));
+        assert_eq!(
+            Cluster::new(&ClusterSpec::default()).unwrap_err(),
+            ClusterError::Empty
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Jobs as the engine sees them, and the workload (all jobs of a trace plus their names).
+
+use crate::cluster::Cluster;
+use crate::ids::{JobId, ModelId, ModelSet, TeamId, UserId};
+use crate::resources::PodRequest;
+use crate::time::{SimDuration, SimTime};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Batch training or interactive development work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    #[default]
+    Batch,
+    Interactive,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Batch => "batch",
+            JobKind::Interactive => "interactive",
+        }
+    }
+}
+
+/// One job of the trace: a gang of identical pods that start together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSpec {
+    pub submit: SimTime,
+    /// Run time on reference GPUs; the job finishes when this much work is done.
+    pub work: SimDuration,
+    /// Pods in the gang (at least 1); all must be placed at once.
+    pub pods: u32,
+    pub pod: PodRequest,
+    pub team: TeamId,
+    pub user: Option<UserId>,
+    /// Higher is more important.
+    pub priority: i32,
+    /// What the user said the job would take, if anything.
+    pub estimate: Option<SimDuration>,
+    /// Allowed GPU models; empty means any.
+    pub models: ModelSet,
+    pub kind: JobKind,
+    /// Measured GPU utilisation (0..1) while running, when the trace has it.
+    pub gpu_util: Option<f32>,
+    /// The job leaves the queue if it has not started this long after submission.
+    pub patience: Option<SimDuration>,
+    /// The start time the trace recorded, for replays that reproduce the trace exactly.
+    pub recorded_start: Option<SimTime>,
+}
+
+impl JobSpec {
+    /// GPUs of the whole gang, in milli-GPU.
+    pub fn gpu_milli(&self) -> u64 {
+        u64::from(self.pod.gpu_milli) * u64::from(self.pods)
+    }
+}
+
+/// All jobs of a trace, sorted by submit time, and the names their ids stand for.
+#[derive(Clone, Debug, Default)]
+pub struct Workload {
+    /// Where the jobs came from (a file path, or a description of a generator).
+    pub source: String,
+    /// Sorted by submit time; a `JobId` indexes this.
+    pub jobs: Vec<JobSpec>,
+    /// The trace's own id of each job.
+    pub names: Vec<String>,
+    /// The line of the source file each job came from (0 when there is no file).
+    pub lines: Vec<u32>,
+    pub teams: Vec<String>,
+    pub users: Vec<String>,
+    /// GPU model names that `JobSpec::models` refers to.
+    pub models: Vec<String>,
+}
+
+impl Workload {
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+    pub fn job(&self, id: JobId) -> &JobSpec {
+        &self.jobs[id.index()]
+    }
+    pub fn name(&self, id: JobId) -> &str {
+        &self.names[id.index()]
+    }
+    pub fn team_name(&self, id: TeamId) -> &str {
+        &self.teams[id.index()]
+    }
+
+    /// Re-expresses every GPU-model constraint in the cluster's model table, so that the engine
+    /// can compare a job's allowed models with a node's model. Fails on a model the cluster lacks.
+    pub fn bind_models(&mut self, cluster: &Cluster) -> Result<(), UnknownModel> {
+        if self.models.as_slice() == cluster.models() {
+            return Ok(());
+        }
+        let mut map = [None::<ModelId>; ModelSet::CAPACITY];
+        for (i, name) in self.models.iter().enumerate() {
+            map[i] = cluster.model_id(name);
+        }
+        for (j, job) in self.jobs.iter_mut().enumerate() {
+            if job.models.is_any() {
+                continue;
+            }
+            let mut bound = ModelSet::ANY;
+            for m in job.models.iter() {
+                match map[m.index()] {
+                    Some(c) => bound = bound.with(c),
+                    None => {
+                        return Err(UnknownModel {
+                            source: self.source.clone(),
+                            line: self.lines.get(j).copied().unwrap_or(0),
+                            job: self.names[j].clone(),
+                            model: self.models[m.index()].clone(),
+                            known: cluster.models().to_vec(),
+                        });
+                    }
+                }
+            }
+            job.models = bound;
+        }
+        self.models = cluster.models().to_vec();
+        Ok(())
+    }
+}
+
+/// A job asks for a GPU model that no pool of the cluster has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnknownModel {
+    pub source: String,
+    pub line: u32,
+    pub job: String,
+    pub model: String,
+    pub known: Vec<String>,
+}
+
+impl fmt::Display for UnknownModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: job '{}': column 'gpu_model': GPU model '{}' is not in the cluster (its models: {})",
+            self.source,
+            self.line,
+            self.job,
+            self.model,
+            self.known.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownModel {}
+
+/// Builds a workload row by row, interning team, user and model names.
+#[derive(Debug, Default)]
+pub struct WorkloadBuilder {
+    w: Workload,
+    team_ids: HashMap<String, TeamId>,
+    user_ids: HashMap<String, UserId>,
+    model_ids: HashMap<String, ModelId>,
+    sorted: bool,
+}
+
+/// More distinct names than a dense id can hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooMany(pub &'static str);
+
+impl fmt::Display for TooMany {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "too many distinct {}", self.0)
+    }
+}
+
+impl WorkloadBuilder {
+    pub fn new(source: impl Into<String>) -> Self {
+        WorkloadBuilder {
+            w: Workload {
+                source: source.into(),
+                ..Workload::default()
+            },
+            sorted: true,
+            ..Default::default()
+        }
+    }
+
+    pub fn team(&mut self, name: &str) -> Result<TeamId, TooMany> {
+        if let Some(&id) = self.team_ids.get(name) {
+            return Ok(id);
+        }
+        let id = TeamId(u32::try_from(self.w.teams.len()).map_err(|_| TooMany("teams"))?);
+        self.w.teams.push(name.to_string());
+        self.team_ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    pub fn user(&mut self, name: &str) -> Result<UserId, TooMany> {
+        if let Some(&id) = self.user_ids.get(name) {
+            return Ok(id);
+        }
+        let id = UserId(u32::try_from(self.w.users.len()).map_err(|_| TooMany("users"))?);
+        self.w.users.push(name.to_string());
+        self.user_ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    pub fn model(&mut self, name: &str) -> Result<ModelId, TooMany> {
+        if let Some(&id) = self.model_ids.get(name) {
+            return Ok(id);
+        }
+        if self.w.models.len() >= ModelSet::CAPACITY {
+            return Err(TooMany("GPU models (at most 64)"));
+        }
+        let id = ModelId(self.w.models.len() as u8);
+        self.w.models.push(name.to_string());
+        self.model_ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// Adds a job. Readers check that names are unique (they know the lines to blame).
+    pub fn push(&mut self, name: &str, line: u32, job: JobSpec) -> Result<(), TooMany> {
+        if self.w.jobs.len() >= u32::MAX as usize {
+            return Err(TooMany("jobs"));
+        }
+        if let Some(last) = self.w.jobs.last()
+            && last.submit > job.submit
+        {
+            self.sorted = false;
+        }
+        self.w.jobs.push(job);
+        self.w.names.push(name.to_string());
+        self.w.lines.push(line);
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.w.jobs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.w.jobs.is_empty()
+    }
+
+    /// The workload, sorted by submit time (ties keep their input order).
+    pub fn finish(mut self) -> Workload {
+        if !self.sorted {
+            let mut order: Vec<usize> = (0..self.w.jobs.len()).collect();
+            order.sort_by_key(|&i| self.w.jobs[i].submit);
+            let w = &self.w;
+            let jobs = order.iter().map(|&i| w.jobs[i].clone()).collect();
+            let names = order.iter().map(|&i| w.names[i].clone()).collect();
+            let lines = order.iter().map(|&i| w.lines[i]).collect();
+            self.w.jobs = jobs;
+            self.w.names = names;
+            self.w.lines = lines;
+        }
+        self.w
+    }
+}

@@ -1,0 +1,28 @@
+//! fairway's discrete-event core.
+//!
+//! A [`Simulation`] replays a [`Workload`] (jobs sorted by submit time) on a [`Cluster`] under a
+//! [`Policy`] (which jobs run) and a [`Placement`] (where their pods go). Time is integer
+//! milliseconds; events are ordered by (time, insertion sequence); at each instant every event is
+//! applied, then the policy runs one scheduling pass. Every decision is checked before it is
+//! applied. The [`Outcome`] holds per-job records and exact piecewise-constant time series.
+
+pub mod cluster;
+pub mod event;
+pub mod ids;
+pub mod job;
+pub mod policy;
+pub mod recorder;
+pub mod resources;
+pub mod sim;
+pub mod stats;
+pub mod time;
+
+pub use cluster::{Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
+pub use event::{Event, EventQueue};
+pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
+pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
+pub use policy::{Decision, JobStatus, Placement, Policy, Transition};
+pub use recorder::{Level, Recorder, SeriesPoint, Usage};
+pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
+pub use sim::{Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, Simulation};
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,110 @@
+//! The two decision points a scheduler plugs into: which jobs run (`Policy`) and where their pods
+//! go (`Placement`). Policies act through `Decision`s, which the engine checks before applying.
+
+use crate::cluster::{Cluster, PodSlot};
+use crate::ids::{JobId, ModelSet};
+use crate::job::JobSpec;
+use crate::resources::PodRequest;
+use crate::sim::Cycle;
+use crate::time::SimTime;
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Not submitted yet.
+    Future,
+    /// Submitted, waiting to start (or to restart after preemption).
+    Pending,
+    Running,
+    Finished,
+    /// Can never run here (too large for every node, or refused by the policy), with a reason.
+    Unschedulable,
+    /// Left the queue before it started.
+    Abandoned,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Future => "future",
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Finished => "finished",
+            JobStatus::Unschedulable => "unschedulable",
+            JobStatus::Abandoned => "abandoned",
+        }
+    }
+    /// Finished, unschedulable or abandoned: nothing more will happen to the job.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Finished | JobStatus::Unschedulable | JobStatus::Abandoned
+        )
+    }
+}
+
+/// A lifecycle transition, as the engine reports it to the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Submitted,
+    Started,
+    Finished,
+    Preempted,
+    Abandoned,
+    Unschedulable,
+}
+
+/// What a policy can ask the engine to do. Every decision is checked; an invalid one stops the
+/// run with an error that names the policy, the job and the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// Start a pending job with one slot per pod.
+    Start { job: JobId, slots: &'a [PodSlot] },
+    /// Stop a running job and put it back in the queue; work since its last checkpoint is lost.
+    Preempt { job: JobId, reason: &'a str },
+    /// Refuse a pending job for good.
+    Reject { job: JobId, reason: &'a str },
+    /// Run a scheduling pass at this (future) time even if nothing else happens then.
+    WakeAt(SimTime),
+}
+
+impl Decision<'_> {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decision::Start { .. } => "start",
+            Decision::Preempt { .. } => "preempt",
+            Decision::Reject { .. } => "reject",
+            Decision::WakeAt(_) => "wake",
+        }
+    }
+}
+
+/// Decides which pending jobs start (and which running jobs stop), once per instant at which
+/// something happened. Policies keep their own state; the engine tells them about transitions.
+pub trait Policy: Send {
+    /// A stable label for reports, `name[param=value,...]`, that the registry can parse back.
+    fn label(&self) -> String;
+
+    /// Called for every transition of every job, before the pass that follows it.
+    fn observe(&mut self, _job: JobId, _spec: &JobSpec, _what: Transition, _now: SimTime) {}
+
+    /// One scheduling pass: read the state through `cx` and act through it.
+    fn schedule(&mut self, cx: &mut Cycle<'_>);
+}
+
+/// Chooses nodes (and GPUs) for all pods of a job on the current free capacity.
+pub trait Placement: Send {
+    fn label(&self) -> String;
+
+    /// Fills `out` (which arrives empty) with one slot per pod and returns true, or returns false if
+    /// the pods cannot all be placed now. Only nodes for which `cluster.eligible(node, models)`
+    /// holds may be used.
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        models: ModelSet,
+        out: &mut Vec<PodSlot>,
+    ) -> bool;
+}

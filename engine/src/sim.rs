@@ -1,0 +1,932 @@
+//! The run loop: pop every event at the current instant, apply them, admit arrivals, run one
+//! scheduling pass, then advance time.
+
+use crate::cluster::{Cluster, PodSlot};
+use crate::event::{Event, EventQueue};
+use crate::ids::{JobId, NodeId, TeamId};
+use crate::job::{JobSpec, Workload};
+use crate::policy::{Decision, JobStatus, Placement, Policy, Transition};
+use crate::recorder::{Recorder, SeriesPoint, Usage};
+use crate::time::{SimDuration, SimTime};
+use std::fmt;
+
+/// How the engine treats time limits and preemption.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EngineOptions {
+    /// Stop at this instant; jobs still pending or running then are reported as such.
+    pub horizon: Option<SimTime>,
+    /// A preempted job keeps the work done up to its last checkpoint, taken every this much work
+    /// (reference-GPU time). `None`: a preempted job restarts from scratch.
+    pub checkpoint_every: Option<SimDuration>,
+    /// Extra run time every restart after a preemption costs (loading the checkpoint, warm-up).
+    pub restart_overhead: SimDuration,
+    /// Recompute every node's allocation from the running jobs after every pass and fail on any
+    /// disagreement. Costs O(nodes + jobs) per pass: for tests.
+    pub audit: bool,
+}
+
+/// A job's execution record, kept current by the engine and returned in the outcome.
+#[derive(Clone, Debug)]
+pub struct JobRun {
+    pub status: JobStatus,
+    pub first_start: Option<SimTime>,
+    /// Start of the current (or last) run.
+    pub last_start: Option<SimTime>,
+    /// When the job finished, was abandoned or was found unschedulable.
+    pub end: Option<SimTime>,
+    /// Work done, in reference-GPU milliseconds (saved at checkpoints while running).
+    pub work_done: u64,
+    pub preemptions: u32,
+    /// Total time spent pending, including after preemptions (up to now for a pending job).
+    pub pending_ms: u64,
+    pub reason: Option<Box<str>>,
+    epoch: u32,
+    pending_since: SimTime,
+    speed_permille: u32,
+    overhead_ms: u64,
+    in_queue: bool,
+    running_pos: u32,
+    slots: Vec<PodSlot>,
+}
+
+impl JobRun {
+    fn new() -> Self {
+        JobRun {
+            status: JobStatus::Future,
+            first_start: None,
+            last_start: None,
+            end: None,
+            work_done: 0,
+            preemptions: 0,
+            pending_ms: 0,
+            reason: None,
+            epoch: 0,
+            pending_since: SimTime::ZERO,
+            speed_permille: 0,
+            overhead_ms: 0,
+            in_queue: false,
+            running_pos: u32::MAX,
+            slots: Vec::new(),
+        }
+    }
+    /// Where the pods of a running job are.
+    pub fn slots(&self) -> &[PodSlot] {
+        &self.slots
+    }
+    /// Speed of the current run, per-mille of the reference GPU.
+    pub fn speed_permille(&self) -> u32 {
+        self.speed_permille
+    }
+}
+
+/// How many things the engine did, for throughput figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Events applied: arrivals, completions, abandonments, wake-ups, node changes.
+    pub events: u64,
+    pub arrivals: u64,
+    pub completions: u64,
+    /// Completions of runs that had been preempted meanwhile, ignored.
+    pub stale: u64,
+    pub abandonments: u64,
+    pub wakes: u64,
+    pub node_events: u64,
+    /// Scheduling passes (one per instant at which something happened).
+    pub passes: u64,
+    pub starts: u64,
+    pub preemptions: u64,
+    pub rejections: u64,
+    pub unschedulable: u64,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub policy: String,
+    pub placement: String,
+    /// One record per job of the workload, indexed by `JobId`.
+    pub jobs: Vec<JobRun>,
+    pub teams: Vec<Usage>,
+    pub total: Usage,
+    pub series: Vec<SeriesPoint>,
+    /// The first submit time (the start of the observed span).
+    pub start: SimTime,
+    /// The instant the run stopped: the last event, or the horizon.
+    pub end: SimTime,
+    pub capacity_gpu_milli: u64,
+    pub counters: Counters,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EngineError {
+    #[error("policy {policy} made an invalid decision at t={time}: {decision} job '{job}': {reason}")]
+    InvalidDecision {
+        policy: String,
+        time: SimTime,
+        decision: &'static str,
+        job: String,
+        reason: String,
+    },
+    #[error("policy {policy} made an invalid decision at t={time}: {reason}")]
+    InvalidWake {
+        policy: String,
+        time: SimTime,
+        reason: String,
+    },
+    #[error("the workload's GPU models are not bound to the cluster's (call Workload::bind_models first)")]
+    ModelsNotBound,
+    #[error("the workload has {jobs} jobs but {teams} teams are referenced beyond its team table")]
+    BadTeam { jobs: usize, teams: usize },
+    #[error("policy {policy} keeps waking at t={time} with nothing running and no decision")]
+    Livelock { policy: String, time: SimTime },
+    #[error("engine audit failed at t={time}: {what}")]
+    Audit { time: SimTime, what: String },
+}
+
+/// Mutable state of a run, apart from the queue of pending jobs.
+struct State {
+    now: SimTime,
+    runs: Vec<JobRun>,
+    cluster: Cluster,
+    queue: EventQueue,
+    recorder: Recorder,
+    running: Vec<JobId>,
+    requeued: Vec<JobId>,
+    transitions: Vec<(JobId, Transition)>,
+    slot_pool: Vec<Vec<PodSlot>>,
+    /// Resources were released since the last pass (completion, preemption, node back).
+    freed: bool,
+    decisions: u64,
+    opts: EngineOptions,
+    counters: Counters,
+    error: Option<EngineError>,
+    policy_label: String,
+}
+
+impl State {
+    fn fail(&mut self, jobs: &Workload, decision: &'static str, job: JobId, reason: String) -> bool {
+        if self.error.is_none() {
+            let job = if job.index() < jobs.len() {
+                jobs.name(job).to_string()
+            } else {
+                format!("#{job}")
+            };
+            self.error = Some(EngineError::InvalidDecision {
+                policy: self.policy_label.clone(),
+                time: self.now,
+                decision,
+                job,
+                reason,
+            });
+        }
+        false
+    }
+
+    /// `tombstones` counts queue entries of jobs that are no longer pending.
+    fn leave_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
+        let r = &mut self.runs[id.index()];
+        r.pending_ms += self.now.since(r.pending_since).millis();
+        if r.in_queue {
+            *tombstones += 1;
+        }
+        self.recorder.pending_changed(spec.team, self.now, false);
+    }
+
+    fn enter_pending(&mut self, id: JobId, spec: &JobSpec) {
+        let r = &mut self.runs[id.index()];
+        r.status = JobStatus::Pending;
+        r.pending_since = self.now;
+        self.recorder.pending_changed(spec.team, self.now, true);
+    }
+
+    fn apply(&mut self, w: &Workload, tombstones: &mut usize, d: Decision<'_>) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        let kind = d.kind();
+        let job = match d {
+            Decision::WakeAt(t) => {
+                if t <= self.now {
+                    self.error = Some(EngineError::InvalidWake {
+                        policy: self.policy_label.clone(),
+                        time: self.now,
+                        reason: format!("wake-up at t={t} is not in the future"),
+                    });
+                    return false;
+                }
+                self.queue.push(t, Event::Wake);
+                return true;
+            }
+            Decision::Start { job, .. } | Decision::Preempt { job, .. } | Decision::Reject { job, .. } => job,
+        };
+        if job.index() >= w.len() {
+            return self.fail(w, kind, job, "no such job".into());
+        }
+        let spec = &w.jobs[job.index()];
+        let status = self.runs[job.index()].status;
+        self.decisions += 1;
+        match d {
+            Decision::Start { slots, .. } => {
+                if status != JobStatus::Pending {
+                    return self.fail(
+                        w,
+                        kind,
+                        job,
+                        format!("the job is {}, not pending", status.as_str()),
+                    );
+                }
+                if slots.len() != spec.pods as usize {
+                    return self.fail(
+                        w,
+                        kind,
+                        job,
+                        format!(
+                            "the job has {} pods but {} slots were given",
+                            spec.pods,
+                            slots.len()
+                        ),
+                    );
+                }
+                for (i, &slot) in slots.iter().enumerate() {
+                    if let Err(why) = self.cluster.take(&spec.pod, slot, spec.models) {
+                        for &s in &slots[..i] {
+                            self.cluster.give_back(&spec.pod, s);
+                        }
+                        return self.fail(w, kind, job, format!("pod {i}: {why}"));
+                    }
+                }
+                self.leave_pending(job, spec, tombstones);
+                let speed = slots
+                    .iter()
+                    .map(|s| self.cluster.node_pool(s.node).speed_permille)
+                    .min()
+                    .unwrap_or(crate::cluster::REFERENCE_SPEED);
+                let mut buf = self.slot_pool.pop().unwrap_or_default();
+                buf.extend_from_slice(slots);
+                let now = self.now;
+                let overhead = if self.runs[job.index()].preemptions > 0 {
+                    self.opts.restart_overhead.millis()
+                } else {
+                    0
+                };
+                let r = &mut self.runs[job.index()];
+                r.status = JobStatus::Running;
+                r.first_start.get_or_insert(now);
+                r.last_start = Some(now);
+                r.epoch += 1;
+                r.speed_permille = speed;
+                r.overhead_ms = overhead;
+                r.slots = buf;
+                r.running_pos = self.running.len() as u32;
+                let remaining = spec.work.millis() - r.work_done;
+                let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
+                self.queue
+                    .push(now + SimDuration(run), Event::Finish { job, epoch: r.epoch });
+                self.running.push(job);
+                self.recorder
+                    .running_changed(spec.team, now, spec.gpu_milli(), true);
+                self.counters.starts += 1;
+                self.transitions.push((job, Transition::Started));
+                true
+            }
+            Decision::Preempt { reason, .. } => {
+                if status != JobStatus::Running {
+                    return self.fail(
+                        w,
+                        kind,
+                        job,
+                        format!("the job is {}, not running", status.as_str()),
+                    );
+                }
+                self.preempt(w, job, reason);
+                true
+            }
+            Decision::Reject { reason, .. } => {
+                if status != JobStatus::Pending {
+                    return self.fail(
+                        w,
+                        kind,
+                        job,
+                        format!("the job is {}, not pending", status.as_str()),
+                    );
+                }
+                if reason.trim().is_empty() {
+                    return self.fail(w, kind, job, "a rejection needs a reason".into());
+                }
+                self.leave_pending(job, spec, tombstones);
+                let r = &mut self.runs[job.index()];
+                r.status = JobStatus::Unschedulable;
+                r.end = Some(self.now);
+                r.reason = Some(format!("rejected by {}: {reason}", self.policy_label).into());
+                self.counters.rejections += 1;
+                self.transitions.push((job, Transition::Unschedulable));
+                true
+            }
+            Decision::WakeAt(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// Stops a running job: keeps work up to the last checkpoint, frees its pods, requeues it.
+    fn preempt(&mut self, w: &Workload, job: JobId, reason: &str) {
+        let spec = &w.jobs[job.index()];
+        let now = self.now;
+        self.stop_running(spec, job);
+        let r = &mut self.runs[job.index()];
+        let elapsed = now
+            .since(r.last_start.expect("running jobs have started"))
+            .millis();
+        let effective = elapsed.saturating_sub(r.overhead_ms);
+        let progress = effective * u64::from(r.speed_permille) / 1000;
+        let remaining = spec.work.millis() - r.work_done;
+        let saved = match self.opts.checkpoint_every {
+            Some(c) if c.millis() > 0 => (progress - progress % c.millis()).min(remaining.saturating_sub(1)),
+            _ => 0,
+        };
+        r.work_done += saved;
+        let useful_wall = (saved * 1000).div_ceil(u64::from(r.speed_permille));
+        let lost_wall = elapsed.saturating_sub(useful_wall);
+        r.preemptions += 1;
+        r.epoch += 1;
+        r.reason = Some(reason.into());
+        self.recorder
+            .work_lost(spec.team, u128::from(lost_wall) * u128::from(spec.gpu_milli()));
+        self.enter_pending(job, spec);
+        self.requeued.push(job);
+        self.counters.preemptions += 1;
+        self.transitions.push((job, Transition::Preempted));
+    }
+
+    /// Frees a running job's pods and takes it off the running list.
+    fn stop_running(&mut self, spec: &JobSpec, job: JobId) {
+        let mut slots = std::mem::take(&mut self.runs[job.index()].slots);
+        for &s in &slots {
+            self.cluster.give_back(&spec.pod, s);
+        }
+        slots.clear();
+        self.slot_pool.push(slots);
+        let pos = self.runs[job.index()].running_pos as usize;
+        self.running.swap_remove(pos);
+        if let Some(&moved) = self.running.get(pos) {
+            self.runs[moved.index()].running_pos = pos as u32;
+        }
+        self.runs[job.index()].running_pos = u32::MAX;
+        self.recorder
+            .running_changed(spec.team, self.now, spec.gpu_milli(), false);
+        self.freed = true;
+    }
+}
+
+/// Jobs waiting to start, in submit order. Entries of jobs that left are removed lazily.
+#[derive(Debug, Default)]
+struct PendingQueue {
+    ids: Vec<JobId>,
+    tombstones: usize,
+}
+
+/// The simulation of one workload on one cluster under one policy.
+pub struct Simulation<'w> {
+    workload: &'w Workload,
+    st: State,
+    pending: PendingQueue,
+    arrived: Vec<JobId>,
+    next_arrival: usize,
+    policy: Box<dyn Policy>,
+    placement: Box<dyn Placement>,
+    scratch: Vec<PodSlot>,
+    idle_wakes: u32,
+    start: SimTime,
+    done: bool,
+}
+
+/// Consecutive idle wake-ups (nothing running, nothing arriving, no decision) taken as a livelock.
+const LIVELOCK_WAKES: u32 = 100_000;
+
+impl<'w> Simulation<'w> {
+    /// Prepares a run. The workload's GPU models must be bound to the cluster's.
+    pub fn new(
+        workload: &'w Workload,
+        cluster: Cluster,
+        policy: Box<dyn Policy>,
+        placement: Box<dyn Placement>,
+        opts: EngineOptions,
+    ) -> Result<Self, EngineError> {
+        if workload.jobs.iter().any(|j| !j.models.is_any()) && workload.models.as_slice() != cluster.models()
+        {
+            return Err(EngineError::ModelsNotBound);
+        }
+        if workload
+            .jobs
+            .iter()
+            .any(|j| j.team.index() >= workload.teams.len())
+        {
+            return Err(EngineError::BadTeam {
+                jobs: workload.len(),
+                teams: workload.teams.len(),
+            });
+        }
+        let start = workload.jobs.first().map_or(SimTime::ZERO, |j| j.submit);
+        let policy_label = policy.label();
+        Ok(Simulation {
+            workload,
+            st: State {
+                now: start,
+                runs: vec![JobRun::new(); workload.len()],
+                cluster,
+                queue: EventQueue::default(),
+                recorder: Recorder::new(workload.teams.len(), start),
+                running: Vec::new(),
+                requeued: Vec::new(),
+                transitions: Vec::new(),
+                slot_pool: Vec::new(),
+                freed: false,
+                decisions: 0,
+                opts,
+                counters: Counters::default(),
+                error: None,
+                policy_label,
+            },
+            pending: PendingQueue::default(),
+            arrived: Vec::new(),
+            next_arrival: 0,
+            policy,
+            placement,
+            scratch: Vec::new(),
+            idle_wakes: 0,
+            start,
+            done: false,
+        })
+    }
+
+    /// Takes `node` down at `down` (its pods are evicted) and, if given, back up at `up`.
+    pub fn add_outage(&mut self, node: NodeId, down: SimTime, up: Option<SimTime>) {
+        self.st.queue.push(down, Event::NodeDown { node });
+        if let Some(up) = up {
+            self.st.queue.push(up, Event::NodeUp { node });
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.st.now
+    }
+    pub fn cluster(&self) -> &Cluster {
+        &self.st.cluster
+    }
+    pub fn job(&self, id: JobId) -> &JobRun {
+        &self.st.runs[id.index()]
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.st.counters
+    }
+    pub fn team_usage(&self, team: TeamId) -> &Usage {
+        self.st.recorder.team(team)
+    }
+
+    /// The next instant at which something happens, if any (and if before the horizon).
+    pub fn next_time(&self) -> Option<SimTime> {
+        let arrival = self.workload.jobs.get(self.next_arrival).map(|j| j.submit);
+        let t = match (arrival, self.st.queue.peek_time()) {
+            (Some(a), Some(e)) => a.min(e),
+            (a, e) => a.or(e)?,
+        };
+        match self.st.opts.horizon {
+            Some(h) if t > h => None,
+            _ => Some(t),
+        }
+    }
+
+    /// Processes one instant: its events, its arrivals, then one scheduling pass.
+    /// Returns false when there is nothing left to do (or the horizon is reached).
+    pub fn step(&mut self) -> Result<bool, EngineError> {
+        if self.done {
+            return Ok(false);
+        }
+        let Some(now) = self.next_time() else {
+            return Ok(false);
+        };
+        self.st.now = now;
+        let w = self.workload;
+        let mut only_wakes = true;
+
+        while let Some(ev) = self.st.queue.pop_at(now) {
+            if !matches!(ev, Event::Wake) {
+                only_wakes = false;
+            }
+            self.apply_event(ev);
+        }
+        self.arrived.clear();
+        while let Some(spec) = w.jobs.get(self.next_arrival).filter(|j| j.submit == now) {
+            only_wakes = false;
+            let id = JobId(self.next_arrival as u32);
+            self.next_arrival += 1;
+            self.arrive(id, spec);
+        }
+        self.deliver_transitions();
+
+        // One scheduling pass.
+        if self.pending.tombstones * 2 > self.pending.ids.len() {
+            let runs = &mut self.st.runs;
+            self.pending.ids.retain(|id| {
+                let keep = runs[id.index()].status == JobStatus::Pending;
+                runs[id.index()].in_queue = keep;
+                keep
+            });
+            self.pending.tombstones = 0;
+        }
+        let decisions_before = self.st.decisions;
+        let mut cx = Cycle {
+            w,
+            st: &mut self.st,
+            tombstones: &mut self.pending.tombstones,
+            pending: &self.pending.ids,
+            arrived: &self.arrived,
+            placement: self.placement.as_mut(),
+            scratch: &mut self.scratch,
+        };
+        self.policy.schedule(&mut cx);
+        self.st.counters.passes += 1;
+        self.st.freed = false;
+        if let Some(e) = self.st.error.take() {
+            self.done = true;
+            return Err(e);
+        }
+        self.merge_requeued();
+        self.deliver_transitions();
+        self.st.recorder.flush(now);
+        if self.st.opts.audit {
+            self.audit()?;
+        }
+
+        let idle = only_wakes
+            && self.st.decisions == decisions_before
+            && self.st.running.is_empty()
+            && self.next_arrival == w.len();
+        self.idle_wakes = if idle { self.idle_wakes + 1 } else { 0 };
+        if self.idle_wakes >= LIVELOCK_WAKES {
+            self.done = true;
+            return Err(EngineError::Livelock {
+                policy: self.st.policy_label.clone(),
+                time: now,
+            });
+        }
+        Ok(true)
+    }
+
+    /// Steps until the next instant would be after `t` (or nothing is left).
+    pub fn run_until(&mut self, t: SimTime) -> Result<(), EngineError> {
+        while self.next_time().is_some_and(|n| n <= t) {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Runs to the end and returns what happened.
+    pub fn run(mut self) -> Result<Outcome, EngineError> {
+        while self.step()? {}
+        Ok(self.finish())
+    }
+
+    /// Closes the run at the last instant processed (or at the horizon, if one is set and the run
+    /// went that far) and returns the outcome.
+    pub fn finish(mut self) -> Outcome {
+        let end = match self.st.opts.horizon {
+            Some(h) if self.has_future_work() => h.max(self.st.now),
+            _ => self.st.now,
+        };
+        self.st.recorder.close(end);
+        for r in &mut self.st.runs {
+            if r.status == JobStatus::Pending {
+                r.pending_ms += end.since(r.pending_since).millis();
+                r.pending_since = end;
+            }
+        }
+        let (teams, total, series) = self.st.recorder.into_parts();
+        Outcome {
+            policy: self.st.policy_label,
+            placement: self.placement.label(),
+            capacity_gpu_milli: self.st.cluster.capacity_gpu_milli(),
+            jobs: self.st.runs,
+            teams,
+            total,
+            series,
+            start: self.start,
+            end,
+            counters: self.st.counters,
+        }
+    }
+
+    fn has_future_work(&self) -> bool {
+        self.next_arrival < self.workload.len() || !self.st.queue.is_empty()
+    }
+
+    fn arrive(&mut self, id: JobId, spec: &JobSpec) {
+        let st = &mut self.st;
+        st.counters.events += 1;
+        st.counters.arrivals += 1;
+        st.transitions.push((id, Transition::Submitted));
+        if let Err(why) = st.cluster.check_fits_ever(&spec.pod, spec.pods, spec.models) {
+            let r = &mut st.runs[id.index()];
+            r.status = JobStatus::Unschedulable;
+            r.end = Some(st.now);
+            r.reason = Some(why.to_string().into());
+            st.counters.unschedulable += 1;
+            st.transitions.push((id, Transition::Unschedulable));
+            return;
+        }
+        st.enter_pending(id, spec);
+        self.pending.ids.push(id);
+        st.runs[id.index()].in_queue = true;
+        self.arrived.push(id);
+        if let Some(p) = spec.patience {
+            st.queue.push(spec.submit + p, Event::Abandon { job: id });
+        }
+    }
+
+    fn apply_event(&mut self, ev: Event) {
+        let w = self.workload;
+        let st = &mut self.st;
+        match ev {
+            Event::Finish { job, epoch } => {
+                let r = &st.runs[job.index()];
+                if r.status != JobStatus::Running || r.epoch != epoch {
+                    st.counters.stale += 1;
+                    return;
+                }
+                st.counters.events += 1;
+                st.counters.completions += 1;
+                let spec = &w.jobs[job.index()];
+                st.stop_running(spec, job);
+                let r = &mut st.runs[job.index()];
+                r.status = JobStatus::Finished;
+                r.work_done = spec.work.millis();
+                r.end = Some(st.now);
+                st.transitions.push((job, Transition::Finished));
+            }
+            Event::Abandon { job } => {
+                let r = &st.runs[job.index()];
+                if r.status != JobStatus::Pending || r.first_start.is_some() {
+                    return;
+                }
+                st.counters.events += 1;
+                st.counters.abandonments += 1;
+                let spec = &w.jobs[job.index()];
+                st.leave_pending(job, spec, &mut self.pending.tombstones);
+                let r = &mut st.runs[job.index()];
+                r.status = JobStatus::Abandoned;
+                r.end = Some(st.now);
+                r.reason = Some("gave up waiting before it started".into());
+                st.transitions.push((job, Transition::Abandoned));
+            }
+            Event::Wake => {
+                st.counters.events += 1;
+                st.counters.wakes += 1;
+            }
+            Event::NodeDown { node } => {
+                st.counters.events += 1;
+                st.counters.node_events += 1;
+                if node.index() >= st.cluster.node_count() || !st.cluster.is_up(node) {
+                    return;
+                }
+                st.cluster.set_up(node, false);
+                let victims: Vec<JobId> = st
+                    .running
+                    .iter()
+                    .copied()
+                    .filter(|j| st.runs[j.index()].slots.iter().any(|s| s.node == node))
+                    .collect();
+                for j in victims {
+                    st.preempt(w, j, "node failure");
+                }
+            }
+            Event::NodeUp { node } => {
+                st.counters.events += 1;
+                st.counters.node_events += 1;
+                if node.index() < st.cluster.node_count() && !st.cluster.is_up(node) {
+                    st.cluster.set_up(node, true);
+                    st.freed = true;
+                }
+            }
+        }
+    }
+
+    /// Puts jobs preempted during the pass back into the queue at their submit-order position.
+    fn merge_requeued(&mut self) {
+        let mut requeued = std::mem::take(&mut self.st.requeued);
+        for &job in &requeued {
+            let r = &mut self.st.runs[job.index()];
+            if r.status != JobStatus::Pending {
+                continue;
+            }
+            if r.in_queue {
+                // Its old entry is still there as a tombstone: it is live again.
+                self.pending.tombstones -= 1;
+            } else {
+                let pos = self.pending.ids.partition_point(|&x| x < job);
+                self.pending.ids.insert(pos, job);
+                r.in_queue = true;
+            }
+        }
+        requeued.clear();
+        self.st.requeued = requeued;
+    }
+
+    fn deliver_transitions(&mut self) {
+        let now = self.st.now;
+        for &(job, what) in &self.st.transitions {
+            self.policy
+                .observe(job, &self.workload.jobs[job.index()], what, now);
+        }
+        self.st.transitions.clear();
+    }
+
+    /// Recomputes allocations from the running jobs and compares with the cluster's counters.
+    fn audit(&self) -> Result<(), EngineError> {
+        let st = &self.st;
+        let fail = |what: String| Err(EngineError::Audit { time: st.now, what });
+        let n = st.cluster.node_count();
+        let mut alloc = vec![(0u64, 0u64, 0u64); n];
+        let mut total_gpu = 0u64;
+        for &j in &st.running {
+            let spec = &self.workload.jobs[j.index()];
+            let r = &st.runs[j.index()];
+            if r.status != JobStatus::Running {
+                return fail(format!(
+                    "job {} is on the running list but {}",
+                    j,
+                    r.status.as_str()
+                ));
+            }
+            if r.slots.len() != spec.pods as usize {
+                return fail(format!(
+                    "job {} runs {} of its {} pods",
+                    j,
+                    r.slots.len(),
+                    spec.pods
+                ));
+            }
+            for s in &r.slots {
+                let a = &mut alloc[s.node.index()];
+                a.0 += spec.pod.cpu_milli;
+                a.1 += spec.pod.mem_mib;
+                a.2 += u64::from(spec.pod.gpu_milli);
+            }
+            total_gpu += spec.gpu_milli();
+        }
+        for node in st.cluster.node_ids() {
+            if st.cluster.allocated_per_node(node) != alloc[node.index()] {
+                return fail(format!(
+                    "node {node}: counters say (cpu, mem, gpu) = {:?} allocated, running jobs hold {:?}",
+                    st.cluster.allocated_per_node(node),
+                    alloc[node.index()]
+                ));
+            }
+            if !st.cluster.node_counters_consistent(node) {
+                return fail(format!("node {node}: free-GPU counter disagrees with its GPUs"));
+            }
+        }
+        if total_gpu != st.recorder.total().now.gpu_milli {
+            return fail(format!(
+                "recorder says {} milli-GPU allocated, running jobs hold {total_gpu}",
+                st.recorder.total().now.gpu_milli
+            ));
+        }
+        let pending = st.runs.iter().filter(|r| r.status == JobStatus::Pending).count();
+        if pending != st.recorder.total().now.pending as usize {
+            return fail(format!(
+                "{pending} jobs pending, recorder counts {}",
+                st.recorder.total().now.pending
+            ));
+        }
+        let running_count = st.runs.iter().filter(|r| r.status == JobStatus::Running).count();
+        if running_count != st.running.len() {
+            return fail(format!(
+                "{running_count} jobs running, running list has {}",
+                st.running.len()
+            ));
+        }
+        let listed = self
+            .pending
+            .ids
+            .iter()
+            .filter(|j| st.runs[j.index()].status == JobStatus::Pending)
+            .count();
+        if listed != pending {
+            return fail(format!("{pending} jobs pending but the queue lists {listed}"));
+        }
+        Ok(())
+    }
+}
+
+/// A scheduling pass's window on the simulation: read the state, make decisions.
+pub struct Cycle<'c> {
+    w: &'c Workload,
+    st: &'c mut State,
+    tombstones: &'c mut usize,
+    pending: &'c [JobId],
+    arrived: &'c [JobId],
+    placement: &'c mut dyn Placement,
+    scratch: &'c mut Vec<PodSlot>,
+}
+
+impl<'c> Cycle<'c> {
+    pub fn now(&self) -> SimTime {
+        self.st.now
+    }
+    pub fn workload(&self) -> &'c Workload {
+        self.w
+    }
+    pub fn job(&self, id: JobId) -> &'c JobSpec {
+        &self.w.jobs[id.index()]
+    }
+    pub fn run(&self, id: JobId) -> &JobRun {
+        &self.st.runs[id.index()]
+    }
+    pub fn status(&self, id: JobId) -> JobStatus {
+        self.st.runs[id.index()].status
+    }
+    pub fn is_pending(&self, id: JobId) -> bool {
+        self.status(id) == JobStatus::Pending
+    }
+    /// Jobs in the queue at the start of the pass, in submit order. Some may have left it since
+    /// (check `is_pending`); jobs preempted during this pass join after it.
+    pub fn pending(&self) -> &'c [JobId] {
+        self.pending
+    }
+    /// Jobs that arrived at this instant (a suffix of `pending`).
+    pub fn arrived(&self) -> &'c [JobId] {
+        self.arrived
+    }
+    /// Whether any resources were released since the last pass. If not, a job that did not fit
+    /// then does not fit now either.
+    pub fn freed(&self) -> bool {
+        self.st.freed
+    }
+    pub fn running(&self) -> &[JobId] {
+        &self.st.running
+    }
+    pub fn cluster(&self) -> &Cluster {
+        &self.st.cluster
+    }
+    pub fn team_usage(&self, team: TeamId) -> &Usage {
+        self.st.recorder.team(team)
+    }
+    /// Remaining work of a job, in reference-GPU time (as of its last checkpoint if running).
+    pub fn remaining_work(&self, id: JobId) -> SimDuration {
+        SimDuration(self.w.jobs[id.index()].work.millis() - self.st.runs[id.index()].work_done)
+    }
+
+    /// Applies a decision after checking it. Returns whether it was applied; an invalid decision
+    /// ends the run with an error once the pass returns.
+    pub fn decide(&mut self, d: Decision<'_>) -> bool {
+        self.st.apply(self.w, self.tombstones, d)
+    }
+
+    /// Asks the placement where the job's pods would go now, without starting it.
+    pub fn find_placement(&mut self, id: JobId) -> Option<&[PodSlot]> {
+        let spec = &self.w.jobs[id.index()];
+        self.scratch.clear();
+        if self
+            .placement
+            .place(&self.st.cluster, &spec.pod, spec.pods, spec.models, self.scratch)
+        {
+            Some(self.scratch)
+        } else {
+            None
+        }
+    }
+
+    /// Starts a pending job where the placement puts it, if it fits now.
+    pub fn try_start(&mut self, id: JobId) -> bool {
+        if self.find_placement(id).is_none() {
+            return false;
+        }
+        let slots = std::mem::take(self.scratch);
+        let ok = self.decide(Decision::Start {
+            job: id,
+            slots: &slots,
+        });
+        *self.scratch = slots;
+        ok
+    }
+
+    pub fn preempt(&mut self, id: JobId, reason: &str) -> bool {
+        self.decide(Decision::Preempt { job: id, reason })
+    }
+    pub fn reject(&mut self, id: JobId, reason: &str) -> bool {
+        self.decide(Decision::Reject { job: id, reason })
+    }
+    pub fn wake_at(&mut self, t: SimTime) -> bool {
+        self.decide(Decision::WakeAt(t))
+    }
+}
+
+impl fmt::Debug for Simulation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulation")
+            .field("now", &self.st.now)
+            .field("policy", &self.st.policy_label)
+            .field("pending", &(self.pending.ids.len() - self.pending.tombstones))
+            .field("running", &self.st.running.len())
+            .finish()
+    }
+}

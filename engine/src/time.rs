@@ -1,0 +1,125 @@
+//! Simulated time: integer milliseconds, never floats, so that runs are exactly reproducible.
+
+use std::fmt;
+use std::ops::{Add, Sub};
+
+/// An instant of simulated time, in milliseconds since the trace origin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of simulated time, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub const fn from_secs(s: u64) -> Self {
+        SimTime(s * 1000)
+    }
+    pub const fn millis(self) -> u64 {
+        self.0
+    }
+    /// Seconds as a float, for reports only.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+    /// Time elapsed since `earlier`, saturating at zero.
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn from_secs(s: u64) -> Self {
+        SimDuration(s * 1000)
+    }
+    pub const fn millis(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+}
+
+/// Converts a non-negative number of seconds (possibly fractional) to milliseconds,
+/// rounding to the nearest millisecond. `None` for negative, non-finite or absurdly large input.
+pub fn secs_to_millis(secs: f64) -> Option<u64> {
+    // 2^53 ms is about 285,000 years: far beyond any trace, and still exact in an f64.
+    const LIMIT: f64 = 9_007_199_254_740_992.0;
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    let ms = (secs * 1000.0).round();
+    (ms <= LIMIT).then_some(ms as u64)
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub<SimTime> for SimTime {
+    type Output = SimDuration;
+    fn sub(self, earlier: SimTime) -> SimDuration {
+        self.since(earlier)
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_secs(f, self.0)
+    }
+}
+
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_secs(f, self.0)
+    }
+}
+
+/// Writes milliseconds as seconds with no trailing zeros: 1500 -> "1.5s", 2000 -> "2s".
+fn write_secs(f: &mut fmt::Formatter<'_>, ms: u64) -> fmt::Result {
+    let (s, frac) = (ms / 1000, ms % 1000);
+    if frac == 0 {
+        write!(f, "{s}s")
+    } else {
+        let digits = format!("{frac:03}");
+        write!(f, "{s}.{}s", digits.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_round_to_millis() {
+        assert_eq!(secs_to_millis(1.5), Some(1500));
+        assert_eq!(secs_to_millis(0.0004), Some(0));
+        assert_eq!(secs_to_millis(0.0006), Some(1));
+        assert_eq!(secs_to_millis(-1.0), None);
+        assert_eq!(secs_to_millis(f64::NAN), None);
+        assert_eq!(secs_to_millis(f64::INFINITY), None);
+        assert_eq!(secs_to_millis(1e300), None);
+    }
+
+    #[test]
+    fn display_is_compact() {
+        assert_eq!(SimTime(1500).to_string(), "1.5s");
+        assert_eq!(SimTime(2000).to_string(), "2s");
+        assert_eq!(SimDuration(1).to_string(), "0.001s");
+    }
+}
