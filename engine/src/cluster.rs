@@ -304,8 +304,9 @@ impl Cluster {
         true
     }
 
-    /// Takes the resources of one pod. On error nothing changes.
-    pub(crate) fn take(&mut self, req: &PodRequest, slot: PodSlot, models: ModelSet) -> Result<(), String> {
+    /// Takes the resources of one pod, checking that they are free. On error nothing changes.
+    /// Policies never call this: they see the cluster read-only and act through decisions.
+    pub fn take(&mut self, req: &PodRequest, slot: PodSlot, models: ModelSet) -> Result<(), String> {
         let Some(n) = self.nodes.get(slot.node.index()) else {
             return Err(format!("node {} does not exist", slot.node));
         };

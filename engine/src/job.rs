@@ -51,6 +51,25 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// A batch job with no constraints, estimate, patience or recorded start, priority 0.
+    pub fn new(submit: SimTime, work: SimDuration, pods: u32, pod: PodRequest, team: TeamId) -> Self {
+        JobSpec {
+            submit,
+            work,
+            pods,
+            pod,
+            team,
+            user: None,
+            priority: 0,
+            estimate: None,
+            models: ModelSet::ANY,
+            kind: JobKind::Batch,
+            gpu_util: None,
+            patience: None,
+            recorded_start: None,
+        }
+    }
+
     /// GPUs of the whole gang, in milli-GPU.
     pub fn gpu_milli(&self) -> u64 {
         u64::from(self.pod.gpu_milli) * u64::from(self.pods)

@@ -885,6 +885,10 @@ impl<'c> Cycle<'c> {
     pub fn find_placement(&mut self, id: JobId) -> Option<&[PodSlot]> {
         let spec = &self.w.jobs[id.index()];
         self.scratch.clear();
+        // Cheap early exit: not enough free GPUs anywhere.
+        if self.st.cluster.free_gpu_milli() < spec.gpu_milli() {
+            return None;
+        }
         if self
             .placement
             .place(&self.st.cluster, &spec.pod, spec.pods, spec.models, self.scratch)

@@ -1,0 +1,379 @@
+//! The engine with tiny hand-written policies: lifecycle, preemption accounting, and the checks
+//! that stop a buggy policy.
+
+use fairway_engine::*;
+
+/// Whole-GPU pods, 1 CPU, 1 GiB.
+fn pod(gpus: u32) -> PodRequest {
+    PodRequest {
+        gpu_milli: gpus * 1000,
+        cpu_milli: 1000,
+        mem_mib: 1024,
+    }
+}
+
+/// One team; jobs as (submit s, duration s, GPUs per pod, pods).
+fn workload(jobs: &[(u64, u64, u32, u32)]) -> Workload {
+    let mut b = WorkloadBuilder::new("test");
+    let team = b.team("t").unwrap();
+    for (i, &(submit, dur, gpus, pods)) in jobs.iter().enumerate() {
+        let spec = JobSpec::new(
+            SimTime::from_secs(submit),
+            SimDuration::from_secs(dur),
+            pods,
+            pod(gpus),
+            team,
+        );
+        b.push(&format!("j{i}"), i as u32 + 2, spec).unwrap();
+    }
+    b.finish()
+}
+
+fn cluster(nodes: u32, gpus: u32) -> Cluster {
+    Cluster::new(&ClusterSpec {
+        pools: vec![PoolSpec::new("p", Some("H100"), nodes, gpus, 64, 512)],
+    })
+    .unwrap()
+}
+
+/// Lowest node first; enough for these tests.
+struct Lowest;
+impl Placement for Lowest {
+    fn label(&self) -> String {
+        "lowest".into()
+    }
+    fn place(
+        &mut self,
+        c: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        m: ModelSet,
+        out: &mut Vec<PodSlot>,
+    ) -> bool {
+        let mut left = pods;
+        for n in c.node_ids() {
+            let k = if c.eligible(n, m) {
+                c.pods_that_fit(n, pod).min(left)
+            } else {
+                0
+            };
+            if k > 0 && c.pick_slots(n, pod, k, out) {
+                left -= k;
+            }
+        }
+        if left > 0 {
+            out.clear();
+        }
+        left == 0
+    }
+}
+
+/// A policy driven by a closure, for one-off behaviours.
+struct Scripted<F: FnMut(&mut Cycle<'_>) + Send>(F);
+impl<F: FnMut(&mut Cycle<'_>) + Send> Policy for Scripted<F> {
+    fn label(&self) -> String {
+        "scripted".into()
+    }
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        (self.0)(cx)
+    }
+}
+
+fn opts() -> EngineOptions {
+    EngineOptions {
+        audit: true,
+        ..EngineOptions::default()
+    }
+}
+
+fn start_all(cx: &mut Cycle<'_>) {
+    for &j in cx.pending() {
+        if cx.is_pending(j) {
+            cx.try_start(j);
+        }
+    }
+}
+
+#[test]
+fn preemption_loses_work_since_the_last_checkpoint_and_pays_the_restart_overhead() {
+    // One 100 s job on 1 GPU; preempted at t=35 s; checkpoints every 10 s of work; restart costs 5 s.
+    let w = workload(&[(0, 100, 1, 1)]);
+    let policy = Scripted(|cx: &mut Cycle<'_>| {
+        let j = JobId(0);
+        match cx.now().millis() {
+            0 => {
+                assert!(cx.try_start(j));
+                cx.wake_at(SimTime::from_secs(35));
+                cx.wake_at(SimTime::from_secs(50));
+            }
+            35_000 => assert!(cx.preempt(j, "test")),
+            50_000 => assert!(cx.try_start(j)),
+            _ => {}
+        }
+    });
+    let o = EngineOptions {
+        checkpoint_every: Some(SimDuration::from_secs(10)),
+        restart_overhead: SimDuration::from_secs(5),
+        ..opts()
+    };
+    let out = Simulation::new(&w, cluster(1, 1), Box::new(policy), Box::new(Lowest), o)
+        .unwrap()
+        .run()
+        .unwrap();
+    let r = &out.jobs[0];
+    // 30 s of work saved; restart at 50 s runs 5 s overhead + 70 s of work: ends at 125 s.
+    assert_eq!(r.status, JobStatus::Finished);
+    assert_eq!(r.first_start, Some(SimTime::from_secs(0)));
+    assert_eq!(r.last_start, Some(SimTime::from_secs(50)));
+    assert_eq!(r.end, Some(SimTime::from_secs(125)));
+    assert_eq!(r.preemptions, 1);
+    assert_eq!(r.pending_ms, 15_000);
+    assert_eq!(r.work_done, 100_000);
+    // The stale completion of the first run (at 100 s) was ignored.
+    assert_eq!(out.counters.stale, 1);
+    // 5 s of the first run were lost (35 s ran, 30 s saved), on 1 GPU.
+    assert_eq!(out.total.lost_gpu_milli_ms, 5_000 * 1000);
+    assert_eq!(out.total.gpu_milli_ms, (35_000 + 75_000) * 1000);
+}
+
+#[test]
+fn slow_gpus_take_longer() {
+    let w = workload(&[(0, 100, 1, 1)]);
+    let mut spec = ClusterSpec {
+        pools: vec![PoolSpec::new("slow", Some("T4"), 1, 1, 8, 64)],
+    };
+    spec.pools[0].speed_permille = 400;
+    let c = Cluster::new(&spec).unwrap();
+    let out = Simulation::new(&w, c, Box::new(Scripted(start_all)), Box::new(Lowest), opts())
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(250)));
+}
+
+#[test]
+fn a_job_no_node_can_hold_is_unschedulable_with_a_reason_and_the_rest_runs() {
+    let w = workload(&[(0, 10, 16, 1), (0, 10, 4, 3), (1, 10, 8, 1)]);
+    let out = Simulation::new(
+        &w,
+        cluster(2, 8),
+        Box::new(Scripted(start_all)),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert_eq!(out.jobs[0].status, JobStatus::Unschedulable);
+    assert_eq!(
+        out.jobs[0].reason.as_deref(),
+        Some(
+            "one pod needs 16 GPU, 1 CPU, 1 GiB; no node offers that (largest: 8 GPU, 64 CPU, 512 GiB (pool p))"
+        )
+    );
+    assert_eq!(out.jobs[1].status, JobStatus::Finished);
+    assert_eq!(out.jobs[2].status, JobStatus::Finished);
+    assert_eq!(out.jobs[2].first_start, Some(SimTime::from_secs(10)));
+    assert_eq!(out.counters.unschedulable, 1);
+}
+
+#[test]
+fn impatient_jobs_abandon_the_queue() {
+    let mut w = workload(&[(0, 100, 1, 1), (10, 5, 1, 1), (20, 5, 1, 1)]);
+    w.jobs[1].patience = Some(SimDuration::from_secs(30));
+    w.jobs[2].patience = Some(SimDuration::from_secs(500));
+    let out = Simulation::new(
+        &w,
+        cluster(1, 1),
+        Box::new(Scripted(start_all)),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert_eq!(out.jobs[1].status, JobStatus::Abandoned);
+    assert_eq!(out.jobs[1].end, Some(SimTime::from_secs(40)));
+    assert_eq!(out.jobs[1].first_start, None);
+    assert_eq!(out.jobs[2].status, JobStatus::Finished);
+    assert_eq!(out.jobs[2].first_start, Some(SimTime::from_secs(100)));
+}
+
+#[test]
+fn the_horizon_leaves_jobs_pending_or_running() {
+    let w = workload(&[(0, 100, 1, 1), (10, 100, 1, 1)]);
+    let o = EngineOptions {
+        horizon: Some(SimTime::from_secs(50)),
+        ..opts()
+    };
+    let out = Simulation::new(
+        &w,
+        cluster(1, 1),
+        Box::new(Scripted(start_all)),
+        Box::new(Lowest),
+        o,
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert_eq!(out.end, SimTime::from_secs(50));
+    assert_eq!(out.jobs[0].status, JobStatus::Running);
+    assert_eq!(out.jobs[1].status, JobStatus::Pending);
+    assert_eq!(out.jobs[1].pending_ms, 40_000);
+    assert_eq!(out.total.gpu_milli_ms, 50_000 * 1000);
+}
+
+#[test]
+fn a_node_failure_evicts_its_pods() {
+    let w = workload(&[(0, 100, 4, 2)]);
+    let mut sim = Simulation::new(
+        &w,
+        cluster(3, 4),
+        Box::new(Scripted(start_all)),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap();
+    sim.add_outage(NodeId(1), SimTime::from_secs(20), Some(SimTime::from_secs(30)));
+    sim.run_until(SimTime::from_secs(20)).unwrap();
+    // Evicted at 20 s, restarted at once on nodes 0 and 2.
+    assert_eq!(sim.job(JobId(0)).preemptions, 1);
+    assert_eq!(sim.job(JobId(0)).status, JobStatus::Running);
+    let nodes: Vec<u32> = sim.job(JobId(0)).slots().iter().map(|s| s.node.0).collect();
+    assert_eq!(nodes, vec![0, 2]);
+    let out = sim.run().unwrap();
+    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(120)));
+    assert_eq!(out.jobs[0].reason.as_deref(), Some("node failure"));
+}
+
+#[test]
+fn step_and_run_until_advance_one_instant_at_a_time() {
+    let w = workload(&[(0, 10, 1, 1), (5, 10, 1, 1)]);
+    let mut sim = Simulation::new(
+        &w,
+        cluster(1, 1),
+        Box::new(Scripted(start_all)),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap();
+    assert_eq!(sim.next_time(), Some(SimTime::ZERO));
+    assert!(sim.step().unwrap());
+    assert_eq!(sim.job(JobId(0)).status, JobStatus::Running);
+    assert_eq!(sim.next_time(), Some(SimTime::from_secs(5)));
+    sim.run_until(SimTime::from_secs(9)).unwrap();
+    assert_eq!(sim.job(JobId(1)).status, JobStatus::Pending);
+    sim.run_until(SimTime::from_secs(10)).unwrap();
+    assert_eq!(sim.job(JobId(1)).status, JobStatus::Running);
+    assert_eq!(sim.now(), SimTime::from_secs(10));
+}
+
+fn run_err(w: &Workload, f: impl FnMut(&mut Cycle<'_>) + Send + 'static) -> EngineError {
+    Simulation::new(w, cluster(1, 4), Box::new(Scripted(f)), Box::new(Lowest), opts())
+        .unwrap()
+        .run()
+        .unwrap_err()
+}
+
+#[test]
+fn a_buggy_policy_is_stopped_with_a_clear_error() {
+    let w = workload(&[(0, 10, 2, 1), (0, 10, 2, 1), (0, 10, 4, 1)]);
+
+    // Starting a job twice.
+    let e = run_err(&w, |cx| {
+        cx.try_start(JobId(0));
+        let slots = [PodSlot {
+            node: NodeId(0),
+            gpus: 0b1100,
+        }];
+        cx.decide(Decision::Start {
+            job: JobId(0),
+            slots: &slots,
+        });
+    });
+    assert_eq!(
+        e.to_string(),
+        "policy scripted made an invalid decision at t=0s: start job 'j0': the job is running, not pending"
+    );
+
+    // Over-committing a GPU.
+    let e = run_err(&w, |cx| {
+        cx.try_start(JobId(0));
+        let slots = [PodSlot {
+            node: NodeId(0),
+            gpus: 0b0011,
+        }];
+        cx.decide(Decision::Start {
+            job: JobId(1),
+            slots: &slots,
+        });
+    });
+    assert_eq!(
+        e.to_string(),
+        "policy scripted made an invalid decision at t=0s: start job 'j1': pod 0: GPU 0 of node 0 has 0 milli-GPU free; the pod needs 1000"
+    );
+
+    // Wrong number of pods, preempting what is not running, waking in the past, unknown job.
+    let e = run_err(&w, |cx| {
+        cx.decide(Decision::Start {
+            job: JobId(2),
+            slots: &[],
+        });
+    });
+    assert!(
+        e.to_string()
+            .ends_with("start job 'j2': the job has 1 pods but 0 slots were given"),
+        "{e}"
+    );
+    let e = run_err(&w, |cx| {
+        cx.preempt(JobId(1), "x");
+    });
+    assert!(
+        e.to_string()
+            .ends_with("preempt job 'j1': the job is pending, not running"),
+        "{e}"
+    );
+    let e = run_err(&w, |cx| {
+        cx.wake_at(cx.now());
+    });
+    assert!(
+        e.to_string().contains("wake-up at t=0s is not in the future"),
+        "{e}"
+    );
+    let e = run_err(&w, |cx| {
+        cx.reject(JobId(7), "x");
+    });
+    assert!(e.to_string().ends_with("reject job '#7': no such job"), "{e}");
+}
+
+#[test]
+fn a_policy_that_only_wakes_itself_is_a_livelock() {
+    let w = workload(&[(0, 10, 2, 1)]);
+    let e = run_err(&w, |cx| {
+        let t = cx.now() + SimDuration(1);
+        cx.wake_at(t);
+    });
+    assert!(matches!(e, EngineError::Livelock { .. }), "{e}");
+}
+
+#[test]
+fn rejected_jobs_are_unschedulable_with_the_policy_reason() {
+    let w = workload(&[(0, 10, 2, 1)]);
+    let out = Simulation::new(
+        &w,
+        cluster(1, 4),
+        Box::new(Scripted(|cx: &mut Cycle<'_>| {
+            cx.reject(JobId(0), "over quota");
+        })),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert_eq!(out.jobs[0].status, JobStatus::Unschedulable);
+    assert_eq!(
+        out.jobs[0].reason.as_deref(),
+        Some("rejected by scripted: over quota")
+    );
+}

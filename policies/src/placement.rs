@@ -1,0 +1,198 @@
+//! Where pods go: first-fit and best-fit. Both place a whole gang or nothing.
+
+use fairway_engine::{Cluster, ModelSet, NodeId, Placement, PodRequest, PodSlot};
+
+/// Takes the lowest-numbered eligible nodes, as many pods on each as fit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FirstFit;
+
+impl Placement for FirstFit {
+    fn label(&self) -> String {
+        "first-fit".to_string()
+    }
+
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        models: ModelSet,
+        out: &mut Vec<PodSlot>,
+    ) -> bool {
+        let mut left = pods;
+        for node in cluster.node_ids() {
+            if left == 0 {
+                break;
+            }
+            if !cluster.eligible(node, models) {
+                continue;
+            }
+            let k = cluster.pods_that_fit(node, pod).min(left);
+            if k > 0 && cluster.pick_slots(node, pod, k, out) {
+                left -= k;
+            }
+        }
+        finish(left, out)
+    }
+}
+
+/// Packs: the fullest eligible node that fits (fewest free GPUs, then CPU, then memory; ties to
+/// the lowest node number), as many pods on it as fit, then the next fullest.
+#[derive(Clone, Debug, Default)]
+pub struct BestFit {
+    candidates: Vec<((u64, u64, u64), NodeId, u32)>,
+}
+
+impl Placement for BestFit {
+    fn label(&self) -> String {
+        "best-fit".to_string()
+    }
+
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        models: ModelSet,
+        out: &mut Vec<PodSlot>,
+    ) -> bool {
+        if pods == 1 {
+            let best = cluster
+                .node_ids()
+                .filter(|&n| cluster.eligible(n, models) && cluster.pods_that_fit(n, pod) > 0)
+                .min_by_key(|&n| (cluster.free_key(n), n));
+            return match best {
+                Some(n) => cluster.pick_slots(n, pod, 1, out),
+                None => false,
+            };
+        }
+        self.candidates.clear();
+        for n in cluster.node_ids() {
+            if !cluster.eligible(n, models) {
+                continue;
+            }
+            let k = cluster.pods_that_fit(n, pod);
+            if k > 0 {
+                self.candidates.push((cluster.free_key(n), n, k));
+            }
+        }
+        self.candidates.sort_unstable();
+        let mut left = pods;
+        for &(_, n, k) in &self.candidates {
+            if left == 0 {
+                break;
+            }
+            let k = k.min(left);
+            if cluster.pick_slots(n, pod, k, out) {
+                left -= k;
+            }
+        }
+        finish(left, out)
+    }
+}
+
+/// All pods placed, or none: a partial gang is thrown away.
+fn finish(left: u32, out: &mut Vec<PodSlot>) -> bool {
+    if left > 0 {
+        out.clear();
+        false
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairway_engine::{ClusterSpec, PoolSpec};
+
+    fn req(gpu_milli: u32) -> PodRequest {
+        PodRequest {
+            gpu_milli,
+            cpu_milli: 1000,
+            mem_mib: 1024,
+        }
+    }
+
+    /// Three nodes of 8 GPUs; node 1 has 6 of them taken.
+    fn cluster() -> Cluster {
+        let mut c = Cluster::new(&ClusterSpec {
+            pools: vec![PoolSpec::new("a", Some("H100"), 3, 8, 64, 512)],
+        })
+        .unwrap();
+        c.take(
+            &req(6000),
+            PodSlot {
+                node: NodeId(1),
+                gpus: 0b11_1111,
+            },
+            ModelSet::ANY,
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn first_fit_takes_the_lowest_node_and_best_fit_the_fullest() {
+        let c = cluster();
+        let mut out = Vec::new();
+        assert!(FirstFit.place(&c, &req(2000), 1, ModelSet::ANY, &mut out));
+        assert_eq!(
+            out,
+            vec![PodSlot {
+                node: NodeId(0),
+                gpus: 0b11
+            }]
+        );
+        out.clear();
+        assert!(BestFit::default().place(&c, &req(2000), 1, ModelSet::ANY, &mut out));
+        assert_eq!(
+            out,
+            vec![PodSlot {
+                node: NodeId(1),
+                gpus: 0b1100_0000
+            }],
+            "packs onto the node with 2 free GPUs"
+        );
+        // Too large for node 1: best-fit falls back to the lowest of the equally empty nodes.
+        out.clear();
+        assert!(BestFit::default().place(&c, &req(4000), 1, ModelSet::ANY, &mut out));
+        assert_eq!(out[0].node, NodeId(0));
+    }
+
+    #[test]
+    fn gangs_span_nodes_or_are_not_placed() {
+        let c = cluster();
+        let mut out = Vec::new();
+        // 5 pods x 4 GPUs: nodes 0 and 2 take 2 each, node 1 none: only 4 fit, so none is placed.
+        assert!(!FirstFit.place(&c, &req(4000), 5, ModelSet::ANY, &mut out));
+        assert!(out.is_empty());
+        assert!(!BestFit::default().place(&c, &req(4000), 5, ModelSet::ANY, &mut out));
+        assert!(out.is_empty());
+        // 9 pods x 2 GPUs: best-fit fills node 1 (1 pod) first, then nodes 0 and 2.
+        assert!(BestFit::default().place(&c, &req(2000), 9, ModelSet::ANY, &mut out));
+        let on: Vec<u32> = out.iter().map(|s| s.node.0).collect();
+        assert_eq!(on, vec![1, 0, 0, 0, 0, 2, 2, 2, 2]);
+        out.clear();
+        assert!(FirstFit.place(&c, &req(2000), 9, ModelSet::ANY, &mut out));
+        let on: Vec<u32> = out.iter().map(|s| s.node.0).collect();
+        assert_eq!(on, vec![0, 0, 0, 0, 1, 2, 2, 2, 2]);
+    }
+
+    #[test]
+    fn model_constraints_and_down_nodes_are_respected() {
+        let c = Cluster::new(&ClusterSpec {
+            pools: vec![
+                PoolSpec::new("a", Some("A100"), 1, 8, 64, 512),
+                PoolSpec::new("h", Some("H100"), 1, 8, 64, 512),
+            ],
+        })
+        .unwrap();
+        let h100 = ModelSet::ANY.with(c.model_id("H100").unwrap());
+        for p in [&mut FirstFit as &mut dyn Placement, &mut BestFit::default()] {
+            let mut out = Vec::new();
+            assert!(p.place(&c, &req(1000), 1, h100, &mut out));
+            assert_eq!(out[0].node, NodeId(1), "{}", p.label());
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Queue-order policies: FIFO and priority, each strict (the head blocks) or best effort.
+
+use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+/// What happens when the job at the head of the queue does not fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueMode {
+    /// Nothing behind it starts: no overtaking, no starvation of large jobs.
+    Strict,
+    /// Later jobs that fit start now (like Kueue's BestEffortFIFO).
+    BestEffort,
+}
+
+impl QueueMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            QueueMode::Strict => "strict",
+            QueueMode::BestEffort => "best-effort",
+        }
+    }
+}
+
+/// Runs `order` front to back, starting what fits, as `mode` says.
+///
+/// In best-effort mode, when nothing was released since the last pass, jobs that did not fit then
+/// cannot fit now, so only this instant's arrivals are tried: that keeps long queues cheap.
+fn pass(
+    cx: &mut Cycle<'_>,
+    mode: QueueMode,
+    order: impl Iterator<Item = JobId>,
+    fresh: impl Iterator<Item = JobId>,
+) {
+    match mode {
+        QueueMode::Strict => {
+            for j in order {
+                if cx.is_pending(j) && !cx.try_start(j) {
+                    break;
+                }
+            }
+        }
+        QueueMode::BestEffort if cx.freed() => {
+            for j in order {
+                if cx.is_pending(j) {
+                    cx.try_start(j);
+                }
+            }
+        }
+        QueueMode::BestEffort => {
+            for j in fresh {
+                if cx.is_pending(j) {
+                    cx.try_start(j);
+                }
+            }
+        }
+    }
+}
+
+/// First come, first served, in submit order (ties in trace order).
+#[derive(Debug)]
+pub struct Fifo {
+    mode: QueueMode,
+}
+
+impl Fifo {
+    pub fn new(mode: QueueMode) -> Self {
+        Fifo { mode }
+    }
+}
+
+impl Policy for Fifo {
+    fn label(&self) -> String {
+        format!("fifo[mode={}]", self.mode.as_str())
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        let (pending, arrived) = (cx.pending(), cx.arrived());
+        pass(cx, self.mode, pending.iter().copied(), arrived.iter().copied());
+    }
+}
+
+/// Highest priority first; equal priorities in submit order.
+#[derive(Debug)]
+pub struct PriorityQueue {
+    mode: QueueMode,
+    queue: BTreeSet<(Reverse<i32>, JobId)>,
+    fresh: Vec<(Reverse<i32>, JobId)>,
+}
+
+impl PriorityQueue {
+    pub fn new(mode: QueueMode) -> Self {
+        PriorityQueue {
+            mode,
+            queue: BTreeSet::new(),
+            fresh: Vec::new(),
+        }
+    }
+}
+
+impl Policy for PriorityQueue {
+    fn label(&self) -> String {
+        format!("priority[mode={}]", self.mode.as_str())
+    }
+
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+        let key = (Reverse(spec.priority), job);
+        match what {
+            Transition::Submitted | Transition::Preempted => {
+                self.queue.insert(key);
+            }
+            Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
+                self.queue.remove(&key);
+            }
+            Transition::Finished => {}
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        self.fresh.clear();
+        self.fresh
+            .extend(cx.arrived().iter().map(|&j| (Reverse(cx.job(j).priority), j)));
+        self.fresh.sort_unstable();
+        pass(
+            cx,
+            self.mode,
+            self.queue.iter().map(|k| k.1),
+            self.fresh.iter().map(|k| k.1),
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! Builds policies and placements from their names and typed parameters.
+
+use crate::spec::{Param, Spec};
+use crate::{BestFit, Fifo, FirstFit, PriorityQueue, QueueMode, Replay};
+use fairway_engine::{Placement, Policy};
+use std::collections::BTreeMap;
+
+/// One entry of the registry, for listings and documentation.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// `key = allowed values (default)`, one per parameter.
+    pub params: &'static [&'static str],
+}
+
+/// The policies `policy()` knows.
+pub const POLICIES: &[Entry] = &[
+    Entry {
+        name: "fifo",
+        summary: "first come, first served in submit order",
+        params: &[
+            "mode = strict | best-effort (strict): strict stops at the first job that does not fit; best-effort lets later jobs that fit start",
+        ],
+    },
+    Entry {
+        name: "priority",
+        summary: "highest priority first, then submit order",
+        params: &["mode = strict | best-effort (strict)"],
+    },
+    Entry {
+        name: "replay",
+        summary: "starts every job at the start time the trace recorded (for accounting checks)",
+        params: &[],
+    },
+];
+
+/// The placements `placement()` knows.
+pub const PLACEMENTS: &[Entry] = &[
+    Entry {
+        name: "first-fit",
+        summary: "the lowest-numbered nodes that fit",
+        params: &[],
+    },
+    Entry {
+        name: "best-fit",
+        summary: "the fullest nodes that fit (fewest free GPUs, then CPU, then memory): packs",
+        params: &[],
+    },
+];
+
+/// A name or parameter the registry cannot use.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("unknown {what} '{name}'; known: {}", known.join(", "))]
+    UnknownName {
+        what: &'static str,
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error("{what} '{name}' has no parameter '{param}'; its parameters: {}", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    UnknownParam {
+        what: &'static str,
+        name: String,
+        param: String,
+        known: Vec<&'static str>,
+    },
+    #[error("{what} '{name}': parameter '{param}' must be {expected}, not '{got}'")]
+    BadParam {
+        what: &'static str,
+        name: String,
+        param: String,
+        expected: String,
+        got: String,
+    },
+}
+
+/// Reads the parameters of one spec, checking types and refusing leftovers.
+pub(crate) struct Params<'a> {
+    what: &'static str,
+    name: &'a str,
+    left: BTreeMap<String, Param>,
+    known: Vec<&'static str>,
+}
+
+impl<'a> Params<'a> {
+    fn new(what: &'static str, spec: &'a Spec) -> Self {
+        Params {
+            what,
+            name: &spec.name,
+            left: spec.params.clone(),
+            known: Vec::new(),
+        }
+    }
+
+    fn bad(&self, param: &str, expected: String, got: &Param) -> RegistryError {
+        RegistryError::BadParam {
+            what: self.what,
+            name: self.name.to_string(),
+            param: param.to_string(),
+            expected,
+            got: got.to_string(),
+        }
+    }
+
+    /// A parameter that takes one of a few words.
+    pub(crate) fn choice(
+        &mut self,
+        key: &'static str,
+        options: &[&'static str],
+        default: &'static str,
+    ) -> Result<&'static str, RegistryError> {
+        self.known.push(key);
+        match self.left.remove(key) {
+            None => Ok(default),
+            Some(Param::Str(s)) if options.contains(&s.as_str()) => {
+                Ok(options.iter().find(|o| **o == s).expect("checked"))
+            }
+            Some(other) => Err(self.bad(key, format!("one of {}", options.join(", ")), &other)),
+        }
+    }
+
+    /// Fails on any parameter nobody asked for.
+    pub(crate) fn finish(self) -> Result<(), RegistryError> {
+        match self.left.into_keys().next() {
+            None => Ok(()),
+            Some(param) => Err(RegistryError::UnknownParam {
+                what: self.what,
+                name: self.name.to_string(),
+                param,
+                known: self.known,
+            }),
+        }
+    }
+}
+
+fn mode(p: &mut Params<'_>) -> Result<QueueMode, RegistryError> {
+    Ok(match p.choice("mode", &["strict", "best-effort"], "strict")? {
+        "strict" => QueueMode::Strict,
+        _ => QueueMode::BestEffort,
+    })
+}
+
+/// Builds the policy a spec names. `seed` feeds policies that draw random numbers.
+pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError> {
+    let mut p = Params::new("policy", spec);
+    let built: Box<dyn Policy> = match spec.name.as_str() {
+        "fifo" => Box::new(Fifo::new(mode(&mut p)?)),
+        "priority" => Box::new(PriorityQueue::new(mode(&mut p)?)),
+        "replay" => Box::new(Replay::default()),
+        _ => {
+            return Err(RegistryError::UnknownName {
+                what: "policy",
+                name: spec.name.clone(),
+                known: POLICIES.iter().map(|e| e.name).collect(),
+            });
+        }
+    };
+    p.finish()?;
+    Ok(built)
+}
+
+/// Builds the placement a spec names.
+pub fn placement(spec: &Spec, _seed: u64) -> Result<Box<dyn Placement>, RegistryError> {
+    let p = Params::new("placement", spec);
+    let built: Box<dyn Placement> = match spec.name.as_str() {
+        "first-fit" => Box::new(FirstFit),
+        "best-fit" => Box::new(BestFit::default()),
+        _ => {
+            return Err(RegistryError::UnknownName {
+                what: "placement",
+                name: spec.name.clone(),
+                known: PLACEMENTS.iter().map(|e| e.name).collect(),
+            });
+        }
+    };
+    p.finish()?;
+    Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_round_trip_through_the_registry() {
+        for text in [
+            "fifo",
+            "fifo[mode=best-effort]",
+            "priority",
+            "priority[mode=best-effort]",
+            "replay",
+        ] {
+            let spec: Spec = text.parse().unwrap();
+            let built = policy(&spec, 0).unwrap();
+            let again = policy(&built.label().parse().unwrap(), 0).unwrap();
+            assert_eq!(built.label(), again.label(), "{text}");
+        }
+        assert_eq!(
+            policy(&"fifo".parse().unwrap(), 0).unwrap().label(),
+            "fifo[mode=strict]"
+        );
+        for text in ["first-fit", "best-fit"] {
+            assert_eq!(placement(&text.parse().unwrap(), 0).unwrap().label(), text);
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_params_list_the_valid_ones() {
+        let e = policy(&"fofo".parse().unwrap(), 0).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "unknown policy 'fofo'; known: fifo, priority, replay"
+        );
+        let e = policy(&"fifo[order=lifo]".parse().unwrap(), 0).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "policy 'fifo' has no parameter 'order'; its parameters: mode"
+        );
+        let e = policy(&"fifo[mode=lazy]".parse().unwrap(), 0).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "policy 'fifo': parameter 'mode' must be one of strict, best-effort, not 'lazy'"
+        );
+        let e = placement(&"worst-fit".parse().unwrap(), 0).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "unknown placement 'worst-fit'; known: first-fit, best-fit"
+        );
+        let e = placement(&"best-fit[x=1]".parse().unwrap(), 0).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "placement 'best-fit' has no parameter 'x'; its parameters: none"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! Policies on the engine: textbook cases computed by hand, and invariants over random traces.
+
+mod invariants;
+mod textbook;
+
+use fairway_engine::*;
+use fairway_policies::{placement, policy};
+
+/// A job for the tests: (submit s, duration s, GPUs per pod, priority).
+pub type J = (u64, u64, u32, i32);
+
+/// One team, single-pod whole-GPU jobs.
+pub fn workload(jobs: &[J]) -> Workload {
+    let mut b = WorkloadBuilder::new("test");
+    let team = b.team("t").unwrap();
+    for (i, &(submit, dur, gpus, prio)) in jobs.iter().enumerate() {
+        let pod = PodRequest {
+            gpu_milli: gpus * 1000,
+            cpu_milli: 1000,
+            mem_mib: 1024,
+        };
+        let mut spec = JobSpec::new(
+            SimTime::from_secs(submit),
+            SimDuration::from_secs(dur),
+            1,
+            pod,
+            team,
+        );
+        spec.priority = prio;
+        b.push(&format!("j{}", i + 1), i as u32 + 2, spec).unwrap();
+    }
+    b.finish()
+}
+
+pub fn one_node(gpus: u32) -> Cluster {
+    Cluster::new(&ClusterSpec {
+        pools: vec![PoolSpec::new("n", Some("H100"), 1, gpus, 64, 512)],
+    })
+    .unwrap()
+}
+
+/// Runs with the engine's audit on.
+pub fn run(w: &Workload, c: Cluster, pol: &str, place: &str) -> Outcome {
+    let opts = EngineOptions {
+        audit: true,
+        ..EngineOptions::default()
+    };
+    let p = policy(&pol.parse().unwrap(), 1).unwrap();
+    let pl = placement(&place.parse().unwrap(), 1).unwrap();
+    Simulation::new(w, c, p, pl, opts).unwrap().run().unwrap()
+}
+
+/// Wait of each job in seconds (first start - submit).
+pub fn waits(w: &Workload, o: &Outcome) -> Vec<u64> {
+    o.jobs
+        .iter()
+        .zip(&w.jobs)
+        .map(|(r, j)| r.first_start.expect("started").since(j.submit).millis() / 1000)
+        .collect()
+}
