@@ -32,8 +32,12 @@ pub struct PoolSpec {
 }
 
 impl PoolSpec {
-    /// A pool with reference speed and no labels.
+    /// A pool with reference speed, labelled only with its GPU model (`gpu_model=...`).
     pub fn new(name: &str, gpu_model: Option<&str>, nodes: u32, gpus: u32, cpu: u64, mem_gib: u64) -> Self {
+        let mut labels = BTreeMap::new();
+        if let Some(m) = gpu_model {
+            labels.insert("gpu_model".to_string(), m.to_string());
+        }
         PoolSpec {
             name: name.to_string(),
             gpu_model: gpu_model.map(str::to_string),
@@ -42,7 +46,7 @@ impl PoolSpec {
             cpu_milli: cpu * 1000,
             mem_mib: mem_gib * 1024,
             speed_permille: REFERENCE_SPEED,
-            labels: BTreeMap::new(),
+            labels,
         }
     }
 }

@@ -1,1 +1,55 @@
-//! placeholder
+//! Trace and cluster readers, normalisation into engine jobs, the synthetic generator, and
+//! trace statistics.
+//!
+//! Every reader validates every row; an error names the file, the line, the column and what was
+//! expected. Readers never panic on their input.
+
+pub mod canonical;
+pub mod cluster;
+mod error;
+pub mod openb;
+pub mod stats;
+pub mod synthetic;
+mod table;
+pub mod write;
+
+pub use cluster::{ClusterFormat, PoolRow};
+pub use error::TraceError;
+pub use synthetic::SyntheticSpec;
+
+use fairway_engine::Workload;
+use std::path::Path;
+
+/// A trace read from a file, with what the reader thinks the user should know.
+#[derive(Debug)]
+pub struct Loaded {
+    pub workload: Workload,
+    pub warnings: Vec<String>,
+}
+
+/// The trace file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    Canonical,
+    Openb,
+}
+
+impl TraceFormat {
+    pub const NAMES: &[&str] = &["canonical", "openb"];
+
+    pub fn parse(name: &str) -> Option<TraceFormat> {
+        match name {
+            "canonical" => Some(TraceFormat::Canonical),
+            "openb" => Some(TraceFormat::Openb),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a trace file in the given format.
+pub fn read(path: &Path, format: TraceFormat) -> Result<Loaded, TraceError> {
+    match format {
+        TraceFormat::Canonical => canonical::read(path),
+        TraceFormat::Openb => openb::read_pods(path),
+    }
+}

@@ -1,0 +1,182 @@
+//! Cluster files: pools of identical nodes, as TOML or CSV, or the openb node list.
+
+use crate::error::TraceError;
+use crate::table::{Row, Table};
+use fairway_engine::cluster::{MAX_GPUS_PER_NODE, REFERENCE_SPEED};
+use fairway_engine::{ClusterSpec, PoolSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One pool as written in a TOML cluster file or a scenario's `[[cluster.pool]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PoolRow {
+    pub name: String,
+    /// Omit for CPU-only nodes.
+    pub gpu_model: Option<String>,
+    pub nodes: u32,
+    #[serde(default)]
+    pub gpus_per_node: u32,
+    /// vCPUs per node.
+    pub cpu: f64,
+    pub memory_gib: f64,
+    /// Work per second relative to the reference GPU (1.0).
+    #[serde(default = "one")]
+    pub speed: f64,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl PoolRow {
+    /// Checks the values and converts to the engine's units. `at` says where the pool was written.
+    pub fn to_spec(&self, at: &str) -> Result<PoolSpec, TraceError> {
+        let bad = |m: String| TraceError::config(&format!("{at}: pool '{}'", self.name), m);
+        if self.name.trim().is_empty() {
+            return Err(TraceError::config(at, "a pool needs a name"));
+        }
+        if self.gpus_per_node > MAX_GPUS_PER_NODE {
+            return Err(bad(format!(
+                "gpus_per_node is at most {MAX_GPUS_PER_NODE}, found {}",
+                self.gpus_per_node
+            )));
+        }
+        if self.gpus_per_node > 0 && self.gpu_model.as_deref().is_none_or(|m| m.trim().is_empty()) {
+            return Err(bad("a pool with GPUs needs a gpu_model".into()));
+        }
+        if !(self.cpu.is_finite() && self.cpu >= 0.0) {
+            return Err(bad(format!("cpu must be a number >= 0, found {}", self.cpu)));
+        }
+        if !(self.memory_gib.is_finite() && self.memory_gib >= 0.0) {
+            return Err(bad(format!(
+                "memory_gib must be a number >= 0, found {}",
+                self.memory_gib
+            )));
+        }
+        if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= 1000.0) {
+            return Err(bad(format!("speed must be a number > 0, found {}", self.speed)));
+        }
+        let model = if self.gpus_per_node > 0 {
+            self.gpu_model.as_deref()
+        } else {
+            None
+        };
+        let mut p = PoolSpec::new(&self.name, model, self.nodes, self.gpus_per_node, 0, 0);
+        p.cpu_milli = (self.cpu * 1000.0).round() as u64;
+        p.mem_mib = (self.memory_gib * 1024.0).round() as u64;
+        p.speed_permille = ((self.speed * f64::from(REFERENCE_SPEED)).round() as u32).max(1);
+        p.labels.extend(self.labels.clone());
+        Ok(p)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolFile {
+    pool: Vec<PoolRow>,
+}
+
+/// The formats of a cluster file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterFormat {
+    /// `[[pool]]` tables.
+    Toml,
+    /// A row per pool: `name,gpu_model,nodes,gpus_per_node,cpu,memory_gib[,speed]`.
+    Csv,
+    /// The openb node list: a row per node.
+    OpenbNodes,
+}
+
+impl ClusterFormat {
+    /// Guesses the format from the extension and, for CSV, the header.
+    pub fn detect(path: &Path) -> Result<ClusterFormat, TraceError> {
+        let file = path.display().to_string();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => Ok(ClusterFormat::Toml),
+            Some("csv") => {
+                let t = Table::open(path)?;
+                if t.header().iter().any(|h| h == "sn") {
+                    Ok(ClusterFormat::OpenbNodes)
+                } else {
+                    Ok(ClusterFormat::Csv)
+                }
+            }
+            _ => Err(TraceError::file(&file, "a cluster file ends in .toml or .csv")),
+        }
+    }
+}
+
+/// Reads a cluster file in the given format (or the detected one).
+pub fn read(path: &Path, format: Option<ClusterFormat>) -> Result<ClusterSpec, TraceError> {
+    let format = match format {
+        Some(f) => f,
+        None => ClusterFormat::detect(path)?,
+    };
+    let pools = match format {
+        ClusterFormat::Toml => read_toml(path)?,
+        ClusterFormat::Csv => read_csv(path)?,
+        ClusterFormat::OpenbNodes => crate::openb::read_nodes(path)?,
+    };
+    Ok(ClusterSpec { pools })
+}
+
+fn read_toml(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let parsed: PoolFile =
+        toml::from_str(&text).map_err(|e| TraceError::file(&file, e.to_string().trim_end()))?;
+    parsed.pool.iter().map(|p| p.to_spec(&file)).collect()
+}
+
+fn read_csv(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let mut t = Table::open(path)?;
+    let name = t.required("name")?;
+    let model = t.required("gpu_model")?;
+    let nodes = t.required("nodes")?;
+    let gpus = t.required("gpus_per_node")?;
+    let cpu = t.required("cpu")?;
+    let mem = t.required("memory_gib")?;
+    let speed = t.optional("speed");
+    let mut pools = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some(line) = t.next(&mut rec)? {
+        let row = Row {
+            file: &t.file,
+            line,
+            rec: &rec,
+        };
+        let count = |col| -> Result<u32, TraceError> {
+            let v = row.i64(col)?;
+            u32::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
+        };
+        let p = PoolRow {
+            name: row.non_empty(name)?.to_string(),
+            gpu_model: row.opt_str(Some(model)).map(str::to_string),
+            nodes: count(nodes)?,
+            gpus_per_node: count(gpus)?,
+            cpu: row.f64(cpu)?,
+            memory_gib: row.f64(mem)?,
+            speed: row.opt_f64(speed)?.unwrap_or(1.0),
+            labels: BTreeMap::new(),
+        };
+        pools.push(
+            p.to_spec(&format!("{}:{line}", t.file))
+                .map_err(|e| row.row_err(config_message(e)))?,
+        );
+    }
+    Ok(pools)
+}
+
+fn config_message(e: TraceError) -> String {
+    match e {
+        TraceError::Config { message, .. } => message,
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,213 @@
+//! The Alibaba cluster-trace-gpu-v2023 ("openb") pod and node lists.
+//!
+//! Each pod row becomes a one-pod job:
+//! - `creation_time` is the submit time; `scheduled_time` is kept as the recorded start;
+//! - run time is `deletion_time - scheduled_time` (what the pod held its resources for);
+//! - a pod never scheduled (empty `scheduled_time`) keeps its place as an arrival that gives up at
+//!   its `deletion_time` if not started by then; if it does start, it runs for as long as it
+//!   stayed in the system (`deletion_time - creation_time`, at least 1 s);
+//! - GPUs are `num_gpu` whole GPUs, or `gpu_milli` of one GPU when `num_gpu` is 1;
+//! - `qos` is the team, and gives the priority: Guaranteed 3, LS 2, Burstable 1, BE 0;
+//! - `gpu_spec` (`V100M16|V100M32`) is the set of allowed GPU models.
+
+use crate::error::TraceError;
+use crate::table::{Row, Table};
+use crate::{Loaded, canonical};
+use fairway_engine::{GPU_MILLI, JobSpec, PodRequest, PoolSpec, SimDuration, SimTime, WorkloadBuilder};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Priority of each QoS class.
+pub const QOS_PRIORITY: &[(&str, i32)] = &[("Guaranteed", 3), ("LS", 2), ("Burstable", 1), ("BE", 0)];
+
+/// Reads `openb_pod_list_*.csv`.
+pub fn read_pods(path: &Path) -> Result<Loaded, TraceError> {
+    let mut t = Table::open(path)?;
+    let name = t.required("name")?;
+    let cpu = t.required("cpu_milli")?;
+    let mem = t.required("memory_mib")?;
+    let num_gpu = t.required("num_gpu")?;
+    let gpu_milli = t.required("gpu_milli")?;
+    let gpu_spec = t.optional("gpu_spec");
+    let qos = t.required("qos")?;
+    let created = t.required("creation_time")?;
+    let deleted = t.required("deletion_time")?;
+    let scheduled = t.required("scheduled_time")?;
+
+    let mut b = WorkloadBuilder::new(t.file.clone());
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rec = csv::StringRecord::new();
+    let mut never_scheduled = 0usize;
+    // Rows deleted at the file's last deletion time were still running when the trace ended.
+    let (mut last_deletion, mut censored) = (0u64, 0usize);
+    while let Some(line) = t.next(&mut rec)? {
+        let row = Row {
+            file: &t.file,
+            line,
+            rec: &rec,
+        };
+        let id = row.non_empty(name)?;
+        if let Some(first) = seen.get(id) {
+            return Err(row.err(name, format!("duplicate name '{id}' (first on line {first})")));
+        }
+        let whole = |col| -> Result<u64, TraceError> {
+            let v = row.i64(col)?;
+            u64::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
+        };
+        let n_gpu = whole(num_gpu)?;
+        let g_milli = whole(gpu_milli)?;
+        let per_pod = match n_gpu {
+            0 => 0,
+            1 if (1..=u64::from(GPU_MILLI)).contains(&g_milli) => g_milli as u32,
+            1 => {
+                return Err(row.err(
+                    gpu_milli,
+                    format!("expected 1..=1000 milli-GPU for a 1-GPU pod, found '{g_milli}'"),
+                ));
+            }
+            n if g_milli == u64::from(GPU_MILLI) && n <= 64 => n as u32 * GPU_MILLI,
+            _ => {
+                return Err(row.err(
+                    gpu_milli,
+                    format!("a pod with {n_gpu} GPUs must use whole GPUs (1000), found '{g_milli}'"),
+                ));
+            }
+        };
+        let submit = row.secs(created, false)?;
+        let end = row.secs(deleted, false)?;
+        if end < submit {
+            return Err(row.err(deleted, "deletion_time is before creation_time"));
+        }
+        if end > last_deletion {
+            (last_deletion, censored) = (end, 1);
+        } else if end == last_deletion {
+            censored += 1;
+        }
+        let start = row.opt_secs(Some(scheduled), false)?;
+        let team_name = row.non_empty(qos)?;
+        let Some(&(_, priority)) = QOS_PRIORITY.iter().find(|(q, _)| *q == team_name) else {
+            return Err(row.err(
+                qos,
+                format!("expected one of Guaranteed, LS, Burstable, BE, found '{team_name}'"),
+            ));
+        };
+        let team = b.team(team_name).map_err(|e| row.err(qos, e.to_string()))?;
+        let pod = PodRequest {
+            gpu_milli: per_pod,
+            cpu_milli: whole(cpu)?,
+            mem_mib: whole(mem)?,
+        };
+        let (work, patience) = match start {
+            Some(s) if s < submit || s > end => {
+                return Err(row.err(
+                    scheduled,
+                    "scheduled_time must lie between creation_time and deletion_time",
+                ));
+            }
+            Some(s) => (end - s, None),
+            None => {
+                never_scheduled += 1;
+                (end - submit, Some(SimDuration(end - submit)))
+            }
+        };
+        // A pod deleted the instant it started held nothing; give it the smallest run we model.
+        let mut spec = JobSpec::new(SimTime(submit), SimDuration(work.max(1000)), 1, pod, team);
+        spec.priority = priority;
+        spec.patience = patience;
+        spec.recorded_start = start.map(SimTime);
+        if let Some(text) = row.opt_str(gpu_spec) {
+            spec.models =
+                canonical::model_set(text, &mut b).map_err(|m| row.err(gpu_spec.expect("present"), m))?;
+        }
+        seen.insert(id.to_string(), line);
+        b.push(id, line as u32, spec)
+            .map_err(|e| row.row_err(e.to_string()))?;
+    }
+    if b.is_empty() {
+        return Err(TraceError::file(&t.file, "the trace has a header but no pods"));
+    }
+    let mut warnings = Vec::new();
+    if censored > 0 {
+        warnings.push(format!(
+            "{}: {censored} pods were still running when the trace ended (deletion_time = {} s): their run time is a lower bound",
+            t.file,
+            last_deletion / 1000
+        ));
+    }
+    if never_scheduled > 0 {
+        warnings.push(format!(
+            "{}: {never_scheduled} pods were never scheduled in the trace: they wait until their deletion_time, then give up",
+            t.file
+        ));
+    }
+    Ok(Loaded {
+        workload: b.finish(),
+        warnings,
+    })
+}
+
+/// Reads `openb_node_list_*.csv` into pools: nodes with the same GPU model, GPU count, CPU and
+/// memory form one pool, named like `g2-8gpu-96cpu-384gib`, in order of first appearance.
+pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let mut t = Table::open(path)?;
+    let sn = t.required("sn")?;
+    let cpu = t.required("cpu_milli")?;
+    let mem = t.required("memory_mib")?;
+    let gpu = t.required("gpu")?;
+    let model = t.required("model")?;
+    let mut pools: Vec<PoolSpec> = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some(line) = t.next(&mut rec)? {
+        let row = Row {
+            file: &t.file,
+            line,
+            rec: &rec,
+        };
+        row.non_empty(sn)?;
+        let whole = |col| -> Result<u64, TraceError> {
+            let v = row.i64(col)?;
+            u64::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
+        };
+        let (c, m, g) = (whole(cpu)?, whole(mem)?, whole(gpu)?);
+        if g > u64::from(fairway_engine::cluster::MAX_GPUS_PER_NODE) {
+            return Err(row.err(gpu, format!("at most 64 GPUs per node, found {g}")));
+        }
+        let model_name = row.opt_str(Some(model)).map(str::to_string);
+        if g > 0 && model_name.is_none() {
+            return Err(row.err(model, "a node with GPUs needs a model"));
+        }
+        let g = g as u32;
+        let model_name = if g == 0 { None } else { model_name };
+        match pools
+            .iter_mut()
+            .find(|p| p.gpu_model == model_name && p.gpus_per_node == g && p.cpu_milli == c && p.mem_mib == m)
+        {
+            Some(p) => p.nodes += 1,
+            None => {
+                let mut p = PoolSpec::new("", model_name.as_deref(), 1, g, 0, 0);
+                p.cpu_milli = c;
+                p.mem_mib = m;
+                p.name = pool_name(&p);
+                pools.push(p);
+            }
+        }
+    }
+    if pools.is_empty() {
+        return Err(TraceError::file(
+            &t.file,
+            "the node list has a header but no nodes",
+        ));
+    }
+    Ok(pools)
+}
+
+fn pool_name(p: &PoolSpec) -> String {
+    let model = p.gpu_model.as_deref().unwrap_or("cpu").to_lowercase();
+    let cpu = fairway_engine::resources::fmt_milli(p.cpu_milli);
+    let mem = fairway_engine::resources::fmt_gib(p.mem_mib);
+    if p.gpus_per_node == 0 {
+        format!("{model}-{cpu}cpu-{mem}gib")
+    } else {
+        format!("{model}-{}gpu-{cpu}cpu-{mem}gib", p.gpus_per_node)
+    }
+}

@@ -1,0 +1,470 @@
+//! A seeded synthetic workload: arrivals, durations, GPU shapes and teams drawn from stated
+//! distributions. The same spec and seed always give the same trace.
+
+use crate::error::TraceError;
+use crate::table::Table;
+use fairway_engine::{
+    GPU_MILLI, JobKind, JobSpec, PodRequest, SimDuration, SimTime, Workload, WorkloadBuilder,
+};
+use rand::distr::weighted::WeightedIndex;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Exp, LogNormal};
+use rand_pcg::Pcg64Mcg;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// What to generate. Every field but `jobs` has a default.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSpec {
+    /// Number of jobs.
+    pub jobs: usize,
+    /// Overrides the scenario's seed for the trace only.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    #[serde(default)]
+    pub duration: Durations,
+    /// Job shapes and how often each occurs.
+    #[serde(default = "default_shapes")]
+    pub shapes: Vec<Shape>,
+    #[serde(default = "default_teams")]
+    pub teams: Vec<TeamShare>,
+    /// vCPUs per pod, per GPU of the pod (at least 1 vCPU per pod).
+    #[serde(default = "default_cpu_per_gpu")]
+    pub cpu_per_gpu: f64,
+    /// Memory per pod, per GPU of the pod (at least 1 GiB per pod).
+    #[serde(default = "default_mem_per_gpu")]
+    pub memory_gib_per_gpu: f64,
+    /// Share of jobs that are interactive (development pods) rather than batch.
+    #[serde(default)]
+    pub interactive_fraction: f64,
+}
+
+/// How jobs arrive.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "process", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Arrivals {
+    /// A Poisson process: exponential gaps with mean 1/rate.
+    Poisson { per_hour: f64 },
+    /// A Poisson process whose rate follows a daily cosine: `per_hour` on average, with the
+    /// busiest hour `peak_to_trough` times as busy as the quietest, peaking at `peak_hour`.
+    Daily {
+        per_hour: f64,
+        peak_to_trough: f64,
+        #[serde(default = "default_peak_hour")]
+        peak_hour: f64,
+    },
+}
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Arrivals::Poisson { per_hour: 60.0 }
+    }
+}
+
+/// How long jobs run (on the reference GPU).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Durations {
+    /// Log-normal with the given median and shape (sigma of the underlying normal).
+    Lognormal {
+        median_s: f64,
+        sigma: f64,
+        #[serde(default)]
+        max_s: Option<f64>,
+    },
+    /// Drawn with replacement from a file of run times in seconds (one per line, optional
+    /// header), such as the shipped `philly_runtime.csv`. `path` is relative to the scenario.
+    Resample {
+        path: PathBuf,
+        #[serde(default = "default_scale")]
+        scale: f64,
+    },
+}
+
+impl Default for Durations {
+    fn default() -> Self {
+        Durations::Lognormal {
+            median_s: 1800.0,
+            sigma: 1.5,
+            max_s: Some(7.0 * 86400.0),
+        }
+    }
+}
+
+/// A job shape: GPUs per pod (whole, or a share below 1) and pods per job.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Shape {
+    pub gpus: f64,
+    #[serde(default = "default_pods")]
+    pub pods: u32,
+    pub weight: f64,
+}
+
+/// A team and its share of the jobs.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TeamShare {
+    pub name: String,
+    pub weight: f64,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+fn default_shapes() -> Vec<Shape> {
+    [
+        (1.0, 1, 60.0),
+        (2.0, 1, 15.0),
+        (4.0, 1, 12.0),
+        (8.0, 1, 10.0),
+        (8.0, 2, 3.0),
+    ]
+    .into_iter()
+    .map(|(gpus, pods, weight)| Shape { gpus, pods, weight })
+    .collect()
+}
+fn default_teams() -> Vec<TeamShare> {
+    ["team-a", "team-b"]
+        .iter()
+        .map(|n| TeamShare {
+            name: n.to_string(),
+            weight: 1.0,
+            priority: 0,
+        })
+        .collect()
+}
+fn default_cpu_per_gpu() -> f64 {
+    8.0
+}
+fn default_mem_per_gpu() -> f64 {
+    64.0
+}
+fn default_peak_hour() -> f64 {
+    14.0
+}
+fn default_scale() -> f64 {
+    1.0
+}
+fn default_pods() -> u32 {
+    1
+}
+
+const HOUR_MS: f64 = 3_600_000.0;
+const DAY_MS: f64 = 24.0 * HOUR_MS;
+
+impl SyntheticSpec {
+    /// A spec with every default and `jobs` jobs.
+    pub fn with_jobs(jobs: usize) -> Self {
+        toml::from_str(&format!("jobs = {jobs}")).expect("defaults are valid")
+    }
+
+    /// Checks every parameter; the message names the offending key.
+    pub fn validate(&self) -> Result<(), TraceError> {
+        let bad = |key: &str, m: String| Err(TraceError::config(&format!("synthetic trace: {key}"), m));
+        if self.jobs == 0 {
+            return bad("jobs", "must be at least 1".into());
+        }
+        if self.jobs > u32::MAX as usize {
+            return bad("jobs", format!("at most {}", u32::MAX));
+        }
+        let (rate, ratio, peak) = match self.arrivals {
+            Arrivals::Poisson { per_hour } => (per_hour, 1.0, 0.0),
+            Arrivals::Daily {
+                per_hour,
+                peak_to_trough,
+                peak_hour,
+            } => (per_hour, peak_to_trough, peak_hour),
+        };
+        if !(rate.is_finite() && rate > 0.0) {
+            return bad("arrivals.per_hour", format!("must be > 0, found {rate}"));
+        }
+        if !(ratio.is_finite() && ratio >= 1.0) {
+            return bad("arrivals.peak_to_trough", format!("must be >= 1, found {ratio}"));
+        }
+        if !(0.0..24.0).contains(&peak) {
+            return bad("arrivals.peak_hour", format!("must be in [0, 24), found {peak}"));
+        }
+        match &self.duration {
+            Durations::Lognormal {
+                median_s,
+                sigma,
+                max_s,
+            } => {
+                if !(median_s.is_finite() && *median_s >= 0.001) {
+                    return bad("duration.median_s", format!("must be >= 0.001, found {median_s}"));
+                }
+                if !(sigma.is_finite() && *sigma >= 0.0) {
+                    return bad("duration.sigma", format!("must be >= 0, found {sigma}"));
+                }
+                if let Some(m) = max_s
+                    && !(m.is_finite() && *m >= 1.0)
+                {
+                    return bad("duration.max_s", format!("must be >= 1, found {m}"));
+                }
+            }
+            Durations::Resample { scale, .. } => {
+                if !(scale.is_finite() && *scale > 0.0) {
+                    return bad("duration.scale", format!("must be > 0, found {scale}"));
+                }
+            }
+        }
+        if self.shapes.is_empty() {
+            return bad("shapes", "needs at least one shape".into());
+        }
+        for (i, s) in self.shapes.iter().enumerate() {
+            let milli = s.gpus * f64::from(GPU_MILLI);
+            if !(s.gpus.is_finite() && s.gpus >= 0.0 && milli <= f64::from(64 * GPU_MILLI))
+                || (milli - milli.round()).abs() > 1e-6
+                || PodRequest::validate_gpu(milli.round() as u32).is_err()
+            {
+                return bad(
+                    &format!("shapes[{i}].gpus"),
+                    format!(
+                        "must be a whole number up to 64 or a share in (0, 1) to the milli-GPU, found {}",
+                        s.gpus
+                    ),
+                );
+            }
+            if s.pods == 0 {
+                return bad(&format!("shapes[{i}].pods"), "must be at least 1".into());
+            }
+            if !(s.weight.is_finite() && s.weight >= 0.0) {
+                return bad(
+                    &format!("shapes[{i}].weight"),
+                    format!("must be >= 0, found {}", s.weight),
+                );
+            }
+        }
+        if self.shapes.iter().all(|s| s.weight == 0.0) {
+            return bad("shapes", "at least one weight must be > 0".into());
+        }
+        if self.teams.is_empty() {
+            return bad("teams", "needs at least one team".into());
+        }
+        for (i, t) in self.teams.iter().enumerate() {
+            if t.name.trim().is_empty() {
+                return bad(&format!("teams[{i}].name"), "must not be empty".into());
+            }
+            if !(t.weight.is_finite() && t.weight >= 0.0) {
+                return bad(
+                    &format!("teams[{i}].weight"),
+                    format!("must be >= 0, found {}", t.weight),
+                );
+            }
+        }
+        if self.teams.iter().all(|t| t.weight == 0.0) {
+            return bad("teams", "at least one weight must be > 0".into());
+        }
+        for (key, v) in [
+            ("cpu_per_gpu", self.cpu_per_gpu),
+            ("memory_gib_per_gpu", self.memory_gib_per_gpu),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(key, format!("must be >= 0, found {v}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.interactive_fraction) {
+            return bad(
+                "interactive_fraction",
+                format!("must be in [0, 1], found {}", self.interactive_fraction),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Generates the workload. `base` is the folder relative paths (resampled run times) start from.
+pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload, TraceError> {
+    spec.validate()?;
+    let mut rng = Pcg64Mcg::seed_from_u64(spec.seed.unwrap_or(seed));
+    let pool = match &spec.duration {
+        Durations::Resample { path, scale } => {
+            let p = base.join(path);
+            let v = read_runtimes(&p)?;
+            Some(v.into_iter().map(|s| s * scale).collect::<Vec<f64>>())
+        }
+        Durations::Lognormal { .. } => None,
+    };
+    let lognormal = match &spec.duration {
+        Durations::Lognormal { median_s, sigma, .. } => Some(
+            LogNormal::new(median_s.ln(), *sigma)
+                .map_err(|e| TraceError::config("synthetic trace: duration", e.to_string()))?,
+        ),
+        Durations::Resample { .. } => None,
+    };
+    let max_s = match &spec.duration {
+        Durations::Lognormal { max_s, .. } => max_s.unwrap_or(f64::MAX),
+        Durations::Resample { .. } => f64::MAX,
+    };
+    let shape_pick = WeightedIndex::new(spec.shapes.iter().map(|s| s.weight))
+        .map_err(|e| TraceError::config("synthetic trace: shapes", e.to_string()))?;
+    let team_pick = WeightedIndex::new(spec.teams.iter().map(|t| t.weight))
+        .map_err(|e| TraceError::config("synthetic trace: teams", e.to_string()))?;
+    let (rate_per_ms, amplitude, peak_ms) = match spec.arrivals {
+        Arrivals::Poisson { per_hour } => (per_hour / HOUR_MS, 0.0, 0.0),
+        Arrivals::Daily {
+            per_hour,
+            peak_to_trough,
+            peak_hour,
+        } => (
+            per_hour / HOUR_MS,
+            (peak_to_trough - 1.0) / (peak_to_trough + 1.0),
+            peak_hour * HOUR_MS,
+        ),
+    };
+    // Thinning: candidates at the peak rate, kept with probability rate(t) / peak rate.
+    let peak_rate = rate_per_ms * (1.0 + amplitude);
+    let gap =
+        Exp::new(peak_rate).map_err(|e| TraceError::config("synthetic trace: arrivals", e.to_string()))?;
+
+    let mut b = WorkloadBuilder::new(format!("synthetic (seed {})", spec.seed.unwrap_or(seed)));
+    let teams: Vec<_> = spec
+        .teams
+        .iter()
+        .map(|t| b.team(&t.name).expect("few teams"))
+        .collect();
+    let mut t = 0.0f64;
+    for i in 0..spec.jobs {
+        loop {
+            t += gap.sample(&mut rng);
+            let phase = 2.0 * std::f64::consts::PI * ((t - peak_ms) % DAY_MS) / DAY_MS;
+            let keep = (1.0 + amplitude * phase.cos()) / (1.0 + amplitude);
+            if amplitude == 0.0 || rng.random::<f64>() < keep {
+                break;
+            }
+        }
+        let shape = &spec.shapes[shape_pick.sample(&mut rng)];
+        let ti = team_pick.sample(&mut rng);
+        let secs = match (&pool, &lognormal) {
+            (Some(p), _) => p[rng.random_range(0..p.len())],
+            (None, Some(d)) => d.sample(&mut rng),
+            (None, None) => unreachable!("one duration model is set"),
+        };
+        let work = (secs.clamp(1.0, max_s) * 1000.0).round() as u64;
+        let gpu_milli = (shape.gpus * f64::from(GPU_MILLI)).round() as u32;
+        let gpus_for_size = shape.gpus.max(1.0);
+        let pod = PodRequest {
+            gpu_milli,
+            cpu_milli: ((spec.cpu_per_gpu * gpus_for_size).max(1.0) * 1000.0).round() as u64,
+            mem_mib: ((spec.memory_gib_per_gpu * gpus_for_size).max(1.0) * 1024.0).round() as u64,
+        };
+        let mut job = JobSpec::new(
+            SimTime(t.round() as u64),
+            SimDuration(work.max(1000)),
+            shape.pods,
+            pod,
+            teams[ti],
+        );
+        job.priority = spec.teams[ti].priority;
+        if spec.interactive_fraction > 0.0 && rng.random::<f64>() < spec.interactive_fraction {
+            job.kind = JobKind::Interactive;
+        }
+        b.push(&format!("syn-{i:07}"), 0, job)
+            .map_err(|e| TraceError::config("synthetic trace", e.to_string()))?;
+    }
+    Ok(b.finish())
+}
+
+/// Run times in seconds, one per row (a non-numeric first row is a header). Zero run times are
+/// kept and become the shortest run modelled (1 s).
+pub fn read_runtimes(path: &Path) -> Result<Vec<f64>, TraceError> {
+    let mut t = Table::open_with(path, false)?;
+    let col = Table::positional(0, "runtime");
+    let mut rec = csv::StringRecord::new();
+    let mut out = Vec::new();
+    let mut first = true;
+    while let Some(line) = t.next(&mut rec)? {
+        let row = crate::table::Row {
+            file: &t.file,
+            line,
+            rec: &rec,
+        };
+        if first && row.str(col).parse::<f64>().is_err() {
+            first = false;
+            continue;
+        }
+        first = false;
+        let v = row.f64(col)?;
+        if v < 0.0 {
+            return Err(row.err(col, format!("expected a run time in seconds >= 0, found '{v}'")));
+        }
+        out.push(v);
+    }
+    if out.is_empty() {
+        return Err(TraceError::file(&t.file, "no run times found"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_trace_and_a_different_seed_differs() {
+        let spec = SyntheticSpec::with_jobs(500);
+        let a = generate(&spec, 1, Path::new(".")).unwrap();
+        let b = generate(&spec, 1, Path::new(".")).unwrap();
+        let c = generate(&spec, 2, Path::new(".")).unwrap();
+        assert_eq!(a.jobs, b.jobs);
+        assert_ne!(a.jobs, c.jobs);
+    }
+
+    #[test]
+    fn poisson_rate_and_lognormal_median_come_out_as_asked() {
+        let mut spec = SyntheticSpec::with_jobs(20_000);
+        spec.arrivals = Arrivals::Poisson { per_hour: 120.0 };
+        spec.duration = Durations::Lognormal {
+            median_s: 600.0,
+            sigma: 1.0,
+            max_s: None,
+        };
+        let w = generate(&spec, 7, Path::new(".")).unwrap();
+        let span_h = w.jobs.last().unwrap().submit.as_secs_f64() / 3600.0;
+        let rate = w.len() as f64 / span_h;
+        assert!((rate - 120.0).abs() < 3.0, "rate {rate}");
+        let mut d: Vec<f64> = w.jobs.iter().map(|j| j.work.as_secs_f64()).collect();
+        let med = fairway_engine::stats::Summary::of(&mut d).unwrap().p50;
+        assert!((med - 600.0).abs() < 25.0, "median {med}");
+        // Shape weights: 60 % of jobs have one whole GPU.
+        let ones = w
+            .jobs
+            .iter()
+            .filter(|j| j.pod.gpu_milli == 1000 && j.pods == 1)
+            .count() as f64;
+        assert!((ones / w.len() as f64 - 0.6).abs() < 0.02);
+    }
+
+    #[test]
+    fn the_daily_cycle_makes_peak_hours_busier() {
+        let mut spec = SyntheticSpec::with_jobs(30_000);
+        spec.arrivals = Arrivals::Daily {
+            per_hour: 100.0,
+            peak_to_trough: 4.0,
+            peak_hour: 12.0,
+        };
+        let w = generate(&spec, 3, Path::new(".")).unwrap();
+        let mut by_hour = [0usize; 24];
+        for j in &w.jobs {
+            by_hour[((j.submit.as_secs_f64() / 3600.0) % 24.0) as usize] += 1;
+        }
+        // Rate at noon is 4x the rate at midnight (amplitude 0.6: 1.6 vs 0.4).
+        let ratio = by_hour[12] as f64 / by_hour[0] as f64;
+        assert!((3.0..5.3).contains(&ratio), "ratio {ratio}, {by_hour:?}");
+    }
+
+    #[test]
+    fn bad_parameters_name_their_key() {
+        let mut spec = SyntheticSpec::with_jobs(10);
+        spec.shapes[0].gpus = 1.5;
+        let e = generate(&spec, 1, Path::new(".")).unwrap_err().to_string();
+        assert!(e.starts_with("synthetic trace: shapes[0].gpus: must be"), "{e}");
+        let mut spec = SyntheticSpec::with_jobs(10);
+        spec.arrivals = Arrivals::Poisson { per_hour: 0.0 };
+        let e = generate(&spec, 1, Path::new(".")).unwrap_err().to_string();
+        assert_eq!(e, "synthetic trace: arrivals.per_hour: must be > 0, found 0");
+    }
+}

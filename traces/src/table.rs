@@ -1,0 +1,225 @@
+//! Reading a CSV file row by row with typed fields and precise errors.
+
+use crate::error::TraceError;
+use csv::StringRecord;
+use std::path::Path;
+
+/// A CSV file with a header row, whose columns are looked up by name.
+pub struct Table {
+    pub file: String,
+    reader: csv::Reader<std::fs::File>,
+    header: Vec<String>,
+}
+
+/// Index of a column in the header.
+#[derive(Clone, Copy, Debug)]
+pub struct Col {
+    idx: usize,
+    name: &'static str,
+}
+
+impl Table {
+    /// Opens a CSV file with a header row. Leading and trailing spaces of fields are ignored.
+    pub fn open(path: &Path) -> Result<Table, TraceError> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens a CSV file; `has_header = false` names the columns by the caller's list instead.
+    pub fn open_with(path: &Path, has_header: bool) -> Result<Table, TraceError> {
+        let file = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|source| TraceError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(has_header)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(f);
+        let header = if has_header {
+            let h = reader.headers().map_err(|e| csv_error(&file, e))?;
+            h.iter().map(str::to_string).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        };
+        if has_header && (header.is_empty() || header.iter().all(String::is_empty)) {
+            return Err(TraceError::file(
+                &file,
+                "the file is empty: expected a header row",
+            ));
+        }
+        Ok(Table { file, reader, header })
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// A column that must be present.
+    pub fn required(&self, name: &'static str) -> Result<Col, TraceError> {
+        self.optional(name).ok_or_else(|| {
+            TraceError::file(
+                &self.file,
+                format!(
+                    "missing required column '{name}' (the header has: {})",
+                    self.header.join(", ")
+                ),
+            )
+        })
+    }
+
+    pub fn optional(&self, name: &'static str) -> Option<Col> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .map(|idx| Col { idx, name })
+    }
+
+    /// A column of a header-less file, by position.
+    pub fn positional(idx: usize, name: &'static str) -> Col {
+        Col { idx, name }
+    }
+
+    /// Header names not in `known`.
+    pub fn unknown_columns(&self, known: &[&str]) -> Vec<String> {
+        self.header
+            .iter()
+            .filter(|h| !known.contains(&h.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// Reads the next record into `rec`; returns its line number, or `None` at the end.
+    pub fn next(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, TraceError> {
+        match self.reader.read_record(rec) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(rec.position().map_or(0, |p| p.line()))),
+            Err(e) => Err(csv_error(&self.file, e)),
+        }
+    }
+}
+
+fn csv_error(file: &str, e: csv::Error) -> TraceError {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("the row has {len} fields but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        _ => e.to_string(),
+    };
+    match line {
+        Some(line) => TraceError::Row {
+            file: file.to_string(),
+            line,
+            message,
+        },
+        None => TraceError::file(file, message),
+    }
+}
+
+/// One record, with the file and line for errors.
+pub struct Row<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub rec: &'a StringRecord,
+}
+
+impl Row<'_> {
+    pub fn err(&self, col: Col, message: impl Into<String>) -> TraceError {
+        TraceError::Field {
+            file: self.file.to_string(),
+            line: self.line,
+            column: col.name.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn row_err(&self, message: impl Into<String>) -> TraceError {
+        TraceError::Row {
+            file: self.file.to_string(),
+            line: self.line,
+            message: message.into(),
+        }
+    }
+
+    pub fn str(&self, col: Col) -> &str {
+        self.rec.get(col.idx).unwrap_or("")
+    }
+
+    /// The field's text, or `None` if the column is absent or the field empty.
+    pub fn opt_str(&self, col: Option<Col>) -> Option<&str> {
+        col.map(|c| self.str(c)).filter(|s| !s.is_empty())
+    }
+
+    pub fn non_empty(&self, col: Col) -> Result<&str, TraceError> {
+        let s = self.str(col);
+        if s.is_empty() {
+            Err(self.err(col, "must not be empty"))
+        } else {
+            Ok(s)
+        }
+    }
+
+    /// A finite number.
+    pub fn f64(&self, col: Col) -> Result<f64, TraceError> {
+        let s = self.str(col);
+        if s.is_empty() {
+            return Err(self.err(col, "expected a number, found an empty field"));
+        }
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(self.err(col, format!("expected a number, found '{s}'"))),
+        }
+    }
+
+    pub fn opt_f64(&self, col: Option<Col>) -> Result<Option<f64>, TraceError> {
+        match col {
+            Some(c) if !self.str(c).is_empty() => self.f64(c).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A whole number (plain digits, optional sign).
+    pub fn i64(&self, col: Col) -> Result<i64, TraceError> {
+        let s = self.str(col);
+        s.parse::<i64>()
+            .map_err(|_| self.err(col, format!("expected a whole number, found '{s}'")))
+    }
+
+    pub fn opt_i64(&self, col: Option<Col>) -> Result<Option<i64>, TraceError> {
+        match col {
+            Some(c) if !self.str(c).is_empty() => self.i64(c).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Seconds (>= 0, or > 0 with `positive`) as milliseconds.
+    pub fn secs(&self, col: Col, positive: bool) -> Result<u64, TraceError> {
+        let v = self.f64(col)?;
+        match fairway_engine::time::secs_to_millis(v) {
+            Some(ms) if !positive || ms > 0 => Ok(ms),
+            _ if positive => Err(self.err(
+                col,
+                format!(
+                    "expected a number of seconds > 0 (at least 0.001), found '{}'",
+                    self.str(col)
+                ),
+            )),
+            _ => Err(self.err(
+                col,
+                format!("expected a number of seconds >= 0, found '{}'", self.str(col)),
+            )),
+        }
+    }
+
+    pub fn opt_secs(&self, col: Option<Col>, positive: bool) -> Result<Option<u64>, TraceError> {
+        match col {
+            Some(c) if !self.str(c).is_empty() => self.secs(c, positive).map(Some),
+            _ => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! A catalogue of broken trace and cluster files: each gives its precise error, none panics.
+
+use fairway_engine::{Cluster, ClusterSpec, PoolSpec};
+use fairway_traces::{TraceFormat, cluster, read};
+use std::io::Write;
+
+/// Writes `text` to a fresh file named `name` and returns (dir guard, path).
+fn file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    (dir, path)
+}
+
+/// The error of reading `text` as a canonical trace, with the temp folder cut off.
+fn canonical_err(text: &str) -> String {
+    let (dir, path) = file("t.csv", text);
+    let e = read(&path, TraceFormat::Canonical).unwrap_err().to_string();
+    e.replace(&format!("{}/", dir.path().display()), "")
+}
+
+const HEAD: &str = "job_id,submit_time,duration,gpus,team\n";
+
+#[test]
+fn broken_canonical_traces_name_file_line_and_column() {
+    let cases: &[(&str, &str)] = &[
+        ("", "t.csv: the file is empty: expected a header row"),
+        (HEAD, "t.csv: the trace has a header but no jobs"),
+        (
+            "job_id,submit_time,gpus,team\na,0,1,x\n",
+            "t.csv: missing required column 'duration' (the header has: job_id, submit_time, gpus, team)",
+        ),
+        (
+            "a,0,10,1,x\nb,5,-5,1,x\n",
+            "t.csv:3: column 'duration': expected a number of seconds > 0 (at least 0.001), found '-5'",
+        ),
+        (
+            "a,soon,10,1,x\n",
+            "t.csv:2: column 'submit_time': expected a number, found 'soon'",
+        ),
+        (
+            "a,-1,10,1,x\n",
+            "t.csv:2: column 'submit_time': expected a number of seconds >= 0, found '-1'",
+        ),
+        (
+            "a,0,0,1,x\n",
+            "t.csv:2: column 'duration': expected a number of seconds > 0 (at least 0.001), found '0'",
+        ),
+        (
+            "a,0,10,1,x\na,1,10,1,x\n",
+            "t.csv:3: column 'job_id': duplicate job_id 'a' (first on line 2)",
+        ),
+        (
+            "a,0,10,1.5,x\n",
+            "t.csv:2: column 'gpus': a pod asks for either a whole number of GPUs or a share of one GPU (0 < x < 1), found '1.5'",
+        ),
+        (
+            "a,0,10,0.0001,x\n",
+            "t.csv:2: column 'gpus': GPU shares are counted to the milli-GPU (0.001), found '0.0001'",
+        ),
+        (
+            "a,0,10,-1,x\n",
+            "t.csv:2: column 'gpus': expected a number of GPUs >= 0, found '-1'",
+        ),
+        ("a,0,10,1,\n", "t.csv:2: column 'team': must not be empty"),
+        (
+            "a,0,10,1,x,extra\n",
+            "t.csv:2: the row has 6 fields but the header has 5",
+        ),
+        (",0,10,1,x\n", "t.csv:2: column 'job_id': must not be empty"),
+        (
+            "a,0,NaN,1,x\n",
+            "t.csv:2: column 'duration': expected a number, found 'NaN'",
+        ),
+    ];
+    for (body, want) in cases {
+        let text = if body.starts_with("job_id") || body.is_empty() || *body == HEAD {
+            body.to_string()
+        } else {
+            format!("{HEAD}{body}")
+        };
+        assert_eq!(canonical_err(&text), *want, "input:\n{text}");
+    }
+}
+
+#[test]
+fn broken_optional_columns() {
+    let head = "job_id,submit_time,duration,gpus,team,pods,gpu_util,kind,priority,gpu_model,recorded_start\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "a,0,10,1,x,0,,,,,\n",
+            "t.csv:2: column 'pods': expected a whole number >= 1, found '0'",
+        ),
+        (
+            "a,0,10,1,x,two,,,,,\n",
+            "t.csv:2: column 'pods': expected a whole number, found 'two'",
+        ),
+        (
+            "a,0,10,1,x,1,1.5,,,,\n",
+            "t.csv:2: column 'gpu_util': expected a fraction between 0 and 1, found '1.5'",
+        ),
+        (
+            "a,0,10,1,x,1,,train,,,\n",
+            "t.csv:2: column 'kind': expected 'batch' or 'interactive', found 'train'",
+        ),
+        (
+            "a,0,10,1,x,1,,,high,,\n",
+            "t.csv:2: column 'priority': expected a whole number, found 'high'",
+        ),
+        (
+            "a,0,10,1,x,1,,,,A100||H100,\n",
+            "t.csv:2: column 'gpu_model': expected GPU models separated by '|', found 'A100||H100'",
+        ),
+        (
+            "a,5,10,1,x,1,,,,,3\n",
+            "t.csv:2: column 'recorded_start': the recorded start is before submit_time",
+        ),
+    ];
+    for (body, want) in cases {
+        assert_eq!(canonical_err(&format!("{head}{body}")), *want);
+    }
+}
+
+#[test]
+fn a_full_row_reads_into_every_field() {
+    let (_d, path) = file(
+        "t.csv",
+        "job_id,submit_time,duration,gpus,team,pods,cpu,memory_gib,gpu_model,priority,user,runtime_estimate,gpu_util,kind,color\n\
+         b,20.5,60,0.25,ml,1,2,8,T4,1,ann,90,0.4,interactive,red\n\
+         a,3,10,8,cv,2,48,512,H100|A100,-1,bob,,,batch,blue\n",
+    );
+    let l = read(&path, TraceFormat::Canonical).unwrap();
+    assert_eq!(
+        l.warnings,
+        vec![format!("{}: ignoring unknown columns: color", path.display())]
+    );
+    let w = &l.workload;
+    // Sorted by submit time.
+    assert_eq!(w.names, vec!["a", "b"]);
+    assert_eq!(w.lines, vec![3, 2]);
+    let (a, b) = (&w.jobs[0], &w.jobs[1]);
+    assert_eq!(
+        (
+            a.submit.0,
+            a.work.0,
+            a.pods,
+            a.pod.gpu_milli,
+            a.pod.cpu_milli,
+            a.pod.mem_mib
+        ),
+        (3000, 10_000, 2, 8000, 48_000, 512 * 1024)
+    );
+    assert_eq!((a.priority, a.models.iter().count()), (-1, 2));
+    assert_eq!(
+        (b.submit.0, b.pod.gpu_milli, b.estimate.map(|e| e.0), b.gpu_util),
+        (20_500, 250, Some(90_000), Some(0.4))
+    );
+    assert_eq!(b.kind, fairway_engine::JobKind::Interactive);
+    assert_eq!(w.users, vec!["ann", "bob"]);
+}
+
+#[test]
+fn an_unknown_gpu_model_is_named_with_its_line() {
+    let (dir, path) = file(
+        "t.csv",
+        "job_id,submit_time,duration,gpus,team,gpu_model\na,0,10,1,x,H100\nb,0,10,1,x,H200\n",
+    );
+    let mut w = read(&path, TraceFormat::Canonical).unwrap().workload;
+    let c = Cluster::new(&ClusterSpec {
+        pools: vec![PoolSpec::new("h", Some("H100"), 1, 8, 64, 512)],
+    })
+    .unwrap();
+    let e = w.bind_models(&c).unwrap_err().to_string();
+    assert_eq!(
+        e.replace(&format!("{}/", dir.path().display()), ""),
+        "t.csv:3: job 'b': column 'gpu_model': GPU model 'H200' is not in the cluster (its models: H100)"
+    );
+}
+
+#[test]
+fn broken_openb_rows() {
+    let head = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "p,1000,10,2,500,,LS,Running,0,10,0\n",
+            "t.csv:2: column 'gpu_milli': a pod with 2 GPUs must use whole GPUs (1000), found '500'",
+        ),
+        (
+            "p,1000,10,1,0,,LS,Running,0,10,0\n",
+            "t.csv:2: column 'gpu_milli': expected 1..=1000 milli-GPU for a 1-GPU pod, found '0'",
+        ),
+        (
+            "p,1000,10,1,500,,XX,Running,0,10,0\n",
+            "t.csv:2: column 'qos': expected one of Guaranteed, LS, Burstable, BE, found 'XX'",
+        ),
+        (
+            "p,1000,10,1,500,,LS,Running,5,3,\n",
+            "t.csv:2: column 'deletion_time': deletion_time is before creation_time",
+        ),
+        (
+            "p,1000,10,1,500,,LS,Running,5,30,40\n",
+            "t.csv:2: column 'scheduled_time': scheduled_time must lie between creation_time and deletion_time",
+        ),
+        (
+            "p,-1,10,1,500,,LS,Running,0,10,0\n",
+            "t.csv:2: column 'cpu_milli': expected a whole number >= 0, found '-1'",
+        ),
+    ];
+    for (body, want) in cases {
+        let (dir, path) = file("t.csv", &format!("{head}{body}"));
+        let e = read(&path, TraceFormat::Openb).unwrap_err().to_string();
+        assert_eq!(e.replace(&format!("{}/", dir.path().display()), ""), *want);
+    }
+}
+
+#[test]
+fn broken_cluster_files() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "c.toml",
+            "[[pool]]\nname = \"a\"\nnodes = 1\ngpus_per_node = 8\ncpu = 8\nmemory_gib = 8\n",
+            "pool 'a': a pool with GPUs needs a gpu_model",
+        ),
+        (
+            "c.toml",
+            "[[pool]]\nname = \"a\"\nnodes = 1\ncpu = 8\nmemory_gib = 8\ncolour = \"red\"\n",
+            "unknown field `colour`",
+        ),
+        (
+            "c.csv",
+            "name,gpu_model,nodes,gpus_per_node,cpu,memory_gib\na,H100,x,8,8,8\n",
+            "c.csv:2: column 'nodes': expected a whole number, found 'x'",
+        ),
+        (
+            "c.csv",
+            "name,gpu_model,nodes,gpus_per_node,cpu,memory_gib\na,H100,1,65,8,8\n",
+            "c.csv:2: gpus_per_node is at most 64, found 65",
+        ),
+        (
+            "c.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,10,8,\n",
+            "c.csv:2: column 'model': a node with GPUs needs a model",
+        ),
+        ("c.yaml", "", "c.yaml: a cluster file ends in .toml or .csv"),
+    ];
+    for (name, text, want) in cases {
+        let (dir, path) = file(name, text);
+        let e = cluster::read(&path, None).unwrap_err().to_string();
+        let e = e.replace(&format!("{}/", dir.path().display()), "");
+        assert!(e.contains(want), "{name}: got {e}\nwant {want}");
+    }
+}
