@@ -1,1 +1,483 @@
-//! placeholder
+//! Scenario files: what to replay, on what hardware, under which policy.
+//!
+//! A scenario is a TOML file (`deny_unknown_fields` everywhere, so a typo is an error, never a
+//! silent default). Paths inside it are relative to the file. [`Scenario::load`] parses and checks
+//! it; [`Scenario::resolve`] reads the trace and cluster and builds the policy, so that every
+//! error surfaces before a run starts; [`Resolved::run`] runs it.
+
+use fairway_engine::{
+    Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, SimDuration, SimTime,
+    Simulation, UnknownModel, Workload,
+};
+use fairway_policies::{Param, RegistryError, Spec, SpecSyntaxError};
+use fairway_traces::{ClusterFormat, PoolRow, SyntheticSpec, TraceError, TraceFormat};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A scenario as written.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Names the run and its output folder.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Seeds everything random (synthetic traces, randomised policies).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub trace: TraceSection,
+    pub cluster: ClusterSection,
+    pub policy: PolicySection,
+    #[serde(default)]
+    pub engine: EngineSection,
+    /// The folder the file is in; relative paths start here.
+    #[serde(skip)]
+    pub base: PathBuf,
+    /// The file it was read from.
+    #[serde(skip)]
+    pub file: String,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// `[trace]`: where the jobs come from.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSection {
+    /// `canonical`, `openb` or `synthetic`.
+    pub format: String,
+    /// The trace file, for `canonical` and `openb`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// The generator's settings, for `synthetic`.
+    #[serde(default)]
+    pub synthetic: Option<SyntheticSpec>,
+    /// Multiplies every submit time (0.5 = the same jobs arriving twice as fast).
+    #[serde(default)]
+    pub time_scale: Option<f64>,
+}
+
+/// `[cluster]`: the hardware.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// A cluster file (`.toml` pools, `.csv` pools, or an openb node list).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// `toml`, `csv` or `openb-nodes`; guessed from the file when absent.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Pools written inline, instead of `path`.
+    #[serde(default)]
+    pub pool: Vec<PoolRow>,
+    /// Keep about one node in N of every pool (a proportional slice of a large cluster).
+    #[serde(default)]
+    pub sample_one_in: Option<u32>,
+}
+
+/// `[policy]`: which jobs run, and where.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// A registry name, optionally with parameters: `fifo` or `fifo[mode=best-effort]`.
+    pub name: String,
+    /// Placement name, optionally with parameters.
+    #[serde(default = "default_placement")]
+    pub placement: String,
+    /// Policy parameters, merged with those in `name`.
+    #[serde(default)]
+    pub params: BTreeMap<String, toml::Value>,
+    /// Placement parameters, merged with those in `placement`.
+    #[serde(default)]
+    pub placement_params: BTreeMap<String, toml::Value>,
+}
+
+fn default_placement() -> String {
+    "best-fit".to_string()
+}
+
+/// `[engine]`: time limit and preemption costs.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// Stop simulating at this time (seconds after the trace origin).
+    #[serde(default)]
+    pub horizon_s: Option<f64>,
+    /// Work between checkpoints; a preempted job keeps the work up to its last one.
+    #[serde(default)]
+    pub checkpoint_every_s: Option<f64>,
+    /// Run time added to every restart after a preemption.
+    #[serde(default)]
+    pub restart_overhead_s: Option<f64>,
+}
+
+/// Why a scenario cannot be loaded, resolved or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    #[error("{file}: cluster: {source}")]
+    Cluster {
+        file: String,
+        #[source]
+        source: ClusterError,
+    },
+    #[error("{file}: {source}")]
+    Registry {
+        file: String,
+        #[source]
+        source: RegistryError,
+    },
+    #[error(transparent)]
+    UnknownModel(#[from] UnknownModel),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let mut s = Scenario::parse(&text, &file)?;
+        s.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(s)
+    }
+
+    /// Parses scenario text; `file` names it in errors. Relative paths start at the current folder.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let mut s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            file: file.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        s.file = file.to_string();
+        s.check()?;
+        Ok(s)
+    }
+
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            file: self.file.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Checks what can be checked without reading other files.
+    fn check(&self) -> Result<(), ScenarioError> {
+        if self.name.trim().is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
+            return Err(self.invalid(
+                "name",
+                "must be non-empty, without '/' or '\\', not starting with '.'",
+            ));
+        }
+        let t = &self.trace;
+        match t.format.as_str() {
+            "synthetic" => {
+                if t.synthetic.is_none() {
+                    return Err(self.invalid("trace", "format 'synthetic' needs a [trace.synthetic] table"));
+                }
+                if t.path.is_some() {
+                    return Err(self.invalid("trace.path", "a synthetic trace has no file"));
+                }
+            }
+            f if TraceFormat::parse(f).is_some() => {
+                if t.path.is_none() {
+                    return Err(
+                        self.invalid("trace.path", format!("format '{f}' needs the trace file's path"))
+                    );
+                }
+                if t.synthetic.is_some() {
+                    return Err(self.invalid(
+                        "trace.synthetic",
+                        format!("only for format 'synthetic', not '{f}'"),
+                    ));
+                }
+            }
+            other => {
+                return Err(self.invalid(
+                    "trace.format",
+                    format!("unknown format '{other}'; known: canonical, openb, synthetic"),
+                ));
+            }
+        }
+        if let Some(s) = t.time_scale
+            && !(s.is_finite() && s > 0.0)
+        {
+            return Err(self.invalid("trace.time_scale", format!("must be a number > 0, found {s}")));
+        }
+        let c = &self.cluster;
+        match (&c.path, c.pool.is_empty()) {
+            (None, true) => {
+                return Err(self.invalid("cluster", "give either path = \"...\" or [[cluster.pool]] tables"));
+            }
+            (Some(_), false) => {
+                return Err(self.invalid("cluster", "give either path or [[cluster.pool]], not both"));
+            }
+            _ => {}
+        }
+        if let Some(f) = &c.format {
+            if c.path.is_none() {
+                return Err(self.invalid("cluster.format", "only with cluster.path"));
+            }
+            cluster_format(f).ok_or_else(|| {
+                self.invalid(
+                    "cluster.format",
+                    format!("unknown format '{f}'; known: toml, csv, openb-nodes"),
+                )
+            })?;
+        }
+        if c.sample_one_in == Some(0) {
+            return Err(self.invalid("cluster.sample_one_in", "must be at least 1"));
+        }
+        let e = &self.engine;
+        for (key, v, positive) in [
+            ("engine.horizon_s", e.horizon_s, false),
+            ("engine.checkpoint_every_s", e.checkpoint_every_s, true),
+            ("engine.restart_overhead_s", e.restart_overhead_s, false),
+        ] {
+            if let Some(v) = v
+                && (fairway_engine::time::secs_to_millis(v).is_none() || (positive && v < 0.001))
+            {
+                let want = if positive { "> 0" } else { ">= 0" };
+                return Err(self.invalid(key, format!("must be a number of seconds {want}, found {v}")));
+            }
+        }
+        self.policy_spec()?;
+        self.placement_spec()?;
+        Ok(())
+    }
+
+    /// The policy's name and parameters, from `name` and `params` together.
+    pub fn policy_spec(&self) -> Result<Spec, ScenarioError> {
+        merge_spec(&self.policy.name, &self.policy.params).map_err(|m| self.invalid("policy.name", m))
+    }
+
+    pub fn placement_spec(&self) -> Result<Spec, ScenarioError> {
+        merge_spec(&self.policy.placement, &self.policy.placement_params)
+            .map_err(|m| self.invalid("policy.placement", m))
+    }
+
+    fn engine_options(&self) -> EngineOptions {
+        let ms = |s: Option<f64>| s.and_then(fairway_engine::time::secs_to_millis);
+        EngineOptions {
+            horizon: ms(self.engine.horizon_s).map(SimTime),
+            checkpoint_every: ms(self.engine.checkpoint_every_s).map(SimDuration),
+            restart_overhead: SimDuration(ms(self.engine.restart_overhead_s).unwrap_or(0)),
+            audit: false,
+        }
+    }
+
+    /// Reads the cluster description (without building it).
+    pub fn cluster_spec(&self) -> Result<ClusterSpec, ScenarioError> {
+        let c = &self.cluster;
+        let mut spec = match &c.path {
+            Some(p) => fairway_traces::cluster::read(
+                &self.base.join(p),
+                c.format.as_deref().and_then(cluster_format),
+            )?,
+            None => ClusterSpec {
+                pools: c
+                    .pool
+                    .iter()
+                    .map(|p| p.to_spec(&format!("{}: cluster.pool", self.file)))
+                    .collect::<Result<_, _>>()?,
+            },
+        };
+        if let Some(n) = c.sample_one_in {
+            spec = sample_one_in(&spec, n);
+        }
+        Ok(spec)
+    }
+
+    /// Reads or generates the trace. Returns the workload and the reader's warnings.
+    pub fn workload(&self) -> Result<(Workload, Vec<String>), ScenarioError> {
+        let t = &self.trace;
+        let (mut w, warnings) = match TraceFormat::parse(&t.format) {
+            Some(f) => {
+                let path = self.base.join(t.path.as_ref().expect("checked"));
+                let l = fairway_traces::read(&path, f)?;
+                (l.workload, l.warnings)
+            }
+            None => {
+                let spec = t.synthetic.as_ref().expect("checked");
+                (
+                    fairway_traces::synthetic::generate(spec, self.seed, &self.base)?,
+                    Vec::new(),
+                )
+            }
+        };
+        if let Some(s) = t.time_scale {
+            for j in &mut w.jobs {
+                j.submit = SimTime((j.submit.millis() as f64 * s).round() as u64);
+                if let Some(r) = &mut j.recorded_start {
+                    *r = SimTime((r.millis() as f64 * s).round() as u64);
+                }
+            }
+        }
+        Ok((w, warnings))
+    }
+
+    /// Reads everything the run needs and checks that it fits together.
+    pub fn resolve(&self) -> Result<Resolved, ScenarioError> {
+        let policy = self.policy_spec()?;
+        let placement = self.placement_spec()?;
+        let registry = |source| ScenarioError::Registry {
+            file: self.file.clone(),
+            source,
+        };
+        fairway_policies::policy(&policy, self.seed).map_err(registry)?;
+        fairway_policies::placement(&placement, self.seed).map_err(registry)?;
+        let cluster_spec = self.cluster_spec()?;
+        let cluster = Cluster::new(&cluster_spec).map_err(|source| ScenarioError::Cluster {
+            file: self.file.clone(),
+            source,
+        })?;
+        let (mut workload, warnings) = self.workload()?;
+        workload.bind_models(&cluster)?;
+        Ok(Resolved {
+            scenario: self.clone(),
+            policy,
+            placement,
+            cluster,
+            workload,
+            warnings,
+            options: self.engine_options(),
+        })
+    }
+}
+
+/// Everything a run needs, read and checked.
+#[derive(Debug)]
+pub struct Resolved {
+    pub scenario: Scenario,
+    pub policy: Spec,
+    pub placement: Spec,
+    pub cluster: Cluster,
+    pub workload: Workload,
+    pub warnings: Vec<String>,
+    pub options: EngineOptions,
+}
+
+impl Resolved {
+    /// Jobs that no node of the cluster can ever hold, with the reason (they will be reported as
+    /// unschedulable).
+    pub fn never_fitting(&self) -> Vec<(usize, String)> {
+        self.workload
+            .jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| {
+                self.cluster
+                    .check_fits_ever(&j.pod, j.pods, j.models)
+                    .err()
+                    .map(|e| (i, e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Runs the simulation.
+    pub fn run(&self) -> Result<Outcome, ScenarioError> {
+        let seed = self.scenario.seed;
+        let registry = |source| ScenarioError::Registry {
+            file: self.scenario.file.clone(),
+            source,
+        };
+        let policy = fairway_policies::policy(&self.policy, seed).map_err(registry)?;
+        let placement = fairway_policies::placement(&self.placement, seed).map_err(registry)?;
+        let sim = Simulation::new(
+            &self.workload,
+            self.cluster.clone(),
+            policy,
+            placement,
+            self.options.clone(),
+        )?;
+        Ok(sim.run()?)
+    }
+}
+
+fn cluster_format(name: &str) -> Option<ClusterFormat> {
+    match name {
+        "toml" => Some(ClusterFormat::Toml),
+        "csv" => Some(ClusterFormat::Csv),
+        "openb-nodes" => Some(ClusterFormat::OpenbNodes),
+        _ => None,
+    }
+}
+
+/// `name[params]` text plus a TOML parameter table, as one spec.
+fn merge_spec(text: &str, table: &BTreeMap<String, toml::Value>) -> Result<Spec, String> {
+    let mut spec: Spec = text.parse().map_err(|e: SpecSyntaxError| e.to_string())?;
+    for (k, v) in table {
+        let p = match v {
+            toml::Value::String(s) => Param::Str(s.clone()),
+            toml::Value::Integer(i) => Param::Int(*i),
+            toml::Value::Float(f) => Param::Float(*f),
+            toml::Value::Boolean(b) => Param::Bool(*b),
+            other => {
+                return Err(format!(
+                    "parameter '{k}' must be text, a number or a boolean, not {}",
+                    other.type_str()
+                ));
+            }
+        };
+        if spec.params.insert(k.clone(), p).is_some() {
+            return Err(format!("parameter '{k}' is given twice"));
+        }
+    }
+    Ok(spec)
+}
+
+/// Keeps about one node in `n` of the cluster, in proportion per pool: each pool keeps
+/// `floor(nodes / n)`, and the remaining nodes up to `round(total / n)` go to the pools with the
+/// largest remainders (ties to the earlier pool). Pools left with no node are dropped.
+pub fn sample_one_in(spec: &ClusterSpec, n: u32) -> ClusterSpec {
+    let n = u64::from(n.max(1));
+    let total: u64 = spec.pools.iter().map(|p| u64::from(p.nodes)).sum();
+    let target = (total + n / 2) / n;
+    let mut kept: Vec<u64> = spec.pools.iter().map(|p| u64::from(p.nodes) / n).collect();
+    let mut order: Vec<usize> = (0..spec.pools.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(u64::from(spec.pools[i].nodes) % n), i));
+    let mut left = target.saturating_sub(kept.iter().sum());
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if u64::from(spec.pools[i].nodes) % n > 0 {
+            kept[i] += 1;
+            left -= 1;
+        }
+    }
+    ClusterSpec {
+        pools: spec
+            .pools
+            .iter()
+            .zip(kept)
+            .filter(|(_, k)| *k > 0)
+            .map(|(p, k)| fairway_engine::PoolSpec {
+                nodes: k as u32,
+                ..p.clone()
+            })
+            .collect(),
+    }
+}

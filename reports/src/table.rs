@@ -1,0 +1,87 @@
+//! The readable summary printed after a run.
+
+use crate::metrics::{Dist, RunSummary};
+use std::fmt::Write;
+
+/// Seconds in the unit a person reads best: 42s, 3.5m, 2.1h, 4.0d.
+pub fn human_secs(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.0}s")
+    } else if s < 3600.0 {
+        format!("{:.1}m", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1}h", s / 3600.0)
+    } else {
+        format!("{:.1}d", s / 86_400.0)
+    }
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), human_secs)
+}
+
+fn dist_cells(d: &Dist) -> [String; 4] {
+    [cell(d.mean), cell(d.p50), cell(d.p95), cell(d.max)]
+}
+
+/// The headline numbers and one row per team.
+pub fn render(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let c = &s.counts;
+    let _ = writeln!(out, "scenario  {}  (seed {})", s.scenario, s.seed);
+    let _ = writeln!(out, "policy    {}  placement {}", s.policy, s.placement);
+    let _ = writeln!(
+        out,
+        "jobs      {} total: {} finished, {} unschedulable, {} abandoned, {} pending, {} running",
+        c.jobs_total, c.jobs_finished, c.jobs_unschedulable, c.jobs_abandoned, c.jobs_pending, c.jobs_running
+    );
+    let _ = writeln!(
+        out,
+        "GPUs      {} capacity, {:.1}% allocated over {} (makespan {})",
+        s.capacity_gpus,
+        s.gpu_allocation_rate * 100.0,
+        human_secs(s.span_s),
+        human_secs(s.makespan_s)
+    );
+    let [m, p50, p95, max] = dist_cells(&s.wait_s);
+    let _ = writeln!(out, "wait      mean {m}  p50 {p50}  p95 {p95}  max {max}");
+    let [m, p50, p95, max] = dist_cells(&s.jct_s);
+    let _ = writeln!(out, "JCT       mean {m}  p50 {p50}  p95 {p95}  max {max}");
+    if s.preemptions > 0 {
+        let _ = writeln!(
+            out,
+            "preempted {} times, {:.1} GPU-hours lost",
+            s.preemptions, s.lost_gpu_hours
+        );
+    }
+    let _ = writeln!(out);
+    let width = s
+        .per_team
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "team", "jobs", "finished", "wait", "p50", "p95", "max", "GPU-h", "share"
+    );
+    for (name, t) in &s.per_team {
+        let [m, p50, p95, max] = dist_cells(&t.wait_s);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9.1} {:>5.1}%",
+            name,
+            t.counts.jobs_total,
+            t.counts.jobs_finished,
+            m,
+            p50,
+            p95,
+            max,
+            t.gpu_hours,
+            t.gpu_share * 100.0
+        );
+    }
+    out
+}

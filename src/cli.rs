@@ -1,0 +1,294 @@
+//! Command-line parsing and the subcommands: parse, resolve, call the crates, print.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use fairway_engine::resources::fmt_milli;
+use fairway_reports::{RunInfo, human_secs};
+use fairway_scenarios::Scenario;
+use fairway_traces::{SyntheticSpec, TraceFormat};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "fairway",
+    version,
+    about = "Replay GPU job traces against scheduling policies on a modelled cluster"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario: simulate, print a summary, write summary.json, jobs.csv and timeseries.csv.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: runs/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario without running it: files, names, parameters, jobs that can never fit.
+    Validate { scenario: PathBuf },
+    /// Inspect trace files.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
+    /// Write a synthetic trace in the canonical CSV format.
+    Gen {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Generator settings, as in a scenario's [trace.synthetic] table.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Number of jobs (overrides the spec) [default: 1000].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Mean arrivals per hour, Poisson (overrides the spec).
+        #[arg(long)]
+        per_hour: Option<f64>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// List the policies and placements, with their parameters.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Rows, span, GPU demand and duration percentiles of a trace file.
+    Stats {
+        file: PathBuf,
+        /// The file's format [default: guessed from the header].
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Canonical,
+    Openb,
+}
+
+pub fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            quiet,
+        } => run(&scenario, out, seed, quiet),
+        Command::Validate { scenario } => validate(&scenario),
+        Command::Trace {
+            command: TraceCommand::Stats { file, format },
+        } => trace_stats(&file, format),
+        Command::Gen {
+            out,
+            spec,
+            jobs,
+            per_hour,
+            seed,
+        } => generate(&out, spec.as_deref(), jobs, per_hour, seed),
+        Command::List => list(),
+    }
+}
+
+fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
+    let mut s = Scenario::load(path)?;
+    if let Some(seed) = seed {
+        s.seed = seed;
+    }
+    Ok(s)
+}
+
+fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Result<ExitCode> {
+    let scenario = load(path, seed)?;
+    let resolved = scenario.resolve()?;
+    if !quiet {
+        for w in &resolved.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let started = Instant::now();
+    let outcome = resolved.run()?;
+    let elapsed = started.elapsed();
+    let info = RunInfo {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        trace: scenario
+            .trace
+            .path
+            .as_ref()
+            .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+    };
+    let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
+    let dir = out.unwrap_or_else(|| Path::new("runs").join(&scenario.name));
+    fairway_reports::write_run(&dir, &resolved.workload, &outcome, &summary)?;
+    if !quiet {
+        print!("{}", fairway_reports::render(&summary));
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "\nsimulated {} events in {:.2}s ({:.0} events/s); wrote {}",
+            outcome.counters.events,
+            secs,
+            outcome.counters.events as f64 / secs,
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(path: &Path) -> Result<ExitCode> {
+    let scenario = load(path, None)?;
+    let r = scenario.resolve()?;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let gpus: u64 = r.cluster.capacity_gpu_milli();
+    println!("scenario  {} ({})", scenario.name, path.display());
+    println!(
+        "trace     {} jobs, {} teams, from {}",
+        r.workload.len(),
+        r.workload.teams.len(),
+        r.workload.source
+    );
+    println!(
+        "cluster   {} pools, {} nodes, {} GPUs ({})",
+        r.cluster.pools().len(),
+        r.cluster.node_count(),
+        fmt_milli(gpus),
+        r.cluster.models().join(", ")
+    );
+    println!("policy    {}  placement {}", r.policy, r.placement);
+    let never = r.never_fitting();
+    if never.is_empty() {
+        println!("every job fits on the cluster");
+    } else {
+        println!(
+            "{} jobs can never fit and will be reported unschedulable, e.g.:",
+            never.len()
+        );
+        for (i, why) in never.iter().take(5) {
+            println!("  {}: {why}", r.workload.names[*i]);
+        }
+    }
+    println!("ok");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn trace_stats(file: &Path, format: Option<FormatArg>) -> Result<ExitCode> {
+    let format = match format {
+        Some(FormatArg::Canonical) => TraceFormat::Canonical,
+        Some(FormatArg::Openb) => TraceFormat::Openb,
+        None => guess_format(file)?,
+    };
+    let loaded = fairway_traces::read(file, format)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let s = fairway_traces::stats::of(&loaded.workload);
+    println!("trace        {}", file.display());
+    println!("jobs         {} in {} teams", s.jobs, s.teams);
+    println!(
+        "submitted    from {} to {} ({})",
+        fmt_milli((s.first_submit_s * 1000.0) as u64),
+        fmt_milli((s.last_submit_s * 1000.0) as u64),
+        human_secs(s.last_submit_s - s.first_submit_s)
+    );
+    println!(
+        "GPU demand   {:.1} GPU-hours; {:.1} GPUs busy on average over the submit span",
+        s.gpu_hours, s.offered_load_gpus
+    );
+    let d = &s.duration_s;
+    println!(
+        "duration     mean {}  p50 {}  p90 {}  p95 {}  p99 {}  max {}",
+        human_secs(d.mean),
+        human_secs(d.p50),
+        human_secs(d.p90),
+        human_secs(d.p95),
+        human_secs(d.p99),
+        human_secs(d.max)
+    );
+    let mix: Vec<String> = s.by_gpus.iter().map(|(g, n)| format!("{g}: {n}")).collect();
+    println!("GPUs per job {}", mix.join(", "));
+    let teams: Vec<String> = s.per_team.iter().map(|(t, n)| format!("{t}: {n}")).collect();
+    println!("per team     {}", teams.join(", "));
+    println!(
+        "             {} multi-pod, {} with a GPU-model constraint, {} with a recorded start, {} that may give up",
+        s.multi_pod, s.with_model_constraint, s.with_recorded_start, s.with_patience
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// openb pod lists have `qos` and `creation_time`; everything else is read as canonical.
+fn guess_format(file: &Path) -> Result<TraceFormat> {
+    let text = std::fs::File::open(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(text), &mut first)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
+    let cols: Vec<&str> = first.trim().split(',').map(str::trim).collect();
+    Ok(if cols.contains(&"qos") && cols.contains(&"creation_time") {
+        TraceFormat::Openb
+    } else {
+        TraceFormat::Canonical
+    })
+}
+
+fn generate(
+    out: &Path,
+    spec: Option<&Path>,
+    jobs: Option<usize>,
+    per_hour: Option<f64>,
+    seed: u64,
+) -> Result<ExitCode> {
+    let (mut s, base) = match spec {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let s: SyntheticSpec = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim_end()))?;
+            (s, p.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        None => (SyntheticSpec::with_jobs(jobs.unwrap_or(1000)), PathBuf::new()),
+    };
+    if let Some(j) = jobs {
+        s.jobs = j;
+    }
+    if let Some(r) = per_hour {
+        s.arrivals = fairway_traces::synthetic::Arrivals::Poisson { per_hour: r };
+    }
+    let w = fairway_traces::synthetic::generate(&s, seed, &base)?;
+    fairway_reports::write_atomic(out, |f| {
+        fairway_traces::write::canonical(&w, f).map_err(std::io::Error::other)
+    })?;
+    eprintln!("wrote {} jobs to {}", w.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list() -> Result<ExitCode> {
+    for (title, entries) in [
+        ("policies", fairway_policies::POLICIES),
+        ("placements", fairway_policies::PLACEMENTS),
+    ] {
+        println!("{title}:");
+        for e in entries {
+            println!("  {:<12} {}", e.name, e.summary);
+            for p in e.params {
+                println!("  {:<12}   {p}", "");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
