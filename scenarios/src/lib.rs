@@ -6,8 +6,8 @@
 //! error surfaces before a run starts; [`Resolved::run`] runs it.
 
 use fairway_engine::{
-    Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, SimDuration, SimTime,
-    Simulation, UnknownModel, Workload,
+    Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, Placement, Policy, SimDuration,
+    SimTime, Simulation, UnknownModel, Workload,
 };
 use fairway_policies::{Param, RegistryError, Spec, SpecSyntaxError};
 use fairway_traces::{ClusterFormat, PoolRow, SyntheticSpec, TraceError, TraceFormat};
@@ -143,7 +143,7 @@ pub enum ScenarioError {
     Registry {
         file: String,
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     #[error(transparent)]
     UnknownModel(#[from] UnknownModel),
@@ -338,16 +338,23 @@ impl Scenario {
         Ok((w, warnings))
     }
 
+    /// Builds the policy and placement through the registry.
+    fn build(&self, policy: &Spec, placement: &Spec) -> Result<Built, ScenarioError> {
+        let registry = |e| ScenarioError::Registry {
+            file: self.file.clone(),
+            source: Box::new(e),
+        };
+        Ok((
+            fairway_policies::policy(policy, self.seed).map_err(registry)?,
+            fairway_policies::placement(placement, self.seed).map_err(registry)?,
+        ))
+    }
+
     /// Reads everything the run needs and checks that it fits together.
     pub fn resolve(&self) -> Result<Resolved, ScenarioError> {
         let policy = self.policy_spec()?;
         let placement = self.placement_spec()?;
-        let registry = |source| ScenarioError::Registry {
-            file: self.file.clone(),
-            source,
-        };
-        fairway_policies::policy(&policy, self.seed).map_err(registry)?;
-        fairway_policies::placement(&placement, self.seed).map_err(registry)?;
+        self.build(&policy, &placement)?;
         let cluster_spec = self.cluster_spec()?;
         let cluster = Cluster::new(&cluster_spec).map_err(|source| ScenarioError::Cluster {
             file: self.file.clone(),
@@ -366,6 +373,9 @@ impl Scenario {
         })
     }
 }
+
+/// A policy and a placement, built and ready.
+type Built = (Box<dyn Policy>, Box<dyn Placement>);
 
 /// Everything a run needs, read and checked.
 #[derive(Debug)]
@@ -398,13 +408,7 @@ impl Resolved {
 
     /// Runs the simulation.
     pub fn run(&self) -> Result<Outcome, ScenarioError> {
-        let seed = self.scenario.seed;
-        let registry = |source| ScenarioError::Registry {
-            file: self.scenario.file.clone(),
-            source,
-        };
-        let policy = fairway_policies::policy(&self.policy, seed).map_err(registry)?;
-        let placement = fairway_policies::placement(&self.placement, seed).map_err(registry)?;
+        let (policy, placement) = self.scenario.build(&self.policy, &self.placement)?;
         let sim = Simulation::new(
             &self.workload,
             self.cluster.clone(),
