@@ -256,9 +256,7 @@ fn generate(
 ) -> Result<ExitCode> {
     let (mut s, base) = match spec {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            let s: SyntheticSpec = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim_end()))?;
+            let s: SyntheticSpec = fairway_traces::tomlfile::read(p)?;
             (s, p.parent().map(Path::to_path_buf).unwrap_or_default())
         }
         None => (SyntheticSpec::with_jobs(jobs.unwrap_or(1000)), PathBuf::new()),

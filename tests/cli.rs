@@ -1,1 +1,287 @@
+//! The `fairway` binary end to end: the shipped scenarios, determinism, bad input.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fairway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairway"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = fairway(args);
+    assert!(
+        out.status.success(),
+        "fairway {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a failing command; returns its stderr, which must be one line.
+fn fails(args: &[&str]) -> String {
+    let out = fairway(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "fairway {args:?} should fail with exit code 2"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+    assert_eq!(lines.len(), 1, "one-line error expected, got:\n{err}");
+    lines[0].to_string()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn run_to(scenario: &str, dir: &Path) {
+    ok(&["run", scenario, "--quiet", "--out", dir.to_str().unwrap()]);
+}
+
+#[test]
+fn quickstart_matches_its_golden_summary_and_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_to("scenarios/catalog/quickstart.toml", &a);
+    run_to("scenarios/catalog/quickstart.toml", &b);
+    for f in ["summary.json", "jobs.csv", "timeseries.csv"] {
+        assert!(
+            read(&a.join(f)) == read(&b.join(f)),
+            "{f} differs between two runs"
+        );
+    }
+    let golden = root().join("tests/golden/quickstart/summary.json");
+    assert_eq!(
+        read(&a.join("summary.json")),
+        read(&golden),
+        "summary.json changed: review, then update {}",
+        golden.display()
+    );
+    check_summary_against_jobs(&a);
+}
+
+/// Recomputes summary figures from jobs.csv and the trace, independently of the reports crate.
+fn check_summary_against_jobs(dir: &Path) {
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+    let mut rdr = csv::Reader::from_path(dir.join("jobs.csv")).unwrap();
+    let (mut total, mut finished, mut abandoned) = (0u64, 0u64, 0u64);
+    let mut gpu_s = 0.0;
+    let mut waits = Vec::new();
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        total += 1;
+        match &r[2] {
+            "finished" => {
+                finished += 1;
+                let (start, end): (f64, f64) = (r[4].parse().unwrap(), r[5].parse().unwrap());
+                gpu_s += (end - start) * r[9].parse::<f64>().unwrap() * r[10].parse::<f64>().unwrap();
+                assert_eq!(r[11].len(), 0, "a finished job has no reason");
+            }
+            "abandoned" => {
+                abandoned += 1;
+                assert!(
+                    r[4].is_empty() && r[6].is_empty() && r[7].is_empty(),
+                    "never started: empty times"
+                );
+            }
+            other => panic!("unexpected status {other}"),
+        }
+        if !r[6].is_empty() {
+            waits.push(r[6].parse::<f64>().unwrap());
+        }
+    }
+    // The trace has 8,152 pods; 897 were never scheduled in reality and may give up.
+    assert_eq!(total, 8152);
+    assert_eq!(summary["jobs_total"], 8152);
+    assert_eq!(summary["jobs_finished"], finished);
+    assert_eq!(summary["jobs_abandoned"], abandoned);
+    assert!(abandoned <= 897);
+    let hours = summary["gpu_hours"].as_f64().unwrap();
+    assert!(
+        (hours - gpu_s / 3600.0).abs() < 1e-6 * hours,
+        "{hours} vs {}",
+        gpu_s / 3600.0
+    );
+    // Allocation rate = GPU-hours / (48 GPUs x span).
+    let span = summary["span_s"].as_f64().unwrap();
+    assert_eq!(summary["capacity_gpus"], 48.0);
+    let rate = summary["gpu_allocation_rate"].as_f64().unwrap();
+    assert!((rate - gpu_s / (48.0 * span)).abs() < 1e-9);
+    // Wait percentiles by the numpy rule.
+    waits.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = (waits.len() - 1) as f64 * p;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        waits[lo] + (h - lo as f64) * (waits[hi] - waits[lo])
+    };
+    assert_eq!(summary["wait_s"]["count"], waits.len());
+    assert!((summary["wait_s"]["p99"].as_f64().unwrap() - q(0.99)).abs() < 1e-3);
+    assert_eq!(summary["wait_s"]["max"].as_f64().unwrap(), *waits.last().unwrap());
+}
+
+#[test]
+fn validate_checks_without_running() {
+    let out = ok(&["validate", "scenarios/catalog/quickstart.toml"]);
+    assert!(out.contains("8152 jobs, 4 teams"), "{out}");
+    assert!(out.contains("12 nodes, 48 GPUs"), "{out}");
+    assert!(out.contains("every job fits on the cluster"), "{out}");
+}
+
+#[test]
+fn trace_stats_reads_the_real_trace() {
+    let out = ok(&["trace", "stats", "traces/data/openb/openb_pod_list_default.csv"]);
+    assert!(out.contains("8152 in 4 teams"), "{out}");
+    assert!(
+        out.contains("7255 with a recorded start, 897 that may give up"),
+        "{out}"
+    );
+    // 6,989 pods ask for one GPU or a share of one; 1,088 for none.
+    assert!(out.contains("0: 1088"), "{out}");
+}
+
+#[test]
+fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("gen.csv");
+    ok(&[
+        "gen",
+        "--jobs",
+        "300",
+        "--seed",
+        "5",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    // Same seed, same file.
+    let again = tmp.path().join("again.csv");
+    ok(&[
+        "gen",
+        "--jobs",
+        "300",
+        "--seed",
+        "5",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(read(&trace), read(&again));
+    // Append a job no node can hold: 16 GPUs in one pod.
+    let mut text = read(&trace);
+    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,\n");
+    std::fs::write(&trace, text).unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"gen\"\n[trace]\nformat = \"canonical\"\npath = \"gen.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"h100\"\ngpu_model = \"H100\"\nnodes = 4\ngpus_per_node = 8\ncpu = 128\nmemory_gib = 1024\n\
+         [policy]\nname = \"priority[mode=best-effort]\"\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let out = ok(&["validate", scenario.to_str().unwrap()]);
+    assert!(out.contains("1 jobs can never fit"), "{out}");
+    let dir = tmp.path().join("out");
+    run_to(scenario.to_str().unwrap(), &dir);
+    let jobs = read(&dir.join("jobs.csv"));
+    let row = jobs.lines().find(|l| l.starts_with("huge,")).unwrap();
+    assert!(
+        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\""),
+        "{row}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+    assert_eq!(summary["jobs_total"], 301);
+    assert_eq!(summary["jobs_unschedulable"], 1);
+    assert_eq!(summary["jobs_finished"], 300);
+}
+
+#[test]
+fn broken_scenarios_fail_with_one_precise_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let trace = root().join("traces/data/openb/openb_pod_list_default.csv");
+    let nodes = root().join("traces/data/openb/openb_node_list_all_node.csv");
+    let base = format!(
+        "name = \"x\"\n[trace]\nformat = \"openb\"\npath = \"{}\"\n[cluster]\npath = \"{}\"\n[policy]\nname = \"fifo\"\n",
+        trace.display(),
+        nodes.display()
+    );
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{base}colour = \"red\"\n"),
+            "unknown field `colour`, expected one of `name`, `placement`, `params`, `placement_params`",
+        ),
+        (
+            base.replace("[policy]\nname = \"fifo\"", "[policy]\nname = \"fofo\""),
+            "unknown policy 'fofo'; known: fifo, priority, replay",
+        ),
+        (
+            base.replace("name = \"fifo\"", "name = \"fifo[mode=lazy]\""),
+            "policy 'fifo': parameter 'mode' must be one of strict, best-effort, not 'lazy'",
+        ),
+        (
+            format!("{base}placement = \"worst-fit\"\n"),
+            "unknown placement 'worst-fit'; known: first-fit, best-fit",
+        ),
+        (
+            base.replace("format = \"openb\"", "format = \"parquet\""),
+            "trace.format: unknown format 'parquet'; known: canonical, openb, synthetic",
+        ),
+        (
+            base.replace("openb_pod_list_default.csv", "missing.csv"),
+            "missing.csv: cannot read: No such file or directory",
+        ),
+        (base.replace("name = \"x\"\n", ""), "missing field `name`"),
+        (
+            format!("{base}[engine]\nhorizon_s = -5\n"),
+            "engine.horizon_s: must be a number of seconds >= 0, found -5",
+        ),
+        (
+            base.replace("[cluster]\n", "[cluster]\nsample_one_in = 0\n"),
+            "cluster.sample_one_in: must be at least 1",
+        ),
+        (
+            base.replace("format = \"openb\"", "format = \"canonical\""),
+            "missing required column 'job_id'",
+        ),
+        (String::new(), "missing field `name`"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let p = write(&format!("s{i}.toml"), text);
+        let err = fails(&["run", &p, "--quiet"]);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains(want), "case {i}: got {err}\nwant {want}");
+        // validate reports the same problem.
+        assert!(fails(&["validate", &p]).contains(want));
+    }
+    assert!(fails(&["run", "no-such-scenario.toml"]).contains("no-such-scenario.toml: cannot read"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for cmd in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["validate", "--help"],
+        &["trace", "stats", "--help"],
+        &["gen", "--help"],
+        &["list", "--help"],
+    ] {
+        let out = ok(cmd);
+        assert!(out.contains("Usage: fairway"), "{cmd:?}: {out}");
+    }
+    let list = ok(&["list"]);
+    for name in ["fifo", "priority", "replay", "first-fit", "best-fit"] {
+        assert!(list.contains(name), "{list}");
+    }
+}

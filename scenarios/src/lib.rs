@@ -123,7 +123,8 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}: {message}")]
+    /// The file is not valid TOML or not a scenario; the message names file, line and column.
+    #[error("{message}")]
     Parse { file: String, message: String },
     #[error("{file}: {key}: {message}")]
     Invalid {
@@ -166,10 +167,11 @@ impl Scenario {
 
     /// Parses scenario text; `file` names it in errors. Relative paths start at the current folder.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let mut s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
-            file: file.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let mut s: Scenario =
+            fairway_traces::tomlfile::parse(text, file).map_err(|e| ScenarioError::Parse {
+                file: file.to_string(),
+                message: e.to_string(),
+            })?;
         s.file = file.to_string();
         s.check()?;
         Ok(s)

@@ -125,13 +125,8 @@ pub fn read(path: &Path, format: Option<ClusterFormat>) -> Result<ClusterSpec, T
 }
 
 fn read_toml(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let parsed: PoolFile = crate::tomlfile::read(path)?;
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    let parsed: PoolFile =
-        toml::from_str(&text).map_err(|e| TraceError::file(&file, e.to_string().trim_end()))?;
     parsed.pool.iter().map(|p| p.to_spec(&file)).collect()
 }
 

@@ -11,6 +11,7 @@ pub mod openb;
 pub mod stats;
 pub mod synthetic;
 mod table;
+pub mod tomlfile;
 pub mod write;
 
 pub use cluster::{ClusterFormat, PoolRow};
