@@ -193,8 +193,12 @@ impl State {
         self.recorder.pending_changed(spec.team, self.now, false);
     }
 
-    fn enter_pending(&mut self, id: JobId, spec: &JobSpec) {
+    fn enter_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
         let r = &mut self.runs[id.index()];
+        if r.in_queue {
+            // Its old queue entry is live again.
+            *tombstones -= 1;
+        }
         r.status = JobStatus::Pending;
         r.pending_since = self.now;
         self.recorder.pending_changed(spec.team, self.now, true);
@@ -299,7 +303,7 @@ impl State {
                         format!("the job is {}, not running", status.as_str()),
                     );
                 }
-                self.preempt(w, job, reason);
+                self.preempt(w, job, reason, tombstones);
                 true
             }
             Decision::Reject { reason, .. } => {
@@ -328,7 +332,7 @@ impl State {
     }
 
     /// Stops a running job: keeps work up to the last checkpoint, frees its pods, requeues it.
-    fn preempt(&mut self, w: &Workload, job: JobId, reason: &str) {
+    fn preempt(&mut self, w: &Workload, job: JobId, reason: &str, tombstones: &mut usize) {
         let spec = &w.jobs[job.index()];
         let now = self.now;
         self.stop_running(spec, job);
@@ -351,7 +355,7 @@ impl State {
         r.reason = Some(reason.into());
         self.recorder
             .work_lost(spec.team, u128::from(lost_wall) * u128::from(spec.gpu_milli()));
-        self.enter_pending(job, spec);
+        self.enter_pending(job, spec, tombstones);
         self.requeued.push(job);
         self.counters.preemptions += 1;
         self.transitions.push((job, Transition::Preempted));
@@ -377,11 +381,61 @@ impl State {
     }
 }
 
-/// Jobs waiting to start, in submit order. Entries of jobs that left are removed lazily.
+/// Jobs waiting to start, in submit order (job id order). Entries of jobs that left the queue are
+/// dropped lazily: from the front before each pass, and all at once when half are dead, so that
+/// the queue's head is found in constant time however long the queue grows.
 #[derive(Debug, Default)]
 struct PendingQueue {
     ids: Vec<JobId>,
+    /// Entries before `start` are dead and ignored.
+    start: usize,
+    /// Dead entries at or after `start`.
     tombstones: usize,
+}
+
+impl PendingQueue {
+    fn live(&self) -> &[JobId] {
+        &self.ids[self.start..]
+    }
+
+    /// Drops dead entries from the front, and compacts when half the entries are dead.
+    fn tidy(&mut self, runs: &mut [JobRun]) {
+        while let Some(&id) = self.ids.get(self.start) {
+            if runs[id.index()].status == JobStatus::Pending {
+                break;
+            }
+            runs[id.index()].in_queue = false;
+            self.start += 1;
+            self.tombstones -= 1;
+        }
+        if self.start * 2 > self.ids.len() || self.tombstones * 2 > self.ids.len() - self.start {
+            self.ids.drain(..self.start);
+            self.start = 0;
+            self.ids.retain(|id| {
+                let keep = runs[id.index()].status == JobStatus::Pending;
+                runs[id.index()].in_queue = keep;
+                keep
+            });
+            self.tombstones = 0;
+        }
+    }
+
+    /// Puts a preempted job back at its submit-order position, unless its old entry is still
+    /// in the queue (then it is live again already).
+    fn requeue(&mut self, job: JobId, r: &mut JobRun) {
+        if r.in_queue {
+            return;
+        }
+        let pos = self.start + self.ids[self.start..].partition_point(|&x| x < job);
+        if pos == self.start && self.start > 0 {
+            // Every entry before `start` is dead: reuse the last one.
+            self.start -= 1;
+            self.ids[self.start] = job;
+        } else {
+            self.ids.insert(pos, job);
+        }
+        r.in_queue = true;
+    }
 }
 
 /// The simulation of one workload on one cluster under one policy.
@@ -524,21 +578,13 @@ impl<'w> Simulation<'w> {
         self.deliver_transitions();
 
         // One scheduling pass.
-        if self.pending.tombstones * 2 > self.pending.ids.len() {
-            let runs = &mut self.st.runs;
-            self.pending.ids.retain(|id| {
-                let keep = runs[id.index()].status == JobStatus::Pending;
-                runs[id.index()].in_queue = keep;
-                keep
-            });
-            self.pending.tombstones = 0;
-        }
+        self.pending.tidy(&mut self.st.runs);
         let decisions_before = self.st.decisions;
         let mut cx = Cycle {
             w,
             st: &mut self.st,
             tombstones: &mut self.pending.tombstones,
-            pending: &self.pending.ids,
+            pending: &self.pending.ids[self.pending.start..],
             arrived: &self.arrived,
             placement: self.placement.as_mut(),
             scratch: &mut self.scratch,
@@ -633,7 +679,7 @@ impl<'w> Simulation<'w> {
             st.transitions.push((id, Transition::Unschedulable));
             return;
         }
-        st.enter_pending(id, spec);
+        st.enter_pending(id, spec, &mut self.pending.tombstones);
         self.pending.ids.push(id);
         st.runs[id.index()].in_queue = true;
         self.arrived.push(id);
@@ -695,7 +741,7 @@ impl<'w> Simulation<'w> {
                     .filter(|j| st.runs[j.index()].slots.iter().any(|s| s.node == node))
                     .collect();
                 for j in victims {
-                    st.preempt(w, j, "node failure");
+                    st.preempt(w, j, "node failure", &mut self.pending.tombstones);
                 }
             }
             Event::NodeUp { node } => {
@@ -714,16 +760,8 @@ impl<'w> Simulation<'w> {
         let mut requeued = std::mem::take(&mut self.st.requeued);
         for &job in &requeued {
             let r = &mut self.st.runs[job.index()];
-            if r.status != JobStatus::Pending {
-                continue;
-            }
-            if r.in_queue {
-                // Its old entry is still there as a tombstone: it is live again.
-                self.pending.tombstones -= 1;
-            } else {
-                let pos = self.pending.ids.partition_point(|&x| x < job);
-                self.pending.ids.insert(pos, job);
-                r.in_queue = true;
+            if r.status == JobStatus::Pending {
+                self.pending.requeue(job, r);
             }
         }
         requeued.clear();
@@ -806,12 +844,25 @@ impl<'w> Simulation<'w> {
         }
         let listed = self
             .pending
-            .ids
+            .live()
             .iter()
             .filter(|j| st.runs[j.index()].status == JobStatus::Pending)
             .count();
         if listed != pending {
-            return fail(format!("{pending} jobs pending but the queue lists {listed}"));
+            return fail(format!(
+                "{pending} jobs pending but the queue lists {listed}: {:?} start {} of {:?}",
+                self.pending.live(),
+                self.pending.start,
+                self.pending
+                    .ids
+                    .iter()
+                    .map(|j| (
+                        j.0,
+                        st.runs[j.index()].status.as_str(),
+                        st.runs[j.index()].in_queue
+                    ))
+                    .collect::<Vec<_>>()
+            ));
         }
         Ok(())
     }
@@ -847,8 +898,9 @@ impl<'c> Cycle<'c> {
     pub fn is_pending(&self, id: JobId) -> bool {
         self.status(id) == JobStatus::Pending
     }
-    /// Jobs in the queue at the start of the pass, in submit order. Some may have left it since
-    /// (check `is_pending`); jobs preempted during this pass join after it.
+    /// Jobs in the queue at the start of the pass, in submit order. Some may have left it since,
+    /// or never been pending: check `is_pending`. A job preempted during this pass may show up at
+    /// its old position, or else joins the queue after the pass.
     pub fn pending(&self) -> &'c [JobId] {
         self.pending
     }
@@ -929,7 +981,7 @@ impl fmt::Debug for Simulation<'_> {
         f.debug_struct("Simulation")
             .field("now", &self.st.now)
             .field("policy", &self.st.policy_label)
-            .field("pending", &(self.pending.ids.len() - self.pending.tombstones))
+            .field("pending", &(self.pending.live().len() - self.pending.tombstones))
             .field("running", &self.st.running.len())
             .finish()
     }

@@ -377,3 +377,88 @@ fn rejected_jobs_are_unschedulable_with_the_policy_reason() {
         Some("rejected by scripted: over quota")
     );
 }
+
+mod random_preemption {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Starts pending jobs in queue order and, on a coin toss, preempts one running job first
+    /// (at most `budget` times in all, so that every run ends).
+    struct Chaos {
+        state: u64,
+        budget: u32,
+        wake: Option<SimTime>,
+    }
+    impl Chaos {
+        fn next(&mut self) -> u64 {
+            // xorshift: a fixed stream from the test's seed.
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            self.state
+        }
+    }
+    impl Policy for Chaos {
+        fn label(&self) -> String {
+            "chaos".into()
+        }
+        fn schedule(&mut self, cx: &mut Cycle<'_>) {
+            let running = cx.running().len() as u64;
+            if running > 0 && self.budget > 0 && self.next() % 3 == 0 {
+                self.budget -= 1;
+                let victim = cx.running()[(self.next() % running) as usize];
+                assert!(cx.preempt(victim, "chaos"));
+            }
+            for &j in cx.pending() {
+                if cx.is_pending(j) {
+                    cx.try_start(j);
+                }
+            }
+            // Keep passes coming while work remains, so preempted jobs get retried.
+            let busy = !cx.running().is_empty() || cx.pending().iter().any(|&j| cx.is_pending(j));
+            if busy && self.wake.is_none_or(|w| w <= cx.now()) {
+                let t = cx.now() + SimDuration::from_secs(7);
+                self.wake = Some(t);
+                cx.wake_at(t);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn preempted_jobs_are_requeued_and_finish_with_all_their_work(
+            jobs in prop::collection::vec((0u64..300, 1u64..100, 1u32..=4, 1u32..=2), 1..25),
+            seed in 1u64..u64::MAX,
+            checkpoint in prop::option::of(1u64..50),
+        ) {
+            let w = workload(&jobs);
+            let o = EngineOptions {
+                checkpoint_every: checkpoint.map(SimDuration::from_secs),
+                restart_overhead: SimDuration::from_secs(2),
+                ..opts()
+            };
+            let out = Simulation::new(&w, cluster(2, 4), Box::new(Chaos { state: seed, budget: 40, wake: None }), Box::new(Lowest), o)
+                .unwrap()
+                .run()
+                .unwrap();
+            for (r, j) in out.jobs.iter().zip(&w.jobs) {
+                prop_assert_eq!(r.status, JobStatus::Finished);
+                prop_assert_eq!(r.work_done, j.work.millis());
+                let first = r.first_start.unwrap();
+                prop_assert!(first >= j.submit);
+                // Time in the system = time pending + time running (at least the work itself).
+                let in_system = r.end.unwrap().since(j.submit).millis();
+                prop_assert!(in_system >= r.pending_ms + j.work.millis());
+                if r.preemptions == 0 {
+                    prop_assert_eq!(in_system, r.pending_ms + j.work.millis());
+                }
+            }
+            // Every GPU-millisecond allocated either did useful work or was lost to preemption,
+            // or went to restart overheads: never less than the useful work.
+            let useful: u128 = w.jobs.iter().map(|j| u128::from(j.gpu_milli()) * u128::from(j.work.millis())).sum();
+            prop_assert!(out.total.gpu_milli_ms >= useful + out.total.lost_gpu_milli_ms);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! One timed run, for quick measurements outside criterion:
+//! `cargo run --release -p fairway-benches --example throughput -- JOBS NODES POLICY PLACEMENT`.
+
+use fairway_benches::{cluster, run, workload};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let jobs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let nodes: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
+    let policy = args.get(3).map_or("fifo", String::as_str);
+    let placement = args.get(4).map_or("first-fit", String::as_str);
+    let t = Instant::now();
+    let w = workload(jobs, 50.0, 42);
+    let generated = t.elapsed().as_secs_f64();
+    let c = cluster(nodes);
+    let t = Instant::now();
+    let o = run(&w, &c, policy, placement);
+    let secs = t.elapsed().as_secs_f64();
+    let waits: f64 = o
+        .jobs
+        .iter()
+        .zip(&w.jobs)
+        .filter_map(|(r, j)| r.first_start.map(|s| s.since(j.submit).as_secs_f64()))
+        .sum();
+    println!(
+        "{jobs} jobs on {} GPUs, {policy} + {placement}: generated in {generated:.2}s; {} events, {} passes in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; mean wait {:.0}s",
+        nodes * 8,
+        o.counters.events,
+        o.counters.passes,
+        o.counters.events as f64 / secs,
+        jobs as f64 / secs,
+        waits / jobs as f64
+    );
+}
