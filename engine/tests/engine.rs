@@ -425,7 +425,7 @@ mod random_preemption {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
         #[test]
         fn preempted_jobs_are_requeued_and_finish_with_all_their_work(

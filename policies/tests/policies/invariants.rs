@@ -167,7 +167,7 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn every_policy_keeps_the_invariants(jobs in prop::collection::vec(raw_job(), 0..30), pools in pools()) {
