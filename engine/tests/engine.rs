@@ -404,7 +404,7 @@ mod random_preemption {
         }
         fn schedule(&mut self, cx: &mut Cycle<'_>) {
             let running = cx.running().len() as u64;
-            if running > 0 && self.budget > 0 && self.next() % 3 == 0 {
+            if running > 0 && self.budget > 0 && self.next().is_multiple_of(3) {
                 self.budget -= 1;
                 let victim = cx.running()[(self.next() % running) as usize];
                 assert!(cx.preempt(victim, "chaos"));
