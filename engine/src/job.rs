@@ -182,6 +182,27 @@ pub struct WorkloadBuilder {
     sorted: bool,
 }
 
+/// The id of `name` in `names`, adding it if new (at most `limit` names).
+fn intern<I: Copy>(
+    ids: &mut HashMap<String, I>,
+    names: &mut Vec<String>,
+    name: &str,
+    limit: usize,
+    what: &'static str,
+    make: impl FnOnce(usize) -> I,
+) -> Result<I, TooMany> {
+    if let Some(&id) = ids.get(name) {
+        return Ok(id);
+    }
+    if names.len() >= limit {
+        return Err(TooMany(what));
+    }
+    let id = make(names.len());
+    names.push(name.to_string());
+    ids.insert(name.to_string(), id);
+    Ok(id)
+}
+
 /// More distinct names than a dense id can hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TooMany(pub &'static str);
@@ -205,36 +226,37 @@ impl WorkloadBuilder {
     }
 
     pub fn team(&mut self, name: &str) -> Result<TeamId, TooMany> {
-        if let Some(&id) = self.team_ids.get(name) {
-            return Ok(id);
-        }
-        let id = TeamId(u32::try_from(self.w.teams.len()).map_err(|_| TooMany("teams"))?);
-        self.w.teams.push(name.to_string());
-        self.team_ids.insert(name.to_string(), id);
-        Ok(id)
+        intern(
+            &mut self.team_ids,
+            &mut self.w.teams,
+            name,
+            u32::MAX as usize,
+            "teams",
+            |i| TeamId(i as u32),
+        )
     }
 
     pub fn user(&mut self, name: &str) -> Result<UserId, TooMany> {
-        if let Some(&id) = self.user_ids.get(name) {
-            return Ok(id);
-        }
-        let id = UserId(u32::try_from(self.w.users.len()).map_err(|_| TooMany("users"))?);
-        self.w.users.push(name.to_string());
-        self.user_ids.insert(name.to_string(), id);
-        Ok(id)
+        intern(
+            &mut self.user_ids,
+            &mut self.w.users,
+            name,
+            u32::MAX as usize,
+            "users",
+            |i| UserId(i as u32),
+        )
     }
 
     pub fn model(&mut self, name: &str) -> Result<ModelId, TooMany> {
-        if let Some(&id) = self.model_ids.get(name) {
-            return Ok(id);
-        }
-        if self.w.models.len() >= ModelSet::CAPACITY {
-            return Err(TooMany("GPU models (at most 64)"));
-        }
-        let id = ModelId(self.w.models.len() as u8);
-        self.w.models.push(name.to_string());
-        self.model_ids.insert(name.to_string(), id);
-        Ok(id)
+        let (ids, names) = (&mut self.model_ids, &mut self.w.models);
+        intern(
+            ids,
+            names,
+            name,
+            ModelSet::CAPACITY,
+            "GPU models (at most 64)",
+            |i| ModelId(i as u8),
+        )
     }
 
     /// Adds a job. Readers check that names are unique (they know the lines to blame).

@@ -86,6 +86,16 @@ fn opts() -> EngineOptions {
     }
 }
 
+/// A simulation that starts whatever fits, lowest node first.
+fn greedy(w: &Workload, c: Cluster, o: EngineOptions) -> Simulation<'_> {
+    Simulation::new(w, c, Box::new(Scripted(start_all)), Box::new(Lowest), o).unwrap()
+}
+
+/// Runs `greedy` to the end.
+fn run_all(w: &Workload, c: Cluster, o: EngineOptions) -> Outcome {
+    greedy(w, c, o).run().unwrap()
+}
+
 fn start_all(cx: &mut Cycle<'_>) {
     for &j in cx.pending() {
         if cx.is_pending(j) {
@@ -144,26 +154,14 @@ fn slow_gpus_take_longer() {
     };
     spec.pools[0].speed_permille = 400;
     let c = Cluster::new(&spec).unwrap();
-    let out = Simulation::new(&w, c, Box::new(Scripted(start_all)), Box::new(Lowest), opts())
-        .unwrap()
-        .run()
-        .unwrap();
+    let out = run_all(&w, c, opts());
     assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(250)));
 }
 
 #[test]
 fn a_job_no_node_can_hold_is_unschedulable_with_a_reason_and_the_rest_runs() {
     let w = workload(&[(0, 10, 16, 1), (0, 10, 4, 3), (1, 10, 8, 1)]);
-    let out = Simulation::new(
-        &w,
-        cluster(2, 8),
-        Box::new(Scripted(start_all)),
-        Box::new(Lowest),
-        opts(),
-    )
-    .unwrap()
-    .run()
-    .unwrap();
+    let out = run_all(&w, cluster(2, 8), opts());
     assert_eq!(out.jobs[0].status, JobStatus::Unschedulable);
     assert_eq!(
         out.jobs[0].reason.as_deref(),
@@ -182,16 +180,7 @@ fn impatient_jobs_abandon_the_queue() {
     let mut w = workload(&[(0, 100, 1, 1), (10, 5, 1, 1), (20, 5, 1, 1)]);
     w.jobs[1].patience = Some(SimDuration::from_secs(30));
     w.jobs[2].patience = Some(SimDuration::from_secs(500));
-    let out = Simulation::new(
-        &w,
-        cluster(1, 1),
-        Box::new(Scripted(start_all)),
-        Box::new(Lowest),
-        opts(),
-    )
-    .unwrap()
-    .run()
-    .unwrap();
+    let out = run_all(&w, cluster(1, 1), opts());
     assert_eq!(out.jobs[1].status, JobStatus::Abandoned);
     assert_eq!(out.jobs[1].end, Some(SimTime::from_secs(40)));
     assert_eq!(out.jobs[1].first_start, None);
@@ -206,16 +195,7 @@ fn the_horizon_leaves_jobs_pending_or_running() {
         horizon: Some(SimTime::from_secs(50)),
         ..opts()
     };
-    let out = Simulation::new(
-        &w,
-        cluster(1, 1),
-        Box::new(Scripted(start_all)),
-        Box::new(Lowest),
-        o,
-    )
-    .unwrap()
-    .run()
-    .unwrap();
+    let out = run_all(&w, cluster(1, 1), o);
     assert_eq!(out.end, SimTime::from_secs(50));
     assert_eq!(out.jobs[0].status, JobStatus::Running);
     assert_eq!(out.jobs[1].status, JobStatus::Pending);
@@ -226,14 +206,7 @@ fn the_horizon_leaves_jobs_pending_or_running() {
 #[test]
 fn a_node_failure_evicts_its_pods() {
     let w = workload(&[(0, 100, 4, 2)]);
-    let mut sim = Simulation::new(
-        &w,
-        cluster(3, 4),
-        Box::new(Scripted(start_all)),
-        Box::new(Lowest),
-        opts(),
-    )
-    .unwrap();
+    let mut sim = greedy(&w, cluster(3, 4), opts());
     sim.add_outage(NodeId(1), SimTime::from_secs(20), Some(SimTime::from_secs(30)));
     sim.run_until(SimTime::from_secs(20)).unwrap();
     // Evicted at 20 s, restarted at once on nodes 0 and 2.
@@ -249,14 +222,7 @@ fn a_node_failure_evicts_its_pods() {
 #[test]
 fn step_and_run_until_advance_one_instant_at_a_time() {
     let w = workload(&[(0, 10, 1, 1), (5, 10, 1, 1)]);
-    let mut sim = Simulation::new(
-        &w,
-        cluster(1, 1),
-        Box::new(Scripted(start_all)),
-        Box::new(Lowest),
-        opts(),
-    )
-    .unwrap();
+    let mut sim = greedy(&w, cluster(1, 1), opts());
     assert_eq!(sim.next_time(), Some(SimTime::ZERO));
     assert!(sim.step().unwrap());
     assert_eq!(sim.job(JobId(0)).status, JobStatus::Running);

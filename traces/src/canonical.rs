@@ -6,11 +6,10 @@
 
 use crate::Loaded;
 use crate::error::TraceError;
-use crate::table::{Col, Row, Table};
+use crate::table::{Col, Row, Table, UniqueIds};
 use fairway_engine::{
     GPU_MILLI, JobKind, JobSpec, ModelSet, PodRequest, SimDuration, SimTime, WorkloadBuilder,
 };
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Every column the canonical format defines, required ones first.
@@ -83,21 +82,12 @@ pub fn read(path: &Path) -> Result<Loaded, TraceError> {
         ));
     }
     let mut b = WorkloadBuilder::new(t.file.clone());
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen = UniqueIds::default();
     let mut rec = csv::StringRecord::new();
-    while let Some(line) = t.next(&mut rec)? {
-        let row = Row {
-            file: &t.file,
-            line,
-            rec: &rec,
-        };
-        let name = row.non_empty(c.id)?;
-        if let Some(first) = seen.get(name) {
-            return Err(row.err(c.id, format!("duplicate job_id '{name}' (first on line {first})")));
-        }
+    while let Some(row) = t.next(&mut rec)? {
+        let name = seen.claim(&row, c.id)?;
         let spec = parse_row(&row, &c, &mut b)?;
-        seen.insert(name.to_string(), line);
-        b.push(name, line as u32, spec)
+        b.push(name, row.line as u32, spec)
             .map_err(|e| row.row_err(e.to_string()))?;
     }
     if b.is_empty() {

@@ -1,7 +1,7 @@
 //! Cluster files: pools of identical nodes, as TOML or CSV, or the openb node list.
 
 use crate::error::TraceError;
-use crate::table::{Row, Table};
+use crate::table::Table;
 use fairway_engine::cluster::{MAX_GPUS_PER_NODE, REFERENCE_SPEED};
 use fairway_engine::{ClusterSpec, PoolSpec};
 use serde::Deserialize;
@@ -141,28 +141,19 @@ fn read_csv(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
     let speed = t.optional("speed");
     let mut pools = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while let Some(line) = t.next(&mut rec)? {
-        let row = Row {
-            file: &t.file,
-            line,
-            rec: &rec,
-        };
-        let count = |col| -> Result<u32, TraceError> {
-            let v = row.i64(col)?;
-            u32::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
-        };
+    while let Some(row) = t.next(&mut rec)? {
         let p = PoolRow {
             name: row.non_empty(name)?.to_string(),
             gpu_model: row.opt_str(Some(model)).map(str::to_string),
-            nodes: count(nodes)?,
-            gpus_per_node: count(gpus)?,
+            nodes: row.count32(nodes)?,
+            gpus_per_node: row.count32(gpus)?,
             cpu: row.f64(cpu)?,
             memory_gib: row.f64(mem)?,
             speed: row.opt_f64(speed)?.unwrap_or(1.0),
             labels: BTreeMap::new(),
         };
         pools.push(
-            p.to_spec(&format!("{}:{line}", t.file))
+            p.to_spec(&format!("{}:{}", row.file, row.line))
                 .map_err(|e| row.row_err(config_message(e)))?,
         );
     }

@@ -11,10 +11,9 @@
 //! - `gpu_spec` (`V100M16|V100M32`) is the set of allowed GPU models.
 
 use crate::error::TraceError;
-use crate::table::{Row, Table};
+use crate::table::{Table, UniqueIds};
 use crate::{Loaded, canonical};
 use fairway_engine::{GPU_MILLI, JobSpec, PodRequest, PoolSpec, SimDuration, SimTime, WorkloadBuilder};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Priority of each QoS class.
@@ -35,27 +34,15 @@ pub fn read_pods(path: &Path) -> Result<Loaded, TraceError> {
     let scheduled = t.required("scheduled_time")?;
 
     let mut b = WorkloadBuilder::new(t.file.clone());
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen = UniqueIds::default();
     let mut rec = csv::StringRecord::new();
     let mut never_scheduled = 0usize;
     // Rows deleted at the file's last deletion time were still running when the trace ended.
     let (mut last_deletion, mut censored) = (0u64, 0usize);
-    while let Some(line) = t.next(&mut rec)? {
-        let row = Row {
-            file: &t.file,
-            line,
-            rec: &rec,
-        };
-        let id = row.non_empty(name)?;
-        if let Some(first) = seen.get(id) {
-            return Err(row.err(name, format!("duplicate name '{id}' (first on line {first})")));
-        }
-        let whole = |col| -> Result<u64, TraceError> {
-            let v = row.i64(col)?;
-            u64::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
-        };
-        let n_gpu = whole(num_gpu)?;
-        let g_milli = whole(gpu_milli)?;
+    while let Some(row) = t.next(&mut rec)? {
+        let id = seen.claim(&row, name)?;
+        let n_gpu = row.count(num_gpu)?;
+        let g_milli = row.count(gpu_milli)?;
         let per_pod = match n_gpu {
             0 => 0,
             1 if (1..=u64::from(GPU_MILLI)).contains(&g_milli) => g_milli as u32,
@@ -94,8 +81,8 @@ pub fn read_pods(path: &Path) -> Result<Loaded, TraceError> {
         let team = b.team(team_name).map_err(|e| row.err(qos, e.to_string()))?;
         let pod = PodRequest {
             gpu_milli: per_pod,
-            cpu_milli: whole(cpu)?,
-            mem_mib: whole(mem)?,
+            cpu_milli: row.count(cpu)?,
+            mem_mib: row.count(mem)?,
         };
         let (work, patience) = match start {
             Some(s) if s < submit || s > end => {
@@ -119,8 +106,7 @@ pub fn read_pods(path: &Path) -> Result<Loaded, TraceError> {
             spec.models =
                 canonical::model_set(text, &mut b).map_err(|m| row.err(gpu_spec.expect("present"), m))?;
         }
-        seen.insert(id.to_string(), line);
-        b.push(id, line as u32, spec)
+        b.push(id, row.line as u32, spec)
             .map_err(|e| row.row_err(e.to_string()))?;
     }
     if b.is_empty() {
@@ -157,18 +143,9 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
     let model = t.required("model")?;
     let mut pools: Vec<PoolSpec> = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while let Some(line) = t.next(&mut rec)? {
-        let row = Row {
-            file: &t.file,
-            line,
-            rec: &rec,
-        };
+    while let Some(row) = t.next(&mut rec)? {
         row.non_empty(sn)?;
-        let whole = |col| -> Result<u64, TraceError> {
-            let v = row.i64(col)?;
-            u64::try_from(v).map_err(|_| row.err(col, format!("expected a whole number >= 0, found '{v}'")))
-        };
-        let (c, m, g) = (whole(cpu)?, whole(mem)?, whole(gpu)?);
+        let (c, m, g) = (row.count(cpu)?, row.count(mem)?, row.count(gpu)?);
         if g > u64::from(fairway_engine::cluster::MAX_GPUS_PER_NODE) {
             return Err(row.err(gpu, format!("at most 64 GPUs per node, found {g}")));
         }

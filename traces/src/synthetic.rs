@@ -376,12 +376,7 @@ pub fn read_runtimes(path: &Path) -> Result<Vec<f64>, TraceError> {
     let mut rec = csv::StringRecord::new();
     let mut out = Vec::new();
     let mut first = true;
-    while let Some(line) = t.next(&mut rec)? {
-        let row = crate::table::Row {
-            file: &t.file,
-            line,
-            rec: &rec,
-        };
+    while let Some(row) = t.next(&mut rec)? {
         if first && row.str(col).parse::<f64>().is_err() {
             first = false;
             continue;

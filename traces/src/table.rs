@@ -2,6 +2,7 @@
 
 use crate::error::TraceError;
 use csv::StringRecord;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A CSV file with a header row, whose columns are looked up by name.
@@ -89,13 +90,39 @@ impl Table {
             .collect()
     }
 
-    /// Reads the next record into `rec`; returns its line number, or `None` at the end.
-    pub fn next(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, TraceError> {
+    /// Reads the next record into `rec`; returns it with its line, or `None` at the end.
+    pub fn next<'a>(&'a mut self, rec: &'a mut StringRecord) -> Result<Option<Row<'a>>, TraceError> {
         match self.reader.read_record(rec) {
             Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(rec.position().map_or(0, |p| p.line()))),
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                Ok(Some(Row {
+                    file: &self.file,
+                    line,
+                    rec,
+                }))
+            }
             Err(e) => Err(csv_error(&self.file, e)),
         }
+    }
+}
+
+/// Remembers the ids seen so far, to refuse duplicates with the line of the first one.
+#[derive(Default)]
+pub struct UniqueIds(HashMap<String, u64>);
+
+impl UniqueIds {
+    /// The row's id in `col`: non-empty and not seen before.
+    pub fn claim<'r>(&mut self, row: &Row<'r>, col: Col) -> Result<&'r str, TraceError> {
+        let id = row.non_empty(col)?;
+        if let Some(first) = self.0.get(id) {
+            return Err(row.err(
+                col,
+                format!("duplicate {} '{id}' (first on line {first})", col.name),
+            ));
+        }
+        self.0.insert(id.to_string(), row.line);
+        Ok(id)
     }
 }
 
@@ -128,7 +155,7 @@ pub struct Row<'a> {
     pub rec: &'a StringRecord,
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     pub fn err(&self, col: Col, message: impl Into<String>) -> TraceError {
         TraceError::Field {
             file: self.file.to_string(),
@@ -146,16 +173,16 @@ impl Row<'_> {
         }
     }
 
-    pub fn str(&self, col: Col) -> &str {
+    pub fn str(&self, col: Col) -> &'a str {
         self.rec.get(col.idx).unwrap_or("")
     }
 
     /// The field's text, or `None` if the column is absent or the field empty.
-    pub fn opt_str(&self, col: Option<Col>) -> Option<&str> {
+    pub fn opt_str(&self, col: Option<Col>) -> Option<&'a str> {
         col.map(|c| self.str(c)).filter(|s| !s.is_empty())
     }
 
-    pub fn non_empty(&self, col: Col) -> Result<&str, TraceError> {
+    pub fn non_empty(&self, col: Col) -> Result<&'a str, TraceError> {
         let s = self.str(col);
         if s.is_empty() {
             Err(self.err(col, "must not be empty"))
@@ -188,6 +215,19 @@ impl Row<'_> {
         let s = self.str(col);
         s.parse::<i64>()
             .map_err(|_| self.err(col, format!("expected a whole number, found '{s}'")))
+    }
+
+    /// A whole number >= 0.
+    pub fn count(&self, col: Col) -> Result<u64, TraceError> {
+        let v = self.i64(col)?;
+        u64::try_from(v).map_err(|_| self.err(col, format!("expected a whole number >= 0, found '{v}'")))
+    }
+
+    /// A whole number >= 0 that fits in 32 bits.
+    pub fn count32(&self, col: Col) -> Result<u32, TraceError> {
+        let v = self.count(col)?;
+        u32::try_from(v)
+            .map_err(|_| self.err(col, format!("expected a whole number below 2^32, found '{v}'")))
     }
 
     pub fn opt_i64(&self, col: Option<Col>) -> Result<Option<i64>, TraceError> {
