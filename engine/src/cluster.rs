@@ -12,6 +12,10 @@ use std::ops::Range;
 /// Most GPUs one node may carry (a pod's GPUs are a 64-bit mask of the node's GPUs).
 pub const MAX_GPUS_PER_NODE: u32 = 64;
 
+/// Most nodes a cluster may have: far beyond any real cluster, low enough to refuse a typo
+/// (`nodes = 40000000000`) before it exhausts memory.
+pub const MAX_NODES: u64 = 1 << 24;
+
 /// Speed factor of the reference GPU, in per-mille.
 pub const REFERENCE_SPEED: u32 = 1000;
 
@@ -72,7 +76,7 @@ pub enum ClusterError {
     ZeroSpeed(String),
     #[error("the cluster has more than {} GPU models", ModelSet::CAPACITY)]
     TooManyModels,
-    #[error("the cluster has more than {} nodes", u32::MAX)]
+    #[error("the cluster has more than {MAX_NODES} nodes")]
     TooManyNodes,
 }
 
@@ -125,6 +129,9 @@ pub struct Cluster {
 impl Cluster {
     /// Builds an empty (fully free, all nodes up) cluster.
     pub fn new(spec: &ClusterSpec) -> Result<Cluster, ClusterError> {
+        if spec.pools.iter().map(|p| u64::from(p.nodes)).sum::<u64>() > MAX_NODES {
+            return Err(ClusterError::TooManyNodes);
+        }
         let mut models: Vec<String> = Vec::new();
         let mut pools = Vec::with_capacity(spec.pools.len());
         let mut nodes = Vec::new();

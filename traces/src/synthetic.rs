@@ -152,6 +152,9 @@ fn default_pods() -> u32 {
     1
 }
 
+/// Most jobs one generated trace may have (about 10 GB of memory at 200 bytes a job).
+pub const MAX_JOBS: usize = 50_000_000;
+
 const HOUR_MS: f64 = 3_600_000.0;
 const DAY_MS: f64 = 24.0 * HOUR_MS;
 
@@ -167,8 +170,8 @@ impl SyntheticSpec {
         if self.jobs == 0 {
             return bad("jobs", "must be at least 1".into());
         }
-        if self.jobs > u32::MAX as usize {
-            return bad("jobs", format!("at most {}", u32::MAX));
+        if self.jobs > MAX_JOBS {
+            return bad("jobs", format!("at most {MAX_JOBS}, found {}", self.jobs));
         }
         let (rate, ratio, peak) = match self.arrivals {
             Arrivals::Poisson { per_hour } => (per_hour, 1.0, 0.0),
