@@ -175,7 +175,7 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     assert_eq!(read(&trace), read(&again));
     // Append a job no node can hold: 16 GPUs in one pod.
     let mut text = read(&trace);
-    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,\n");
+    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,,\n");
     std::fs::write(&trace, text).unwrap();
     let scenario = tmp.path().join("s.toml");
     std::fs::write(

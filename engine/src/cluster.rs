@@ -107,6 +107,22 @@ pub struct Node {
     up: bool,
 }
 
+/// Which nodes a job's pods may use: nodes of an allowed GPU model and, optionally, only nodes of
+/// some pools (e.g. the pools of the flavor a quota system admitted the job on).
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed<'a> {
+    pub models: ModelSet,
+    /// Indexed by pool id; `None` allows every pool.
+    pub pools: Option<&'a [bool]>,
+}
+
+impl Allowed<'_> {
+    /// Nodes of these GPU models, in any pool.
+    pub fn models(models: ModelSet) -> Allowed<'static> {
+        Allowed { models, pools: None }
+    }
+}
+
 /// Where one pod runs: a node and the mask of that node's GPUs it uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodSlot {
@@ -242,10 +258,13 @@ impl Cluster {
         &self.gpu_free[n.gpu_base as usize..(n.gpu_base + n.gpus) as usize]
     }
 
-    /// Whether pods with this GPU-model constraint may run on the node (up, and of an allowed model).
-    pub fn eligible(&self, id: NodeId, models: ModelSet) -> bool {
+    /// Whether pods may run on the node: it is up, of an allowed model, in an allowed pool.
+    pub fn eligible(&self, id: NodeId, allowed: &Allowed<'_>) -> bool {
         let n = &self.nodes[id.index()];
-        n.up && models.admits(self.pools[n.pool.index()].model)
+        n.up && allowed.models.admits(self.pools[n.pool.index()].model)
+            && allowed
+                .pools
+                .is_none_or(|p| p.get(n.pool.index()).copied().unwrap_or(false))
     }
 
     /// How many pods of `req` fit on the node right now (ignores up/down and model constraints).

@@ -35,6 +35,9 @@ pub struct JobSpec {
     pub pod: PodRequest,
     pub team: TeamId,
     pub user: Option<UserId>,
+    /// The queue the trace names (an index into `Workload::queues`), for quota systems that
+    /// route jobs by queue rather than by team.
+    pub queue: Option<u32>,
     /// Higher is more important.
     pub priority: i32,
     /// What the user said the job would take, if anything.
@@ -60,6 +63,7 @@ impl JobSpec {
             pod,
             team,
             user: None,
+            queue: None,
             priority: 0,
             estimate: None,
             models: ModelSet::ANY,
@@ -89,6 +93,8 @@ pub struct Workload {
     pub lines: Vec<u32>,
     pub teams: Vec<String>,
     pub users: Vec<String>,
+    /// Queue names that `JobSpec::queue` refers to.
+    pub queues: Vec<String>,
     /// GPU model names that `JobSpec::models` refers to.
     pub models: Vec<String>,
 }
@@ -178,6 +184,7 @@ pub struct WorkloadBuilder {
     w: Workload,
     team_ids: HashMap<String, TeamId>,
     user_ids: HashMap<String, UserId>,
+    queue_ids: HashMap<String, u32>,
     model_ids: HashMap<String, ModelId>,
     sorted: bool,
 }
@@ -244,6 +251,17 @@ impl WorkloadBuilder {
             u32::MAX as usize,
             "users",
             |i| UserId(i as u32),
+        )
+    }
+
+    pub fn queue(&mut self, name: &str) -> Result<u32, TooMany> {
+        intern(
+            &mut self.queue_ids,
+            &mut self.w.queues,
+            name,
+            u32::MAX as usize,
+            "queues",
+            |i| i as u32,
         )
     }
 

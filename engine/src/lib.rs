@@ -17,7 +17,7 @@ pub mod sim;
 pub mod stats;
 pub mod time;
 
-pub use cluster::{Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
+pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};

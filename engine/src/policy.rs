@@ -1,8 +1,8 @@
 //! The two decision points a scheduler plugs into: which jobs run (`Policy`) and where their pods
 //! go (`Placement`). Policies act through `Decision`s, which the engine checks before applying.
 
-use crate::cluster::{Cluster, PodSlot};
-use crate::ids::{JobId, ModelSet};
+use crate::cluster::{Allowed, Cluster, PodSlot};
+use crate::ids::JobId;
 use crate::job::JobSpec;
 use crate::resources::PodRequest;
 use crate::sim::Cycle;
@@ -61,11 +61,24 @@ pub enum Decision<'a> {
     /// Start a pending job with one slot per pod.
     Start { job: JobId, slots: &'a [PodSlot] },
     /// Stop a running job and put it back in the queue; work since its last checkpoint is lost.
-    Preempt { job: JobId, reason: &'a str },
+    /// `by` names the job it made room for, if any.
+    Preempt {
+        job: JobId,
+        reason: &'a str,
+        by: Option<JobId>,
+    },
     /// Refuse a pending job for good.
     Reject { job: JobId, reason: &'a str },
     /// Run a scheduling pass at this (future) time even if nothing else happens then.
     WakeAt(SimTime),
+    /// A quota system admitted a pending job: from now until it starts, it waits for nodes, not
+    /// for quota. Admitting an admitted job changes nothing.
+    Admit { job: JobId },
+    /// A quota system took back the admission of a pending job (it waits for quota again).
+    Unadmit { job: JobId },
+    /// Why a pending job is waiting, in the policy's words (e.g. Kueue's `WaitingForQuota`).
+    /// Pending time is integrated per team and reason.
+    Reason { job: JobId, reason: &'a str },
 }
 
 impl Decision<'_> {
@@ -75,6 +88,9 @@ impl Decision<'_> {
             Decision::Preempt { .. } => "preempt",
             Decision::Reject { .. } => "reject",
             Decision::WakeAt(_) => "wake",
+            Decision::Admit { .. } => "admit",
+            Decision::Unadmit { .. } => "unadmit",
+            Decision::Reason { .. } => "reason",
         }
     }
 }
@@ -97,14 +113,14 @@ pub trait Placement: Send {
     fn label(&self) -> String;
 
     /// Fills `out` (which arrives empty) with one slot per pod and returns true, or returns false if
-    /// the pods cannot all be placed now. Only nodes for which `cluster.eligible(node, models)`
+    /// the pods cannot all be placed now. Only nodes for which `cluster.eligible(node, allowed)`
     /// holds may be used.
     fn place(
         &mut self,
         cluster: &Cluster,
         pod: &PodRequest,
         pods: u32,
-        models: ModelSet,
+        allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool;
 }

@@ -51,9 +51,31 @@ pub struct SeriesPoint {
     pub level: Level,
 }
 
+/// A preemption, as the policy explained it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreemptionRecord {
+    pub time: SimTime,
+    pub job: crate::ids::JobId,
+    /// The job it made room for, if the policy said.
+    pub by: Option<crate::ids::JobId>,
+    /// Index into the recorder's reason table.
+    pub reason: u16,
+}
+
+/// Pending time per reason, for one team.
+#[derive(Clone, Debug, Default)]
+struct ReasonClock {
+    count: Vec<u32>,
+    ms: Vec<u128>,
+    since: SimTime,
+}
+
 /// Keeps team counters up to date and emits series points.
 #[derive(Clone, Debug)]
 pub struct Recorder {
+    reasons: Vec<String>,
+    reason_clocks: Vec<ReasonClock>,
+    preemptions: Vec<PreemptionRecord>,
     teams: Vec<Usage>,
     total: Usage,
     emitted: Vec<Option<Level>>,
@@ -71,6 +93,15 @@ impl Recorder {
             ..Usage::default()
         };
         Recorder {
+            reasons: vec![String::new()],
+            reason_clocks: vec![
+                ReasonClock {
+                    since: start,
+                    ..ReasonClock::default()
+                };
+                teams
+            ],
+            preemptions: Vec::new(),
             teams: vec![usage; teams],
             total: usage,
             emitted: vec![None; teams],
@@ -123,6 +154,48 @@ impl Recorder {
         self.total.lost_gpu_milli_ms += gpu_milli_ms;
     }
 
+    /// The index of a pending reason (0 is the empty reason: none given).
+    pub fn intern_reason(&mut self, reason: &str) -> u16 {
+        match self.reasons.iter().position(|r| r == reason) {
+            Some(i) => i as u16,
+            None => {
+                self.reasons.push(reason.to_string());
+                (self.reasons.len() - 1) as u16
+            }
+        }
+    }
+
+    /// A pending job of `team` changed reason (`None`: it was not, or is no longer, pending).
+    pub fn reason_changed(&mut self, team: TeamId, now: SimTime, from: Option<u16>, to: Option<u16>) {
+        let n = self.reasons.len();
+        let c = &mut self.reason_clocks[team.index()];
+        if c.count.len() < n {
+            c.count.resize(n, 0);
+            c.ms.resize(n, 0);
+        }
+        let dt = u128::from(now.since(c.since).millis());
+        if dt > 0 {
+            for (ms, &k) in c.ms.iter_mut().zip(&c.count) {
+                *ms += u128::from(k) * dt;
+            }
+        }
+        c.since = now;
+        if let Some(f) = from {
+            c.count[f as usize] -= 1;
+        }
+        if let Some(t) = to {
+            c.count[t as usize] += 1;
+        }
+    }
+
+    pub fn log_preemption(&mut self, record: PreemptionRecord) {
+        self.preemptions.push(record);
+    }
+
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
     /// Ends an instant: one point for every series whose level changed during it.
     pub fn flush(&mut self, now: SimTime) {
         self.dirty.sort_unstable();
@@ -159,6 +232,9 @@ impl Recorder {
             u.advance(t);
         }
         self.total.advance(t);
+        for team in 0..self.reason_clocks.len() {
+            self.reason_changed(TeamId(team as u32), t, None, None);
+        }
     }
 
     pub fn team(&self, team: TeamId) -> &Usage {
@@ -173,9 +249,34 @@ impl Recorder {
     pub fn series(&self) -> &[SeriesPoint] {
         &self.series
     }
-    pub(crate) fn into_parts(self) -> (Vec<Usage>, Usage, Vec<SeriesPoint>) {
-        (self.teams, self.total, self.series)
+    pub(crate) fn into_parts(self) -> RecorderParts {
+        let n = self.reasons.len();
+        RecorderParts {
+            teams: self.teams,
+            total: self.total,
+            series: self.series,
+            pending_by_reason: self
+                .reason_clocks
+                .into_iter()
+                .map(|mut c| {
+                    c.ms.resize(n, 0);
+                    c.ms
+                })
+                .collect(),
+            reasons: self.reasons,
+            preemptions: self.preemptions,
+        }
     }
+}
+
+/// What the recorder hands to the outcome.
+pub(crate) struct RecorderParts {
+    pub teams: Vec<Usage>,
+    pub total: Usage,
+    pub series: Vec<SeriesPoint>,
+    pub reasons: Vec<String>,
+    pub pending_by_reason: Vec<Vec<u128>>,
+    pub preemptions: Vec<PreemptionRecord>,
 }
 
 #[cfg(test)]

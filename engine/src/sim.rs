@@ -1,7 +1,7 @@
 //! The run loop: pop every event at the current instant, apply them, admit arrivals, run one
 //! scheduling pass, then advance time.
 
-use crate::cluster::{Cluster, PodSlot};
+use crate::cluster::{Allowed, Cluster, PodSlot};
 use crate::event::{Event, EventQueue};
 use crate::ids::{JobId, NodeId, TeamId};
 use crate::job::{JobSpec, Workload};
@@ -40,6 +40,13 @@ pub struct JobRun {
     /// Total time spent pending, including after preemptions (up to now for a pending job).
     pub pending_ms: u64,
     pub reason: Option<Box<str>>,
+    /// When a quota system first admitted the job (see `Decision::Admit`).
+    pub first_admitted: Option<SimTime>,
+    /// Time spent pending while admitted: waiting for nodes rather than for quota.
+    pub admitted_wait_ms: u64,
+    admitted_since: Option<SimTime>,
+    /// The current (or, once it left the queue, the last) pending reason: 0 is none.
+    pending_reason: u16,
     epoch: u32,
     pending_since: SimTime,
     speed_permille: u32,
@@ -60,6 +67,10 @@ impl JobRun {
             preemptions: 0,
             pending_ms: 0,
             reason: None,
+            first_admitted: None,
+            admitted_wait_ms: 0,
+            admitted_since: None,
+            pending_reason: 0,
             epoch: 0,
             pending_since: SimTime::ZERO,
             speed_permille: 0,
@@ -115,6 +126,12 @@ pub struct Outcome {
     pub end: SimTime,
     pub capacity_gpu_milli: u64,
     pub counters: Counters,
+    /// Pending reasons the policy gave; index 0 is the empty reason (none given).
+    pub reasons: Vec<String>,
+    /// Pending time per team and reason, in job x ms (indexed `[team][reason]`).
+    pub pending_by_reason: Vec<Vec<u128>>,
+    /// Every preemption, in order, with the policy's reason (an index into `reasons`).
+    pub preemption_log: Vec<crate::recorder::PreemptionRecord>,
 }
 
 /// Why a run failed.
@@ -185,12 +202,18 @@ impl State {
 
     /// `tombstones` counts queue entries of jobs that are no longer pending.
     fn leave_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
+        let now = self.now;
         let r = &mut self.runs[id.index()];
-        r.pending_ms += self.now.since(r.pending_since).millis();
+        r.pending_ms += now.since(r.pending_since).millis();
+        if let Some(a) = r.admitted_since.take() {
+            r.admitted_wait_ms += now.since(a).millis();
+        }
         if r.in_queue {
             *tombstones += 1;
         }
-        self.recorder.pending_changed(spec.team, self.now, false);
+        let reason = r.pending_reason;
+        self.recorder.pending_changed(spec.team, now, false);
+        self.recorder.reason_changed(spec.team, now, Some(reason), None);
     }
 
     fn enter_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
@@ -201,7 +224,9 @@ impl State {
         }
         r.status = JobStatus::Pending;
         r.pending_since = self.now;
+        r.pending_reason = 0;
         self.recorder.pending_changed(spec.team, self.now, true);
+        self.recorder.reason_changed(spec.team, self.now, None, Some(0));
     }
 
     fn apply(&mut self, w: &Workload, tombstones: &mut usize, d: Decision<'_>) -> bool {
@@ -222,7 +247,12 @@ impl State {
                 self.queue.push(t, Event::Wake);
                 return true;
             }
-            Decision::Start { job, .. } | Decision::Preempt { job, .. } | Decision::Reject { job, .. } => job,
+            Decision::Start { job, .. }
+            | Decision::Preempt { job, .. }
+            | Decision::Reject { job, .. }
+            | Decision::Admit { job }
+            | Decision::Unadmit { job }
+            | Decision::Reason { job, .. } => job,
         };
         if job.index() >= w.len() {
             return self.fail(w, kind, job, "no such job".into());
@@ -294,7 +324,10 @@ impl State {
                 self.transitions.push((job, Transition::Started));
                 true
             }
-            Decision::Preempt { reason, .. } => {
+            Decision::Preempt { reason, by, .. } => {
+                if by.is_some_and(|b| b.index() >= w.len()) {
+                    return self.fail(w, kind, job, "the preempting job does not exist".into());
+                }
                 if status != JobStatus::Running {
                     return self.fail(
                         w,
@@ -303,7 +336,7 @@ impl State {
                         format!("the job is {}, not running", status.as_str()),
                     );
                 }
-                self.preempt(w, job, reason, tombstones);
+                self.preempt(w, job, reason, by, tombstones);
                 true
             }
             Decision::Reject { reason, .. } => {
@@ -327,12 +360,46 @@ impl State {
                 self.transitions.push((job, Transition::Unschedulable));
                 true
             }
+            Decision::Admit { .. } | Decision::Unadmit { .. } | Decision::Reason { .. }
+                if status != JobStatus::Pending =>
+            {
+                self.fail(
+                    w,
+                    kind,
+                    job,
+                    format!("the job is {}, not pending", status.as_str()),
+                )
+            }
+            Decision::Admit { .. } => {
+                let now = self.now;
+                let r = &mut self.runs[job.index()];
+                r.admitted_since.get_or_insert(now);
+                r.first_admitted.get_or_insert(now);
+                true
+            }
+            Decision::Unadmit { .. } => {
+                let r = &mut self.runs[job.index()];
+                if let Some(a) = r.admitted_since.take() {
+                    r.admitted_wait_ms += self.now.since(a).millis();
+                }
+                true
+            }
+            Decision::Reason { reason, .. } => {
+                let id = self.recorder.intern_reason(reason);
+                let old = self.runs[job.index()].pending_reason;
+                if id != old {
+                    self.recorder
+                        .reason_changed(spec.team, self.now, Some(old), Some(id));
+                    self.runs[job.index()].pending_reason = id;
+                }
+                true
+            }
             Decision::WakeAt(_) => unreachable!("handled above"),
         }
     }
 
     /// Stops a running job: keeps work up to the last checkpoint, frees its pods, requeues it.
-    fn preempt(&mut self, w: &Workload, job: JobId, reason: &str, tombstones: &mut usize) {
+    fn preempt(&mut self, w: &Workload, job: JobId, reason: &str, by: Option<JobId>, tombstones: &mut usize) {
         let spec = &w.jobs[job.index()];
         let now = self.now;
         self.stop_running(spec, job);
@@ -353,6 +420,13 @@ impl State {
         r.preemptions += 1;
         r.epoch += 1;
         r.reason = Some(reason.into());
+        let reason = self.recorder.intern_reason(reason);
+        self.recorder.log_preemption(crate::recorder::PreemptionRecord {
+            time: now,
+            job,
+            by,
+            reason,
+        });
         self.recorder
             .work_lost(spec.team, u128::from(lost_wall) * u128::from(spec.gpu_milli()));
         self.enter_pending(job, spec, tombstones);
@@ -640,13 +714,21 @@ impl<'w> Simulation<'w> {
             _ => self.st.now,
         };
         self.st.recorder.close(end);
+        let reasons = self.st.recorder.reasons().to_vec();
         for r in &mut self.st.runs {
             if r.status == JobStatus::Pending {
                 r.pending_ms += end.since(r.pending_since).millis();
                 r.pending_since = end;
+                if let Some(a) = r.admitted_since.take() {
+                    r.admitted_wait_ms += end.since(a).millis();
+                }
+                if r.pending_reason != 0 {
+                    r.reason = Some(reasons[r.pending_reason as usize].as_str().into());
+                }
             }
         }
-        let (teams, total, series) = self.st.recorder.into_parts();
+        let parts = self.st.recorder.into_parts();
+        let (teams, total, series) = (parts.teams, parts.total, parts.series);
         Outcome {
             policy: self.st.policy_label,
             placement: self.placement.label(),
@@ -658,6 +740,9 @@ impl<'w> Simulation<'w> {
             start: self.start,
             end,
             counters: self.st.counters,
+            reasons: parts.reasons,
+            pending_by_reason: parts.pending_by_reason,
+            preemption_log: parts.preemptions,
         }
     }
 
@@ -741,7 +826,7 @@ impl<'w> Simulation<'w> {
                     .filter(|j| st.runs[j.index()].slots.iter().any(|s| s.node == node))
                     .collect();
                 for j in victims {
-                    st.preempt(w, j, "node failure", &mut self.pending.tombstones);
+                    st.preempt(w, j, "node failure", None, &mut self.pending.tombstones);
                 }
             }
             Event::NodeUp { node } => {
@@ -935,15 +1020,24 @@ impl<'c> Cycle<'c> {
 
     /// Asks the placement where the job's pods would go now, without starting it.
     pub fn find_placement(&mut self, id: JobId) -> Option<&[PodSlot]> {
+        self.find_placement_within(id, None)
+    }
+
+    /// Like `find_placement`, but only on nodes of the pools marked true (indexed by pool id).
+    pub fn find_placement_within(&mut self, id: JobId, pools: Option<&[bool]>) -> Option<&[PodSlot]> {
         let spec = &self.w.jobs[id.index()];
         self.scratch.clear();
         // Cheap early exit: not enough free GPUs anywhere.
         if self.st.cluster.free_gpu_milli() < spec.gpu_milli() {
             return None;
         }
+        let allowed = Allowed {
+            models: spec.models,
+            pools,
+        };
         if self
             .placement
-            .place(&self.st.cluster, &spec.pod, spec.pods, spec.models, self.scratch)
+            .place(&self.st.cluster, &spec.pod, spec.pods, &allowed, self.scratch)
         {
             Some(self.scratch)
         } else {
@@ -953,7 +1047,12 @@ impl<'c> Cycle<'c> {
 
     /// Starts a pending job where the placement puts it, if it fits now.
     pub fn try_start(&mut self, id: JobId) -> bool {
-        if self.find_placement(id).is_none() {
+        self.try_start_within(id, None)
+    }
+
+    /// Like `try_start`, but only on nodes of the pools marked true (indexed by pool id).
+    pub fn try_start_within(&mut self, id: JobId, pools: Option<&[bool]>) -> bool {
+        if self.find_placement_within(id, pools).is_none() {
             return false;
         }
         let slots = std::mem::take(self.scratch);
@@ -965,8 +1064,9 @@ impl<'c> Cycle<'c> {
         ok
     }
 
-    pub fn preempt(&mut self, id: JobId, reason: &str) -> bool {
-        self.decide(Decision::Preempt { job: id, reason })
+    /// Preempts a running job; `by` names the job it makes room for, if any.
+    pub fn preempt(&mut self, id: JobId, reason: &str, by: Option<JobId>) -> bool {
+        self.decide(Decision::Preempt { job: id, reason, by })
     }
     pub fn reject(&mut self, id: JobId, reason: &str) -> bool {
         self.decide(Decision::Reject { job: id, reason })

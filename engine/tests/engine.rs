@@ -47,7 +47,7 @@ impl Placement for Lowest {
         c: &Cluster,
         pod: &PodRequest,
         pods: u32,
-        m: ModelSet,
+        m: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool {
         let mut left = pods;
@@ -116,7 +116,7 @@ fn preemption_loses_work_since_the_last_checkpoint_and_pays_the_restart_overhead
                 cx.wake_at(SimTime::from_secs(35));
                 cx.wake_at(SimTime::from_secs(50));
             }
-            35_000 => assert!(cx.preempt(j, "test")),
+            35_000 => assert!(cx.preempt(j, "test", None)),
             50_000 => assert!(cx.try_start(j)),
             _ => {}
         }
@@ -292,7 +292,7 @@ fn a_buggy_policy_is_stopped_with_a_clear_error() {
         "{e}"
     );
     let e = run_err(&w, |cx| {
-        cx.preempt(JobId(1), "x");
+        cx.preempt(JobId(1), "x", None);
     });
     assert!(
         e.to_string()
@@ -373,7 +373,7 @@ mod random_preemption {
             if running > 0 && self.budget > 0 && self.next().is_multiple_of(3) {
                 self.budget -= 1;
                 let victim = cx.running()[(self.next() % running) as usize];
-                assert!(cx.preempt(victim, "chaos"));
+                assert!(cx.preempt(victim, "chaos", None));
             }
             for &j in cx.pending() {
                 if cx.is_pending(j) {
@@ -427,4 +427,72 @@ mod random_preemption {
             prop_assert!(out.total.gpu_milli_ms >= useful + out.total.lost_gpu_milli_ms);
         }
     }
+}
+
+#[test]
+fn admission_and_pending_reasons_are_accounted_exactly() {
+    // j0 runs 0-100 on the only GPU. j1 (submitted at 10) waits for quota until 40, is admitted,
+    // then waits for the node until 100. j2 preempts nothing; it is told why it waits.
+    let w = workload(&[(0, 100, 1, 1), (10, 10, 1, 1)]);
+    let policy = Scripted(|cx: &mut Cycle<'_>| {
+        let (j0, j1) = (JobId(0), JobId(1));
+        match cx.now().millis() {
+            0 => {
+                assert!(cx.try_start(j0));
+            }
+            10_000 => {
+                assert!(cx.decide(Decision::Reason {
+                    job: j1,
+                    reason: "WaitingForQuota"
+                }));
+                cx.wake_at(SimTime::from_secs(40));
+            }
+            40_000 => {
+                assert!(cx.decide(Decision::Admit { job: j1 }));
+                assert!(cx.decide(Decision::Reason {
+                    job: j1,
+                    reason: "no node"
+                }));
+                assert!(!cx.try_start(j1));
+            }
+            100_000 => assert!(cx.try_start(j1)),
+            _ => {}
+        }
+    });
+    let out = Simulation::new(&w, cluster(1, 1), Box::new(policy), Box::new(Lowest), opts())
+        .unwrap()
+        .run()
+        .unwrap();
+    let r = &out.jobs[1];
+    assert_eq!(r.first_admitted, Some(SimTime::from_secs(40)));
+    assert_eq!((r.pending_ms, r.admitted_wait_ms), (90_000, 60_000));
+    assert_eq!(out.reasons, vec!["", "WaitingForQuota", "no node"]);
+    // Team t: 30 s waiting for quota, 60 s for a node; no pending time without a reason.
+    assert_eq!(out.pending_by_reason[0], vec![0, 30_000, 60_000]);
+}
+
+#[test]
+fn preemptions_are_logged_with_reason_and_preemptor() {
+    let w = workload(&[(0, 100, 1, 1), (10, 10, 1, 1)]);
+    let policy = Scripted(|cx: &mut Cycle<'_>| match cx.now().millis() {
+        0 => assert!(cx.try_start(JobId(0))),
+        10_000 => {
+            assert!(cx.preempt(JobId(0), "InClusterQueue", Some(JobId(1))));
+            assert!(cx.try_start(JobId(1)));
+        }
+        20_000 => assert!(cx.try_start(JobId(0))),
+        _ => {}
+    });
+    let out = Simulation::new(&w, cluster(1, 1), Box::new(policy), Box::new(Lowest), opts())
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(out.preemption_log.len(), 1);
+    let p = out.preemption_log[0];
+    assert_eq!(
+        (p.time, p.job, p.by),
+        (SimTime::from_secs(10), JobId(0), Some(JobId(1)))
+    );
+    assert_eq!(out.reasons[p.reason as usize], "InClusterQueue");
+    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(120)));
 }

@@ -1,6 +1,6 @@
 //! Where pods go: first-fit and best-fit. Both place a whole gang or nothing.
 
-use fairway_engine::{Cluster, ModelSet, NodeId, Placement, PodRequest, PodSlot};
+use fairway_engine::{Allowed, Cluster, NodeId, Placement, PodRequest, PodSlot};
 
 /// Takes the lowest-numbered eligible nodes, as many pods on each as fit.
 #[derive(Clone, Copy, Debug, Default)]
@@ -16,7 +16,7 @@ impl Placement for FirstFit {
         cluster: &Cluster,
         pod: &PodRequest,
         pods: u32,
-        models: ModelSet,
+        allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool {
         let mut left = pods;
@@ -24,7 +24,7 @@ impl Placement for FirstFit {
             if left == 0 {
                 break;
             }
-            if !cluster.eligible(node, models) {
+            if !cluster.eligible(node, allowed) {
                 continue;
             }
             let k = cluster.pods_that_fit(node, pod).min(left);
@@ -53,13 +53,13 @@ impl Placement for BestFit {
         cluster: &Cluster,
         pod: &PodRequest,
         pods: u32,
-        models: ModelSet,
+        allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool {
         if pods == 1 {
             let best = cluster
                 .node_ids()
-                .filter(|&n| cluster.eligible(n, models) && cluster.pods_that_fit(n, pod) > 0)
+                .filter(|&n| cluster.eligible(n, allowed) && cluster.pods_that_fit(n, pod) > 0)
                 .min_by_key(|&n| (cluster.free_key(n), n));
             return match best {
                 Some(n) => cluster.pick_slots(n, pod, 1, out),
@@ -68,7 +68,7 @@ impl Placement for BestFit {
         }
         self.candidates.clear();
         for n in cluster.node_ids() {
-            if !cluster.eligible(n, models) {
+            if !cluster.eligible(n, allowed) {
                 continue;
             }
             let k = cluster.pods_that_fit(n, pod);
@@ -104,7 +104,7 @@ fn finish(left: u32, out: &mut Vec<PodSlot>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairway_engine::{ClusterSpec, PoolSpec};
+    use fairway_engine::{ClusterSpec, ModelSet, PoolSpec};
 
     fn req(gpu_milli: u32) -> PodRequest {
         PodRequest {
@@ -136,7 +136,7 @@ mod tests {
     fn first_fit_takes_the_lowest_node_and_best_fit_the_fullest() {
         let c = cluster();
         let mut out = Vec::new();
-        assert!(FirstFit.place(&c, &req(2000), 1, ModelSet::ANY, &mut out));
+        assert!(FirstFit.place(&c, &req(2000), 1, &Allowed::models(ModelSet::ANY), &mut out));
         assert_eq!(
             out,
             vec![PodSlot {
@@ -145,7 +145,7 @@ mod tests {
             }]
         );
         out.clear();
-        assert!(BestFit::default().place(&c, &req(2000), 1, ModelSet::ANY, &mut out));
+        assert!(BestFit::default().place(&c, &req(2000), 1, &Allowed::models(ModelSet::ANY), &mut out));
         assert_eq!(
             out,
             vec![PodSlot {
@@ -156,7 +156,7 @@ mod tests {
         );
         // Too large for node 1: best-fit falls back to the lowest of the equally empty nodes.
         out.clear();
-        assert!(BestFit::default().place(&c, &req(4000), 1, ModelSet::ANY, &mut out));
+        assert!(BestFit::default().place(&c, &req(4000), 1, &Allowed::models(ModelSet::ANY), &mut out));
         assert_eq!(out[0].node, NodeId(0));
     }
 
@@ -165,16 +165,16 @@ mod tests {
         let c = cluster();
         let mut out = Vec::new();
         // 5 pods x 4 GPUs: nodes 0 and 2 take 2 each, node 1 none: only 4 fit, so none is placed.
-        assert!(!FirstFit.place(&c, &req(4000), 5, ModelSet::ANY, &mut out));
+        assert!(!FirstFit.place(&c, &req(4000), 5, &Allowed::models(ModelSet::ANY), &mut out));
         assert!(out.is_empty());
-        assert!(!BestFit::default().place(&c, &req(4000), 5, ModelSet::ANY, &mut out));
+        assert!(!BestFit::default().place(&c, &req(4000), 5, &Allowed::models(ModelSet::ANY), &mut out));
         assert!(out.is_empty());
         // 9 pods x 2 GPUs: best-fit fills node 1 (1 pod) first, then nodes 0 and 2.
-        assert!(BestFit::default().place(&c, &req(2000), 9, ModelSet::ANY, &mut out));
+        assert!(BestFit::default().place(&c, &req(2000), 9, &Allowed::models(ModelSet::ANY), &mut out));
         let on: Vec<u32> = out.iter().map(|s| s.node.0).collect();
         assert_eq!(on, vec![1, 0, 0, 0, 0, 2, 2, 2, 2]);
         out.clear();
-        assert!(FirstFit.place(&c, &req(2000), 9, ModelSet::ANY, &mut out));
+        assert!(FirstFit.place(&c, &req(2000), 9, &Allowed::models(ModelSet::ANY), &mut out));
         let on: Vec<u32> = out.iter().map(|s| s.node.0).collect();
         assert_eq!(on, vec![0, 0, 0, 0, 1, 2, 2, 2, 2]);
     }
@@ -191,7 +191,7 @@ mod tests {
         let h100 = ModelSet::ANY.with(c.model_id("H100").unwrap());
         for p in [&mut FirstFit as &mut dyn Placement, &mut BestFit::default()] {
             let mut out = Vec::new();
-            assert!(p.place(&c, &req(1000), 1, h100, &mut out));
+            assert!(p.place(&c, &req(1000), 1, &Allowed::models(h100), &mut out));
             assert_eq!(out[0].node, NodeId(1), "{}", p.label());
         }
     }

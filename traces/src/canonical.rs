@@ -1,7 +1,7 @@
 //! fairway's own CSV trace format: one row per job.
 //!
 //! Required columns: `job_id`, `submit_time`, `duration`, `gpus`, `team`. Optional: `pods`, `cpu`,
-//! `memory_gib`, `gpu_model`, `priority`, `user`, `runtime_estimate`, `gpu_util`, `kind`,
+//! `memory_gib`, `gpu_model`, `priority`, `user`, `queue`, `runtime_estimate`, `gpu_util`, `kind`,
 //! `recorded_start`, `patience`. Times are seconds (decimals allowed, kept to the millisecond).
 
 use crate::Loaded;
@@ -25,6 +25,7 @@ pub const COLUMNS: &[&str] = &[
     "gpu_model",
     "priority",
     "user",
+    "queue",
     "runtime_estimate",
     "gpu_util",
     "kind",
@@ -44,6 +45,7 @@ struct Cols {
     model: Option<Col>,
     priority: Option<Col>,
     user: Option<Col>,
+    queue: Option<Col>,
     estimate: Option<Col>,
     util: Option<Col>,
     kind: Option<Col>,
@@ -66,6 +68,7 @@ pub fn read(path: &Path) -> Result<Loaded, TraceError> {
         model: t.optional("gpu_model"),
         priority: t.optional("priority"),
         user: t.optional("user"),
+        queue: t.optional("queue"),
         estimate: t.optional("runtime_estimate"),
         util: t.optional("gpu_util"),
         kind: t.optional("kind"),
@@ -143,6 +146,12 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
         spec.user = Some(
             b.user(u)
                 .map_err(|e| row.err(c.user.expect("present"), e.to_string()))?,
+        );
+    }
+    if let Some(q) = row.opt_str(c.queue) {
+        spec.queue = Some(
+            b.queue(q)
+                .map_err(|e| row.err(c.queue.expect("present"), e.to_string()))?,
         );
     }
     spec.estimate = row.opt_secs(c.estimate, true)?.map(SimDuration);

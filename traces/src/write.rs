@@ -28,6 +28,7 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
             models.join("|"),
             j.priority.to_string(),
             j.user.map(|u| w.users[u.index()].clone()).unwrap_or_default(),
+            j.queue.map(|q| w.queues[q as usize].clone()).unwrap_or_default(),
             j.estimate.map(|e| secs(e.millis())).unwrap_or_default(),
             j.gpu_util.map(|u| u.to_string()).unwrap_or_default(),
             match j.kind {
