@@ -40,6 +40,9 @@ pub struct JobSpec {
     pub queue: Option<u32>,
     /// Higher is more important.
     pub priority: i32,
+    /// A named priority class (an index into `Workload::classes`), for quota systems that
+    /// resolve names to values (Kueue's WorkloadPriorityClass); `priority` is then 0.
+    pub priority_class: Option<u32>,
     /// What the user said the job would take, if anything.
     pub estimate: Option<SimDuration>,
     /// Allowed GPU models; empty means any.
@@ -65,6 +68,7 @@ impl JobSpec {
             user: None,
             queue: None,
             priority: 0,
+            priority_class: None,
             estimate: None,
             models: ModelSet::ANY,
             kind: JobKind::Batch,
@@ -95,6 +99,8 @@ pub struct Workload {
     pub users: Vec<String>,
     /// Queue names that `JobSpec::queue` refers to.
     pub queues: Vec<String>,
+    /// Priority class names that `JobSpec::priority_class` refers to.
+    pub classes: Vec<String>,
     /// GPU model names that `JobSpec::models` refers to.
     pub models: Vec<String>,
 }
@@ -185,6 +191,7 @@ pub struct WorkloadBuilder {
     team_ids: HashMap<String, TeamId>,
     user_ids: HashMap<String, UserId>,
     queue_ids: HashMap<String, u32>,
+    class_ids: HashMap<String, u32>,
     model_ids: HashMap<String, ModelId>,
     sorted: bool,
 }
@@ -261,6 +268,17 @@ impl WorkloadBuilder {
             name,
             u32::MAX as usize,
             "queues",
+            |i| i as u32,
+        )
+    }
+
+    pub fn priority_class(&mut self, name: &str) -> Result<u32, TooMany> {
+        intern(
+            &mut self.class_ids,
+            &mut self.w.classes,
+            name,
+            u32::MAX as usize,
+            "priority classes",
             |i| i as u32,
         )
     }

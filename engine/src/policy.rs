@@ -3,7 +3,7 @@
 
 use crate::cluster::{Allowed, Cluster, PodSlot};
 use crate::ids::JobId;
-use crate::job::JobSpec;
+use crate::job::{JobSpec, Workload};
 use crate::resources::PodRequest;
 use crate::sim::Cycle;
 use crate::time::SimTime;
@@ -100,6 +100,13 @@ impl Decision<'_> {
 pub trait Policy: Send {
     /// A stable label for reports, `name[param=value,...]`, that the registry can parse back.
     fn label(&self) -> String;
+
+    /// Called once before the run, with the whole workload and the empty cluster: a policy that
+    /// routes jobs or precomputes per-job data does it here. An error stops the run before it
+    /// starts.
+    fn prepare(&mut self, _workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Called for every transition of every job, before the pass that follows it.
     fn observe(&mut self, _job: JobId, _spec: &JobSpec, _what: Transition, _now: SimTime) {}

@@ -155,6 +155,8 @@ pub enum EngineError {
     ModelsNotBound,
     #[error("the workload has {jobs} jobs but {teams} teams are referenced beyond its team table")]
     BadTeam { jobs: usize, teams: usize },
+    #[error("policy {policy}: {reason}")]
+    PolicySetup { policy: String, reason: String },
     #[error("policy {policy} keeps waking at t={time} with nothing running and no decision")]
     Livelock { policy: String, time: SimTime },
     #[error("engine audit failed at t={time}: {what}")]
@@ -554,7 +556,14 @@ impl<'w> Simulation<'w> {
             });
         }
         let start = workload.jobs.first().map_or(SimTime::ZERO, |j| j.submit);
+        let mut policy = policy;
         let policy_label = policy.label();
+        policy
+            .prepare(workload, &cluster)
+            .map_err(|reason| EngineError::PolicySetup {
+                policy: policy_label.clone(),
+                reason,
+            })?;
         Ok(Simulation {
             workload,
             st: State {

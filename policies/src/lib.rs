@@ -4,12 +4,14 @@
 //! decides which nodes and GPUs their pods take. Both are built from a [`Spec`]
 //! (`name[key=value,...]`) by [`policy`] and [`placement`].
 
+pub mod kueue;
 mod placement;
 mod queue;
 pub mod registry;
 mod replay;
 pub mod spec;
 
+pub use kueue::Kueue;
 pub use placement::{BestFit, FirstFit};
 pub use queue::{Fifo, PriorityQueue, QueueMode};
 pub use registry::{Entry, PLACEMENTS, POLICIES, RegistryError, placement, policy};

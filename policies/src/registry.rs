@@ -29,6 +29,17 @@ pub const POLICIES: &[Entry] = &[
         params: &["mode = strict | best-effort (strict)"],
     },
     Entry {
+        name: "kueue",
+        summary: "Kueue's admission (quotas, cohorts, borrowing, preemption, fair sharing) from real manifests",
+        params: &[
+            "manifests = path to a YAML file or a folder of them (required; a scenario's `manifests` key sets it)",
+            "kueue_version = 0.8 .. 0.19 (0.19): which release's behaviour to follow",
+            "eviction_latency_s = seconds a preempted workload keeps its quota and pods (0)",
+            "gpu_resource = the resource name of GPUs in the manifests (nvidia.com/gpu)",
+            "unknown_queue = error | reject (error): a job whose queue the manifests lack fails the run, or is rejected",
+        ],
+    },
+    Entry {
         name: "replay",
         summary: "starts every job at the start time the trace recorded (for accounting checks)",
         params: &[],
@@ -73,6 +84,9 @@ pub enum RegistryError {
         expected: String,
         got: String,
     },
+    /// The policy's own configuration (e.g. Kueue manifests) is wrong.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// Reads the parameters of one spec, checking types and refusing leftovers.
@@ -120,6 +134,30 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A text parameter.
+    pub(crate) fn text(&mut self, key: &'static str) -> Result<Option<String>, RegistryError> {
+        self.known.push(key);
+        match self.left.remove(key) {
+            None => Ok(None),
+            Some(Param::Str(s)) => Ok(Some(s)),
+            // A bare number where text is expected ("0.19") is still text.
+            Some(Param::Float(f)) => Ok(Some(f.to_string())),
+            Some(Param::Int(i)) => Ok(Some(i.to_string())),
+            Some(other) => Err(self.bad(key, "text".into(), &other)),
+        }
+    }
+
+    /// A number >= 0.
+    pub(crate) fn non_negative(&mut self, key: &'static str, default: f64) -> Result<f64, RegistryError> {
+        self.known.push(key);
+        match self.left.remove(key) {
+            None => Ok(default),
+            Some(Param::Int(i)) if i >= 0 => Ok(i as f64),
+            Some(Param::Float(f)) if f >= 0.0 && f.is_finite() => Ok(f),
+            Some(other) => Err(self.bad(key, "a number >= 0".into(), &other)),
+        }
+    }
+
     /// Fails on any parameter nobody asked for.
     pub(crate) fn finish(self) -> Result<(), RegistryError> {
         match self.left.into_keys().next() {
@@ -148,6 +186,7 @@ pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError>
         "fifo" => Box::new(Fifo::new(mode(&mut p)?)),
         "priority" => Box::new(PriorityQueue::new(mode(&mut p)?)),
         "replay" => Box::new(Replay::default()),
+        "kueue" => Box::new(kueue_policy(spec, &mut p)?),
         _ => {
             return Err(RegistryError::UnknownName {
                 what: "policy",
@@ -158,6 +197,42 @@ pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError>
     };
     p.finish()?;
     Ok(built)
+}
+
+fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, RegistryError> {
+    use crate::kueue::{Kueue, Options, Version, manifest};
+    let bad = |param: &str, expected: &str, got: String| RegistryError::BadParam {
+        what: "policy",
+        name: "kueue".into(),
+        param: param.into(),
+        expected: expected.into(),
+        got,
+    };
+    let path = p
+        .text("manifests")?
+        .ok_or_else(|| bad("manifests", "a path to Kueue manifests", "nothing".into()))?;
+    let version_text = p.text("kueue_version")?;
+    let version = match &version_text {
+        None => Version::NEWEST,
+        Some(t) => {
+            Version::parse(t).ok_or_else(|| bad("kueue_version", "a release from 0.8 to 0.19", t.clone()))?
+        }
+    };
+    let latency = p.non_negative("eviction_latency_s", 0.0)?;
+    let gpu = p
+        .text("gpu_resource")?
+        .unwrap_or_else(|| "nvidia.com/gpu".to_string());
+    let reject = p.choice("unknown_queue", &["error", "reject"], "error")? == "reject";
+    let files =
+        manifest::files(std::path::Path::new(&path)).map_err(|e| RegistryError::Setup(e.to_string()))?;
+    let cfg = manifest::load(&files, &gpu).map_err(|e| RegistryError::Setup(e.to_string()))?;
+    let opts = Options {
+        version,
+        eviction_latency: fairway_engine::SimDuration((latency * 1000.0).round() as u64),
+        reject_unknown_queues: reject,
+        label: spec.to_string(),
+    };
+    Kueue::new(cfg, opts).map_err(RegistryError::Setup)
 }
 
 /// Builds the placement a spec names.

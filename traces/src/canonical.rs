@@ -134,13 +134,30 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
     if let Some(text) = row.opt_str(c.model) {
         spec.models = model_set(text, b).map_err(|m| row.err(c.model.expect("present"), m))?;
     }
-    if let Some(p) = row.opt_i64(c.priority)? {
-        spec.priority = i32::try_from(p).map_err(|_| {
-            row.err(
-                c.priority.expect("present"),
-                format!("priority {p} is out of range"),
-            )
-        })?;
+    if let Some(text) = row.opt_str(c.priority) {
+        // A whole number, or the name of a priority class (e.g. a Kueue WorkloadPriorityClass).
+        match text.parse::<i64>() {
+            Ok(p) => {
+                spec.priority = i32::try_from(p).map_err(|_| {
+                    row.err(
+                        c.priority.expect("present"),
+                        format!("priority {p} is out of range"),
+                    )
+                })?;
+            }
+            Err(_) if text.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic()) => {
+                spec.priority_class = Some(
+                    b.priority_class(text)
+                        .map_err(|e| row.err(c.priority.expect("present"), e.to_string()))?,
+                );
+            }
+            Err(_) => {
+                return Err(row.err(
+                    c.priority.expect("present"),
+                    format!("expected a whole number or a priority class name, found '{text}'"),
+                ));
+            }
+        }
     }
     if let Some(u) = row.opt_str(c.user) {
         spec.user = Some(

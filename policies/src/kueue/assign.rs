@@ -1,0 +1,239 @@
+//! Flavor assignment (Kueue's flavorassigner): for each resource group, scan the ClusterQueue's
+//! flavors in order and take the first that fits, following `flavorFungibility`.
+
+use super::model::Step;
+use super::tree::Usage;
+use super::{Kueue, reason};
+use fairway_engine::JobId;
+
+/// How a flavor (or a whole assignment) can be had, worst first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    NoFit,
+    /// Preemption would be needed, but finds no victims.
+    NoCandidates,
+    /// Preemption with some victim in the own ClusterQueue.
+    Preempt,
+    /// Preemption with every victim in other ClusterQueues.
+    Reclaim,
+    Fit,
+}
+
+/// The result of assigning flavors to a workload.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    pub mode: Mode,
+    /// Quota per fr, over all groups.
+    pub frs: Vec<(usize, i64)>,
+    /// The chosen flavor of each group the workload uses.
+    pub flavors: Vec<usize>,
+    /// How far up the tree the usage reaches (0: within nominal).
+    pub level: u32,
+    /// For `NoFit`: the most severe reason and a message.
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// One flavor's verdict for one group.
+struct Try {
+    mode: Mode,
+    level: u32,
+    frs: Vec<(usize, i64)>,
+}
+
+impl Kueue {
+    /// Whether a job may use a flavor: Kueue compares only the label keys the flavor defines; the
+    /// job's GPU-model constraint is a selector on `gpu_model`.
+    fn flavor_matches(&self, job: JobId, flavor: usize) -> bool {
+        let models = self.job_models[job.index()];
+        match self.flavor_model[flavor] {
+            None => true,
+            Some(_) if models.is_any() => true,
+            Some(Some(m)) => models.contains(m),
+            // The flavor names a GPU model the cluster does not have.
+            Some(None) => false,
+        }
+    }
+
+    /// Whether Kueue would simulate preemption for this fr (else the flavor is a plain NoFit).
+    fn preemption_possible(&self, cq: usize, fr: usize, q: i64) -> bool {
+        let s = &self.cqs[cq].settings;
+        if self.tree.quota(cq, fr).nominal >= q {
+            return true;
+        }
+        if self
+            .tree
+            .path(cq)
+            .skip(1)
+            .any(|a| self.tree.nodes[a].parent.is_some() && self.tree.subtree_quota(a, fr) >= q)
+        {
+            return true;
+        }
+        if s.borrow_within.lower_priority {
+            return true;
+        }
+        self.fair.is_some() && s.reclaim != super::model::Reclaim::Never
+    }
+
+    /// Whether `a` beats `b` under the queue's preference.
+    fn better(&self, cq: usize, a: &Try, b: &Try) -> bool {
+        let viable = |t: &Try| t.mode > Mode::NoCandidates;
+        if viable(a) != viable(b) {
+            return viable(a);
+        }
+        if self.cqs[cq].settings.fungibility.preemption_over_borrowing {
+            (a.level, Reverse(a.mode)) < (b.level, Reverse(b.mode))
+        } else {
+            (Reverse(a.mode), a.level) < (Reverse(b.mode), b.level)
+        }
+    }
+
+    /// Assigns flavors to a workload against usage `snap`.
+    pub(super) fn assign(&self, job: JobId, snap: &Usage) -> Assignment {
+        let w = &self.wls[&job];
+        let cq = w.cq;
+        let c = &self.cqs[cq];
+        let mut out = Assignment {
+            mode: Mode::Fit,
+            frs: vec![],
+            flavors: vec![],
+            level: 0,
+            reason: "",
+            message: String::new(),
+        };
+        for &(r, _) in &w.req {
+            if !c.covers[r] {
+                out.mode = Mode::NoFit;
+                out.reason = reason::EXCEEDS_MAX_QUOTA;
+                out.message = format!("resource {} unavailable in ClusterQueue", self.cfg.resources[r]);
+                return out;
+            }
+        }
+        let severity = |r: &str| match r {
+            reason::NO_MATCHING_FLAVOR => 3,
+            reason::EXCEEDS_MAX_QUOTA => 2,
+            reason::WAITING_FOR_QUOTA => 1,
+            _ => 0,
+        };
+        for g in &c.groups {
+            let wanted: Vec<(usize, i64)> = w
+                .req
+                .iter()
+                .filter(|(r, _)| g.resources.contains(r))
+                .copied()
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let mut best: Option<(usize, Try)> = None;
+            let mut worst_reason = "";
+            let mut messages = Vec::new();
+            for &f in &g.flavors {
+                let fname = &self.cfg.flavors[f].name;
+                if !self.flavor_matches(job, f) {
+                    if severity(reason::NO_MATCHING_FLAVOR) > severity(worst_reason) {
+                        worst_reason = reason::NO_MATCHING_FLAVOR;
+                    }
+                    messages.push(format!("flavor {fname} doesn't match node affinity"));
+                    continue;
+                }
+                let mut t = Try {
+                    mode: Mode::Fit,
+                    level: 0,
+                    frs: Vec::with_capacity(wanted.len()),
+                };
+                for &(r, q) in &wanted {
+                    let fr = self.fr(f, r);
+                    t.frs.push((fr, q));
+                    let rname = &self.cfg.resources[r];
+                    if q > self.tree.potential(cq, fr) {
+                        t.mode = Mode::NoFit;
+                        if severity(reason::EXCEEDS_MAX_QUOTA) > severity(worst_reason) {
+                            worst_reason = reason::EXCEEDS_MAX_QUOTA;
+                        }
+                        messages.push(format!(
+                            "insufficient quota for {rname} in flavor {fname}, request > maximum capacity ({} > {})",
+                            super::quantity::show(rname, q),
+                            super::quantity::show(rname, self.tree.potential(cq, fr))
+                        ));
+                        break;
+                    }
+                    let avail = self.tree.available(snap, cq, fr);
+                    if q <= avail {
+                        t.level = t.level.max(self.tree.borrow_level(snap, cq, &[(fr, q)]));
+                        continue;
+                    }
+                    messages.push(format!(
+                        "insufficient unused quota for {rname} in flavor {fname}, {} more needed",
+                        super::quantity::show(rname, q - avail)
+                    ));
+                    if self.preemption_possible(cq, fr, q) {
+                        let victims = self.targets(job, cq, &[(fr, q)], snap);
+                        let m = if victims.is_empty() {
+                            Mode::NoCandidates
+                        } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {
+                            Mode::Preempt
+                        } else {
+                            Mode::Reclaim
+                        };
+                        if !victims.is_empty() {
+                            let mut scratch = snap.clone();
+                            for (v, _) in &victims {
+                                self.uncharge_in(&mut scratch, *v);
+                            }
+                            t.level = t.level.max(self.tree.borrow_level(&scratch, cq, &[(fr, q)]));
+                        }
+                        t.mode = t.mode.min(m);
+                        if m == Mode::NoCandidates
+                            && severity(reason::WAITING_FOR_QUOTA) > severity(worst_reason)
+                        {
+                            worst_reason = reason::WAITING_FOR_QUOTA;
+                        }
+                    } else {
+                        t.mode = Mode::NoFit;
+                        if severity(reason::WAITING_FOR_QUOTA) > severity(worst_reason) {
+                            worst_reason = reason::WAITING_FOR_QUOTA;
+                        }
+                        break;
+                    }
+                }
+                let fung = c.settings.fungibility;
+                let try_next = match t.mode {
+                    Mode::NoFit | Mode::NoCandidates => true,
+                    Mode::Preempt | Mode::Reclaim => fung.when_can_preempt == Step::TryNextFlavor,
+                    Mode::Fit => t.level > 0 && fung.when_can_borrow == Step::TryNextFlavor,
+                };
+                if best.as_ref().is_none_or(|(_, b)| self.better(cq, &t, b)) {
+                    best = Some((f, t));
+                }
+                if !try_next {
+                    break;
+                }
+            }
+            match best {
+                Some((f, t)) if t.mode > Mode::NoFit => {
+                    out.mode = out.mode.min(t.mode);
+                    out.level = out.level.max(t.level);
+                    out.frs.extend(t.frs);
+                    out.flavors.push(f);
+                }
+                _ => {
+                    out.mode = Mode::NoFit;
+                    out.reason = if worst_reason.is_empty() {
+                        reason::WAITING_FOR_QUOTA
+                    } else {
+                        worst_reason
+                    };
+                    out.message = format!("couldn't assign flavors to pod set main: {}", messages.join(", "));
+                    return out;
+                }
+            }
+        }
+        if out.mode == Mode::NoCandidates {
+            out.reason = reason::WAITING_FOR_QUOTA;
+        }
+        out
+    }
+}
+
+use std::cmp::Reverse;

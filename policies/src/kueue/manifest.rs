@@ -1,0 +1,1009 @@
+//! Reads Kueue manifests as users write them for a real cluster: ResourceFlavor, ClusterQueue,
+//! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1beta1 and v1beta2
+//! spellings. What fairway does not model is reported once as a warning naming the object and
+//! field; what Kueue's webhooks would refuse is an error in Kueue's words.
+
+use super::model::*;
+use super::quantity;
+use super::tree::Quota;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A manifest Kueue would refuse, or that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ManifestError {
+    pub file: String,
+    pub message: String,
+}
+
+/// The files a `manifests` setting names: a file, or every `.yaml`/`.yml` in a folder (sorted).
+pub fn files(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
+    let err = |m: String| ManifestError {
+        file: path.display().to_string(),
+        message: m,
+    };
+    if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| err(format!("cannot read: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        v.sort();
+        if v.is_empty() {
+            return Err(err("the folder has no .yaml or .yml files".into()));
+        }
+        Ok(v)
+    } else if path.exists() {
+        Ok(vec![path.to_path_buf()])
+    } else {
+        Err(err("cannot read: No such file or directory".into()))
+    }
+}
+
+/// Reads and checks every object of every file.
+pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestError> {
+    let mut docs = Vec::new();
+    for p in paths {
+        let file = p.display().to_string();
+        let text = std::fs::read_to_string(p).map_err(|e| ManifestError {
+            file: file.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        for (i, v) in parse_yaml(&text, &file)?.into_iter().enumerate() {
+            flatten_lists(v, &file, i, &mut docs);
+        }
+    }
+    Reader::new(gpu_resource).read(docs)
+}
+
+/// Reads manifests from text (for tests and error messages name `file`).
+pub fn load_str(text: &str, file: &str, gpu_resource: &str) -> Result<Config, ManifestError> {
+    let mut docs = Vec::new();
+    for (i, v) in parse_yaml(text, file)?.into_iter().enumerate() {
+        flatten_lists(v, file, i, &mut docs);
+    }
+    Reader::new(gpu_resource).read(docs)
+}
+
+fn parse_yaml(text: &str, file: &str) -> Result<Vec<Value>, ManifestError> {
+    serde_saphyr::from_multiple::<Value>(text).map_err(|e| ManifestError {
+        file: file.to_string(),
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .trim_start_matches("error: ")
+            .to_string(),
+    })
+}
+
+/// One object, with where it came from.
+struct Doc {
+    file: String,
+    index: usize,
+    value: Value,
+}
+
+/// `kind: List` (as `kubectl get -o yaml` writes) holds its objects under `items`.
+fn flatten_lists(v: Value, file: &str, index: usize, out: &mut Vec<Doc>) {
+    if v.is_null() {
+        return;
+    }
+    if v.get("kind").and_then(Value::as_str) == Some("List")
+        && let Some(items) = v.get("items").and_then(Value::as_array)
+    {
+        for item in items {
+            flatten_lists(item.clone(), file, index, out);
+        }
+        return;
+    }
+    out.push(Doc {
+        file: file.to_string(),
+        index,
+        value: v,
+    });
+}
+
+/// Quota per (flavor, resource).
+type Quotas = BTreeMap<(usize, usize), Quota>;
+
+struct Reader {
+    gpu_resource: String,
+    resources: Vec<String>,
+    flavors: Vec<Flavor>,
+    warnings: BTreeSet<String>,
+    warned_fields: BTreeSet<(String, String)>,
+}
+
+/// Context for errors and warnings about one object.
+struct At<'a> {
+    file: &'a str,
+    what: String,
+}
+
+impl At<'_> {
+    fn err(&self, path: &str, message: impl std::fmt::Display) -> ManifestError {
+        ManifestError {
+            file: self.file.to_string(),
+            message: format!("{}: {path}: {message}", self.what),
+        }
+    }
+}
+
+impl Reader {
+    fn new(gpu_resource: &str) -> Self {
+        Reader {
+            gpu_resource: gpu_resource.to_string(),
+            resources: Vec::new(),
+            flavors: Vec::new(),
+            warnings: BTreeSet::new(),
+            warned_fields: BTreeSet::new(),
+        }
+    }
+
+    /// Warns once per (kind, field) that a field is not modelled.
+    fn unmodelled(&mut self, kind: &str, name: &str, field: &str, why: &str) {
+        if self.warned_fields.insert((kind.to_string(), field.to_string())) {
+            self.warnings.insert(format!(
+                "{kind} '{name}': {field} is not modelled by fairway ({why}); ignored"
+            ));
+        }
+    }
+
+    /// Warns about every key of `map` outside `known`.
+    fn check_keys(&mut self, kind: &str, name: &str, prefix: &str, map: &Map<String, Value>, known: &[&str]) {
+        let extra: Vec<String> = map
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in extra {
+            let field = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
+            self.unmodelled(kind, name, &field, "unknown to this version of fairway");
+        }
+    }
+
+    fn resource(&mut self, name: &str) -> usize {
+        match self.resources.iter().position(|r| r == name) {
+            Some(i) => i,
+            None => {
+                self.resources.push(name.to_string());
+                self.resources.len() - 1
+            }
+        }
+    }
+
+    fn read(mut self, docs: Vec<Doc>) -> Result<Config, ManifestError> {
+        // Fixed resource order: the ones jobs use, then whatever the manifests add.
+        for r in ["cpu", "memory", "pods"] {
+            self.resource(r);
+        }
+        let gpu = self.gpu_resource.clone();
+        self.resource(&gpu);
+        let mut cqs = Vec::new();
+        let mut cohorts: Vec<QuotaNodeSpec> = Vec::new();
+        let mut lqs = Vec::new();
+        let mut classes = BTreeMap::new();
+        let mut global = None;
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        // Flavors [0, defined) exist; later ones are only named by ClusterQueues.
+        let mut defined = 0;
+        // Flavors first: ClusterQueues refer to them by name.
+        let (flavor_docs, rest): (Vec<&Doc>, Vec<&Doc>) = docs
+            .iter()
+            .partition(|d| d.value.get("kind").and_then(Value::as_str) == Some("ResourceFlavor"));
+        for d in flavor_docs.iter().chain(rest.iter()) {
+            let at0 = At {
+                file: &d.file,
+                what: format!("document {}", d.index + 1),
+            };
+            let Some(obj) = d.value.as_object() else {
+                return Err(at0.err("(top)", "expected a Kubernetes object (a mapping)"));
+            };
+            let kind = obj
+                .get("kind")
+                .and_then(Value::as_str)
+                .ok_or_else(|| at0.err("kind", "missing"))?;
+            let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let name = obj
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let at = At {
+                file: &d.file,
+                what: format!("{kind} '{name}'"),
+            };
+            if kind != "Configuration" && name.is_empty() {
+                return Err(at0.err("metadata.name", format!("a {kind} needs a name")));
+            }
+            let v1beta1 = api.ends_with("/v1beta1");
+            if !matches!(kind, "Configuration") && !api.starts_with("kueue.x-k8s.io/") {
+                self.warnings.insert(format!(
+                    "{kind} '{name}': apiVersion '{api}' is not kueue.x-k8s.io; ignored"
+                ));
+                continue;
+            }
+            if !seen.insert((kind.to_string(), name.clone()))
+                && kind != "Configuration"
+                && kind != "LocalQueue"
+            {
+                return Err(at.err("metadata.name", "appears twice"));
+            }
+            let spec = obj.get("spec").cloned().unwrap_or(Value::Object(Map::new()));
+            let spec = spec
+                .as_object()
+                .ok_or_else(|| at.err("spec", "expected a mapping"))?;
+            match kind {
+                "ResourceFlavor" => {
+                    self.check_keys(
+                        kind,
+                        &name,
+                        "spec",
+                        spec,
+                        &["nodeLabels", "nodeTaints", "tolerations", "topologyName"],
+                    );
+                    for f in ["nodeTaints", "tolerations", "topologyName"] {
+                        if spec.contains_key(f) {
+                            self.unmodelled(
+                                kind,
+                                &name,
+                                &format!("spec.{f}"),
+                                "pods carry no tolerations and nodes no taints or topology",
+                            );
+                        }
+                    }
+                    let node_labels = string_map(spec.get("nodeLabels"), &at, "spec.nodeLabels")?;
+                    self.flavors.push(Flavor { name, node_labels });
+                    defined = self.flavors.len();
+                }
+                "ClusterQueue" => {
+                    cqs.push(self.cluster_queue(&name, spec, &at, v1beta1)?);
+                }
+                "Cohort" => {
+                    self.check_keys(
+                        kind,
+                        &name,
+                        "spec",
+                        spec,
+                        &["parent", "parentName", "resourceGroups", "fairSharing"],
+                    );
+                    let parent = spec
+                        .get("parentName")
+                        .or(spec.get("parent"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    let (groups, quotas) = self.groups(spec.get("resourceGroups"), &at, kind, &name)?;
+                    if parent.is_none() {
+                        for ((f, r), q) in &quotas {
+                            if q.borrowing_limit.is_some() || q.lending_limit.is_some() {
+                                return Err(at.err(
+                                    &format!(
+                                        "spec.resourceGroups (flavor {}, resource {})",
+                                        self.flavors[*f].name, self.resources[*r]
+                                    ),
+                                    "borrowingLimit and lendingLimit must be nil when parent is empty",
+                                ));
+                            }
+                        }
+                    }
+                    let weight = self.weight(spec, &at)?;
+                    cohorts.push(QuotaNodeSpec {
+                        name,
+                        parent,
+                        groups,
+                        quotas,
+                        weight,
+                    });
+                }
+                "LocalQueue" => {
+                    self.check_keys(
+                        kind,
+                        &name,
+                        "spec",
+                        spec,
+                        &["clusterQueue", "stopPolicy", "fairSharing"],
+                    );
+                    for f in ["stopPolicy", "fairSharing"] {
+                        if spec.contains_key(f) {
+                            self.unmodelled(
+                                kind,
+                                &name,
+                                &format!("spec.{f}"),
+                                "LocalQueues only route jobs here",
+                            );
+                        }
+                    }
+                    let namespace = obj
+                        .get("metadata")
+                        .and_then(|m| m.get("namespace"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    let cq = spec
+                        .get("clusterQueue")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| at.err("spec.clusterQueue", "missing"))?;
+                    if lqs
+                        .iter()
+                        .any(|l: &LocalQueue| l.name == name && l.namespace == namespace)
+                    {
+                        return Err(at.err("metadata.name", "appears twice in the same namespace"));
+                    }
+                    lqs.push(LocalQueue {
+                        name,
+                        namespace,
+                        cluster_queue: cq.to_string(),
+                    });
+                }
+                "WorkloadPriorityClass" => {
+                    let value = obj
+                        .get("value")
+                        .and_then(Value::as_i64)
+                        .ok_or_else(|| at.err("value", "missing or not an integer"))?;
+                    let value =
+                        i32::try_from(value).map_err(|_| at.err("value", "out of the int32 range"))?;
+                    classes.insert(name, value);
+                }
+                "Configuration" => {
+                    if global.is_some() {
+                        return Err(at.err("(top)", "only one Configuration may be given"));
+                    }
+                    global = Some(self.configuration(obj, &at, v1beta1)?);
+                }
+                other => {
+                    self.warnings.insert(format!(
+                        "{other} '{name}': kind {other} is not modelled by fairway; ignored"
+                    ));
+                }
+            }
+        }
+        let mut cfg = Config {
+            resources: self.resources,
+            flavors: self.flavors,
+            cluster_queues: cqs,
+            cohorts,
+            local_queues: lqs,
+            priority_classes: classes,
+            global,
+            warnings: self.warnings.into_iter().collect(),
+        };
+        mark_inactive(&mut cfg, defined);
+        if cfg.cluster_queues.is_empty() {
+            return Err(ManifestError {
+                file: "manifests".into(),
+                message: "no ClusterQueue found".into(),
+            });
+        }
+        Ok(cfg)
+    }
+
+    fn weight(&self, spec: &Map<String, Value>, at: &At<'_>) -> Result<f64, ManifestError> {
+        let Some(w) = spec.get("fairSharing").and_then(|f| f.get("weight")) else {
+            return Ok(1.0);
+        };
+        let text = match w {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(at.err("spec.fairSharing.weight", "expected a quantity")),
+        };
+        // Weights are quantities: "1", "0.5", "500m".
+        let milli = quantity::parse("cpu", &text)
+            .ok_or_else(|| at.err("spec.fairSharing.weight", format!("invalid quantity '{text}'")))?;
+        Ok(milli as f64 / 1000.0)
+    }
+
+    fn groups(
+        &mut self,
+        v: Option<&Value>,
+        at: &At<'_>,
+        kind: &str,
+        name: &str,
+    ) -> Result<(Vec<Group>, Quotas), ManifestError> {
+        let mut groups = Vec::new();
+        let mut quotas = BTreeMap::new();
+        let Some(v) = v else { return Ok((groups, quotas)) };
+        let arr = v
+            .as_array()
+            .ok_or_else(|| at.err("spec.resourceGroups", "expected a list"))?;
+        let mut seen_res: BTreeSet<String> = BTreeSet::new();
+        let mut seen_flavors: BTreeSet<String> = BTreeSet::new();
+        for (gi, g) in arr.iter().enumerate() {
+            let gp = format!("spec.resourceGroups[{gi}]");
+            let gm = g.as_object().ok_or_else(|| at.err(&gp, "expected a mapping"))?;
+            self.check_keys(
+                kind,
+                name,
+                "spec.resourceGroups[]",
+                gm,
+                &["coveredResources", "flavors"],
+            );
+            let covered: Vec<String> = gm
+                .get("coveredResources")
+                .and_then(Value::as_array)
+                .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "missing"))?
+                .iter()
+                .map(|r| {
+                    r.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "expected names"))
+                })
+                .collect::<Result<_, _>>()?;
+            for r in &covered {
+                if !seen_res.insert(r.clone()) {
+                    return Err(at.err(
+                        &format!("{gp}.coveredResources"),
+                        format!("resource {r} is in more than one resource group"),
+                    ));
+                }
+            }
+            let resources: Vec<usize> = covered.iter().map(|r| self.resource(r)).collect();
+            let mut flavors = Vec::new();
+            let fl = gm
+                .get("flavors")
+                .and_then(Value::as_array)
+                .ok_or_else(|| at.err(&format!("{gp}.flavors"), "missing"))?;
+            for (fi, f) in fl.iter().enumerate() {
+                let fp = format!("{gp}.flavors[{fi}]");
+                let fname = f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| at.err(&format!("{fp}.name"), "missing"))?;
+                if !seen_flavors.insert(fname.to_string()) {
+                    return Err(at.err(
+                        &format!("{fp}.name"),
+                        format!("flavor {fname} is in more than one resource group"),
+                    ));
+                }
+                let fidx = match self.flavors.iter().position(|x| x.name == fname) {
+                    Some(i) => i,
+                    None => {
+                        // Kueue keeps such a ClusterQueue inactive; remember the flavor as missing.
+                        self.flavors.push(Flavor {
+                            name: fname.to_string(),
+                            node_labels: BTreeMap::new(),
+                        });
+                        self.flavors.len() - 1
+                    }
+                };
+                let rs = f
+                    .get("resources")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| at.err(&format!("{fp}.resources"), "missing"))?;
+                let names: Vec<&str> = rs
+                    .iter()
+                    .filter_map(|r| r.get("name").and_then(Value::as_str))
+                    .collect();
+                if names != covered.iter().map(String::as_str).collect::<Vec<_>>() {
+                    return Err(at.err(
+                        &format!("{fp}.resources"),
+                        "must have the same resources, in the same order, as coveredResources",
+                    ));
+                }
+                for (ri, r) in rs.iter().enumerate() {
+                    let rp = format!("{fp}.resources[{ri}]");
+                    let rm = r.as_object().ok_or_else(|| at.err(&rp, "expected a mapping"))?;
+                    self.check_keys(
+                        kind,
+                        name,
+                        "spec.resourceGroups[].flavors[].resources[]",
+                        rm,
+                        &["name", "nominalQuota", "borrowingLimit", "lendingLimit"],
+                    );
+                    let rname = covered[ri].as_str();
+                    let qty = |key: &str| -> Result<Option<i64>, ManifestError> {
+                        match rm.get(key) {
+                            None | Some(Value::Null) => Ok(None),
+                            Some(v) => {
+                                let text = match v {
+                                    Value::String(s) => s.clone(),
+                                    Value::Number(n) => n.to_string(),
+                                    _ => return Err(at.err(&format!("{rp}.{key}"), "expected a quantity")),
+                                };
+                                quantity::parse(rname, &text).map(Some).ok_or_else(|| {
+                                    at.err(&format!("{rp}.{key}"), format!("invalid quantity '{text}'"))
+                                })
+                            }
+                        }
+                    };
+                    let nominal = qty("nominalQuota")?
+                        .ok_or_else(|| at.err(&format!("{rp}.nominalQuota"), "missing"))?;
+                    let bl = qty("borrowingLimit")?;
+                    let ll = qty("lendingLimit")?;
+                    if let Some(l) = ll
+                        && l > nominal
+                    {
+                        return Err(at.err(
+                            &format!("{rp}.lendingLimit"),
+                            format!(
+                                "Invalid value: {}: must be less than or equal to the nominalQuota",
+                                quantity::show(rname, l)
+                            ),
+                        ));
+                    }
+                    quotas.insert(
+                        (fidx, resources[ri]),
+                        Quota {
+                            nominal,
+                            borrowing_limit: bl,
+                            lending_limit: ll,
+                        },
+                    );
+                }
+                flavors.push(fidx);
+            }
+            groups.push(Group { resources, flavors });
+        }
+        Ok((groups, quotas))
+    }
+
+    fn cluster_queue(
+        &mut self,
+        name: &str,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+        v1beta1: bool,
+    ) -> Result<(QuotaNodeSpec, CqSettings), ManifestError> {
+        let kind = "ClusterQueue";
+        self.check_keys(
+            kind,
+            name,
+            "spec",
+            spec,
+            &[
+                "cohort",
+                "cohortName",
+                "resourceGroups",
+                "queueingStrategy",
+                "namespaceSelector",
+                "preemption",
+                "flavorFungibility",
+                "fairSharing",
+                "stopPolicy",
+                "admissionChecks",
+                "admissionChecksStrategy",
+                "admissionScope",
+            ],
+        );
+        for (f, why) in [
+            ("admissionChecks", "admission checks are not simulated"),
+            ("admissionChecksStrategy", "admission checks are not simulated"),
+            ("admissionScope", "admission fair sharing is not simulated"),
+        ] {
+            if spec.contains_key(f) {
+                self.unmodelled(kind, name, &format!("spec.{f}"), why);
+            }
+        }
+        if !spec.contains_key("namespaceSelector") {
+            self.warnings.insert(format!(
+                "ClusterQueue '{name}': no spec.namespaceSelector: real Kueue admits nothing from such a queue; fairway ignores namespaces and admits as if it were {{}}"
+            ));
+        }
+        let cohort_key = if v1beta1 { "cohort" } else { "cohortName" };
+        let parent = spec
+            .get(cohort_key)
+            .or(spec.get("cohort"))
+            .or(spec.get("cohortName"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (groups, quotas) = self.groups(spec.get("resourceGroups"), at, kind, name)?;
+        if parent.is_none() {
+            for (gi, g) in groups.iter().enumerate() {
+                for (fi, &f) in g.flavors.iter().enumerate() {
+                    for (ri, &r) in g.resources.iter().enumerate() {
+                        let q = quotas[&(f, r)];
+                        let path = format!("spec.resourceGroups[{gi}].flavors[{fi}].resources[{ri}]");
+                        if let Some(bl) = q.borrowing_limit {
+                            return Err(at.err(
+                                &format!("{path}.borrowingLimit"),
+                                format!(
+                                    "Invalid value: {}: must be nil when cohort is empty",
+                                    quantity::show(&self.resources[r], bl)
+                                ),
+                            ));
+                        }
+                        if let Some(ll) = q.lending_limit {
+                            return Err(at.err(
+                                &format!("{path}.lendingLimit"),
+                                format!(
+                                    "Invalid value: {}: must be nil when cohort is empty",
+                                    quantity::show(&self.resources[r], ll)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let queueing = match spec.get("queueingStrategy").and_then(Value::as_str) {
+            None | Some("BestEffortFIFO") => Queueing::BestEffortFifo,
+            Some("StrictFIFO") => Queueing::StrictFifo,
+            Some(o) => {
+                return Err(at.err(
+                    "spec.queueingStrategy",
+                    format!(
+                        "Unsupported value: \"{o}\": supported values: \"BestEffortFIFO\", \"StrictFIFO\""
+                    ),
+                ));
+            }
+        };
+        let p = spec
+            .get("preemption")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        self.check_keys(
+            kind,
+            name,
+            "spec.preemption",
+            &p,
+            &["withinClusterQueue", "reclaimWithinCohort", "borrowWithinCohort"],
+        );
+        let within = match p.get("withinClusterQueue").and_then(Value::as_str) {
+            None | Some("Never") => WithinCq::Never,
+            Some("LowerPriority") => WithinCq::LowerPriority,
+            Some("LowerOrNewerEqualPriority") => WithinCq::LowerOrNewerEqualPriority,
+            Some(o) => {
+                return Err(at.err(
+                    "spec.preemption.withinClusterQueue",
+                    format!("Unsupported value: \"{o}\""),
+                ));
+            }
+        };
+        let reclaim = match p.get("reclaimWithinCohort").and_then(Value::as_str) {
+            None | Some("Never") => Reclaim::Never,
+            Some("LowerPriority") => Reclaim::LowerPriority,
+            Some("Any") => Reclaim::Any,
+            Some(o) => {
+                return Err(at.err(
+                    "spec.preemption.reclaimWithinCohort",
+                    format!("Unsupported value: \"{o}\""),
+                ));
+            }
+        };
+        let bw = p
+            .get("borrowWithinCohort")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let lower_priority = match bw.get("policy").and_then(Value::as_str) {
+            None | Some("Never") => false,
+            Some("LowerPriority") => true,
+            Some(o) => {
+                return Err(at.err(
+                    "spec.preemption.borrowWithinCohort.policy",
+                    format!("Unsupported value: \"{o}\""),
+                ));
+            }
+        };
+        let max_priority_threshold = match bw.get("maxPriorityThreshold") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(|| {
+                at.err(
+                    "spec.preemption.borrowWithinCohort.maxPriorityThreshold",
+                    "expected an int32",
+                )
+            })?),
+        };
+        if lower_priority && reclaim == Reclaim::Never {
+            return Err(at.err(
+                "spec.preemption",
+                "Invalid value: reclaimWithinCohort=Never and borrowWithinCohort.Policy!=Never",
+            ));
+        }
+        let ff = spec
+            .get("flavorFungibility")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        self.check_keys(
+            kind,
+            name,
+            "spec.flavorFungibility",
+            &ff,
+            &["whenCanBorrow", "whenCanPreempt", "preference"],
+        );
+        let step = |key: &str, legacy: &str, default: Step| -> Result<Step, ManifestError> {
+            match ff.get(key).and_then(Value::as_str) {
+                None => Ok(default),
+                Some("MayStopSearch") => Ok(Step::MayStopSearch),
+                Some(s) if s == legacy => Ok(Step::MayStopSearch),
+                Some("TryNextFlavor") => Ok(Step::TryNextFlavor),
+                Some(o) => Err(at.err(
+                    &format!("spec.flavorFungibility.{key}"),
+                    format!("Unsupported value: \"{o}\""),
+                )),
+            }
+        };
+        let when_can_borrow = step("whenCanBorrow", "Borrow", Step::MayStopSearch)?;
+        let when_can_preempt = step("whenCanPreempt", "Preempt", Step::TryNextFlavor)?;
+        let preemption_over_borrowing = match ff.get("preference").and_then(Value::as_str) {
+            None | Some("BorrowingOverPreemption") => false,
+            Some("PreemptionOverBorrowing") => true,
+            Some(o) => {
+                return Err(at.err(
+                    "spec.flavorFungibility.preference",
+                    format!("Unsupported value: \"{o}\""),
+                ));
+            }
+        };
+        if ff.contains_key("preference")
+            && !(when_can_borrow == Step::TryNextFlavor && when_can_preempt == Step::TryNextFlavor)
+        {
+            return Err(at.err("spec.flavorFungibility.preference", "Invalid value: preference can only be set when whenCanBorrow and whenCanPreempt are both TryNextFlavor"));
+        }
+        let weight = self.weight(spec, at)?;
+        if weight != 0.0 && weight <= 1e-9 {
+            return Err(at.err("spec.fairSharing.weight", "must be 0 or greater than 1e-9"));
+        }
+        let held = match spec.get("stopPolicy").and_then(Value::as_str) {
+            None | Some("None") => false,
+            Some("Hold") | Some("HoldAndDrain") => true,
+            Some(o) => return Err(at.err("spec.stopPolicy", format!("Unsupported value: \"{o}\""))),
+        };
+        Ok((
+            QuotaNodeSpec {
+                name: name.to_string(),
+                parent,
+                groups,
+                quotas,
+                weight,
+            },
+            CqSettings {
+                queueing,
+                within,
+                reclaim,
+                borrow_within: BorrowWithin {
+                    lower_priority,
+                    max_priority_threshold,
+                },
+                fungibility: Fungibility {
+                    when_can_borrow,
+                    when_can_preempt,
+                    preemption_over_borrowing,
+                },
+                held,
+                inactive: None,
+            },
+        ))
+    }
+
+    fn configuration(
+        &mut self,
+        obj: &Map<String, Value>,
+        at: &At<'_>,
+        v1beta1: bool,
+    ) -> Result<Global, ManifestError> {
+        let kind = "Configuration";
+        let known = [
+            "apiVersion",
+            "kind",
+            "metadata",
+            "fairSharing",
+            "waitForPodsReady",
+            "admissionFairSharing",
+            "namespace",
+            "manageJobsWithoutQueueName",
+            "managedJobsNamespaceSelector",
+            "health",
+            "metrics",
+            "webhook",
+            "controller",
+            "leaderElection",
+            "clientConnection",
+            "integrations",
+            "internalCertManagement",
+            "queueVisibility",
+            "multiKueue",
+            "resources",
+            "featureGates",
+            "objectRetentionPolicies",
+        ];
+        self.check_keys(kind, "config", "", obj, &known);
+        for f in ["admissionFairSharing", "resources", "featureGates", "multiKueue"] {
+            if obj.contains_key(f) {
+                self.unmodelled(kind, "config", f, "not simulated");
+            }
+        }
+        let fs = obj.get("fairSharing").and_then(Value::as_object);
+        let fair_sharing = match fs {
+            None => false,
+            Some(m) if v1beta1 => m.get("enable").and_then(Value::as_bool).unwrap_or(false),
+            Some(m) => m.get("enable").and_then(Value::as_bool).unwrap_or(true),
+        };
+        let strategies = match fs
+            .and_then(|m| m.get("preemptionStrategies"))
+            .and_then(Value::as_array)
+        {
+            None => vec![
+                Strategy::LessThanOrEqualToFinalShare,
+                Strategy::LessThanInitialShare,
+            ],
+            Some(a) => {
+                let v: Vec<Strategy> = a
+                    .iter()
+                    .map(|s| match s.as_str() {
+                        Some("LessThanOrEqualToFinalShare") => Ok(Strategy::LessThanOrEqualToFinalShare),
+                        Some("LessThanInitialShare") => Ok(Strategy::LessThanInitialShare),
+                        _ => Err(at.err(
+                            "fairSharing.preemptionStrategies",
+                            format!("Unsupported value: {s}"),
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let ok = matches!(
+                    v.as_slice(),
+                    [Strategy::LessThanOrEqualToFinalShare]
+                        | [Strategy::LessThanInitialShare]
+                        | [
+                            Strategy::LessThanOrEqualToFinalShare,
+                            Strategy::LessThanInitialShare
+                        ]
+                );
+                if !ok {
+                    return Err(at.err(
+                        "fairSharing.preemptionStrategies",
+                        "Unsupported value: supported values: [LessThanOrEqualToFinalShare], [LessThanInitialShare], [LessThanOrEqualToFinalShare, LessThanInitialShare]",
+                    ));
+                }
+                v
+            }
+        };
+        let pods_ready = match obj.get("waitForPodsReady").and_then(Value::as_object) {
+            None => None,
+            Some(w) => {
+                let enabled = w.get("enable").and_then(Value::as_bool).unwrap_or(!v1beta1);
+                if enabled {
+                    let dur = |key: &str, default: f64| -> Result<f64, ManifestError> {
+                        match w.get(key).and_then(Value::as_str) {
+                            None => Ok(default),
+                            Some(s) => go_duration(s).ok_or_else(|| {
+                                at.err(
+                                    &format!("waitForPodsReady.{key}"),
+                                    format!("invalid duration '{s}'"),
+                                )
+                            }),
+                        }
+                    };
+                    let timeout_s = dur("timeout", 300.0 * 6.0)?;
+                    let rs = w
+                        .get("requeuingStrategy")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    Some(PodsReady {
+                        timeout_s,
+                        recovery_timeout_s: match w.get("recoveryTimeout").and_then(Value::as_str) {
+                            None => None,
+                            Some(s) => Some(go_duration(s).ok_or_else(|| {
+                                at.err(
+                                    "waitForPodsReady.recoveryTimeout",
+                                    format!("invalid duration '{s}'"),
+                                )
+                            })?),
+                        },
+                        block_admission: w
+                            .get("blockAdmission")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(v1beta1),
+                        backoff_base_s: rs
+                            .get("backoffBaseSeconds")
+                            .and_then(Value::as_f64)
+                            .unwrap_or(60.0),
+                        backoff_max_s: rs
+                            .get("backoffMaxSeconds")
+                            .and_then(Value::as_f64)
+                            .unwrap_or(3600.0),
+                        backoff_limit: rs
+                            .get("backoffLimitCount")
+                            .and_then(Value::as_u64)
+                            .map(|x| x.min(u64::from(u32::MAX)) as u32),
+                        requeue_at_eviction_time: rs.get("timestamp").and_then(Value::as_str)
+                            != Some("Creation"),
+                    })
+                } else {
+                    None
+                }
+            }
+        };
+        Ok(Global {
+            fair_sharing,
+            strategies,
+            pods_ready,
+        })
+    }
+}
+
+fn string_map(v: Option<&Value>, at: &At<'_>, path: &str) -> Result<BTreeMap<String, String>, ManifestError> {
+    let mut out = BTreeMap::new();
+    if let Some(v) = v {
+        let m = v.as_object().ok_or_else(|| at.err(path, "expected a mapping"))?;
+        for (k, v) in m {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(at.err(path, format!("label {k}: expected a string"))),
+            };
+            out.insert(k.clone(), s);
+        }
+    }
+    Ok(out)
+}
+
+/// A Go duration ("30m", "1h30m", "90s", "1.5h") in seconds.
+pub fn go_duration(s: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    if rest == "0" {
+        return Some(0.0);
+    }
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * factor;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+/// Marks ClusterQueues that name a missing flavor (index `defined` and up), or sit in a cohort
+/// cycle, as inactive: Kueue admits nothing through them.
+fn mark_inactive(cfg: &mut Config, defined: usize) {
+    let cohort_parent: BTreeMap<String, Option<String>> = cfg
+        .cohorts
+        .iter()
+        .map(|c| (c.name.clone(), c.parent.clone()))
+        .collect();
+    for (spec, settings) in &mut cfg.cluster_queues {
+        if let Some(f) = spec
+            .groups
+            .iter()
+            .flat_map(|g| &g.flavors)
+            .find(|&&f| f >= defined)
+        {
+            settings.inactive = Some(format!(
+                "ResourceFlavor '{}' does not exist",
+                cfg.flavors[*f].name
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let mut cur = spec.parent.clone();
+        while let Some(c) = cur {
+            if !seen.insert(c.clone()) {
+                settings.inactive = Some(format!("its cohort tree has a cycle through '{c}'"));
+                break;
+            }
+            cur = cohort_parent.get(&c).cloned().flatten();
+        }
+        if let Some(why) = &settings.inactive {
+            cfg.warnings.push(format!(
+                "ClusterQueue '{}' is inactive (admits nothing): {why}",
+                spec.name
+            ));
+        }
+    }
+}

@@ -1,0 +1,878 @@
+//! Kueue's admission model, replayed against the manifests a real cluster runs.
+//!
+//! Kueue admits by quota: a workload reserves quota per (flavor, resource) in its ClusterQueue and
+//! the cohort tree (`tree`), chosen by flavor assignment (`assign`) and, when quota is short, by
+//! preemption (`preempt`). Only then do its pods look for nodes: here, with the scenario's
+//! placement, restricted to the pools whose labels match the admitted flavors. A workload that
+//! holds quota but finds no node waits "for nodes", which the report separates from waiting for
+//! quota. The cycle follows Kueue's scheduler: one head per ClusterQueue, nomination against one
+//! snapshot, entries in Kueue's order, requeueing as the queueing strategy says. The semantics are
+//! documented against Kueue's source in the README's Kueue section.
+
+mod assign;
+mod cycle;
+pub mod manifest;
+pub mod model;
+mod preempt;
+pub mod quantity;
+pub mod tree;
+
+use fairway_engine::{
+    Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload,
+};
+use model::{Config, Queueing, Strategy};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tree::{Node, Quota, Tree, Usage};
+
+/// A Kueue release, `0.minor`; decides the behaviours that changed between releases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub minor: u32,
+}
+
+impl Version {
+    /// The newest release the model follows.
+    pub const NEWEST: Version = Version { minor: 19 };
+    /// The oldest release whose behaviour the model reproduces.
+    pub const OLDEST: Version = Version { minor: 8 };
+
+    /// "0.19", "v0.19.2" or "0.19.2".
+    pub fn parse(text: &str) -> Option<Version> {
+        let t = text.trim().trim_start_matches('v');
+        let mut parts = t.split('.');
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        (major == 0 && (Version::OLDEST.minor..=Version::NEWEST.minor).contains(&minor))
+            .then_some(Version { minor })
+    }
+    /// DRS in integer arithmetic (before v0.13).
+    pub fn integer_drs(self) -> bool {
+        self.minor < 13
+    }
+    /// Several preemptions per cohort per cycle (MultiplePreemptions, v0.9+).
+    pub fn multiple_preemptions(self) -> bool {
+        self.minor >= 9
+    }
+    /// Non-borrowing heads win the fair-sharing tournament, and a preemptor within nominal may
+    /// preempt any over-nominal queue (v0.17+).
+    pub fn fair_sharing_nominal_rules(self) -> bool {
+        self.minor >= 17
+    }
+    /// Equivalent workloads are parked together under BestEffortFIFO (v0.18+).
+    pub fn equivalence_hashing(self) -> bool {
+        self.minor >= 18
+    }
+    /// waitForPodsReady is on by default (v0.19+).
+    pub fn pods_ready_by_default(self) -> bool {
+        self.minor >= 19
+    }
+}
+
+/// How the policy is set up, besides the manifests.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub version: Version,
+    /// How long a preempted workload keeps its quota (and its pods run) before it is gone.
+    pub eviction_latency: SimDuration,
+    /// A job whose queue the manifests do not know is rejected (with the reason) instead of
+    /// failing the run.
+    pub reject_unknown_queues: bool,
+    /// The label of the policy in reports.
+    pub label: String,
+}
+
+/// Kueue's pending reasons (QuotaReserved=False), plus fairway's two for queued work.
+pub mod reason {
+    pub const WAITING_FOR_QUOTA: &str = "WaitingForQuota";
+    pub const EXCEEDS_MAX_QUOTA: &str = "ExceedsMaxQuota";
+    pub const NO_MATCHING_FLAVOR: &str = "NoMatchingFlavor";
+    pub const WAITING_FOR_PREEMPTED: &str = "WaitingForPreemptedWorkloads";
+    pub const WAITING_FOR_PODS_READY: &str = "WaitingForPodsReady";
+    pub const SUSPENDED: &str = "Suspended";
+    /// Admitted (quota reserved), but the pods find no node yet.
+    pub const WAITING_FOR_NODES: &str = "WaitingForNodes";
+    /// Behind the head of a StrictFIFO queue, not yet tried.
+    pub const HEAD_OF_LINE_BLOCKED: &str = "HeadOfLineBlocked";
+    /// In the queue, not yet tried.
+    pub const QUEUED: &str = "Queued";
+    /// Backing off after a waitForPodsReady eviction.
+    pub const BACKOFF: &str = "BackoffAfterEviction";
+}
+
+/// Kueue's preemption reasons.
+pub mod preemption_reason {
+    pub const IN_CLUSTER_QUEUE: &str = "InClusterQueue";
+    pub const IN_COHORT_RECLAMATION: &str = "InCohortReclamation";
+    pub const IN_COHORT_FAIR_SHARING: &str = "InCohortFairSharing";
+    pub const IN_COHORT_RECLAIM_WHILE_BORROWING: &str = "InCohortReclaimWhileBorrowing";
+}
+
+/// Heap order: higher priority, then earlier queue timestamp, then job id (for UID).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key {
+    prio: Reverse<i32>,
+    ts: SimTime,
+    job: JobId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WlState {
+    /// In its ClusterQueue's heap.
+    Heap,
+    /// Parked until a flush (BestEffortFIFO).
+    Inadmissible,
+    /// Waiting for its requeue backoff to expire.
+    Backoff,
+    /// Quota reserved.
+    Admitted,
+    /// Preempted: still holds quota (and its pods run) until its eviction completes.
+    Evicting,
+}
+
+/// What an admitted workload holds.
+#[derive(Clone, Debug)]
+struct Admission {
+    /// Quota per fr.
+    frs: Vec<(usize, i64)>,
+    /// Pools its pods may use (those matching every assigned flavor's node labels).
+    pools: Vec<bool>,
+    reserved_at: SimTime,
+}
+
+#[derive(Clone, Debug)]
+struct Wl {
+    cq: usize,
+    prio: i32,
+    ts: SimTime,
+    /// Shape of the request, for equivalence parking.
+    hash: u64,
+    /// Request per resource (non-zero only).
+    req: Vec<(usize, i64)>,
+    state: WlState,
+    /// The tree generation it was last tried at.
+    tried_gen: u64,
+    pop_cycle: u64,
+    adm: Option<Admission>,
+    /// Evictions by waitForPodsReady so far.
+    requeues: u32,
+    /// Why it was preempted, and for whom, once chosen as a victim.
+    victim_of: Option<(&'static str, JobId)>,
+    reason: &'static str,
+}
+
+impl Wl {
+    fn key(&self, job: JobId) -> Key {
+        Key {
+            prio: Reverse(self.prio),
+            ts: self.ts,
+            job,
+        }
+    }
+}
+
+/// A ClusterQueue at run time.
+#[derive(Clone, Debug)]
+struct Cq {
+    name: String,
+    root: usize,
+    settings: model::CqSettings,
+    groups: Vec<model::Group>,
+    heap: BTreeSet<Key>,
+    inadmissible: BTreeSet<Key>,
+    /// The PendingPreemption workload that stays at the head (BestEffortFIFO).
+    sticky: Option<JobId>,
+    /// Heap members by request shape (for equivalence parking).
+    by_hash: HashMap<u64, BTreeSet<Key>>,
+    admitted: BTreeSet<JobId>,
+    /// Resources the queue covers.
+    covers: Vec<bool>,
+}
+
+/// Counts for the policy's own summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub cycles: u64,
+    pub admissions: u64,
+    pub preemptions: u64,
+    pub evictions_pods_ready: u64,
+}
+
+/// Kueue's admission as a fairway policy.
+pub struct Kueue {
+    cfg: Config,
+    opts: Options,
+    nres: usize,
+    tree: Tree,
+    res_of_fr: Vec<usize>,
+    cqs: Vec<Cq>,
+    fair: Option<Vec<Strategy>>,
+    pods_ready: Option<model::PodsReady>,
+    /// Per flavor, per pool: whether the pool's labels hold the flavor's node labels.
+    flavor_pools: Vec<Vec<bool>>,
+    /// Per flavor: the GPU model its `gpu_model` label names (`Some(None)`: not in the cluster),
+    /// or `None` when it has no such label.
+    flavor_model: Vec<Option<Option<fairway_engine::ModelId>>>,
+    /// Per job: the GPU models it may use.
+    job_models: Vec<fairway_engine::ModelSet>,
+    /// Per job: its ClusterQueue, or `NO_CQ`.
+    job_cq: Vec<u32>,
+    job_prio: Vec<i32>,
+    rejections: BTreeMap<JobId, String>,
+    wls: HashMap<JobId, Wl>,
+    usage: Usage,
+    /// Per tree node (used at roots): bumped whenever usage or queues change in that tree.
+    gens: Vec<u64>,
+    last_flush_cycle: Vec<u64>,
+    flushes: BTreeSet<(SimTime, usize)>,
+    releases: BTreeSet<(SimTime, JobId)>,
+    backoffs: BTreeSet<(SimTime, JobId)>,
+    ready_deadlines: BTreeSet<(SimTime, JobId)>,
+    unplaced: BTreeSet<(SimTime, JobId)>,
+    reasons: Vec<(JobId, &'static str)>,
+    wake: Option<SimTime>,
+    cycle_no: u64,
+    now: SimTime,
+    pub stats: Stats,
+}
+
+const NO_CQ: u32 = u32::MAX;
+/// Far more cycles than any instant needs; a guard against a model bug looping.
+const MAX_CYCLES_PER_PASS: u32 = 1_000_000;
+/// Inadmissible workloads return to the heap in batches, at most once a second (Kueue's delay
+/// queue).
+const FLUSH_DELAY: SimDuration = SimDuration(1000);
+
+impl Kueue {
+    /// Builds the policy from checked manifests.
+    pub fn new(cfg: Config, opts: Options) -> Result<Kueue, String> {
+        let nres = cfg.resources.len();
+        let nfl = cfg.flavors.len();
+        let nfr = nfl * nres;
+        let ncq = cfg.cluster_queues.len();
+        // Tree nodes: ClusterQueues first, then cohorts (declared or only named).
+        let mut names: Vec<String> = cfg.cluster_queues.iter().map(|(s, _)| s.name.clone()).collect();
+        let mut specs: Vec<&model::QuotaNodeSpec> = cfg.cluster_queues.iter().map(|(s, _)| s).collect();
+        let mut implicit: Vec<model::QuotaNodeSpec> = Vec::new();
+        let mut cohort_names: Vec<String> = cfg.cohorts.iter().map(|c| c.name.clone()).collect();
+        for s in cfg
+            .cluster_queues
+            .iter()
+            .map(|(s, _)| s)
+            .chain(cfg.cohorts.iter())
+        {
+            if let Some(p) = &s.parent
+                && !cohort_names.contains(p)
+            {
+                cohort_names.push(p.clone());
+                implicit.push(model::QuotaNodeSpec {
+                    name: p.clone(),
+                    parent: None,
+                    groups: vec![],
+                    quotas: BTreeMap::new(),
+                    weight: 1.0,
+                });
+            }
+        }
+        if names.iter().any(|n| cohort_names.contains(n)) {
+            let n = names.iter().find(|n| cohort_names.contains(n)).expect("found");
+            return Err(format!("'{n}' names both a ClusterQueue and a Cohort"));
+        }
+        specs.extend(cfg.cohorts.iter());
+        specs.extend(implicit.iter());
+        names.extend(cfg.cohorts.iter().map(|c| c.name.clone()));
+        names.extend(implicit.iter().map(|c| c.name.clone()));
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut nodes: Vec<Node> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Node {
+                name: s.name.clone(),
+                parent: s.parent.as_deref().map(|p| index[p]),
+                children: vec![],
+                is_cq: i < ncq,
+                weight: s.weight,
+            })
+            .collect();
+        // A cycle in the cohort tree: break it (its ClusterQueues are inactive anyway).
+        for i in 0..nodes.len() {
+            let mut seen = BTreeSet::new();
+            let mut cur = Some(i);
+            while let Some(c) = cur {
+                if !seen.insert(c) {
+                    nodes[c].parent = None;
+                    break;
+                }
+                cur = nodes[c].parent;
+            }
+        }
+        for i in 0..nodes.len() {
+            if let Some(p) = nodes[i].parent {
+                nodes[p].children.push(i);
+            }
+        }
+        let mut quota = vec![Quota::default(); nodes.len() * nfr];
+        for (i, s) in specs.iter().enumerate() {
+            for (&(f, r), &q) in &s.quotas {
+                quota[i * nfr + f * nres + r] = q;
+            }
+        }
+        let mut tree = Tree::new(nodes, nfr, quota);
+        tree.integer_drs = opts.version.integer_drs();
+        let cqs = cfg
+            .cluster_queues
+            .iter()
+            .enumerate()
+            .map(|(i, (s, settings))| {
+                let mut covers = vec![false; nres];
+                for g in &s.groups {
+                    for &r in &g.resources {
+                        covers[r] = true;
+                    }
+                }
+                Cq {
+                    name: s.name.clone(),
+                    root: tree.root(i),
+                    settings: settings.clone(),
+                    groups: s.groups.clone(),
+                    heap: BTreeSet::new(),
+                    inadmissible: BTreeSet::new(),
+                    sticky: None,
+                    by_hash: HashMap::new(),
+                    admitted: BTreeSet::new(),
+                    covers,
+                }
+            })
+            .collect();
+        let fair = match &cfg.global {
+            Some(g) if g.fair_sharing => Some(g.strategies.clone()),
+            _ => None,
+        };
+        let pods_ready = match &cfg.global {
+            Some(g) => g.pods_ready.clone(),
+            None if opts.version.pods_ready_by_default() => Some(model::PodsReady {
+                timeout_s: 1800.0,
+                recovery_timeout_s: None,
+                block_admission: false,
+                backoff_base_s: 60.0,
+                backoff_max_s: 3600.0,
+                backoff_limit: None,
+                requeue_at_eviction_time: true,
+            }),
+            None => None,
+        };
+        let n = tree.nodes.len();
+        Ok(Kueue {
+            nres,
+            res_of_fr: (0..nfr).map(|fr| fr % nres).collect(),
+            usage: tree.empty_usage(),
+            tree,
+            cqs,
+            fair,
+            pods_ready,
+            flavor_pools: Vec::new(),
+            flavor_model: Vec::new(),
+            job_models: Vec::new(),
+            job_cq: Vec::new(),
+            job_prio: Vec::new(),
+            rejections: BTreeMap::new(),
+            wls: HashMap::new(),
+            gens: vec![0; n],
+            last_flush_cycle: vec![0; n],
+            flushes: BTreeSet::new(),
+            releases: BTreeSet::new(),
+            backoffs: BTreeSet::new(),
+            ready_deadlines: BTreeSet::new(),
+            unplaced: BTreeSet::new(),
+            reasons: Vec::new(),
+            wake: None,
+            cycle_no: 0,
+            now: SimTime::ZERO,
+            stats: Stats::default(),
+            cfg,
+            opts,
+        })
+    }
+
+    /// The checked configuration (warnings included).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Current quota-reserved usage of a ClusterQueue for (flavor, resource), by names.
+    pub fn usage_of(&self, cq: &str, flavor: &str, resource: &str) -> Option<i64> {
+        let c = self.cqs.iter().position(|c| c.name == cq)?;
+        let f = self.cfg.flavors.iter().position(|x| x.name == flavor)?;
+        let r = self.cfg.resources.iter().position(|x| x == resource)?;
+        Some(self.tree.usage(&self.usage, c, f * self.nres + r))
+    }
+
+    fn fr(&self, flavor: usize, res: usize) -> usize {
+        flavor * self.nres + res
+    }
+
+    /// Kueue's request of a job: per-pod requests times pods; GPUs rounded up per pod; `pods`
+    /// only where the ClusterQueue covers it.
+    fn requests(&self, spec: &JobSpec, cq: usize) -> Vec<(usize, i64)> {
+        let pods = i64::from(spec.pods);
+        let gpu_per_pod = i64::from(spec.pod.gpu_milli.div_ceil(1000));
+        let mut v = Vec::with_capacity(4);
+        let mut push = |r: usize, q: i64| {
+            if q > 0 {
+                v.push((r, q));
+            }
+        };
+        push(0, spec.pod.cpu_milli as i64 * pods);
+        push(
+            1,
+            (spec.pod.mem_mib as i64)
+                .saturating_mul(1 << 20)
+                .saturating_mul(pods),
+        );
+        if self.cqs[cq].covers[2] {
+            push(2, pods);
+        }
+        push(3, gpu_per_pod * pods);
+        v
+    }
+
+    fn bump(&mut self, root: usize) {
+        self.gens[root] += 1;
+    }
+
+    fn schedule_flush(&mut self, root: usize) {
+        if !self.flushes.iter().any(|&(_, r)| r == root) {
+            self.flushes.insert((self.now + FLUSH_DELAY, root));
+        }
+    }
+
+    fn set_reason(&mut self, job: JobId, r: &'static str) {
+        if let Some(w) = self.wls.get_mut(&job)
+            && w.reason != r
+        {
+            w.reason = r;
+            self.reasons.push((job, r));
+        }
+    }
+
+    fn push_heap(&mut self, job: JobId) {
+        let w = self.wls.get_mut(&job).expect("workload");
+        w.state = WlState::Heap;
+        let key = w.key(job);
+        let (cq, hash) = (w.cq, w.hash);
+        let c = &mut self.cqs[cq];
+        c.heap.insert(key);
+        c.by_hash.entry(hash).or_default().insert(key);
+        let root = c.root;
+        self.bump(root);
+    }
+
+    fn remove_queued(&mut self, job: JobId) {
+        let Some(w) = self.wls.get(&job) else { return };
+        let key = w.key(job);
+        let (cq, hash) = (w.cq, w.hash);
+        let c = &mut self.cqs[cq];
+        if c.heap.remove(&key)
+            && let Some(s) = c.by_hash.get_mut(&hash)
+        {
+            s.remove(&key);
+            if s.is_empty() {
+                c.by_hash.remove(&hash);
+            }
+        }
+        c.inadmissible.remove(&key);
+        if c.sticky == Some(job) {
+            c.sticky = None;
+        }
+    }
+
+    fn park(&mut self, job: JobId) {
+        let w = self.wls.get_mut(&job).expect("workload");
+        w.state = WlState::Inadmissible;
+        let key = w.key(job);
+        self.cqs[w.cq].inadmissible.insert(key);
+    }
+
+    /// Adds or removes an admitted workload's quota.
+    fn charge(&mut self, cq: usize, frs: &[(usize, i64)], sign: i64) {
+        for &(fr, q) in frs {
+            self.tree.add(&mut self.usage, cq, fr, sign * q);
+        }
+        let root = self.cqs[cq].root;
+        self.bump(root);
+    }
+
+    /// Releases a workload's quota and sends it back to its queue (or to backoff).
+    fn release(&mut self, cx: &mut Cycle<'_>, job: JobId) {
+        let Some(w) = self.wls.get_mut(&job) else { return };
+        let Some(adm) = w.adm.take() else { return };
+        let cq = w.cq;
+        let victim = w.victim_of.take();
+        w.state = WlState::Heap;
+        self.cqs[cq].admitted.remove(&job);
+        self.charge(cq, &adm.frs, -1);
+        self.unplaced.remove(&(adm.reserved_at, job));
+        self.ready_deadlines.retain(|&(_, j)| j != job);
+        match cx.status(job) {
+            fairway_engine::JobStatus::Running => {
+                let (why, by) = victim.unwrap_or((preemption_reason::IN_CLUSTER_QUEUE, job));
+                cx.preempt(job, why, Some(by));
+            }
+            fairway_engine::JobStatus::Pending => {
+                cx.decide(Decision::Unadmit { job });
+            }
+            _ => {}
+        }
+        let root = self.cqs[cq].root;
+        self.schedule_flush(root);
+    }
+
+    fn handle_timers(&mut self, cx: &mut Cycle<'_>) {
+        let now = self.now;
+        while let Some(&(t, job)) = self.releases.first() {
+            if t > now {
+                break;
+            }
+            self.releases.pop_first();
+            if self.wls.get(&job).is_some_and(|w| w.state == WlState::Evicting) {
+                self.release(cx, job);
+                self.push_heap(job);
+                self.set_reason(job, reason::QUEUED);
+            }
+        }
+        while let Some(&(t, job)) = self.ready_deadlines.first() {
+            if t > now {
+                break;
+            }
+            self.ready_deadlines.pop_first();
+            self.pods_ready_timeout(cx, job);
+        }
+        while let Some(&(t, job)) = self.backoffs.first() {
+            if t > now {
+                break;
+            }
+            self.backoffs.pop_first();
+            if self.wls.get(&job).is_some_and(|w| w.state == WlState::Backoff) {
+                self.push_heap(job);
+                self.set_reason(job, reason::QUEUED);
+            }
+        }
+        while let Some(&(t, root)) = self.flushes.first() {
+            if t > now {
+                break;
+            }
+            self.flushes.pop_first();
+            self.flush(root);
+        }
+    }
+
+    /// Moves every inadmissible workload of the tree back to the heaps.
+    fn flush(&mut self, root: usize) {
+        self.last_flush_cycle[root] = self.cycle_no;
+        let jobs: Vec<JobId> = self
+            .cqs
+            .iter_mut()
+            .filter(|c| c.root == root)
+            .flat_map(|c| std::mem::take(&mut c.inadmissible).into_iter().map(|k| k.job))
+            .collect();
+        for j in jobs {
+            self.push_heap(j);
+        }
+        self.bump(root);
+    }
+
+    /// waitForPodsReady: an admitted workload whose pods did not all start in time is evicted and
+    /// requeued after a backoff.
+    fn pods_ready_timeout(&mut self, cx: &mut Cycle<'_>, job: JobId) {
+        let Some(pr) = self.pods_ready.clone() else { return };
+        if !self.wls.get(&job).is_some_and(|w| w.state == WlState::Admitted)
+            || cx.status(job) != fairway_engine::JobStatus::Pending
+        {
+            return;
+        }
+        self.stats.evictions_pods_ready += 1;
+        self.release(cx, job);
+        let now = self.now;
+        let w = self.wls.get_mut(&job).expect("workload");
+        w.requeues += 1;
+        if pr.requeue_at_eviction_time {
+            w.ts = now;
+        }
+        if pr.backoff_limit.is_some_and(|l| w.requeues > l) {
+            self.wls.remove(&job);
+            cx.reject(
+                job,
+                "RequeuingLimitExceeded: evicted by waitForPodsReady too many times",
+            );
+            return;
+        }
+        let n = w.requeues.min(62);
+        let backoff = (pr.backoff_base_s * 2f64.powi(n as i32 - 1)).min(pr.backoff_max_s);
+        let until = now + SimDuration((backoff * 1000.0).round() as u64);
+        w.state = WlState::Backoff;
+        self.backoffs.insert((until, job));
+        self.set_reason(job, reason::BACKOFF);
+    }
+
+    /// Starts admitted workloads whose pods find nodes now, in admission order.
+    fn place(&mut self, cx: &mut Cycle<'_>) {
+        let waiting: Vec<(SimTime, JobId)> = self.unplaced.iter().copied().collect();
+        for (t, job) in waiting {
+            if cx.status(job) != fairway_engine::JobStatus::Pending {
+                self.unplaced.remove(&(t, job));
+                continue;
+            }
+            let pools = self.wls[&job]
+                .adm
+                .as_ref()
+                .map(|a| a.pools.clone())
+                .unwrap_or_default();
+            if cx.try_start_within(job, Some(&pools)) {
+                self.unplaced.remove(&(t, job));
+            } else {
+                self.set_reason(job, reason::WAITING_FOR_NODES);
+            }
+        }
+    }
+
+    fn next_timer(&self) -> Option<SimTime> {
+        [
+            self.releases.first().map(|x| x.0),
+            self.backoffs.first().map(|x| x.0),
+            self.ready_deadlines.first().map(|x| x.0),
+            self.flushes.first().map(|x| x.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Kueue scheduling cycles until no queue has an untried head. Victims whose eviction
+    /// completes at once release their quota between cycles, and cycles resume.
+    fn admit(&mut self, cx: &mut Cycle<'_>) {
+        let mut budget = MAX_CYCLES_PER_PASS;
+        loop {
+            while budget > 0 && self.cycle(cx) {
+                budget -= 1;
+            }
+            if budget == 0 || self.releases.first().is_none_or(|&(t, _)| t > self.now) {
+                return;
+            }
+            self.handle_timers(cx);
+        }
+    }
+}
+
+impl Policy for Kueue {
+    fn label(&self) -> String {
+        self.opts.label.clone()
+    }
+
+    fn prepare(&mut self, w: &Workload, cluster: &Cluster) -> Result<(), String> {
+        // Flavors match the pools whose labels contain their node labels.
+        self.flavor_pools = self
+            .cfg
+            .flavors
+            .iter()
+            .map(|f| {
+                cluster
+                    .pools()
+                    .iter()
+                    .map(|p| f.node_labels.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+                    .collect()
+            })
+            .collect();
+        self.flavor_model = self
+            .cfg
+            .flavors
+            .iter()
+            .map(|f| f.node_labels.get("gpu_model").map(|m| cluster.model_id(m)))
+            .collect();
+        self.job_models = w.jobs.iter().map(|j| j.models).collect();
+        // Route every job: its queue, else its team, names a LocalQueue (or, with none, a ClusterQueue).
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let cq_index = |name: &str| self.cqs.iter().position(|c| c.name == name);
+        if self.cfg.local_queues.is_empty() {
+            for (i, c) in self.cqs.iter().enumerate() {
+                by_name.insert(c.name.clone(), i);
+            }
+        } else {
+            for lq in &self.cfg.local_queues {
+                let Some(cq) = cq_index(&lq.cluster_queue) else {
+                    return Err(format!(
+                        "LocalQueue '{}' points to ClusterQueue '{}', which does not exist",
+                        lq.name, lq.cluster_queue
+                    ));
+                };
+                by_name.insert(lq.name.clone(), cq);
+                if let Some(ns) = &lq.namespace {
+                    by_name.insert(format!("{ns}/{}", lq.name), cq);
+                }
+            }
+        }
+        self.job_cq = Vec::with_capacity(w.len());
+        self.job_prio = Vec::with_capacity(w.len());
+        for (i, j) in w.jobs.iter().enumerate() {
+            let name = match j.queue {
+                Some(q) => w.queues[q as usize].as_str(),
+                None => w.teams[j.team.index()].as_str(),
+            };
+            let cq = match by_name.get(name) {
+                Some(&c) => c as u32,
+                None => {
+                    let mut known: Vec<&str> = by_name.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    let what = if self.cfg.local_queues.is_empty() {
+                        "ClusterQueue"
+                    } else {
+                        "LocalQueue"
+                    };
+                    let msg = format!(
+                        "job '{}' goes to {what} '{name}', which the manifests do not define (known: {})",
+                        w.names[i],
+                        known.join(", ")
+                    );
+                    if !self.opts.reject_unknown_queues {
+                        return Err(msg);
+                    }
+                    self.rejections
+                        .insert(JobId(i as u32), format!("{what} '{name}' not found"));
+                    NO_CQ
+                }
+            };
+            self.job_cq.push(cq);
+            let prio = match j.priority_class {
+                None => j.priority,
+                Some(c) => {
+                    let class = &w.classes[c as usize];
+                    match self.cfg.priority_classes.get(class) {
+                        Some(&v) => v,
+                        None if self.opts.reject_unknown_queues => {
+                            self.rejections.insert(
+                                JobId(i as u32),
+                                format!("WorkloadPriorityClass '{class}' not found"),
+                            );
+                            0
+                        }
+                        None => {
+                            return Err(format!(
+                                "job '{}' names WorkloadPriorityClass '{class}', which the manifests do not define",
+                                w.names[i]
+                            ));
+                        }
+                    }
+                }
+            };
+            self.job_prio.push(prio);
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, now: SimTime) {
+        self.now = now;
+        match what {
+            Transition::Submitted => {
+                let cq = self.job_cq[job.index()];
+                if cq == NO_CQ {
+                    return;
+                }
+                let cq = cq as usize;
+                let req = self.requests(spec, cq);
+                let prio = self.job_prio[job.index()];
+                let hash = {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    (prio, spec.pods, spec.pod, spec.models).hash(&mut h);
+                    h.finish()
+                };
+                let s = &self.cqs[cq].settings;
+                let initial = if s.inactive.is_some() || s.held {
+                    reason::SUSPENDED
+                } else {
+                    match s.queueing {
+                        Queueing::StrictFifo => reason::HEAD_OF_LINE_BLOCKED,
+                        Queueing::BestEffortFifo => reason::QUEUED,
+                    }
+                };
+                self.wls.insert(
+                    job,
+                    Wl {
+                        cq,
+                        prio,
+                        ts: spec.submit,
+                        hash,
+                        req,
+                        state: WlState::Heap,
+                        tried_gen: u64::MAX,
+                        pop_cycle: 0,
+                        adm: None,
+                        requeues: 0,
+                        victim_of: None,
+                        reason: "",
+                    },
+                );
+                self.push_heap(job);
+                self.set_reason(job, initial);
+            }
+            Transition::Started => {
+                if let Some(a) = self.wls.get(&job).and_then(|w| w.adm.as_ref()) {
+                    let t = a.reserved_at;
+                    self.unplaced.remove(&(t, job));
+                    self.ready_deadlines.retain(|&(_, j)| j != job);
+                }
+            }
+            Transition::Finished | Transition::Abandoned | Transition::Unschedulable => {
+                if let Some(w) = self.wls.get(&job).cloned() {
+                    self.remove_queued(job);
+                    self.backoffs.retain(|&(_, j)| j != job);
+                    self.releases.retain(|&(_, j)| j != job);
+                    if let Some(adm) = &w.adm {
+                        self.cqs[w.cq].admitted.remove(&job);
+                        self.charge(w.cq, &adm.frs, -1);
+                        self.unplaced.remove(&(adm.reserved_at, job));
+                        self.ready_deadlines.retain(|&(_, j)| j != job);
+                        let root = self.cqs[w.cq].root;
+                        self.schedule_flush(root);
+                    }
+                    self.wls.remove(&job);
+                }
+            }
+            Transition::Preempted => {
+                // A node failure (our own preemptions release the quota first): the workload keeps
+                // its quota and its pods look for nodes again.
+                if let Some(w) = self.wls.get(&job)
+                    && let Some(adm) = &w.adm
+                {
+                    self.unplaced.insert((adm.reserved_at, job));
+                }
+            }
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        self.now = cx.now();
+        let rejections = std::mem::take(&mut self.rejections);
+        for (job, why) in rejections {
+            if cx.is_pending(job) {
+                cx.reject(job, &why);
+            } else {
+                self.rejections.insert(job, why);
+            }
+        }
+        self.handle_timers(cx);
+        self.admit(cx);
+        self.place(cx);
+        for (job, r) in std::mem::take(&mut self.reasons) {
+            if cx.is_pending(job) {
+                cx.decide(Decision::Reason { job, reason: r });
+            }
+        }
+        if let Some(t) = self.next_timer()
+            && t > self.now
+            && self.wake.is_none_or(|w| w <= self.now || w > t)
+        {
+            self.wake = Some(t);
+            cx.wake_at(t);
+        }
+    }
+}
