@@ -223,7 +223,7 @@ fn broken_scenarios_fail_with_one_precise_line() {
         ),
         (
             base.replace("[policy]\nname = \"fifo\"", "[policy]\nname = \"fofo\""),
-            "unknown policy 'fofo'; known: fifo, priority, replay",
+            "unknown policy 'fofo'; known: fifo, priority, kueue, replay",
         ),
         (
             base.replace("name = \"fifo\"", "name = \"fifo[mode=lazy]\""),

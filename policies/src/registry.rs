@@ -285,7 +285,7 @@ mod tests {
         let e = policy(&"fofo".parse().unwrap(), 0).err().unwrap();
         assert_eq!(
             e.to_string(),
-            "unknown policy 'fofo'; known: fifo, priority, replay"
+            "unknown policy 'fofo'; known: fifo, priority, kueue, replay"
         );
         let e = policy(&"fifo[order=lifo]".parse().unwrap(), 0).err().unwrap();
         assert_eq!(
