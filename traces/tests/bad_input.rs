@@ -107,8 +107,8 @@ fn broken_optional_columns() {
             "t.csv:2: column 'kind': expected 'batch' or 'interactive', found 'train'",
         ),
         (
-            "a,0,10,1,x,1,,,high,,\n",
-            "t.csv:2: column 'priority': expected a whole number, found 'high'",
+            "a,0,10,1,x,1,,,1.5,,\n",
+            "t.csv:2: column 'priority': expected a whole number or a priority class name, found '1.5'",
         ),
         (
             "a,0,10,1,x,1,,,,A100||H100,\n",
