@@ -235,6 +235,21 @@ impl Kueue {
                     self.tree.add(snap, e.cq, fr, q);
                 }
                 preempted_roots.insert(root);
+                if cfg!(debug_assertions) {
+                    for &(t, _) in &e.targets {
+                        let (p, v) = (&self.wls[&e.job], &self.wls[&t]);
+                        let allowed = if v.cq == e.cq {
+                            self.within_allows(e.cq, p, v)
+                        } else {
+                            self.reclaim_allows(e.cq, p, v)
+                        };
+                        assert!(
+                            v.adm.is_some() && self.cqs[v.cq].root == root && allowed,
+                            "victim {t} of {} is not a valid candidate",
+                            e.job
+                        );
+                    }
+                }
                 let latency = self.opts.eviction_latency;
                 for (t, why) in std::mem::take(&mut e.targets) {
                     claimed.insert(t);

@@ -68,7 +68,9 @@ pub fn load_str(text: &str, file: &str, gpu_resource: &str) -> Result<Config, Ma
 }
 
 fn parse_yaml(text: &str, file: &str) -> Result<Vec<Value>, ManifestError> {
-    serde_saphyr::from_multiple::<Value>(text).map_err(|e| ManifestError {
+    // Kubernetes reads YAML 1.2: `y`, `no` or `on` are names, not booleans.
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_multiple_with_options::<Value>(text, options).map_err(|e| ManifestError {
         file: file.to_string(),
         message: e
             .to_string()
@@ -1005,5 +1007,139 @@ fn mark_inactive(cfg: &mut Config, defined: usize) {
                 spec.name
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAVOR: &str =
+        "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: h100\n";
+
+    fn cq(spec: &str) -> String {
+        format!(
+            "{FLAVOR}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: a\nspec:\n  namespaceSelector: {{}}\n{spec}"
+        )
+    }
+
+    const GROUP: &str = "  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: h100\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n";
+
+    fn err(text: &str) -> String {
+        load_str(text, "m.yaml", "nvidia.com/gpu")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn kueue_validation_errors() {
+        assert_eq!(
+            err(&cq(&format!("{GROUP}        borrowingLimit: 2\n"))),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].borrowingLimit: Invalid value: 2: must be nil when cohort is empty"
+        );
+        assert_eq!(
+            err(&cq(&format!("  cohortName: c\n{GROUP}        lendingLimit: 9\n"))),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].lendingLimit: Invalid value: 9: must be less than or equal to the nominalQuota"
+        );
+        assert_eq!(
+            err(&cq(&format!(
+                "  cohortName: c\n{GROUP}  preemption:\n    borrowWithinCohort:\n      policy: LowerPriority\n"
+            ))),
+            "m.yaml: ClusterQueue 'a': spec.preemption: Invalid value: reclaimWithinCohort=Never and borrowWithinCohort.Policy!=Never"
+        );
+        assert_eq!(
+            err(&cq(&format!(
+                "{GROUP}  flavorFungibility:\n    preference: PreemptionOverBorrowing\n"
+            ))),
+            "m.yaml: ClusterQueue 'a': spec.flavorFungibility.preference: Invalid value: preference can only be set when whenCanBorrow and whenCanPreempt are both TryNextFlavor"
+        );
+        assert!(
+            err(&cq(&GROUP.replace("nominalQuota: 8", "nominalQuota: eight")))
+                .ends_with("nominalQuota: invalid quantity 'eight'")
+        );
+        assert!(
+            err(&cq(&format!("{GROUP}  queueingStrategy: LIFO\n"))).contains("Unsupported value: \"LIFO\"")
+        );
+        assert!(err("a: [1, 2\nb: 3").starts_with("m.yaml: line 2 column 2"));
+        assert_eq!(err(FLAVOR), "manifests: no ClusterQueue found");
+        let two_groups = GROUP.to_string() + "  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors: []\n";
+        assert!(err(&cq(&two_groups)).contains("resource nvidia.com/gpu is in more than one resource group"));
+    }
+
+    #[test]
+    fn both_api_versions_and_the_configuration() {
+        let v1 = format!(
+            "{FLAVOR}---\napiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n  name: a\nspec:\n  namespaceSelector: {{}}\n  cohort: c\n{GROUP}---\napiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nfairSharing:\n  enable: true\n  preemptionStrategies: [LessThanInitialShare]\nwaitForPodsReady:\n  enable: true\n  timeout: 5m\n"
+        );
+        let c = load_str(&v1, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(c.cluster_queues[0].0.parent.as_deref(), Some("c"));
+        let g = c.global.unwrap();
+        assert!(g.fair_sharing);
+        assert_eq!(g.strategies, vec![Strategy::LessThanInitialShare]);
+        let pr = g.pods_ready.unwrap();
+        // v1beta1: blockAdmission defaults to true.
+        assert_eq!((pr.timeout_s, pr.block_admission), (300.0, true));
+        let v2 = format!(
+            "{}---\napiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nfairSharing: {{}}\n",
+            cq(&format!("  cohortName: c\n{GROUP}"))
+        );
+        let g = load_str(&v2, "m.yaml", "nvidia.com/gpu").unwrap().global.unwrap();
+        assert!(g.fair_sharing);
+        assert_eq!(g.strategies.len(), 2);
+        assert_eq!(g.pods_ready, None);
+    }
+
+    #[test]
+    fn unmodelled_fields_are_warned_about_once() {
+        let text = format!(
+            "{}  admissionChecks: [prov]\n  colour: red\n---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: b\nspec:\n  admissionChecks: [prov]\n{GROUP}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: AdmissionCheck\nmetadata:\n  name: prov\n",
+            cq(GROUP)
+        );
+        let c = load_str(&text, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(
+            c.warnings,
+            vec![
+                "AdmissionCheck 'prov': kind AdmissionCheck is not modelled by fairway; ignored",
+                "ClusterQueue 'a': spec.admissionChecks is not modelled by fairway (admission checks are not simulated); ignored",
+                "ClusterQueue 'a': spec.colour is not modelled by fairway (unknown to this version of fairway); ignored",
+                "ClusterQueue 'b': no spec.namespaceSelector: real Kueue admits nothing from such a queue; fairway ignores namespaces and admits as if it were {}",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_flavor_or_a_cohort_cycle_makes_a_queue_inactive() {
+        let c = load_str(
+            &cq(&GROUP.replace("name: h100\n      resources", "name: a100\n      resources")),
+            "m.yaml",
+            "nvidia.com/gpu",
+        )
+        .unwrap();
+        assert_eq!(
+            c.cluster_queues[0].1.inactive.as_deref(),
+            Some("ResourceFlavor 'a100' does not exist")
+        );
+        let cyc = format!(
+            "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: x\nspec:\n  parentName: y\n---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: y\nspec:\n  parentName: x\n",
+            cq(&format!("  cohortName: x\n{GROUP}"))
+        );
+        let c = load_str(&cyc, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert!(
+            c.cluster_queues[0]
+                .1
+                .inactive
+                .as_deref()
+                .unwrap()
+                .contains("cycle")
+        );
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("30m"), Some(1800.0));
+        assert_eq!(go_duration("1h30m"), Some(5400.0));
+        assert_eq!(go_duration("1.5s"), Some(1.5));
+        assert_eq!(go_duration("5x"), None);
+        assert_eq!(go_duration(""), None);
     }
 }

@@ -635,6 +635,65 @@ impl Kueue {
         }
     }
 
+    /// Checks the policy's books: usage equals the sum of admitted workloads, no tree holds more
+    /// than its quota, no queue more than it may ever hold, every queued workload is where its
+    /// state says. Run after every pass in debug builds (so in every test).
+    pub fn audit(&self) -> Result<(), String> {
+        let mut u = self.tree.empty_usage();
+        for (&job, w) in &self.wls {
+            let listed = self.cqs[w.cq].admitted.contains(&job);
+            match (&w.adm, listed) {
+                (Some(a), true) => {
+                    for &(fr, q) in &a.frs {
+                        self.tree.add(&mut u, w.cq, fr, q);
+                    }
+                }
+                (None, false) => {}
+                _ => {
+                    return Err(format!(
+                        "job {job}: admission {} but admitted list {listed}",
+                        w.adm.is_some()
+                    ));
+                }
+            }
+            let key = w.key(job);
+            let c = &self.cqs[w.cq];
+            let ok = match w.state {
+                WlState::Heap => c.heap.contains(&key) || c.sticky == Some(job),
+                WlState::Inadmissible => c.inadmissible.contains(&key),
+                WlState::Admitted | WlState::Evicting => w.adm.is_some(),
+                WlState::Backoff => self.backoffs.iter().any(|&(_, j)| j == job),
+            };
+            if !ok {
+                return Err(format!("job {job} is {:?} but not filed so", w.state));
+            }
+        }
+        if u != self.usage {
+            return Err("usage differs from the sum of admitted workloads".into());
+        }
+        for n in 0..self.tree.nodes.len() {
+            for fr in 0..self.tree.nfr {
+                let used = self.tree.usage(&u, n, fr);
+                if used < 0 {
+                    return Err(format!("{}: negative usage", self.tree.nodes[n].name));
+                }
+                if self.tree.nodes[n].parent.is_none() && used > self.tree.subtree_quota(n, fr) {
+                    return Err(format!(
+                        "tree {} holds {used} of fr {fr}, over its quota",
+                        self.tree.nodes[n].name
+                    ));
+                }
+                if self.tree.nodes[n].is_cq && used > self.tree.potential(n, fr) {
+                    return Err(format!(
+                        "ClusterQueue {} holds {used} of fr {fr}, over its maximum",
+                        self.tree.nodes[n].name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn next_timer(&self) -> Option<SimTime> {
         [
             self.releases.first().map(|x| x.0),
@@ -866,6 +925,11 @@ impl Policy for Kueue {
             if cx.is_pending(job) {
                 cx.decide(Decision::Reason { job, reason: r });
             }
+        }
+        if cfg!(debug_assertions)
+            && let Err(e) = self.audit()
+        {
+            panic!("kueue policy audit failed at {}: {e}", self.now);
         }
         if let Some(t) = self.next_timer()
             && t > self.now

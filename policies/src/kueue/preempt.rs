@@ -99,7 +99,7 @@ impl Kueue {
         })
     }
 
-    fn within_allows(&self, cq: usize, p: &Wl, c: &Wl) -> bool {
+    pub(super) fn within_allows(&self, cq: usize, p: &Wl, c: &Wl) -> bool {
         match self.cqs[cq].settings.within {
             WithinCq::Never => false,
             WithinCq::LowerPriority => c.prio < p.prio,
@@ -107,7 +107,7 @@ impl Kueue {
         }
     }
 
-    fn reclaim_allows(&self, cq: usize, p: &Wl, c: &Wl) -> bool {
+    pub(super) fn reclaim_allows(&self, cq: usize, p: &Wl, c: &Wl) -> bool {
         match self.cqs[cq].settings.reclaim {
             Reclaim::Never => false,
             Reclaim::LowerPriority => c.prio < p.prio,

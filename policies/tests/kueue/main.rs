@@ -2,6 +2,7 @@
 //! Every expected number is worked out by hand in the comment above its test.
 
 mod cases;
+mod props;
 mod worked;
 
 use fairway_engine::*;
