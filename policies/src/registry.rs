@@ -36,6 +36,7 @@ pub const POLICIES: &[Entry] = &[
             "kueue_version = 0.8 .. 0.19 (0.19): which release's behaviour to follow",
             "eviction_latency_s = seconds a preempted workload keeps its quota and pods (0)",
             "gpu_resource = the resource name of GPUs in the manifests (nvidia.com/gpu)",
+            "gpu_unit = device | milli (device): a pod's GPUs count as whole devices, rounded up (as Kueue counts nvidia.com/gpu), or in milli-GPU (for a shared-GPU resource)",
             "unknown_queue = error | reject (error): a job whose queue the manifests lack fails the run, or is rejected",
         ],
     },
@@ -223,6 +224,7 @@ fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, Registr
         .text("gpu_resource")?
         .unwrap_or_else(|| "nvidia.com/gpu".to_string());
     let reject = p.choice("unknown_queue", &["error", "reject"], "error")? == "reject";
+    let gpu_milli = p.choice("gpu_unit", &["device", "milli"], "device")? == "milli";
     let files =
         manifest::files(std::path::Path::new(&path)).map_err(|e| RegistryError::Setup(e.to_string()))?;
     let cfg = manifest::load(&files, &gpu).map_err(|e| RegistryError::Setup(e.to_string()))?;
@@ -231,6 +233,7 @@ fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, Registr
         eviction_latency: fairway_engine::SimDuration((latency * 1000.0).round() as u64),
         reject_unknown_queues: reject,
         label: spec.to_string(),
+        gpu_milli,
     };
     Kueue::new(cfg, opts).map_err(RegistryError::Setup)
 }

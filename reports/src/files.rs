@@ -57,6 +57,7 @@ pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) ->
     })?;
     write_atomic(&dir.join("jobs.csv"), |f| jobs_csv(f, w, o))?;
     write_atomic(&dir.join("timeseries.csv"), |f| timeseries_csv(f, w, o))?;
+    write_atomic(&dir.join("preemptions.csv"), |f| preemptions_csv(f, w, o))?;
     Ok(())
 }
 
@@ -76,6 +77,9 @@ pub fn jobs_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Resu
         "gpus",
         "pods",
         "reason",
+        "admit_time",
+        "quota_wait_s",
+        "node_wait_s",
     ])?;
     for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
         let submit = j.submit.millis();
@@ -94,6 +98,9 @@ pub fn jobs_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Resu
             &fmt_milli(u64::from(j.pod.gpu_milli)),
             &j.pods.to_string(),
             r.reason.as_deref().unwrap_or(""),
+            &secs(r.first_admitted.map(|t| t.millis())),
+            &fmt_milli(r.pending_ms - r.admitted_wait_ms),
+            &fmt_milli(r.admitted_wait_ms),
         ])?;
     }
     wr.flush()
@@ -123,6 +130,30 @@ pub fn timeseries_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io
             &fmt_milli(p.level.gpu_milli),
             &p.level.running.to_string(),
             &p.level.pending.to_string(),
+        ])?;
+    }
+    wr.flush()
+}
+
+/// One row per preemption, in order: who lost its run, why, and for whom.
+pub fn preemptions_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Result<()> {
+    let mut wr = csv::Writer::from_writer(out);
+    wr.write_record(["time_s", "job_id", "team", "reason", "by_job_id", "by_team"])?;
+    for p in &o.preemption_log {
+        let (by, by_team) = match p.by {
+            Some(b) => (
+                w.names[b.index()].as_str(),
+                w.teams[w.jobs[b.index()].team.index()].as_str(),
+            ),
+            None => ("", ""),
+        };
+        wr.write_record([
+            &fmt_milli(p.time.millis()),
+            w.names[p.job.index()].as_str(),
+            w.teams[w.jobs[p.job.index()].team.index()].as_str(),
+            o.reasons[p.reason as usize].as_str(),
+            by,
+            by_team,
         ])?;
     }
     wr.flush()

@@ -75,6 +75,12 @@ pub struct TeamSummary {
     pub preemptions: u64,
     pub wait_s: Dist,
     pub jct_s: Dist,
+    /// Of the time jobs spent pending: waiting for quota (or for the policy) vs. admitted by a
+    /// quota system and waiting for nodes. Seconds summed over jobs.
+    pub quota_wait_s: f64,
+    pub node_wait_s: f64,
+    /// Pending time by the policy's reason (Kueue's words for the kueue policy), job-seconds.
+    pub pending_s_by_reason: BTreeMap<String, f64>,
 }
 
 /// The contents of `summary.json`.
@@ -98,6 +104,8 @@ pub struct RunSummary {
     pub wait_s: Dist,
     pub jct_s: Dist,
     pub per_team: BTreeMap<String, TeamSummary>,
+    /// Preemptions by the policy's reason.
+    pub preemptions_by_reason: BTreeMap<String, u64>,
     /// Engine work, for throughput: events applied and scheduling passes.
     pub events: u64,
     pub passes: u64,
@@ -135,12 +143,16 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut team_waits = vec![Vec::new(); teams];
     let mut team_jcts = vec![Vec::new(); teams];
     let mut team_preempt = vec![0u64; teams];
+    let mut team_pending_ms = vec![0u64; teams];
+    let mut team_node_ms = vec![0u64; teams];
     let mut last_finish = None;
     for (r, j) in o.jobs.iter().zip(&w.jobs) {
         let t = j.team.index();
         count(&mut counts, r.status);
         count(&mut team_counts[t], r.status);
         team_preempt[t] += u64::from(r.preemptions);
+        team_pending_ms[t] += r.pending_ms;
+        team_node_ms[t] += r.admitted_wait_ms;
         if let Some(s) = r.first_start {
             let wait = s.since(j.submit).as_secs_f64();
             waits.push(wait);
@@ -173,6 +185,21 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                     preemptions: team_preempt[t],
                     wait_s: Dist::of(std::mem::take(&mut team_waits[t])),
                     jct_s: Dist::of(std::mem::take(&mut team_jcts[t])),
+                    quota_wait_s: (team_pending_ms[t] - team_node_ms[t]) as f64 / 1000.0,
+                    node_wait_s: team_node_ms[t] as f64 / 1000.0,
+                    pending_s_by_reason: o.pending_by_reason[t]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &ms)| ms > 0)
+                        .map(|(r, &ms)| {
+                            let name = if o.reasons[r].is_empty() {
+                                "(none given)"
+                            } else {
+                                o.reasons[r].as_str()
+                            };
+                            (name.to_string(), ms as f64 / 1000.0)
+                        })
+                        .collect(),
                 },
             )
         })
@@ -199,6 +226,10 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         wait_s: Dist::of(waits),
         jct_s: Dist::of(jcts),
         per_team,
+        preemptions_by_reason: o.preemption_log.iter().fold(BTreeMap::new(), |mut m, p| {
+            *m.entry(o.reasons[p.reason as usize].clone()).or_insert(0) += 1;
+            m
+        }),
         events: o.counters.events,
         passes: o.counters.passes,
     }

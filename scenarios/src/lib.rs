@@ -87,6 +87,10 @@ pub struct PolicySection {
     /// Placement name, optionally with parameters.
     #[serde(default = "default_placement")]
     pub placement: String,
+    /// Kueue manifests (a YAML file or a folder of them), relative to the scenario, for
+    /// `name = "kueue"`.
+    #[serde(default)]
+    pub manifests: Option<PathBuf>,
     /// Policy parameters, merged with those in `name`.
     #[serde(default)]
     pub params: BTreeMap<String, toml::Value>,
@@ -272,7 +276,18 @@ impl Scenario {
 
     /// The policy's name and parameters, from `name` and `params` together.
     pub fn policy_spec(&self) -> Result<Spec, ScenarioError> {
-        merge_spec(&self.policy.name, &self.policy.params).map_err(|m| self.invalid("policy.name", m))
+        let mut spec =
+            merge_spec(&self.policy.name, &self.policy.params).map_err(|m| self.invalid("policy.name", m))?;
+        if let Some(m) = &self.policy.manifests {
+            let path = self.base.join(m).display().to_string();
+            if spec.params.insert("manifests".into(), Param::Str(path)).is_some() {
+                return Err(self.invalid(
+                    "policy.manifests",
+                    "given twice (also in the policy's parameters)",
+                ));
+            }
+        }
+        Ok(spec)
     }
 
     pub fn placement_spec(&self) -> Result<Spec, ScenarioError> {

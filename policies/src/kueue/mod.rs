@@ -80,6 +80,9 @@ pub struct Options {
     pub reject_unknown_queues: bool,
     /// The label of the policy in reports.
     pub label: String,
+    /// Count GPU requests in milli-GPU (for a shared-GPU resource) instead of whole devices
+    /// rounded up per pod.
+    pub gpu_milli: bool,
 }
 
 /// Kueue's pending reasons (QuotaReserved=False), plus fairway's two for queued work.
@@ -411,11 +414,15 @@ impl Kueue {
         flavor * self.nres + res
     }
 
-    /// Kueue's request of a job: per-pod requests times pods; GPUs rounded up per pod; `pods`
-    /// only where the ClusterQueue covers it.
+    /// Kueue's request of a job: per-pod requests times pods; GPUs rounded up per pod (or in
+    /// milli-GPU with `gpu_milli`); `pods` only where the ClusterQueue covers it.
     fn requests(&self, spec: &JobSpec, cq: usize) -> Vec<(usize, i64)> {
         let pods = i64::from(spec.pods);
-        let gpu_per_pod = i64::from(spec.pod.gpu_milli.div_ceil(1000));
+        let gpu_per_pod = if self.opts.gpu_milli {
+            i64::from(spec.pod.gpu_milli)
+        } else {
+            i64::from(spec.pod.gpu_milli.div_ceil(1000))
+        };
         let mut v = Vec::with_capacity(4);
         let mut push = |r: usize, q: i64| {
             if q > 0 {
