@@ -38,15 +38,14 @@ impl Kueue {
                 continue;
             }
             let head = match q.sticky {
-                Some(s)
-                    if q.heap
-                        .iter()
-                        .next()
-                        .is_some_and(|_| self.wls.get(&s).is_some_and(|w| w.state == WlState::Heap)) =>
+                Some(sj)
+                    if self.wls.get(&sj).is_some_and(|w| {
+                        w.state == WlState::Queued && q.queue.contains(w.key(sj), w.hash)
+                    }) =>
                 {
-                    Some(s)
+                    Some(sj)
                 }
-                _ => q.heap.first().map(|k| k.job),
+                _ => q.queue.head().map(|k| k.job),
             };
             let Some(job) = head else { continue };
             if self.wls[&job].tried_gen == self.gens[q.root] {
@@ -322,31 +321,13 @@ impl Kueue {
         let strict = self.cqs[cq].settings.queueing == Queueing::StrictFifo;
         let root = self.cqs[cq].root;
         if why == Requeue::Retry || strict || self.last_flush_cycle[root] >= pop_cycle {
-            // Back in the heap, without counting as a change of the tree.
             let w = self.wls.get_mut(&job).expect("head");
-            w.state = WlState::Heap;
+            w.state = WlState::Queued;
             let key = w.key(job);
-            let c = &mut self.cqs[cq];
-            c.heap.insert(key);
-            c.by_hash.entry(hash).or_default().insert(key);
+            self.cqs[cq].queue.push(key, hash);
             return;
         }
+        // Parked; with equivalence hashing its whole class is parked with it.
         self.park(job);
-        if self.opts.version.equivalence_hashing() {
-            // Equivalent workloads would fail the same way: park them too.
-            let c = &mut self.cqs[cq];
-            if let Some(same) = c.by_hash.remove(&hash) {
-                for k in same {
-                    if c.sticky == Some(k.job) {
-                        c.by_hash.entry(hash).or_default().insert(k);
-                        continue;
-                    }
-                    c.heap.remove(&k);
-                    c.inadmissible.insert(k);
-                    let r = self.wls.get_mut(&k.job).expect("queued");
-                    r.state = WlState::Inadmissible;
-                }
-            }
-        }
     }
 }

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod model;
 mod preempt;
 pub mod quantity;
+mod queue;
 pub mod tree;
 
 use fairway_engine::{
@@ -121,10 +122,8 @@ struct Key {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum WlState {
-    /// In its ClusterQueue's heap.
-    Heap,
-    /// Parked until a flush (BestEffortFIFO).
-    Inadmissible,
+    /// Pending in its ClusterQueue: in the heap, or parked until a flush.
+    Queued,
     /// Waiting for its requeue backoff to expire.
     Backoff,
     /// Quota reserved.
@@ -181,12 +180,9 @@ struct Cq {
     root: usize,
     settings: model::CqSettings,
     groups: Vec<model::Group>,
-    heap: BTreeSet<Key>,
-    inadmissible: BTreeSet<Key>,
+    queue: queue::Queue,
     /// The PendingPreemption workload that stays at the head (BestEffortFIFO).
     sticky: Option<JobId>,
-    /// Heap members by request shape (for equivalence parking).
-    by_hash: HashMap<u64, BTreeSet<Key>>,
     admitted: BTreeSet<JobId>,
     /// Resources the queue covers.
     covers: Vec<bool>,
@@ -338,10 +334,10 @@ impl Kueue {
                     root: tree.root(i),
                     settings: settings.clone(),
                     groups: s.groups.clone(),
-                    heap: BTreeSet::new(),
-                    inadmissible: BTreeSet::new(),
+                    queue: queue::Queue::new(
+                        opts.version.equivalence_hashing() && settings.queueing == Queueing::BestEffortFifo,
+                    ),
                     sticky: None,
-                    by_hash: HashMap::new(),
                     admitted: BTreeSet::new(),
                     covers,
                 }
@@ -464,12 +460,11 @@ impl Kueue {
 
     fn push_heap(&mut self, job: JobId) {
         let w = self.wls.get_mut(&job).expect("workload");
-        w.state = WlState::Heap;
+        w.state = WlState::Queued;
         let key = w.key(job);
         let (cq, hash) = (w.cq, w.hash);
         let c = &mut self.cqs[cq];
-        c.heap.insert(key);
-        c.by_hash.entry(hash).or_default().insert(key);
+        c.queue.push(key, hash);
         let root = c.root;
         self.bump(root);
     }
@@ -479,15 +474,7 @@ impl Kueue {
         let key = w.key(job);
         let (cq, hash) = (w.cq, w.hash);
         let c = &mut self.cqs[cq];
-        if c.heap.remove(&key)
-            && let Some(s) = c.by_hash.get_mut(&hash)
-        {
-            s.remove(&key);
-            if s.is_empty() {
-                c.by_hash.remove(&hash);
-            }
-        }
-        c.inadmissible.remove(&key);
+        c.queue.remove(key, hash);
         if c.sticky == Some(job) {
             c.sticky = None;
         }
@@ -495,9 +482,9 @@ impl Kueue {
 
     fn park(&mut self, job: JobId) {
         let w = self.wls.get_mut(&job).expect("workload");
-        w.state = WlState::Inadmissible;
+        w.state = WlState::Queued;
         let key = w.key(job);
-        self.cqs[w.cq].inadmissible.insert(key);
+        self.cqs[w.cq].queue.park(key, w.hash);
     }
 
     /// Adds or removes an admitted workload's quota.
@@ -515,7 +502,7 @@ impl Kueue {
         let Some(adm) = w.adm.take() else { return };
         let cq = w.cq;
         let victim = w.victim_of.take();
-        w.state = WlState::Heap;
+        w.state = WlState::Queued;
         self.cqs[cq].admitted.remove(&job);
         self.charge(cq, &adm.frs, -1);
         self.unplaced.remove(&(adm.reserved_at, job));
@@ -576,14 +563,8 @@ impl Kueue {
     /// Moves every inadmissible workload of the tree back to the heaps.
     fn flush(&mut self, root: usize) {
         self.last_flush_cycle[root] = self.cycle_no;
-        let jobs: Vec<JobId> = self
-            .cqs
-            .iter_mut()
-            .filter(|c| c.root == root)
-            .flat_map(|c| std::mem::take(&mut c.inadmissible).into_iter().map(|k| k.job))
-            .collect();
-        for j in jobs {
-            self.push_heap(j);
+        for c in self.cqs.iter_mut().filter(|c| c.root == root) {
+            c.queue.flush();
         }
         self.bump(root);
     }
@@ -666,8 +647,7 @@ impl Kueue {
             let key = w.key(job);
             let c = &self.cqs[w.cq];
             let ok = match w.state {
-                WlState::Heap => c.heap.contains(&key) || c.sticky == Some(job),
-                WlState::Inadmissible => c.inadmissible.contains(&key),
+                WlState::Queued => c.queue.contains(key, w.hash) || c.sticky == Some(job),
                 WlState::Admitted | WlState::Evicting => w.adm.is_some(),
                 WlState::Backoff => self.backoffs.iter().any(|&(_, j)| j == job),
             };
@@ -868,7 +848,7 @@ impl Policy for Kueue {
                         ts: spec.submit,
                         hash,
                         req,
-                        state: WlState::Heap,
+                        state: WlState::Queued,
                         tried_gen: u64::MAX,
                         pop_cycle: 0,
                         adm: None,

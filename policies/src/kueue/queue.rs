@@ -1,0 +1,197 @@
+//! A ClusterQueue's pending workloads: the heap Kueue pops heads from, and the workloads parked as
+//! inadmissible until a flush.
+//!
+//! With equivalence hashing (BestEffortFIFO, Kueue v0.18+), workloads with the same scheduling hash
+//! (priority and request shape) fail and are parked together. They are kept as classes: only the
+//! best member of a class sits in the heap, the others wait behind it, and a parked class moves as
+//! one. Parking or flushing a class of thousands of identical workloads costs the same as one, which
+//! keeps deep queues cheap without changing which workload is tried when.
+
+use super::Key;
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Queue {
+    hashing: bool,
+    heap: BTreeSet<Key>,
+    /// The member of each class that is in the heap.
+    rep: HashMap<u64, Key>,
+    /// The other members of a class whose representative is in the heap.
+    behind: HashMap<u64, BTreeSet<Key>>,
+    /// Classes parked as a whole.
+    parked_classes: HashMap<u64, BTreeSet<Key>>,
+    /// Workloads parked one by one (without hashing).
+    parked: BTreeSet<Key>,
+}
+
+impl Queue {
+    pub fn new(hashing: bool) -> Self {
+        Queue {
+            hashing,
+            ..Queue::default()
+        }
+    }
+
+    /// The next head.
+    pub fn head(&self) -> Option<Key> {
+        self.heap.first().copied()
+    }
+
+    /// Queues a workload: into the heap, or into its class if that class is parked.
+    pub fn push(&mut self, key: Key, hash: u64) {
+        if !self.hashing {
+            self.heap.insert(key);
+            return;
+        }
+        if let Some(p) = self.parked_classes.get_mut(&hash) {
+            p.insert(key);
+            return;
+        }
+        match self.rep.get(&hash).copied() {
+            Some(r) if key < r => {
+                self.heap.remove(&r);
+                self.behind.entry(hash).or_default().insert(r);
+                self.heap.insert(key);
+                self.rep.insert(hash, key);
+            }
+            Some(_) => {
+                self.behind.entry(hash).or_default().insert(key);
+            }
+            None => {
+                self.heap.insert(key);
+                self.rep.insert(hash, key);
+            }
+        }
+    }
+
+    /// Removes a workload wherever it is. Returns whether it was queued.
+    pub fn remove(&mut self, key: Key, hash: u64) -> bool {
+        if self.heap.remove(&key) {
+            if self.rep.get(&hash) == Some(&key) {
+                self.rep.remove(&hash);
+                if let Some(b) = self.behind.get_mut(&hash) {
+                    if let Some(next) = b.pop_first() {
+                        self.heap.insert(next);
+                        self.rep.insert(hash, next);
+                    }
+                    if b.is_empty() {
+                        self.behind.remove(&hash);
+                    }
+                }
+            }
+            return true;
+        }
+        if self.parked.remove(&key) {
+            return true;
+        }
+        for map in [&mut self.behind, &mut self.parked_classes] {
+            if let Some(set) = map.get_mut(&hash)
+                && set.remove(&key)
+            {
+                if set.is_empty() {
+                    map.remove(&hash);
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    pub fn contains(&self, key: Key, hash: u64) -> bool {
+        self.heap.contains(&key)
+            || self.parked.contains(&key)
+            || self.behind.get(&hash).is_some_and(|s| s.contains(&key))
+            || self.parked_classes.get(&hash).is_some_and(|s| s.contains(&key))
+    }
+
+    /// Parks a workload that was taken out as a head; with hashing, its whole class goes too.
+    pub fn park(&mut self, key: Key, hash: u64) {
+        if !self.hashing {
+            self.parked.insert(key);
+            return;
+        }
+        let mut set = self.behind.remove(&hash).unwrap_or_default();
+        if let Some(r) = self.rep.remove(&hash) {
+            self.heap.remove(&r);
+            set.insert(r);
+        }
+        set.insert(key);
+        self.parked_classes.entry(hash).or_default().append(&mut set);
+    }
+
+    /// Everything parked returns to the heap.
+    pub fn flush(&mut self) {
+        for k in std::mem::take(&mut self.parked) {
+            self.heap.insert(k);
+        }
+        for (hash, mut set) in std::mem::take(&mut self.parked_classes) {
+            // A parked class has no member in the heap: its best member becomes its representative.
+            if let Some(first) = set.pop_first() {
+                self.heap.insert(first);
+                self.rep.insert(hash, first);
+                if !set.is_empty() {
+                    self.behind.entry(hash).or_default().append(&mut set);
+                }
+            }
+        }
+    }
+
+    /// Workloads in the heap (counting those behind their class's representative).
+    #[cfg(test)]
+    pub fn active_len(&self) -> usize {
+        self.heap.len() + self.behind.values().map(BTreeSet::len).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairway_engine::{JobId, SimTime};
+    use std::cmp::Reverse;
+
+    fn k(prio: i32, job: u32) -> Key {
+        Key {
+            prio: Reverse(prio),
+            ts: SimTime(u64::from(job)),
+            job: JobId(job),
+        }
+    }
+
+    #[test]
+    fn classes_park_and_return_as_one() {
+        let mut q = Queue::new(true);
+        for j in 0..5 {
+            q.push(k(0, j), 7);
+        }
+        q.push(k(1, 9), 8);
+        assert_eq!(q.head(), Some(k(1, 9)));
+        assert!(q.remove(k(1, 9), 8));
+        assert_eq!(q.head(), Some(k(0, 0)));
+        // The head of class 7 fails: the whole class is parked.
+        assert!(q.remove(k(0, 0), 7));
+        assert_eq!(q.head(), Some(k(0, 1)), "the next member was promoted");
+        q.park(k(0, 0), 7);
+        assert_eq!(q.head(), None);
+        // A newcomer of a parked class joins it.
+        q.push(k(0, 20), 7);
+        assert_eq!(q.head(), None);
+        assert!(q.contains(k(0, 20), 7));
+        q.flush();
+        assert_eq!(q.head(), Some(k(0, 0)));
+        assert_eq!(q.active_len(), 6);
+        assert!(q.remove(k(0, 3), 7));
+        assert_eq!(q.active_len(), 5);
+    }
+
+    #[test]
+    fn without_hashing_workloads_park_one_by_one() {
+        let mut q = Queue::new(false);
+        q.push(k(0, 1), 7);
+        q.push(k(0, 2), 7);
+        assert!(q.remove(k(0, 1), 7));
+        q.park(k(0, 1), 7);
+        assert_eq!(q.head(), Some(k(0, 2)));
+        q.flush();
+        assert_eq!(q.head(), Some(k(0, 1)));
+    }
+}
