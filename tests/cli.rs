@@ -192,7 +192,7 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     let jobs = read(&dir.join("jobs.csv"));
     let row = jobs.lines().find(|l| l.starts_with("huge,")).unwrap();
     assert!(
-        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\""),
+        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\",,0,0"),
         "{row}"
     );
     let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
@@ -219,7 +219,7 @@ fn broken_scenarios_fail_with_one_precise_line() {
     let cases: Vec<(String, &str)> = vec![
         (
             format!("{base}colour = \"red\"\n"),
-            "unknown field `colour`, expected one of `name`, `placement`, `params`, `placement_params`",
+            "unknown field `colour`, expected one of `name`, `placement`, `manifests`, `params`, `placement_params`",
         ),
         (
             base.replace("[policy]\nname = \"fifo\"", "[policy]\nname = \"fofo\""),
@@ -283,5 +283,74 @@ fn every_subcommand_has_help() {
     let list = ok(&["list"]);
     for name in ["fifo", "priority", "replay", "first-fit", "best-fit"] {
         assert!(list.contains(name), "{list}");
+    }
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("scenarios/catalog")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let rel = p.strip_prefix(root()).unwrap().to_str().unwrap().to_string();
+            let out = ok(&["validate", &rel]);
+            assert!(out.ends_with("ok\n"), "{rel}: {out}");
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "{n} scenarios");
+}
+
+/// The Kueue reclaim scenario: golden summary, determinism, and its files agree with each other.
+#[test]
+fn kueue_reclaim_matches_its_golden_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_to("scenarios/catalog/kueue-reclaim.toml", &a);
+    run_to("scenarios/catalog/kueue-reclaim.toml", &b);
+    for f in ["summary.json", "jobs.csv", "timeseries.csv", "preemptions.csv"] {
+        assert!(
+            read(&a.join(f)) == read(&b.join(f)),
+            "{f} differs between two runs"
+        );
+    }
+    let golden = root().join("tests/golden/kueue-reclaim/summary.json");
+    assert_eq!(
+        read(&a.join("summary.json")),
+        read(&golden),
+        "summary.json changed: review, then update {}",
+        golden.display()
+    );
+    let summary: serde_json::Value = serde_json::from_str(&read(&a.join("summary.json"))).unwrap();
+    // One row per preemption, with Kueue's reasons and the preempting queue.
+    let rows: Vec<String> = read(&a.join("preemptions.csv"))
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rows.len() as u64, summary["preemptions"].as_u64().unwrap());
+    let by_reason = summary["preemptions_by_reason"].as_object().unwrap();
+    assert_eq!(
+        by_reason.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        rows.len() as u64
+    );
+    for r in &rows {
+        let f: Vec<&str> = r.split(',').collect();
+        assert!(["InCohortReclamation", "InClusterQueue"].contains(&f[3]), "{r}");
+        assert!(
+            !f[4].is_empty() && !f[5].is_empty(),
+            "every preemption names its preemptor: {r}"
+        );
+    }
+    // Per team, time by pending reason adds up to the pending time split into quota and nodes.
+    for (team, t) in summary["per_team"].as_object().unwrap() {
+        let reasons: f64 = t["pending_s_by_reason"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        let split = t["quota_wait_s"].as_f64().unwrap() + t["node_wait_s"].as_f64().unwrap();
+        assert!((reasons - split).abs() < 1e-6, "{team}: {reasons} vs {split}");
     }
 }
