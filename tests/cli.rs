@@ -192,7 +192,7 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     let jobs = read(&dir.join("jobs.csv"));
     let row = jobs.lines().find(|l| l.starts_with("huge,")).unwrap();
     assert!(
-        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\",,0,0"),
+        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\",,0,0,"),
         "{row}"
     );
     let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();

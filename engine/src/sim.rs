@@ -47,6 +47,9 @@ pub struct JobRun {
     admitted_since: Option<SimTime>,
     /// The current (or, once it left the queue, the last) pending reason: 0 is none.
     pending_reason: u16,
+    reason_since: SimTime,
+    /// Pending time per reason the policy gave (reason index, ms).
+    reason_ms: Vec<(u16, u64)>,
     epoch: u32,
     pending_since: SimTime,
     speed_permille: u32,
@@ -71,6 +74,8 @@ impl JobRun {
             admitted_wait_ms: 0,
             admitted_since: None,
             pending_reason: 0,
+            reason_since: SimTime::ZERO,
+            reason_ms: Vec::new(),
             epoch: 0,
             pending_since: SimTime::ZERO,
             speed_permille: 0,
@@ -87,6 +92,28 @@ impl JobRun {
     /// Speed of the current run, per-mille of the reference GPU.
     pub fn speed_permille(&self) -> u32 {
         self.speed_permille
+    }
+    /// The reason the job spent the most pending time under (an index into the outcome's
+    /// `reasons`; 0 when the policy gave none). Ties go to the reason given first.
+    pub fn main_wait_reason(&self) -> u16 {
+        let mut best = (0u64, 0u16);
+        for &(r, ms) in &self.reason_ms {
+            if ms > best.0 {
+                best = (ms, r);
+            }
+        }
+        best.1
+    }
+    /// Adds the time since the last change to the current reason's total.
+    fn clock_reason(&mut self, now: SimTime) {
+        if self.pending_reason != 0 {
+            let ms = now.since(self.reason_since).millis();
+            match self.reason_ms.iter_mut().find(|(r, _)| *r == self.pending_reason) {
+                Some(e) => e.1 += ms,
+                None => self.reason_ms.push((self.pending_reason, ms)),
+            }
+        }
+        self.reason_since = now;
     }
 }
 
@@ -213,6 +240,7 @@ impl State {
         if r.in_queue {
             *tombstones += 1;
         }
+        r.clock_reason(now);
         let reason = r.pending_reason;
         self.recorder.pending_changed(spec.team, now, false);
         self.recorder.reason_changed(spec.team, now, Some(reason), None);
@@ -227,6 +255,7 @@ impl State {
         r.status = JobStatus::Pending;
         r.pending_since = self.now;
         r.pending_reason = 0;
+        r.reason_since = self.now;
         self.recorder.pending_changed(spec.team, self.now, true);
         self.recorder.reason_changed(spec.team, self.now, None, Some(0));
     }
@@ -392,7 +421,9 @@ impl State {
                 if id != old {
                     self.recorder
                         .reason_changed(spec.team, self.now, Some(old), Some(id));
-                    self.runs[job.index()].pending_reason = id;
+                    let r = &mut self.runs[job.index()];
+                    r.clock_reason(self.now);
+                    r.pending_reason = id;
                 }
                 true
             }
@@ -731,6 +762,7 @@ impl<'w> Simulation<'w> {
                 if let Some(a) = r.admitted_since.take() {
                     r.admitted_wait_ms += end.since(a).millis();
                 }
+                r.clock_reason(end);
                 if r.pending_reason != 0 {
                     r.reason = Some(reasons[r.pending_reason as usize].as_str().into());
                 }

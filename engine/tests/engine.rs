@@ -469,6 +469,8 @@ fn admission_and_pending_reasons_are_accounted_exactly() {
     assert_eq!(out.reasons, vec!["", "WaitingForQuota", "no node"]);
     // Team t: 30 s waiting for quota, 60 s for a node; no pending time without a reason.
     assert_eq!(out.pending_by_reason[0], vec![0, 30_000, 60_000]);
+    assert_eq!(out.reasons[r.main_wait_reason() as usize], "no node");
+    assert_eq!(out.jobs[0].main_wait_reason(), 0);
 }
 
 #[test]

@@ -80,6 +80,7 @@ pub fn jobs_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Resu
         "admit_time",
         "quota_wait_s",
         "node_wait_s",
+        "wait_reason",
     ])?;
     for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
         let submit = j.submit.millis();
@@ -101,6 +102,10 @@ pub fn jobs_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Resu
             &secs(r.first_admitted.map(|t| t.millis())),
             &fmt_milli(r.pending_ms - r.admitted_wait_ms),
             &fmt_milli(r.admitted_wait_ms),
+            match r.main_wait_reason() {
+                0 => "",
+                i => o.reasons[i as usize].as_str(),
+            },
         ])?;
     }
     wr.flush()
