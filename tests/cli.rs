@@ -354,3 +354,32 @@ fn kueue_reclaim_matches_its_golden_summary() {
         assert!((reasons - split).abs() < 1e-6, "{team}: {reasons} vs {split}");
     }
 }
+
+/// A hand trace through the kueue policy (kueue.md 6.2 as a scenario): jobs reach their
+/// ClusterQueues through LocalQueues named in the trace's `queue` column (with or without the
+/// namespace), priorities are WorkloadPriorityClass names, and the manifests mix v1beta1 and
+/// v1beta2. p1 and r1..r3 fill the 24 GPUs; at 10 p2 (prod, within its nominal 16) reclaims
+/// r3 and r2 (lowest priority, then newest) and starts at once; p2 ends at 110 and the parked
+/// r2 and r3 return at the flush 1 s later, restarting from scratch: they end at 1111.
+#[test]
+fn kueue_end_to_end_hand_trace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    run_to("tests/data/kueue-e2e/scenario.toml", &dir);
+    let jobs = read(&dir.join("jobs.csv"));
+    let rows: Vec<&str> = jobs.lines().skip(1).collect();
+    assert_eq!(
+        rows,
+        vec![
+            "p1,prod,finished,0,0,1000,0,1000,0,1,8,,0,0,0,",
+            "r1,research,finished,1,1,1001,0,1000,0,1,8,,1,0,0,",
+            "r2,research,finished,2,2,1111,0,1109,1,1,4,InCohortReclamation,2,101,0,WaitingForQuota",
+            "r3,research,finished,3,3,1111,0,1108,1,1,4,InCohortReclamation,3,101,0,WaitingForQuota",
+            "p2,prod,finished,10,10,110,0,100,0,1,8,,10,0,0,",
+        ]
+    );
+    assert_eq!(
+        read(&dir.join("preemptions.csv")),
+        "time_s,job_id,team,reason,by_job_id,by_team\n10,r2,research,InCohortReclamation,p2,prod\n10,r3,research,InCohortReclamation,p2,prod\n"
+    );
+}
