@@ -238,18 +238,7 @@ impl Kueue {
                 self.uncharge_in(&mut u, v);
                 taken.push((v, k));
                 if self.fits(&u, cq, frs, borrow) {
-                    // Fill back: re-add each victim but the last, keeping those not needed.
-                    let mut i = taken.len() - 1;
-                    while i > 0 {
-                        i -= 1;
-                        let (x, _) = taken[i];
-                        self.recharge_in(&mut u, x);
-                        if self.fits(&u, cq, frs, borrow) {
-                            taken.remove(i);
-                        } else {
-                            self.uncharge_in(&mut u, x);
-                        }
-                    }
+                    self.fill_back(&mut u, cq, frs, borrow, &mut taken);
                     return taken.into_iter().map(|(v, k)| (v, k.reason())).collect();
                 }
             }
@@ -385,18 +374,31 @@ impl Kueue {
         if !fits {
             return Vec::new();
         }
+        self.fill_back(&mut u, cq, frs, true, &mut taken);
+        taken
+    }
+
+    /// Kueue's fill-back: once the preemptor fits, re-add each victim but the last (from the
+    /// second-to-last down) and keep only those it still needs gone.
+    fn fill_back<T>(
+        &self,
+        u: &mut Usage,
+        cq: usize,
+        frs: &[(usize, i64)],
+        borrow: bool,
+        taken: &mut Vec<(JobId, T)>,
+    ) {
         let mut i = taken.len().saturating_sub(1);
         while i > 0 {
             i -= 1;
-            let (x, _) = taken[i];
-            self.recharge_in(&mut u, x);
-            if self.fits(&u, cq, frs, true) {
+            let x = taken[i].0;
+            self.recharge_in(u, x);
+            if self.fits(u, cq, frs, borrow) {
                 taken.remove(i);
             } else {
-                self.uncharge_in(&mut u, x);
+                self.uncharge_in(u, x);
             }
         }
-        taken
     }
 
     /// The queue to take the next victim from: descend from the root to the child with the
