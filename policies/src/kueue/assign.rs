@@ -55,24 +55,15 @@ impl Kueue {
         }
     }
 
-    /// Whether Kueue would simulate preemption for this fr (else the flavor is a plain NoFit).
-    fn preemption_possible(&self, cq: usize, fr: usize, q: i64) -> bool {
+    /// Whether Kueue would simulate preemption for this fr (else the flavor is a plain NoFit):
+    /// the request fits the queue's nominal quota, or a subtree below the root could hold it,
+    /// or the queue may preempt while borrowing.
+    fn preemption_possible(&self, cq: usize, fr: usize, q: i64, snap: &Usage) -> bool {
         let s = &self.cqs[cq].settings;
-        if self.tree.quota(cq, fr).nominal >= q {
-            return true;
-        }
-        if self
-            .tree
-            .path(cq)
-            .skip(1)
-            .any(|a| self.tree.nodes[a].parent.is_some() && self.tree.subtree_quota(a, fr) >= q)
-        {
-            return true;
-        }
-        if s.borrow_within.lower_priority {
-            return true;
-        }
-        self.fair.is_some() && s.reclaim != super::model::Reclaim::Never
+        self.tree.quota(cq, fr).nominal >= q
+            || self.tree.lowest_fit(snap, cq, fr, q).1
+            || s.borrow_within.lower_priority
+            || (self.fair.is_some() && s.reclaim != super::model::Reclaim::Never)
     }
 
     /// Whether `a` beats `b` under the queue's preference.
@@ -104,7 +95,7 @@ impl Kueue {
         for &(r, _) in &w.req {
             if !c.covers[r] {
                 out.mode = Mode::NoFit;
-                out.reason = reason::EXCEEDS_MAX_QUOTA;
+                out.reason = reason::NO_MATCHING_FLAVOR;
                 out.message = format!("resource {} unavailable in ClusterQueue", self.cfg.resources[r]);
                 return out;
             }
@@ -167,7 +158,7 @@ impl Kueue {
                         "insufficient unused quota for {rname} in flavor {fname}, {} more needed",
                         super::quantity::show(rname, q - avail)
                     ));
-                    if self.preemption_possible(cq, fr, q) {
+                    if self.preemption_possible(cq, fr, q, snap) {
                         let victims = self.targets(job, cq, &[(fr, q)], snap);
                         let m = if victims.is_empty() {
                             Mode::NoCandidates
@@ -176,13 +167,12 @@ impl Kueue {
                         } else {
                             Mode::Reclaim
                         };
-                        if !victims.is_empty() {
-                            let mut scratch = snap.clone();
-                            for (v, _) in &victims {
-                                self.uncharge_in(&mut scratch, *v);
-                            }
-                            t.level = t.level.max(self.tree.borrow_level(&scratch, cq, &[(fr, q)]));
+                        // The borrow level as if the victims were gone (with none, as things are).
+                        let mut scratch = snap.clone();
+                        for (v, _) in &victims {
+                            self.uncharge_in(&mut scratch, *v);
                         }
+                        t.level = t.level.max(self.tree.borrow_level(&scratch, cq, &[(fr, q)]));
                         t.mode = t.mode.min(m);
                         if m == Mode::NoCandidates
                             && severity(reason::WAITING_FOR_QUOTA) > severity(worst_reason)

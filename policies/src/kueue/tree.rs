@@ -208,25 +208,54 @@ impl Tree {
         (0..self.nfr).any(|fr| self.borrowing(u, n, fr))
     }
 
-    /// How high up the tree a CQ's usage plus `extra` must reach: 0 within its nominal (or with
-    /// no cohort), 1 within its parent's subtree quota, and so on.
-    pub fn borrow_level(&self, u: &Usage, cq: usize, frs: &[(usize, i64)]) -> u32 {
-        let mut level = 0;
-        for &(fr, q) in frs {
-            let mut need = self.usage(u, cq, fr) + q;
-            let mut n = cq;
-            let mut l = 0;
-            while need > self.subtree[self.at(n, fr)] {
-                let Some(p) = self.nodes[n].parent else { break };
-                // What reaches the parent is what exceeds the local quota.
-                need = (need - self.local[self.at(n, fr)]).max(0) + self.usage(u, p, fr)
-                    - (self.usage(u, n, fr) - self.local[self.at(n, fr)]).max(0);
-                n = p;
-                l += 1;
-            }
-            level = level.max(l);
+    /// Height of a node: 0 for a ClusterQueue; for a cohort, 1 above its highest child cohort
+    /// (1 if it only has ClusterQueues).
+    pub fn height(&self, n: usize) -> u32 {
+        let node = &self.nodes[n];
+        if node.is_cq {
+            return 0;
         }
-        level
+        node.children
+            .iter()
+            .filter(|&&c| !self.nodes[c].is_cq)
+            .map(|&c| self.height(c) + 1)
+            .max()
+            .unwrap_or(0)
+            .max(u32::from(!node.children.is_empty()))
+    }
+
+    /// Kueue's "lowest subtree that fits": the height of the lowest node on the queue's path whose
+    /// subtree can hold `val` more of `fr` (the queue's own unused private quota, and each
+    /// cohort's on the way, taken first), and whether that node is below the root. 0 when the
+    /// queue stays within its nominal quota or has no cohort.
+    pub fn lowest_fit(&self, u: &Usage, cq: usize, fr: usize, val: i64) -> (u32, bool) {
+        let Some(parent) = self.nodes[cq].parent else {
+            return (0, false);
+        };
+        if self.usage(u, cq, fr) + val <= self.subtree_quota(cq, fr) {
+            return (0, true);
+        }
+        let local_free = |n: usize| (self.local_quota(n, fr) - self.usage(u, n, fr)).max(0);
+        let mut remaining = val - local_free(cq);
+        let mut t = parent;
+        loop {
+            if self.usage(u, t, fr) + remaining <= self.subtree_quota(t, fr) {
+                return (self.height(t), self.nodes[t].parent.is_some());
+            }
+            remaining -= local_free(t);
+            match self.nodes[t].parent {
+                Some(p) => t = p,
+                None => return (self.height(t), false),
+            }
+        }
+    }
+
+    /// The borrow level of a request: the highest `lowest_fit` height over its frs.
+    pub fn borrow_level(&self, u: &Usage, cq: usize, frs: &[(usize, i64)]) -> u32 {
+        frs.iter()
+            .map(|&(fr, q)| self.lowest_fit(u, cq, fr, q).0)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Dominant resource share of node `n` (0 at a root or when not borrowing). `resources[fr]`
@@ -444,8 +473,12 @@ mod tests {
         t.add(&mut u, 1, 0, 9);
         // The root has 12 - 9 = 3 left; x may use them all (3 <= its cap of 5).
         assert_eq!(t.available(&u, 0, 0), 3);
-        assert_eq!(t.borrow_level(&u, 0, &[(0, 3)]), 0);
-        assert_eq!(t.borrow_level(&u, 0, &[(0, 4)]), 2);
+        // 3 more for x: beyond its nominal 3 and its team's 3, it reaches the root (height 2:
+        // root > team > x).
+        assert_eq!(t.height(2), 1);
+        assert_eq!(t.height(3), 2);
+        assert_eq!(t.lowest_fit(&u, 0, 0, 3), (0, true));
+        assert_eq!(t.lowest_fit(&u, 0, 0, 4), (2, false));
     }
 
     /// kueue.md 6.1: frs are (h100, gpu) and (h100, cpu).

@@ -3,6 +3,7 @@
 
 mod cases;
 mod props;
+mod upstream;
 mod worked;
 
 use fairway_engine::*;
@@ -106,7 +107,11 @@ pub fn run_named(yaml: &str, pools: Vec<PoolSpec>, jobs: &[(&str, J)], params: &
         s.priority = j.6;
         b.push(name, 0, s).unwrap();
     }
-    let w = b.finish();
+    run_workload(yaml, pools, b.finish(), params)
+}
+
+/// Runs a workload through the kueue policy with these manifests (engine audit on).
+pub fn run_workload(yaml: &str, pools: Vec<PoolSpec>, w: Workload, params: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kueue.yaml");
     std::fs::File::create(&path)
