@@ -286,6 +286,36 @@ fn every_subcommand_has_help() {
     }
 }
 
+/// Every shipped scenario runs to the end and accounts for every job of its trace.
+#[test]
+fn every_shipped_scenario_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("scenarios/catalog")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let rel = p.strip_prefix(root()).unwrap().to_str().unwrap().to_string();
+            let dir = tmp.path().join(p.file_stem().unwrap());
+            run_to(&rel, &dir);
+            let s: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+            let parts: u64 = [
+                "jobs_finished",
+                "jobs_unschedulable",
+                "jobs_abandoned",
+                "jobs_pending",
+                "jobs_running",
+            ]
+            .iter()
+            .map(|k| s[k].as_u64().unwrap())
+            .sum();
+            assert_eq!(parts, s["jobs_total"].as_u64().unwrap(), "{rel}");
+            assert_eq!(
+                s["jobs_total"], 8152,
+                "{rel}: the catalogue replays the openb trace"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_shipped_scenario_validates() {
     let mut n = 0;

@@ -73,10 +73,14 @@ impl Kueue {
         })
     }
 
+    /// Whether an admitted workload holds one of these frs and may be a victim now. A workload
+    /// admitted at this very instant may not: in a cluster every eviction takes time, and without
+    /// this rule two workloads could preempt each other endlessly within one simulated instant
+    /// (Kueue's LessThanInitialShare allows such a pair).
     fn uses(&self, w: &Wl, frs: &[usize]) -> bool {
         w.adm
             .as_ref()
-            .is_some_and(|a| a.frs.iter().any(|(fr, _)| frs.contains(fr)))
+            .is_some_and(|a| a.reserved_at < self.now && a.frs.iter().any(|(fr, _)| frs.contains(fr)))
     }
 
     /// The lowest common ancestor of two nodes of one tree.
