@@ -175,7 +175,7 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     assert_eq!(read(&trace), read(&again));
     // Append a job no node can hold: 16 GPUs in one pod.
     let mut text = read(&trace);
-    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,,\n");
+    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,,,\n");
     std::fs::write(&trace, text).unwrap();
     let scenario = tmp.path().join("s.toml");
     std::fs::write(
@@ -223,15 +223,15 @@ fn broken_scenarios_fail_with_one_precise_line() {
         ),
         (
             base.replace("[policy]\nname = \"fifo\"", "[policy]\nname = \"fofo\""),
-            "unknown policy 'fofo'; known: fifo, priority, kueue, replay",
+            "unknown policy 'fofo'; known: fifo, priority, sjf, srtf, las, drf, fair-share, easy-backfill, kueue, replay",
         ),
         (
             base.replace("name = \"fifo\"", "name = \"fifo[mode=lazy]\""),
             "policy 'fifo': parameter 'mode' must be one of strict, best-effort, not 'lazy'",
         ),
         (
-            format!("{base}placement = \"worst-fit\"\n"),
-            "unknown placement 'worst-fit'; known: first-fit, best-fit",
+            format!("{base}placement = \"next-fit\"\n"),
+            "unknown placement 'next-fit'; known: first-fit, best-fit, spread, random, fgd",
         ),
         (
             base.replace("format = \"openb\"", "format = \"parquet\""),

@@ -278,6 +278,12 @@ impl Cluster {
         pods_within(n.free_cpu, n.free_mem, gpu_pods, req)
     }
 
+    /// Free CPU (milli) and memory (MiB) of a node.
+    pub fn free_cpu_mem(&self, id: NodeId) -> (u64, u64) {
+        let n = &self.nodes[id.index()];
+        (n.free_cpu, n.free_mem)
+    }
+
     /// The fullest-first key of a node for packing: free GPU, then free CPU, then free memory.
     pub fn free_key(&self, id: NodeId) -> (u64, u64, u64) {
         let n = &self.nodes[id.index()];
@@ -401,8 +407,9 @@ impl Cluster {
         Ok(())
     }
 
-    /// Gives back the resources of one pod taken by `take`.
-    pub(crate) fn give_back(&mut self, req: &PodRequest, slot: PodSlot) {
+    /// Gives back the resources of one pod taken by `take`. Policies use it on their own copies of
+    /// the cluster, to ask "what if these jobs had ended" (e.g. backfill reservations).
+    pub fn give_back(&mut self, req: &PodRequest, slot: PodSlot) {
         let per_gpu = match req.gpu_need() {
             GpuNeed::None => 0,
             GpuNeed::Whole(_) => GPU_MILLI as u16,
@@ -419,6 +426,11 @@ impl Cluster {
             }
         }
         self.free_gpu_milli += u64::from(per_gpu) * u64::from(slot.gpus.count_ones());
+    }
+
+    /// A node's GPU capacity, in milli-GPU.
+    pub fn node_gpu_milli(&self, id: NodeId) -> u64 {
+        u64::from(self.nodes[id.index()].gpus) * u64::from(GPU_MILLI)
     }
 
     pub fn is_up(&self, id: NodeId) -> bool {

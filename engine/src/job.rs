@@ -48,6 +48,9 @@ pub struct JobSpec {
     /// Allowed GPU models; empty means any.
     pub models: ModelSet,
     pub kind: JobKind,
+    /// The job's class (e.g. its model family; an index into `Workload::classes`), which the
+    /// speed matrix and the preemption cost model key on.
+    pub class: Option<u32>,
     /// Measured GPU utilisation (0..1) while running, when the trace has it.
     pub gpu_util: Option<f32>,
     /// The job leaves the queue if it has not started this long after submission.
@@ -72,6 +75,7 @@ impl JobSpec {
             estimate: None,
             models: ModelSet::ANY,
             kind: JobKind::Batch,
+            class: None,
             gpu_util: None,
             patience: None,
             recorded_start: None,
@@ -101,6 +105,8 @@ pub struct Workload {
     pub queues: Vec<String>,
     /// Priority class names that `JobSpec::priority_class` refers to.
     pub classes: Vec<String>,
+    /// Job class names that `JobSpec::class` refers to.
+    pub job_classes: Vec<String>,
     /// GPU model names that `JobSpec::models` refers to.
     pub models: Vec<String>,
 }
@@ -192,6 +198,7 @@ pub struct WorkloadBuilder {
     user_ids: HashMap<String, UserId>,
     queue_ids: HashMap<String, u32>,
     class_ids: HashMap<String, u32>,
+    job_class_ids: HashMap<String, u32>,
     model_ids: HashMap<String, ModelId>,
     sorted: bool,
 }
@@ -279,6 +286,17 @@ impl WorkloadBuilder {
             name,
             u32::MAX as usize,
             "priority classes",
+            |i| i as u32,
+        )
+    }
+
+    pub fn job_class(&mut self, name: &str) -> Result<u32, TooMany> {
+        intern(
+            &mut self.job_class_ids,
+            &mut self.w.job_classes,
+            name,
+            u32::MAX as usize,
+            "job classes",
             |i| i as u32,
         )
     }

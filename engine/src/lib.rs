@@ -24,5 +24,7 @@ pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use policy::{Decision, JobStatus, Placement, Policy, Transition};
 pub use recorder::{Level, Recorder, SeriesPoint, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
-pub use sim::{Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, Simulation};
+pub use sim::{
+    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, Simulation,
+};
 pub use time::{SimDuration, SimTime};

@@ -113,11 +113,21 @@ pub trait Policy: Send {
 
     /// One scheduling pass: read the state through `cx` and act through it.
     fn schedule(&mut self, cx: &mut Cycle<'_>);
+
+    /// Figures the policy wants in the report (e.g. how often runtime estimates were wrong),
+    /// read once after the run.
+    fn stats(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
 }
 
 /// Chooses nodes (and GPUs) for all pods of a job on the current free capacity.
 pub trait Placement: Send {
     fn label(&self) -> String;
+
+    /// Called for every job as it arrives (before the pass), for placements that learn the
+    /// workload's shape (e.g. fragmentation-aware ones).
+    fn observe_arrival(&mut self, _job: &JobSpec) {}
 
     /// Fills `out` (which arrives empty) with one slot per pod and returns true, or returns false if
     /// the pods cannot all be placed now. Only nodes for which `cluster.eligible(node, allowed)`

@@ -26,6 +26,8 @@ pub struct Usage {
     pub pending_ms: u128,
     /// Work thrown away by preemption, in milli-GPU x ms of allocation.
     pub lost_gpu_milli_ms: u128,
+    /// Allocation spent on restart overheads after preemptions, in milli-GPU x ms.
+    pub overhead_gpu_milli_ms: u128,
     pub since: SimTime,
 }
 
@@ -147,6 +149,11 @@ impl Recorder {
                 u.now.gpu_milli -= gpu_milli;
             }
         }
+    }
+
+    pub fn overhead(&mut self, team: TeamId, gpu_milli_ms: u128) {
+        self.teams[team.index()].overhead_gpu_milli_ms += gpu_milli_ms;
+        self.total.overhead_gpu_milli_ms += gpu_milli_ms;
     }
 
     pub fn work_lost(&mut self, team: TeamId, gpu_milli_ms: u128) {

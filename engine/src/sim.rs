@@ -20,9 +20,41 @@ pub struct EngineOptions {
     pub checkpoint_every: Option<SimDuration>,
     /// Extra run time every restart after a preemption costs (loading the checkpoint, warm-up).
     pub restart_overhead: SimDuration,
+    /// Per job class, a checkpoint interval and restart overhead that replace the two above.
+    pub class_costs: Vec<ClassCost>,
+    /// Per job class and GPU model, the speed (per-mille of the reference GPU) that replaces the
+    /// pool's speed: the same job runs faster on some models than others.
+    pub class_speed: Vec<ClassSpeed>,
     /// Recompute every node's allocation from the running jobs after every pass and fail on any
     /// disagreement. Costs O(nodes + jobs) per pass: for tests.
     pub audit: bool,
+}
+
+/// The preemption cost of one job class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassCost {
+    /// Index into `Workload::job_classes`.
+    pub class: u32,
+    pub checkpoint_every: Option<SimDuration>,
+    pub restart_overhead: SimDuration,
+}
+
+/// How fast one job class runs on one GPU model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassSpeed {
+    /// Index into `Workload::job_classes`.
+    pub class: u32,
+    pub model: crate::ids::ModelId,
+    pub speed_permille: u32,
+}
+
+impl EngineOptions {
+    fn costs(&self, class: Option<u32>) -> (Option<SimDuration>, SimDuration) {
+        match class.and_then(|c| self.class_costs.iter().find(|x| x.class == c)) {
+            Some(c) => (c.checkpoint_every, c.restart_overhead),
+            None => (self.checkpoint_every, self.restart_overhead),
+        }
+    }
 }
 
 /// A job's execution record, kept current by the engine and returned in the outcome.
@@ -44,6 +76,8 @@ pub struct JobRun {
     pub first_admitted: Option<SimTime>,
     /// Time spent pending while admitted: waiting for nodes rather than for quota.
     pub admitted_wait_ms: u64,
+    /// Time spent running, over all runs so far (up to the last stop for a running job).
+    pub run_ms: u64,
     admitted_since: Option<SimTime>,
     /// The current (or, once it left the queue, the last) pending reason: 0 is none.
     pending_reason: u16,
@@ -72,6 +106,7 @@ impl JobRun {
             reason: None,
             first_admitted: None,
             admitted_wait_ms: 0,
+            run_ms: 0,
             admitted_since: None,
             pending_reason: 0,
             reason_since: SimTime::ZERO,
@@ -88,6 +123,10 @@ impl JobRun {
     /// Where the pods of a running job are.
     pub fn slots(&self) -> &[PodSlot] {
         &self.slots
+    }
+    /// Since when a pending job has been waiting (its submit time, or its last preemption).
+    pub fn pending_since(&self) -> SimTime {
+        self.pending_since
     }
     /// Speed of the current run, per-mille of the reference GPU.
     pub fn speed_permille(&self) -> u32 {
@@ -129,6 +168,8 @@ pub struct Counters {
     pub abandonments: u64,
     pub wakes: u64,
     pub node_events: u64,
+    /// Nodes that failed.
+    pub node_failures: u64,
     /// Scheduling passes (one per instant at which something happened).
     pub passes: u64,
     pub starts: u64,
@@ -153,6 +194,10 @@ pub struct Outcome {
     pub end: SimTime,
     pub capacity_gpu_milli: u64,
     pub counters: Counters,
+    /// The policy's own figures (`Policy::stats`).
+    pub policy_stats: Vec<(String, f64)>,
+    /// GPU capacity lost to failed nodes, integrated over the run (milli-GPU x ms).
+    pub down_gpu_milli_ms: u128,
     /// Pending reasons the policy gave; index 0 is the empty reason (none given).
     pub reasons: Vec<String>,
     /// Pending time per team and reason, in job x ms (indexed `[team][reason]`).
@@ -204,6 +249,8 @@ struct State {
     /// Resources were released since the last pass (completion, preemption, node back).
     freed: bool,
     decisions: u64,
+    /// GPU capacity of failed nodes, integrated over time.
+    down: DownClock,
     opts: EngineOptions,
     counters: Counters,
     error: Option<EngineError>,
@@ -324,17 +371,31 @@ impl State {
                 self.leave_pending(job, spec, tombstones);
                 let speed = slots
                     .iter()
-                    .map(|s| self.cluster.node_pool(s.node).speed_permille)
+                    .map(|s| {
+                        let pool = self.cluster.node_pool(s.node);
+                        spec.class
+                            .and_then(|c| {
+                                self.opts
+                                    .class_speed
+                                    .iter()
+                                    .find(|x| x.class == c && Some(x.model) == pool.model)
+                            })
+                            .map_or(pool.speed_permille, |x| x.speed_permille)
+                    })
                     .min()
                     .unwrap_or(crate::cluster::REFERENCE_SPEED);
                 let mut buf = self.slot_pool.pop().unwrap_or_default();
                 buf.extend_from_slice(slots);
                 let now = self.now;
                 let overhead = if self.runs[job.index()].preemptions > 0 {
-                    self.opts.restart_overhead.millis()
+                    self.opts.costs(spec.class).1.millis()
                 } else {
                     0
                 };
+                if overhead > 0 {
+                    self.recorder
+                        .overhead(spec.team, u128::from(overhead) * u128::from(spec.gpu_milli()));
+                }
                 let r = &mut self.runs[job.index()];
                 r.status = JobStatus::Running;
                 r.first_start.get_or_insert(now);
@@ -443,7 +504,7 @@ impl State {
         let effective = elapsed.saturating_sub(r.overhead_ms);
         let progress = effective * u64::from(r.speed_permille) / 1000;
         let remaining = spec.work.millis() - r.work_done;
-        let saved = match self.opts.checkpoint_every {
+        let saved = match self.opts.costs(spec.class).0 {
             Some(c) if c.millis() > 0 => (progress - progress % c.millis()).min(remaining.saturating_sub(1)),
             _ => 0,
         };
@@ -470,6 +531,11 @@ impl State {
 
     /// Frees a running job's pods and takes it off the running list.
     fn stop_running(&mut self, spec: &JobSpec, job: JobId) {
+        let now = self.now;
+        let r = &mut self.runs[job.index()];
+        r.run_ms += now
+            .since(r.last_start.expect("running jobs have started"))
+            .millis();
         let mut slots = std::mem::take(&mut self.runs[job.index()].slots);
         for &s in &slots {
             self.cluster.give_back(&spec.pod, s);
@@ -485,6 +551,32 @@ impl State {
         self.recorder
             .running_changed(spec.team, self.now, spec.gpu_milli(), false);
         self.freed = true;
+    }
+}
+
+/// The preemption reason of runs interrupted by a node failure.
+pub const NODE_FAILURE: &str = "node failure";
+
+/// Integrates the GPU capacity of nodes that are down.
+#[derive(Debug, Default)]
+struct DownClock {
+    gpu_milli: u64,
+    since: SimTime,
+    gpu_milli_ms: u128,
+}
+
+impl DownClock {
+    fn change(&mut self, now: SimTime, gpu_milli: u64, down: bool) {
+        self.advance(now);
+        if down {
+            self.gpu_milli += gpu_milli;
+        } else {
+            self.gpu_milli -= gpu_milli;
+        }
+    }
+    fn advance(&mut self, now: SimTime) {
+        self.gpu_milli_ms += u128::from(self.gpu_milli) * u128::from(now.since(self.since).millis());
+        self.since = now;
     }
 }
 
@@ -609,6 +701,10 @@ impl<'w> Simulation<'w> {
                 slot_pool: Vec::new(),
                 freed: false,
                 decisions: 0,
+                down: DownClock {
+                    since: start,
+                    ..DownClock::default()
+                },
                 opts,
                 counters: Counters::default(),
                 error: None,
@@ -754,6 +850,7 @@ impl<'w> Simulation<'w> {
             _ => self.st.now,
         };
         self.st.recorder.close(end);
+        self.st.down.advance(end);
         let reasons = self.st.recorder.reasons().to_vec();
         for r in &mut self.st.runs {
             if r.status == JobStatus::Pending {
@@ -781,6 +878,8 @@ impl<'w> Simulation<'w> {
             start: self.start,
             end,
             counters: self.st.counters,
+            policy_stats: self.policy.stats(),
+            down_gpu_milli_ms: self.st.down.gpu_milli_ms,
             reasons: parts.reasons,
             pending_by_reason: parts.pending_by_reason,
             preemption_log: parts.preemptions,
@@ -792,6 +891,7 @@ impl<'w> Simulation<'w> {
     }
 
     fn arrive(&mut self, id: JobId, spec: &JobSpec) {
+        self.placement.observe_arrival(spec);
         let st = &mut self.st;
         st.counters.events += 1;
         st.counters.arrivals += 1;
@@ -860,6 +960,8 @@ impl<'w> Simulation<'w> {
                     return;
                 }
                 st.cluster.set_up(node, false);
+                st.down.change(st.now, st.cluster.node_gpu_milli(node), true);
+                st.counters.node_failures += 1;
                 let victims: Vec<JobId> = st
                     .running
                     .iter()
@@ -867,7 +969,7 @@ impl<'w> Simulation<'w> {
                     .filter(|j| st.runs[j.index()].slots.iter().any(|s| s.node == node))
                     .collect();
                 for j in victims {
-                    st.preempt(w, j, "node failure", None, &mut self.pending.tombstones);
+                    st.preempt(w, j, NODE_FAILURE, None, &mut self.pending.tombstones);
                 }
             }
             Event::NodeUp { node } => {
@@ -875,6 +977,7 @@ impl<'w> Simulation<'w> {
                 st.counters.node_events += 1;
                 if node.index() < st.cluster.node_count() && !st.cluster.is_up(node) {
                     st.cluster.set_up(node, true);
+                    st.down.change(st.now, st.cluster.node_gpu_milli(node), false);
                     st.freed = true;
                 }
             }
@@ -1053,6 +1156,39 @@ impl<'c> Cycle<'c> {
         SimDuration(self.w.jobs[id.index()].work.millis() - self.st.runs[id.index()].work_done)
     }
 
+    /// Work done so far, counting the current run's progress (not only saved checkpoints).
+    pub fn work_done_now(&self, id: JobId) -> u64 {
+        let r = &self.st.runs[id.index()];
+        let work = self.w.jobs[id.index()].work.millis();
+        match (r.status, r.last_start) {
+            (JobStatus::Running, Some(s)) => {
+                let ran = self.st.now.since(s).millis().saturating_sub(r.overhead_ms);
+                (r.work_done + ran * u64::from(r.speed_permille) / 1000).min(work)
+            }
+            _ => r.work_done,
+        }
+    }
+
+    /// Time the job has spent running, over all its runs, up to now.
+    pub fn run_ms_now(&self, id: JobId) -> u64 {
+        let r = &self.st.runs[id.index()];
+        match (r.status, r.last_start) {
+            (JobStatus::Running, Some(s)) => r.run_ms + self.st.now.since(s).millis(),
+            _ => r.run_ms,
+        }
+    }
+
+    /// When a running job will finish if nothing stops it.
+    pub fn finish_time(&self, id: JobId) -> Option<SimTime> {
+        let r = &self.st.runs[id.index()];
+        if r.status != JobStatus::Running {
+            return None;
+        }
+        let start = r.last_start?;
+        let remaining = self.w.jobs[id.index()].work.millis() - r.work_done;
+        Some(start + SimDuration(r.overhead_ms + (remaining * 1000).div_ceil(u64::from(r.speed_permille))))
+    }
+
     /// Applies a decision after checking it. Returns whether it was applied; an invalid decision
     /// ends the run with an error once the pass returns.
     pub fn decide(&mut self, d: Decision<'_>) -> bool {
@@ -1084,6 +1220,21 @@ impl<'c> Cycle<'c> {
         } else {
             None
         }
+    }
+
+    /// Where the scenario's placement would put a job's pods on `cluster` (a policy's own,
+    /// hypothetical copy, e.g. with some jobs' pods given back): for planning preemptions and
+    /// reservations.
+    pub fn place_on(&mut self, cluster: &Cluster, id: JobId) -> Option<Vec<PodSlot>> {
+        let spec = &self.w.jobs[id.index()];
+        let mut out = Vec::new();
+        let allowed = Allowed {
+            models: spec.models,
+            pools: None,
+        };
+        self.placement
+            .place(cluster, &spec.pod, spec.pods, &allowed, &mut out)
+            .then_some(out)
     }
 
     /// Starts a pending job where the placement puts it, if it fits now.

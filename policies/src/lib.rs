@@ -4,16 +4,28 @@
 //! decides which nodes and GPUs their pods take. Both are built from a [`Spec`]
 //! (`name[key=value,...]`) by [`policy`] and [`placement`].
 
+mod backfill;
+pub mod estimate;
+mod fgd;
 pub mod kueue;
+mod las;
 mod placement;
+mod preemptive;
 mod queue;
 pub mod registry;
 mod replay;
+mod share;
+mod size;
 pub mod spec;
 
+pub use backfill::{BackfillOrder, EasyBackfill};
+pub use estimate::{EstimateMode, Estimator};
 pub use kueue::Kueue;
-pub use placement::{BestFit, FirstFit};
+pub use las::Las;
+pub use placement::{BestFit, Fgd, FirstFit, RandomFit, Spread};
 pub use queue::{Fifo, PriorityQueue, QueueMode};
 pub use registry::{Entry, PLACEMENTS, POLICIES, RegistryError, placement, policy};
 pub use replay::Replay;
+pub use share::{Drf, FairShare};
+pub use size::{Sjf, Srtf};
 pub use spec::{Param, Spec, SpecSyntaxError};

@@ -2,6 +2,8 @@
 
 use fairway_engine::{Allowed, Cluster, NodeId, Placement, PodRequest, PodSlot};
 
+pub use crate::fgd::Fgd;
+
 /// Takes the lowest-numbered eligible nodes, as many pods on each as fit.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FirstFit;
@@ -88,6 +90,142 @@ impl Placement for BestFit {
             }
         }
         finish(left, out)
+    }
+}
+
+/// Nodes with room for the job's pod and how many pods each takes: scratch reused across calls so
+/// placing allocates nothing once warm.
+#[derive(Clone, Debug, Default)]
+struct Picks {
+    /// (node, pods that fit on it)
+    nodes: Vec<(NodeId, u32)>,
+    take: Vec<u32>,
+}
+
+impl Picks {
+    /// Collects the eligible nodes with room for at least one pod, in node order.
+    fn collect(&mut self, cluster: &Cluster, pod: &PodRequest, allowed: &Allowed<'_>) {
+        self.nodes.clear();
+        for n in cluster.node_ids() {
+            if cluster.eligible(n, allowed) {
+                let k = cluster.pods_that_fit(n, pod);
+                if k > 0 {
+                    self.nodes.push((n, k));
+                }
+            }
+        }
+        self.take.clear();
+        self.take.resize(self.nodes.len(), 0);
+    }
+
+    fn room(&self) -> u64 {
+        self.nodes.iter().map(|&(_, k)| u64::from(k)).sum()
+    }
+
+    /// Picks the slots for the counts in `take`; all or nothing.
+    fn commit(&self, cluster: &Cluster, pod: &PodRequest, out: &mut Vec<PodSlot>) -> bool {
+        for (i, &(n, _)) in self.nodes.iter().enumerate() {
+            if self.take[i] > 0 && !cluster.pick_slots(n, pod, self.take[i], out) {
+                out.clear();
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Spreads (worst-fit): the emptiest eligible node first (most free GPUs, then CPU, then
+/// memory), one pod per node in turn, so a gang lands on as many nodes as it can.
+/// Cost: O(n log n) for n eligible nodes.
+#[derive(Clone, Debug, Default)]
+pub struct Spread {
+    picks: Picks,
+}
+
+impl Placement for Spread {
+    fn label(&self) -> String {
+        "spread".to_string()
+    }
+
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        allowed: &Allowed<'_>,
+        out: &mut Vec<PodSlot>,
+    ) -> bool {
+        let p = &mut self.picks;
+        p.collect(cluster, pod, allowed);
+        if p.room() < u64::from(pods) {
+            return false;
+        }
+        // Emptiest first; node order breaks ties.
+        p.nodes
+            .sort_unstable_by_key(|&(n, _)| (std::cmp::Reverse(cluster.free_key(n)), n));
+        let mut left = pods;
+        while left > 0 {
+            for (i, &(_, k)) in p.nodes.iter().enumerate() {
+                if left > 0 && p.take[i] < k {
+                    p.take[i] += 1;
+                    left -= 1;
+                }
+            }
+        }
+        p.commit(cluster, pod, out)
+    }
+}
+
+/// A random eligible node for each pod (seeded, so runs repeat). Cost: O(n + pods).
+#[derive(Clone, Debug)]
+pub struct RandomFit {
+    rng: rand_pcg::Pcg64Mcg,
+    picks: Picks,
+    open: Vec<usize>,
+}
+
+impl RandomFit {
+    pub fn new(seed: u64) -> Self {
+        use rand::SeedableRng;
+        RandomFit {
+            rng: rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x706c_6163_656d_656e),
+            picks: Picks::default(),
+            open: Vec::new(),
+        }
+    }
+}
+
+impl Placement for RandomFit {
+    fn label(&self) -> String {
+        "random".to_string()
+    }
+
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        pod: &PodRequest,
+        pods: u32,
+        allowed: &Allowed<'_>,
+        out: &mut Vec<PodSlot>,
+    ) -> bool {
+        use rand::RngExt;
+        let p = &mut self.picks;
+        p.collect(cluster, pod, allowed);
+        if p.room() < u64::from(pods) {
+            return false;
+        }
+        // Each pod picks a node with room left, uniformly.
+        self.open.clear();
+        self.open.extend(0..p.nodes.len());
+        for _ in 0..pods {
+            let pick = self.rng.random_range(0..self.open.len());
+            let i = self.open[pick];
+            p.take[i] += 1;
+            if p.take[i] == p.nodes[i].1 {
+                self.open.swap_remove(pick);
+            }
+        }
+        p.commit(cluster, pod, out)
     }
 }
 

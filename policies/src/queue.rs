@@ -14,7 +14,7 @@ pub enum QueueMode {
 }
 
 impl QueueMode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             QueueMode::Strict => "strict",
             QueueMode::BestEffort => "best-effort",
@@ -26,7 +26,7 @@ impl QueueMode {
 ///
 /// In best-effort mode, when nothing was released since the last pass, jobs that did not fit then
 /// cannot fit now, so only this instant's arrivals are tried: that keeps long queues cheap.
-fn pass(
+pub(crate) fn pass(
     cx: &mut Cycle<'_>,
     mode: QueueMode,
     order: impl Iterator<Item = JobId>,

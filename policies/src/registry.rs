@@ -1,7 +1,10 @@
 //! Builds policies and placements from their names and typed parameters.
 
 use crate::spec::{Param, Spec};
-use crate::{BestFit, Fifo, FirstFit, PriorityQueue, QueueMode, Replay};
+use crate::{
+    BackfillOrder, BestFit, Drf, EasyBackfill, EstimateMode, FairShare, Fgd, Fifo, FirstFit, Las,
+    PriorityQueue, QueueMode, RandomFit, Replay, Sjf, Spread, Srtf,
+};
 use fairway_engine::{Placement, Policy};
 use std::collections::BTreeMap;
 
@@ -27,6 +30,48 @@ pub const POLICIES: &[Entry] = &[
         name: "priority",
         summary: "highest priority first, then submit order",
         params: &["mode = strict | best-effort (strict)"],
+    },
+    Entry {
+        name: "sjf",
+        summary: "shortest job first, on the estimated run time (fixed at submission); not preemptive",
+        params: &[
+            "estimate = oracle | trace | team-mean (oracle): the true run time, the trace's runtime_estimate (else the team's mean), or the mean of the team's finished jobs",
+            "mode = strict | best-effort (best-effort)",
+        ],
+    },
+    Entry {
+        name: "srtf",
+        summary: "shortest remaining time first: preempts running jobs with a longer remaining time",
+        params: &["estimate = oracle | trace | team-mean (oracle)"],
+    },
+    Entry {
+        name: "las",
+        summary: "Tiresias 2D-LAS: least attained GPU-time first, in discrete queues; preemptive; starving jobs promoted",
+        params: &[
+            "thresholds_gpu_h = queue limits in GPU-hours of attained service, separated by ':' (1:10)",
+            "promote_after = a waiting job whose wait reaches this multiple of its run time returns to the first queue; 0 never (8)",
+        ],
+    },
+    Entry {
+        name: "drf",
+        summary: "Dominant Resource Fairness: the team with the smallest dominant share (GPU, CPU or memory) goes next",
+        params: &[],
+    },
+    Entry {
+        name: "fair-share",
+        summary: "weighted fair share on decayed GPU usage (Slurm's fair-share factor): the team with the least usage per weight goes next",
+        params: &[
+            "half_life_h = hours for past usage to count half (168)",
+            "weights = team:weight pairs separated by ';' (every team 1)",
+        ],
+    },
+    Entry {
+        name: "easy-backfill",
+        summary: "EASY backfilling: queue order, a reservation for the blocked head, later jobs start if they do not delay it",
+        params: &[
+            "order = fifo | priority (fifo)",
+            "estimate = trace | oracle | team-mean (trace): where run-time estimates come from",
+        ],
     },
     Entry {
         name: "kueue",
@@ -57,6 +102,21 @@ pub const PLACEMENTS: &[Entry] = &[
     Entry {
         name: "best-fit",
         summary: "the fullest nodes that fit (fewest free GPUs, then CPU, then memory): packs",
+        params: &[],
+    },
+    Entry {
+        name: "spread",
+        summary: "worst-fit (also accepted as `worst-fit`): the emptiest nodes first, one pod per node in turn",
+        params: &[],
+    },
+    Entry {
+        name: "random",
+        summary: "a random node that fits for each pod (seeded by the scenario's seed)",
+        params: &[],
+    },
+    Entry {
+        name: "fgd",
+        summary: "fragmentation gradient descent (Weng et al., ATC '23): the node and GPU where expected fragmentation grows least",
         params: &[],
     },
 ];
@@ -108,7 +168,7 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn bad(&self, param: &str, expected: String, got: &Param) -> RegistryError {
+    pub(crate) fn bad(&self, param: &str, expected: String, got: &Param) -> RegistryError {
         RegistryError::BadParam {
             what: self.what,
             name: self.name.to_string(),
@@ -173,19 +233,92 @@ impl<'a> Params<'a> {
     }
 }
 
-fn mode(p: &mut Params<'_>) -> Result<QueueMode, RegistryError> {
-    Ok(match p.choice("mode", &["strict", "best-effort"], "strict")? {
+fn mode(p: &mut Params<'_>, default: &'static str) -> Result<QueueMode, RegistryError> {
+    Ok(match p.choice("mode", &["strict", "best-effort"], default)? {
         "strict" => QueueMode::Strict,
         _ => QueueMode::BestEffort,
     })
+}
+
+fn estimate(p: &mut Params<'_>, default: &'static str) -> Result<EstimateMode, RegistryError> {
+    Ok(
+        match p.choice("estimate", &["oracle", "trace", "team-mean"], default)? {
+            "oracle" => EstimateMode::Oracle,
+            "trace" => EstimateMode::Trace,
+            _ => EstimateMode::TeamMean,
+        },
+    )
+}
+
+/// `1:10` -> [1.0, 10.0], ascending and positive.
+fn thresholds(p: &mut Params<'_>) -> Result<Vec<f64>, RegistryError> {
+    let text = p.text("thresholds_gpu_h")?.unwrap_or_else(|| "1:10".to_string());
+    let v: Option<Vec<f64>> = text
+        .split(':')
+        .map(|x| x.trim().parse::<f64>().ok().filter(|f| *f > 0.0 && f.is_finite()))
+        .collect();
+    match v {
+        Some(v) if !v.is_empty() && v.windows(2).all(|w| w[0] < w[1]) => Ok(v),
+        _ => Err(p.bad(
+            "thresholds_gpu_h",
+            "ascending GPU-hours > 0 separated by ':' (e.g. 1:10)".into(),
+            &Param::Str(text),
+        )),
+    }
+}
+
+/// `team-a:2;team-b:1` -> pairs.
+fn weights(p: &mut Params<'_>) -> Result<Vec<(String, f64)>, RegistryError> {
+    let Some(text) = p.text("weights")? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for item in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let parsed = item.rsplit_once(':').and_then(|(t, w)| {
+            let w: f64 = w.trim().parse().ok()?;
+            (w > 0.0 && w.is_finite() && !t.trim().is_empty()).then(|| (t.trim().to_string(), w))
+        });
+        match parsed {
+            Some(x) => out.push(x),
+            None => {
+                return Err(p.bad(
+                    "weights",
+                    "team:weight pairs (weight > 0) separated by ';'".into(),
+                    &Param::Str(text),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Builds the policy a spec names. `seed` feeds policies that draw random numbers.
 pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError> {
     let mut p = Params::new("policy", spec);
     let built: Box<dyn Policy> = match spec.name.as_str() {
-        "fifo" => Box::new(Fifo::new(mode(&mut p)?)),
-        "priority" => Box::new(PriorityQueue::new(mode(&mut p)?)),
+        "fifo" => Box::new(Fifo::new(mode(&mut p, "strict")?)),
+        "priority" => Box::new(PriorityQueue::new(mode(&mut p, "strict")?)),
+        "sjf" => Box::new(Sjf::new(
+            estimate(&mut p, "oracle")?,
+            mode(&mut p, "best-effort")?,
+        )),
+        "srtf" => Box::new(Srtf::new(estimate(&mut p, "oracle")?)),
+        "las" => {
+            let t = thresholds(&mut p)?;
+            Box::new(Las::new(&t, p.non_negative("promote_after", 8.0)?))
+        }
+        "drf" => Box::new(Drf::default()),
+        "fair-share" => Box::new(FairShare::new(
+            p.non_negative("half_life_h", 168.0)?,
+            weights(&mut p)?,
+        )),
+        "easy-backfill" => {
+            let order = match p.choice("order", &["fifo", "priority"], "fifo")? {
+                "fifo" => BackfillOrder::Fifo,
+                _ => BackfillOrder::Priority,
+            };
+            Box::new(EasyBackfill::new(order, estimate(&mut p, "trace")?))
+        }
         "replay" => Box::new(Replay::default()),
         "kueue" => Box::new(kueue_policy(spec, &mut p)?),
         _ => {
@@ -239,11 +372,15 @@ fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, Registr
 }
 
 /// Builds the placement a spec names.
-pub fn placement(spec: &Spec, _seed: u64) -> Result<Box<dyn Placement>, RegistryError> {
+pub fn placement(spec: &Spec, seed: u64) -> Result<Box<dyn Placement>, RegistryError> {
     let p = Params::new("placement", spec);
     let built: Box<dyn Placement> = match spec.name.as_str() {
         "first-fit" => Box::new(FirstFit),
         "best-fit" => Box::new(BestFit::default()),
+        // Worst-fit is the textbook name for the same rule.
+        "spread" | "worst-fit" => Box::new(Spread::default()),
+        "random" => Box::new(RandomFit::new(seed)),
+        "fgd" => Box::new(Fgd::default()),
         _ => {
             return Err(RegistryError::UnknownName {
                 what: "placement",
@@ -268,6 +405,13 @@ mod tests {
             "priority",
             "priority[mode=best-effort]",
             "replay",
+            "sjf",
+            "sjf[estimate=team-mean,mode=strict]",
+            "srtf[estimate=trace]",
+            "las[thresholds_gpu_h=0.5:2:8,promote_after=0]",
+            "drf",
+            "fair-share[half_life_h=24,weights=a:2;b:1]",
+            "easy-backfill[order=priority,estimate=oracle]",
         ] {
             let spec: Spec = text.parse().unwrap();
             let built = policy(&spec, 0).unwrap();
@@ -278,9 +422,17 @@ mod tests {
             policy(&"fifo".parse().unwrap(), 0).unwrap().label(),
             "fifo[mode=strict]"
         );
-        for text in ["first-fit", "best-fit"] {
+        for text in ["first-fit", "best-fit", "spread", "random", "fgd"] {
             assert_eq!(placement(&text.parse().unwrap(), 0).unwrap().label(), text);
         }
+        assert_eq!(
+            placement(&"worst-fit".parse().unwrap(), 0).unwrap().label(),
+            "spread"
+        );
+        assert_eq!(
+            policy(&"sjf".parse().unwrap(), 0).unwrap().label(),
+            "sjf[estimate=oracle,mode=best-effort]"
+        );
     }
 
     #[test]
@@ -288,7 +440,7 @@ mod tests {
         let e = policy(&"fofo".parse().unwrap(), 0).err().unwrap();
         assert_eq!(
             e.to_string(),
-            "unknown policy 'fofo'; known: fifo, priority, kueue, replay"
+            "unknown policy 'fofo'; known: fifo, priority, sjf, srtf, las, drf, fair-share, easy-backfill, kueue, replay"
         );
         let e = policy(&"fifo[order=lifo]".parse().unwrap(), 0).err().unwrap();
         assert_eq!(
@@ -300,10 +452,10 @@ mod tests {
             e.to_string(),
             "policy 'fifo': parameter 'mode' must be one of strict, best-effort, not 'lazy'"
         );
-        let e = placement(&"worst-fit".parse().unwrap(), 0).err().unwrap();
+        let e = placement(&"next-fit".parse().unwrap(), 0).err().unwrap();
         assert_eq!(
             e.to_string(),
-            "unknown placement 'worst-fit'; known: first-fit, best-fit"
+            "unknown placement 'next-fit'; known: first-fit, best-fit, spread, random, fgd"
         );
         let e = placement(&"best-fit[x=1]".parse().unwrap(), 0).err().unwrap();
         assert_eq!(

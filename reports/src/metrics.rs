@@ -101,11 +101,22 @@ pub struct RunSummary {
     pub gpu_hours: f64,
     pub preemptions: u64,
     pub lost_gpu_hours: f64,
+    /// GPU-hours spent on restart overheads after preemptions.
+    pub overhead_gpu_hours: f64,
+    /// Share of GPU capacity that was up (not failed) over the span.
+    pub gpu_availability: f64,
+    pub node_failures: u64,
+    /// Runs interrupted by a node failure.
+    pub interrupted_by_failures: u64,
     pub wait_s: Dist,
     pub jct_s: Dist,
+    /// Wait by job kind (`batch`, `interactive`): interactive start latency apart.
+    pub wait_s_by_kind: BTreeMap<String, Dist>,
     pub per_team: BTreeMap<String, TeamSummary>,
     /// Preemptions by the policy's reason.
     pub preemptions_by_reason: BTreeMap<String, u64>,
+    /// The policy's own figures (e.g. runtime-estimate accuracy for backfill).
+    pub policy_stats: BTreeMap<String, f64>,
     /// Engine work, for throughput: events applied and scheduling passes.
     pub events: u64,
     pub passes: u64,
@@ -146,6 +157,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut team_pending_ms = vec![0u64; teams];
     let mut team_node_ms = vec![0u64; teams];
     let mut last_finish = None;
+    let mut kind_waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (r, j) in o.jobs.iter().zip(&w.jobs) {
         let t = j.team.index();
         count(&mut counts, r.status);
@@ -157,6 +169,10 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             let wait = s.since(j.submit).as_secs_f64();
             waits.push(wait);
             team_waits[t].push(wait);
+            kind_waits
+                .entry(j.kind.as_str().to_string())
+                .or_default()
+                .push(wait);
         }
         if r.status == JobStatus::Finished {
             let end = r.end.expect("finished jobs have an end");
@@ -223,6 +239,19 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         gpu_hours: total_gpu_ms / MS_PER_HOUR,
         preemptions: o.counters.preemptions,
         lost_gpu_hours: o.total.lost_gpu_milli_ms as f64 / 1000.0 / MS_PER_HOUR,
+        overhead_gpu_hours: o.total.overhead_gpu_milli_ms as f64 / 1000.0 / MS_PER_HOUR,
+        gpu_availability: if span_ms > 0 && capacity > 0.0 {
+            1.0 - o.down_gpu_milli_ms as f64 / 1000.0 / (capacity * span_ms as f64)
+        } else {
+            1.0
+        },
+        node_failures: o.counters.node_failures,
+        interrupted_by_failures: o
+            .preemption_log
+            .iter()
+            .filter(|p| o.reasons[p.reason as usize] == fairway_engine::sim::NODE_FAILURE)
+            .count() as u64,
+        wait_s_by_kind: kind_waits.into_iter().map(|(k, v)| (k, Dist::of(v))).collect(),
         wait_s: Dist::of(waits),
         jct_s: Dist::of(jcts),
         per_team,
@@ -230,6 +259,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             *m.entry(o.reasons[p.reason as usize].clone()).or_insert(0) += 1;
             m
         }),
+        policy_stats: o.policy_stats.iter().cloned().collect(),
         events: o.counters.events,
         passes: o.counters.passes,
     }

@@ -31,6 +31,8 @@ pub struct Scenario {
     pub policy: PolicySection,
     #[serde(default)]
     pub engine: EngineSection,
+    #[serde(default)]
+    pub failures: FailureSection,
     /// The folder the file is in; relative paths start here.
     #[serde(skip)]
     pub base: PathBuf,
@@ -76,6 +78,9 @@ pub struct ClusterSection {
     /// Keep about one node in N of every pool (a proportional slice of a large cluster).
     #[serde(default)]
     pub sample_one_in: Option<u32>,
+    /// A `gpu_model,speed` table: pools left at speed 1 take their model's speed from it.
+    #[serde(default)]
+    pub speed_table: Option<PathBuf>,
 }
 
 /// `[policy]`: which jobs run, and where.
@@ -114,6 +119,54 @@ pub struct EngineSection {
     #[serde(default)]
     pub checkpoint_every_s: Option<f64>,
     /// Run time added to every restart after a preemption.
+    #[serde(default)]
+    pub restart_overhead_s: Option<f64>,
+    /// A `class,gpu_model,speed` table: a job class's speed on a GPU model, replacing the pool's.
+    #[serde(default)]
+    pub speed_matrix: Option<PathBuf>,
+    /// Per job class, preemption costs replacing the two above.
+    #[serde(default)]
+    pub class: Vec<ClassCostRow>,
+}
+
+/// `[failures]`: nodes that fail, on a schedule or at random.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSection {
+    /// Outages at given times.
+    #[serde(default)]
+    pub schedule: Vec<OutageRow>,
+    /// Mean time between failures of each node, hours (exponential); with `mttr_h`.
+    #[serde(default)]
+    pub mtbf_h: Option<f64>,
+    /// Mean time to repair, hours (exponential).
+    #[serde(default)]
+    pub mttr_h: Option<f64>,
+    /// Draw failures until this time (default: the last submit plus the longest job).
+    #[serde(default)]
+    pub until_s: Option<f64>,
+}
+
+/// One scheduled outage: node `node` (counting from 0) of pool `pool` is down from `down_s`
+/// until `up_s` (or for good).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutageRow {
+    pub pool: String,
+    #[serde(default)]
+    pub node: u32,
+    pub down_s: f64,
+    #[serde(default)]
+    pub up_s: Option<f64>,
+}
+
+/// `[[engine.class]]`: the preemption costs of one job class.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassCostRow {
+    pub name: String,
+    #[serde(default)]
+    pub checkpoint_every_s: Option<f64>,
     #[serde(default)]
     pub restart_overhead_s: Option<f64>,
 }
@@ -253,15 +306,63 @@ impl Scenario {
                 )
             })?;
         }
+        let f = &self.failures;
+        if f.mtbf_h.is_some() != f.mttr_h.is_some() {
+            return Err(self.invalid("failures", "mtbf_h and mttr_h go together"));
+        }
+        for (key, v) in [
+            ("failures.mtbf_h", f.mtbf_h),
+            ("failures.mttr_h", f.mttr_h),
+            ("failures.until_s", f.until_s),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(self.invalid(key, format!("must be a number > 0, found {v}")));
+            }
+        }
+        for (i, o) in f.schedule.iter().enumerate() {
+            let bad = |m: &str| self.invalid(&format!("failures.schedule[{i}]"), m.to_string());
+            if fairway_engine::time::secs_to_millis(o.down_s).is_none() {
+                return Err(bad("down_s must be a number of seconds >= 0"));
+            }
+            if let Some(u) = o.up_s
+                && (fairway_engine::time::secs_to_millis(u).is_none() || u <= o.down_s)
+            {
+                return Err(bad("up_s must come after down_s"));
+            }
+        }
         if c.sample_one_in == Some(0) {
             return Err(self.invalid("cluster.sample_one_in", "must be at least 1"));
         }
         let e = &self.engine;
-        for (key, v, positive) in [
-            ("engine.horizon_s", e.horizon_s, false),
-            ("engine.checkpoint_every_s", e.checkpoint_every_s, true),
-            ("engine.restart_overhead_s", e.restart_overhead_s, false),
-        ] {
+        let mut checks = vec![
+            ("engine.horizon_s".to_string(), e.horizon_s, false),
+            (
+                "engine.checkpoint_every_s".to_string(),
+                e.checkpoint_every_s,
+                true,
+            ),
+            (
+                "engine.restart_overhead_s".to_string(),
+                e.restart_overhead_s,
+                false,
+            ),
+        ];
+        for c in &e.class {
+            checks.push((
+                format!("engine.class '{}' checkpoint_every_s", c.name),
+                c.checkpoint_every_s,
+                true,
+            ));
+            checks.push((
+                format!("engine.class '{}' restart_overhead_s", c.name),
+                c.restart_overhead_s,
+                false,
+            ));
+        }
+        for (key, v, positive) in checks {
+            let key = key.as_str();
             if let Some(v) = v
                 && (fairway_engine::time::secs_to_millis(v).is_none() || (positive && v < 0.001))
             {
@@ -295,14 +396,90 @@ impl Scenario {
             .map_err(|m| self.invalid("policy.placement", m))
     }
 
-    fn engine_options(&self) -> EngineOptions {
+    /// The scheduled and random outages, resolved to nodes.
+    fn outages(
+        &self,
+        w: &Workload,
+        cluster: &Cluster,
+    ) -> Result<Vec<fairway_traces::failures::Outage>, ScenarioError> {
+        let f = &self.failures;
+        let mut out = Vec::new();
+        let ms = |s: f64| SimTime(fairway_engine::time::secs_to_millis(s).unwrap_or(0));
+        for (i, o) in f.schedule.iter().enumerate() {
+            let Some(pool) = cluster.pools().iter().find(|p| p.name == o.pool) else {
+                let known: Vec<&str> = cluster.pools().iter().map(|p| p.name.as_str()).collect();
+                return Err(self.invalid(
+                    &format!("failures.schedule[{i}].pool"),
+                    format!("no pool '{}' (pools: {})", o.pool, known.join(", ")),
+                ));
+            };
+            if o.node >= pool.nodes.len() as u32 {
+                return Err(self.invalid(
+                    &format!("failures.schedule[{i}].node"),
+                    format!("pool '{}' has {} nodes", o.pool, pool.nodes.len()),
+                ));
+            }
+            out.push(fairway_traces::failures::Outage {
+                node: fairway_engine::NodeId(pool.nodes.start + o.node),
+                down: ms(o.down_s),
+                up: o.up_s.map(ms),
+            });
+        }
+        if let (Some(mtbf), Some(mttr)) = (f.mtbf_h, f.mttr_h) {
+            let until = match f.until_s {
+                Some(u) => ms(u),
+                None => {
+                    let last = w.jobs.last().map_or(SimTime::ZERO, |j| j.submit);
+                    last + w.jobs.iter().map(|j| j.work).max().unwrap_or_default()
+                }
+            };
+            let drawn = fairway_traces::failures::generate(
+                cluster.node_count() as u32,
+                mtbf * 3600.0,
+                mttr * 3600.0,
+                until,
+                self.seed,
+            )
+            .ok_or_else(|| self.invalid("failures", "mtbf_h and mttr_h must be > 0"))?;
+            out.extend(drawn);
+        }
+        out.sort_by_key(|o| (o.down, o.node));
+        Ok(out)
+    }
+
+    /// The engine's options, with job classes and GPU models resolved against the workload and
+    /// the cluster (classes or models they lack are ignored).
+    fn engine_options(&self, w: &Workload, cluster: &Cluster) -> Result<EngineOptions, ScenarioError> {
         let ms = |s: Option<f64>| s.and_then(fairway_engine::time::secs_to_millis);
-        EngineOptions {
+        let class_of = |name: &str| w.job_classes.iter().position(|c| c == name).map(|i| i as u32);
+        let mut opts = EngineOptions {
             horizon: ms(self.engine.horizon_s).map(SimTime),
             checkpoint_every: ms(self.engine.checkpoint_every_s).map(SimDuration),
             restart_overhead: SimDuration(ms(self.engine.restart_overhead_s).unwrap_or(0)),
-            audit: false,
+            ..EngineOptions::default()
+        };
+        for c in &self.engine.class {
+            if let Some(class) = class_of(&c.name) {
+                opts.class_costs.push(fairway_engine::ClassCost {
+                    class,
+                    checkpoint_every: ms(c.checkpoint_every_s).map(SimDuration),
+                    restart_overhead: SimDuration(ms(c.restart_overhead_s).unwrap_or(0)),
+                });
+            }
         }
+        if let Some(p) = &self.engine.speed_matrix {
+            for (class, model, speed) in fairway_traces::speeds::read_matrix(&self.base.join(p))? {
+                if let (Some(class), Some(model)) = (class_of(&class), cluster.model_id(&model)) {
+                    let speed_permille = (speed * 1000.0).round().max(1.0) as u32;
+                    opts.class_speed.push(fairway_engine::ClassSpeed {
+                        class,
+                        model,
+                        speed_permille,
+                    });
+                }
+            }
+        }
+        Ok(opts)
     }
 
     /// Reads the cluster description (without building it).
@@ -323,6 +500,16 @@ impl Scenario {
         };
         if let Some(n) = c.sample_one_in {
             spec = sample_one_in(&spec, n);
+        }
+        if let Some(t) = &c.speed_table {
+            let table = fairway_traces::speeds::read_table(&self.base.join(t))?;
+            for p in &mut spec.pools {
+                if p.speed_permille == fairway_engine::cluster::REFERENCE_SPEED
+                    && let Some((_, s)) = table.iter().find(|(m, _)| Some(m) == p.gpu_model.as_ref())
+                {
+                    p.speed_permille = (s * 1000.0).round().max(1.0) as u32;
+                }
+            }
         }
         Ok(spec)
     }
@@ -379,6 +566,8 @@ impl Scenario {
         })?;
         let (mut workload, warnings) = self.workload()?;
         workload.bind_models(&cluster)?;
+        let options = self.engine_options(&workload, &cluster)?;
+        let outages = self.outages(&workload, &cluster)?;
         Ok(Resolved {
             scenario: self.clone(),
             policy,
@@ -386,7 +575,8 @@ impl Scenario {
             cluster,
             workload,
             warnings,
-            options: self.engine_options(),
+            options,
+            outages,
         })
     }
 }
@@ -404,6 +594,8 @@ pub struct Resolved {
     pub workload: Workload,
     pub warnings: Vec<String>,
     pub options: EngineOptions,
+    /// Node outages to inject, in time order.
+    pub outages: Vec<fairway_traces::failures::Outage>,
 }
 
 impl Resolved {
@@ -426,13 +618,16 @@ impl Resolved {
     /// Runs the simulation.
     pub fn run(&self) -> Result<Outcome, ScenarioError> {
         let (policy, placement) = self.scenario.build(&self.policy, &self.placement)?;
-        let sim = Simulation::new(
+        let mut sim = Simulation::new(
             &self.workload,
             self.cluster.clone(),
             policy,
             placement,
             self.options.clone(),
         )?;
+        for o in &self.outages {
+            sim.add_outage(o.node, o.down, o.up);
+        }
         Ok(sim.run()?)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Required columns: `job_id`, `submit_time`, `duration`, `gpus`, `team`. Optional: `pods`, `cpu`,
 //! `memory_gib`, `gpu_model`, `priority`, `user`, `queue`, `runtime_estimate`, `gpu_util`, `kind`,
-//! `recorded_start`, `patience`. Times are seconds (decimals allowed, kept to the millisecond).
+//! `class`, `recorded_start`, `patience`. Times are seconds (decimals allowed, kept to the millisecond).
 
 use crate::Loaded;
 use crate::error::TraceError;
@@ -29,6 +29,7 @@ pub const COLUMNS: &[&str] = &[
     "runtime_estimate",
     "gpu_util",
     "kind",
+    "class",
     "recorded_start",
     "patience",
 ];
@@ -49,6 +50,7 @@ struct Cols {
     estimate: Option<Col>,
     util: Option<Col>,
     kind: Option<Col>,
+    class: Option<Col>,
     recorded: Option<Col>,
     patience: Option<Col>,
 }
@@ -72,6 +74,7 @@ pub fn read(path: &Path) -> Result<Loaded, TraceError> {
         estimate: t.optional("runtime_estimate"),
         util: t.optional("gpu_util"),
         kind: t.optional("kind"),
+        class: t.optional("class"),
         recorded: t.optional("recorded_start"),
         patience: t.optional("patience"),
     };
@@ -192,6 +195,12 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
                 ));
             }
         };
+    }
+    if let Some(cl) = row.opt_str(c.class) {
+        spec.class = Some(
+            b.job_class(cl)
+                .map_err(|e| row.err(c.class.expect("present"), e.to_string()))?,
+        );
     }
     if let Some(r) = row.opt_secs(c.recorded, false)? {
         if r < submit {

@@ -7,7 +7,9 @@
 pub mod canonical;
 pub mod cluster;
 mod error;
+pub mod failures;
 pub mod openb;
+pub mod speeds;
 pub mod stats;
 pub mod synthetic;
 mod table;

@@ -35,6 +35,9 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
                 JobKind::Batch => String::new(),
                 k => k.as_str().to_string(),
             },
+            j.class
+                .map(|c| w.job_classes[c as usize].clone())
+                .unwrap_or_default(),
             j.recorded_start.map(|t| secs(t.millis())).unwrap_or_default(),
             j.patience.map(|p| secs(p.millis())).unwrap_or_default(),
         ];

@@ -6,11 +6,25 @@ use super::*;
 use fairway_policies::{PLACEMENTS, POLICIES};
 use proptest::prelude::*;
 
-const QUEUE_POLICIES: &[&str] = &[
+/// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and tests/kueue),
+/// with its parameters varied.
+const POLICIES_UNDER_TEST: &[&str] = &[
     "fifo",
     "fifo[mode=best-effort]",
     "priority",
     "priority[mode=best-effort]",
+    "sjf",
+    "sjf[estimate=team-mean,mode=strict]",
+    "sjf[estimate=trace]",
+    "srtf",
+    "srtf[estimate=team-mean]",
+    "las",
+    "las[promote_after=2,thresholds_gpu_h=0.01:0.1]",
+    "drf",
+    "fair-share",
+    "fair-share[half_life_h=0.05]",
+    "easy-backfill",
+    "easy-backfill[estimate=oracle,order=priority]",
 ];
 
 #[derive(Clone, Debug)]
@@ -152,32 +166,46 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
     for p in &o.series {
         prop_assert!(p.level.gpu_milli <= o.capacity_gpu_milli);
     }
-    // The allocation integral is exactly the GPU time of the runs (no preemption here).
+    // The allocation integral is exactly the GPU time of all runs, preempted ones included.
     let used: u128 = o
         .jobs
         .iter()
         .zip(&w.jobs)
-        .filter(|(r, _)| r.status == JobStatus::Finished)
-        .map(|(r, j)| {
-            u128::from(j.gpu_milli()) * u128::from((r.end.unwrap() - r.first_start.unwrap()).millis())
-        })
+        .map(|(r, j)| u128::from(j.gpu_milli()) * u128::from(r.run_ms))
         .sum();
     prop_assert_eq!(o.total.gpu_milli_ms, used);
     Ok(())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
+    /// With random node failures and preemption costs too: every job still ends exactly once.
     #[test]
-    fn every_policy_keeps_the_invariants(jobs in prop::collection::vec(raw_job(), 0..30), pools in pools()) {
+    fn every_policy_keeps_the_invariants(
+        jobs in prop::collection::vec(raw_job(), 0..30),
+        pools in pools(),
+        outage in prop::option::of((0u64..1500, 1u64..600)),
+        checkpoint in prop::option::of(1u64..100),
+        overhead in 0u64..20,
+    ) {
         let (w, c) = build(&jobs, &pools);
-        for pol in QUEUE_POLICIES {
+        let opts = EngineOptions {
+            audit: true,
+            checkpoint_every: checkpoint.map(SimDuration::from_secs),
+            restart_overhead: SimDuration::from_secs(overhead),
+            ..EngineOptions::default()
+        };
+        let outages: Vec<(NodeId, SimTime, Option<SimTime>)> = outage
+            .map(|(down, len)| (NodeId(0), SimTime::from_secs(down), Some(SimTime::from_secs(down + len))))
+            .into_iter()
+            .collect();
+        for pol in POLICIES_UNDER_TEST {
             for place in PLACEMENTS.iter().map(|e| e.name) {
-                let o = run(&w, c.clone(), pol, place);
+                let o = run_with(&w, c.clone(), pol, place, opts.clone(), &outages);
                 check(&w, &o)?;
                 // Determinism: the same inputs give the same outcome.
-                let again = run(&w, c.clone(), pol, place);
+                let again = run_with(&w, c.clone(), pol, place, opts.clone(), &outages);
                 prop_assert_eq!(format!("{:?}", o), format!("{:?}", again));
             }
         }
@@ -191,7 +219,7 @@ proptest! {
         let cpu = jobs.iter().map(|j| j.cpu).max().unwrap();
         let jobs: Vec<RawJob> = jobs.into_iter().map(|j| RawJob { model: None, patience: None, ..j }).collect();
         let (w, c) = build(&jobs, &[(1, pods, gpus, cpu, 1000)]);
-        for pol in QUEUE_POLICIES {
+        for pol in POLICIES_UNDER_TEST {
             for place in PLACEMENTS.iter().map(|e| e.name) {
                 let o = run(&w, c.clone(), pol, place);
                 prop_assert_eq!(waits(&w, &o), vec![0; w.len()], "{} {}", pol, place);
@@ -201,12 +229,15 @@ proptest! {
 }
 
 #[test]
-fn the_invariant_suite_covers_every_queue_policy() {
-    // Registry policies not in QUEUE_POLICIES have their own invariant tests (replay: textbook;
+fn the_invariant_suite_covers_every_policy() {
+    // Registry policies not under test here have their own invariant tests (replay: textbook;
     // kueue: tests/kueue).
     for e in POLICIES {
         assert!(
-            QUEUE_POLICIES.iter().any(|p| p.starts_with(e.name)) || ["replay", "kueue"].contains(&e.name),
+            POLICIES_UNDER_TEST
+                .iter()
+                .any(|p| p.split('[').next() == Some(e.name))
+                || ["replay", "kueue"].contains(&e.name),
             "{}",
             e.name
         );

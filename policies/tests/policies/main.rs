@@ -45,9 +45,25 @@ pub fn run(w: &Workload, c: Cluster, pol: &str, place: &str) -> Outcome {
         audit: true,
         ..EngineOptions::default()
     };
-    let p = policy(&pol.parse().unwrap(), 1).unwrap();
+    run_with(w, c, pol, place, opts, &[])
+}
+
+/// Runs with these options and node outages (node, down, up).
+pub fn run_with(
+    w: &Workload,
+    c: Cluster,
+    pol: &str,
+    place: &str,
+    opts: EngineOptions,
+    outages: &[(NodeId, SimTime, Option<SimTime>)],
+) -> Outcome {
+    let p = policy(&pol.parse().unwrap(), 1).unwrap_or_else(|e| panic!("{pol}: {e}"));
     let pl = placement(&place.parse().unwrap(), 1).unwrap();
-    Simulation::new(w, c, p, pl, opts).unwrap().run().unwrap()
+    let mut sim = Simulation::new(w, c, p, pl, opts).unwrap();
+    for &(n, down, up) in outages {
+        sim.add_outage(n, down, up);
+    }
+    sim.run().unwrap_or_else(|e| panic!("{pol} + {place}: {e}"))
 }
 
 /// Wait of each job in seconds (first start - submit).

@@ -1,0 +1,213 @@
+//! EASY backfilling (Lifka, 1995; Mu'alem & Feitelson, 2001): jobs start in queue order; when
+//! the head does not fit, it gets a reservation at the earliest time the running jobs' estimated
+//! ends free enough room, and later jobs may start now if they do not delay that reservation
+//! (they end before it by their estimate, or use only room the head will not need).
+
+use crate::estimate::{EstimateMode, Estimator};
+use fairway_engine::{Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The queue order EASY works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackfillOrder {
+    Fifo,
+    Priority,
+}
+
+#[derive(Debug)]
+pub struct EasyBackfill {
+    order: BackfillOrder,
+    est: Estimator,
+    queue: BTreeSet<(Reverse<i32>, SimTime, JobId)>,
+    /// Estimate of each job at submission.
+    estimates: HashMap<JobId, u64>,
+    /// First reservation each head got.
+    reserved: BTreeMap<JobId, SimTime>,
+    stats: BackfillStats,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct BackfillStats {
+    backfilled: u64,
+    finished: u64,
+    under: u64,
+    over: u64,
+    abs_error_ms: u128,
+    reservations: u64,
+    delayed: u64,
+    delay_ms: u128,
+}
+
+impl EasyBackfill {
+    pub fn new(order: BackfillOrder, estimate: EstimateMode) -> Self {
+        EasyBackfill {
+            order,
+            est: Estimator::new(estimate),
+            queue: BTreeSet::new(),
+            estimates: HashMap::new(),
+            reserved: BTreeMap::new(),
+            stats: BackfillStats::default(),
+        }
+    }
+
+    fn key(&self, job: JobId, spec: &JobSpec) -> (Reverse<i32>, SimTime, JobId) {
+        let prio = if self.order == BackfillOrder::Priority {
+            spec.priority
+        } else {
+            0
+        };
+        (Reverse(prio), spec.submit, job)
+    }
+
+    /// When `head` could start if running jobs end at their estimated ends: the reservation time
+    /// and the cluster as it would be then (with the head's pods not yet placed).
+    fn reservation(&self, cx: &mut Cycle<'_>, head: JobId) -> Option<(SimTime, Cluster)> {
+        let now = cx.now();
+        let mut ends: Vec<(SimTime, JobId)> = cx
+            .running()
+            .iter()
+            .map(|&r| {
+                let start = cx.run(r).last_start.unwrap_or(now);
+                let e = self.estimates.get(&r).copied().unwrap_or(0);
+                // A job past its estimate is assumed to end at once.
+                let end = (start + SimDuration(e)).max(now + SimDuration(1));
+                (end, r)
+            })
+            .collect();
+        ends.sort_unstable();
+        let mut c = cx.cluster().clone();
+        for (end, r) in ends {
+            let spec = cx.job(r);
+            for &s in cx.run(r).slots() {
+                c.give_back(&spec.pod, s);
+            }
+            if cx.place_on(&c, head).is_some() {
+                // Jobs ending at the same instant are all gone by then.
+                return Some((end, c));
+            }
+        }
+        None
+    }
+}
+
+impl Policy for EasyBackfill {
+    fn label(&self) -> String {
+        let o = match self.order {
+            BackfillOrder::Fifo => "fifo",
+            BackfillOrder::Priority => "priority",
+        };
+        format!("easy-backfill[estimate={},order={o}]", self.est.mode.as_str())
+    }
+
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, now: SimTime) {
+        let key = self.key(job, spec);
+        match what {
+            Transition::Submitted => {
+                self.estimates.insert(job, self.est.estimate(spec).millis());
+                self.queue.insert(key);
+            }
+            Transition::Preempted => {
+                self.queue.insert(key);
+            }
+            Transition::Started => {
+                self.queue.remove(&key);
+                if let Some(t) = self.reserved.remove(&job) {
+                    self.stats.reservations += 1;
+                    if now > t {
+                        self.stats.delayed += 1;
+                        self.stats.delay_ms += u128::from(now.since(t).millis());
+                    }
+                }
+            }
+            Transition::Abandoned | Transition::Unschedulable => {
+                self.queue.remove(&key);
+                self.estimates.remove(&job);
+                self.reserved.remove(&job);
+            }
+            Transition::Finished => {
+                if let Some(e) = self.estimates.remove(&job) {
+                    let actual = spec.work.millis();
+                    self.stats.finished += 1;
+                    if actual > e {
+                        self.stats.under += 1;
+                    } else if actual < e {
+                        self.stats.over += 1;
+                    }
+                    self.stats.abs_error_ms += u128::from(actual.abs_diff(e));
+                }
+                self.est.learn(spec);
+            }
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        let order: Vec<JobId> = self.queue.iter().map(|k| k.2).collect();
+        // Queue order while jobs fit.
+        let mut i = 0;
+        let head = loop {
+            let Some(&j) = order.get(i) else { return };
+            i += 1;
+            if cx.is_pending(j) && !cx.try_start(j) {
+                break j;
+            }
+        };
+        let Some((shadow, mut at_shadow)) = self.reservation(cx, head) else {
+            return;
+        };
+        self.reserved.entry(head).or_insert(shadow);
+        let now = cx.now();
+        for &j in &order[i..] {
+            if !cx.is_pending(j) {
+                continue;
+            }
+            let Some(slots) = cx.find_placement(j).map(<[_]>::to_vec) else {
+                continue;
+            };
+            let ends = now + SimDuration(self.estimates.get(&j).copied().unwrap_or(0));
+            let ok = if ends <= shadow {
+                true
+            } else {
+                // Still running at the reservation: the head must fit beside it then.
+                let spec = cx.job(j);
+                let mut trial = at_shadow.clone();
+                let fits = slots
+                    .iter()
+                    .all(|&s| trial.take(&spec.pod, s, spec.models).is_ok())
+                    && cx.place_on(&trial, head).is_some();
+                if fits {
+                    at_shadow = trial;
+                }
+                fits
+            };
+            if ok
+                && cx.decide(Decision::Start {
+                    job: j,
+                    slots: &slots,
+                })
+            {
+                self.stats.backfilled += 1;
+            }
+        }
+    }
+
+    fn stats(&self) -> Vec<(String, f64)> {
+        let s = &self.stats;
+        vec![
+            ("backfilled_jobs".into(), s.backfilled as f64),
+            ("estimates_too_short".into(), s.under as f64),
+            ("estimates_too_long".into(), s.over as f64),
+            (
+                "estimate_mean_abs_error_s".into(),
+                if s.finished > 0 {
+                    s.abs_error_ms as f64 / s.finished as f64 / 1000.0
+                } else {
+                    0.0
+                },
+            ),
+            ("reservations_kept".into(), (s.reservations - s.delayed) as f64),
+            ("reservations_missed".into(), s.delayed as f64),
+            ("reservation_delay_s".into(), s.delay_ms as f64 / 1000.0),
+        ]
+    }
+}

@@ -1,0 +1,153 @@
+//! Tiresias-style discretised two-dimensional least-attained-service (2D-LAS): a job's attained
+//! service is GPUs x time it has run; thresholds split jobs into queues, lower queues first,
+//! submit order within a queue; preemptive; a job that waited long relative to its service is
+//! promoted to the first queue (starvation guard), and its service is counted afresh from there,
+//! so it is not demoted (and preempted) again the moment it restarts.
+//!
+//! Cost per pass: O(p log p) to order the p pending jobs, plus the shared preemption pass.
+
+use crate::preemptive;
+use fairway_engine::{Cluster, Cycle, JobId, Policy, SimDuration, SimTime, Workload};
+
+#[derive(Debug)]
+pub struct Las {
+    /// Queue thresholds in milli-GPU x ms, ascending.
+    thresholds: Vec<u128>,
+    /// A pending job that has waited `promote_after` times its run time goes to the first queue
+    /// (0: never).
+    promote_after: f64,
+    order: Vec<((usize, SimTime, JobId), JobId)>,
+    /// Attained service at each job's last promotion (milli-GPU x ms), by job index.
+    base: Vec<u128>,
+    preempted: u64,
+    promoted: u64,
+    wake: Option<SimTime>,
+    label_thresholds: String,
+}
+
+impl Las {
+    /// `thresholds_gpu_h`: queue limits in GPU-hours of attained service.
+    pub fn new(thresholds_gpu_h: &[f64], promote_after: f64) -> Self {
+        let label_thresholds = thresholds_gpu_h
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(":");
+        Las {
+            thresholds: thresholds_gpu_h
+                .iter()
+                .map(|h| (h * 3_600_000.0 * 1000.0) as u128)
+                .collect(),
+            promote_after,
+            order: Vec::new(),
+            base: Vec::new(),
+            preempted: 0,
+            promoted: 0,
+            wake: None,
+            label_thresholds,
+        }
+    }
+
+    /// Service since the last promotion.
+    fn attained(&self, cx: &Cycle<'_>, j: JobId) -> u128 {
+        let all = u128::from(cx.job(j).gpu_milli()) * u128::from(cx.run_ms_now(j));
+        all - self.base.get(j.index()).copied().unwrap_or(0)
+    }
+
+    fn level(&self, cx: &Cycle<'_>, j: JobId) -> usize {
+        let a = self.attained(cx, j);
+        self.thresholds.iter().take_while(|&&t| a >= t).count()
+    }
+
+    /// When pending job `j` is due for promotion, if it can be.
+    fn promotion_due(&self, cx: &Cycle<'_>, j: JobId) -> Option<SimTime> {
+        (self.promote_after > 0.0 && self.level(cx, j) > 0).then(|| {
+            let wait = (self.promote_after * cx.run_ms_now(j) as f64).ceil() as u64;
+            cx.run(j).pending_since() + SimDuration(wait)
+        })
+    }
+
+    fn key(&self, cx: &Cycle<'_>, j: JobId) -> (usize, SimTime, JobId) {
+        (self.level(cx, j), cx.job(j).submit, j)
+    }
+
+    /// The next instant a queue changes: a running job crossing a threshold, or a pending one
+    /// due for promotion.
+    fn next_change(&self, cx: &Cycle<'_>) -> Option<SimTime> {
+        let now = cx.now();
+        let mut next: Option<SimTime> = None;
+        let mut consider = |t: SimTime| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for &r in cx.running() {
+            let g = u128::from(cx.job(r).gpu_milli());
+            if g == 0 {
+                continue;
+            }
+            let a = self.attained(cx, r);
+            if let Some(&t) = self.thresholds.iter().find(|&&t| t > a) {
+                consider(now + SimDuration(((t - a).div_ceil(g)) as u64));
+            }
+        }
+        if self.promote_after > 0.0 {
+            for &p in cx.pending() {
+                if cx.is_pending(p)
+                    && let Some(due) = self.promotion_due(cx, p)
+                {
+                    consider(due);
+                }
+            }
+        }
+        next
+    }
+}
+
+impl Policy for Las {
+    fn label(&self) -> String {
+        format!(
+            "las[promote_after={},thresholds_gpu_h={}]",
+            self.promote_after, self.label_thresholds
+        )
+    }
+
+    fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
+        self.base = vec![0; workload.len()];
+        Ok(())
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        self.order.clear();
+        for &j in cx.pending() {
+            if !cx.is_pending(j) {
+                continue;
+            }
+            if self.promotion_due(cx, j).is_some_and(|due| due <= cx.now()) {
+                self.base[j.index()] = u128::from(cx.job(j).gpu_milli()) * u128::from(cx.run_ms_now(j));
+                self.promoted += 1;
+            }
+            self.order.push((self.key(cx, j), j));
+        }
+        self.order.sort_unstable();
+        let me = &*self;
+        let n = preemptive::pass(cx, &me.order, |cx, r| me.key(cx, r), "las: more attained service");
+        self.preempted += n;
+        if let Some(t) = self.next_change(cx)
+            && self.wake.is_none_or(|w| w <= cx.now() || w > t)
+        {
+            self.wake = Some(t);
+            cx.wake_at(t);
+        }
+    }
+
+    fn stats(&self) -> Vec<(String, f64)> {
+        vec![
+            (
+                "preemptions_for_less_attained_service".into(),
+                self.preempted as f64,
+            ),
+            ("promotions_after_starving".into(), self.promoted as f64),
+        ]
+    }
+}

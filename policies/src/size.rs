@@ -1,0 +1,153 @@
+//! Size-based policies: shortest job first (SJF) and shortest remaining time first (SRTF), with
+//! oracle or estimated run times.
+
+use crate::estimate::{EstimateMode, Estimator};
+use crate::preemptive;
+use crate::queue::QueueMode;
+use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
+use std::collections::{BTreeSet, HashMap};
+
+/// Shortest job first: pending jobs in order of their estimated run time (fixed at submission),
+/// ties in submit order. Not preemptive.
+#[derive(Debug)]
+pub struct Sjf {
+    est: Estimator,
+    mode: QueueMode,
+    queue: BTreeSet<(u64, JobId)>,
+    keys: HashMap<JobId, u64>,
+    fresh: Vec<(u64, JobId)>,
+}
+
+impl Sjf {
+    pub fn new(estimate: EstimateMode, mode: QueueMode) -> Self {
+        Sjf {
+            est: Estimator::new(estimate),
+            mode,
+            queue: BTreeSet::new(),
+            keys: HashMap::new(),
+            fresh: Vec::new(),
+        }
+    }
+}
+
+impl Policy for Sjf {
+    fn label(&self) -> String {
+        format!(
+            "sjf[estimate={},mode={}]",
+            self.est.mode.as_str(),
+            self.mode.as_str()
+        )
+    }
+
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+        match what {
+            Transition::Submitted | Transition::Preempted => {
+                let k = *self
+                    .keys
+                    .entry(job)
+                    .or_insert_with(|| self.est.estimate(spec).millis());
+                self.queue.insert((k, job));
+            }
+            Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
+                if let Some(&k) = self.keys.get(&job) {
+                    self.queue.remove(&(k, job));
+                }
+            }
+            Transition::Finished => {
+                self.keys.remove(&job);
+                self.est.learn(spec);
+            }
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        self.fresh.clear();
+        self.fresh.extend(
+            cx.arrived()
+                .iter()
+                .filter_map(|j| self.keys.get(j).map(|&k| (k, *j))),
+        );
+        self.fresh.sort_unstable();
+        crate::queue::pass(
+            cx,
+            self.mode,
+            self.queue.iter().map(|k| k.1),
+            self.fresh.iter().map(|k| k.1),
+        );
+    }
+}
+
+/// Shortest remaining time first: like SJF on the estimated remaining time (estimate minus the
+/// work done), and preemptive: a pending job that does not fit takes the place of running jobs
+/// with a longer remaining time.
+#[derive(Debug)]
+pub struct Srtf {
+    est: Estimator,
+    estimates: HashMap<JobId, u64>,
+    order: Vec<(u64, JobId)>,
+    preempted: u64,
+}
+
+impl Srtf {
+    pub fn new(estimate: EstimateMode) -> Self {
+        Srtf {
+            est: Estimator::new(estimate),
+            estimates: HashMap::new(),
+            order: Vec::new(),
+            preempted: 0,
+        }
+    }
+}
+
+/// Estimated remaining time of a job, from its estimate and the work it has done.
+fn remaining(cx: &Cycle<'_>, estimates: &HashMap<JobId, u64>, job: JobId) -> u64 {
+    estimates
+        .get(&job)
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(cx.work_done_now(job))
+}
+
+impl Policy for Srtf {
+    fn label(&self) -> String {
+        format!("srtf[estimate={}]", self.est.mode.as_str())
+    }
+
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+        match what {
+            Transition::Submitted => {
+                let e = self.est.estimate(spec).millis();
+                self.estimates.insert(job, e);
+            }
+            Transition::Finished => {
+                self.estimates.remove(&job);
+                self.est.learn(spec);
+            }
+            Transition::Abandoned | Transition::Unschedulable => {
+                self.estimates.remove(&job);
+            }
+            Transition::Started | Transition::Preempted => {}
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        self.order.clear();
+        for &j in cx.pending() {
+            if cx.is_pending(j) {
+                self.order.push((remaining(cx, &self.estimates, j), j));
+            }
+        }
+        self.order.sort_unstable();
+        let est = &self.estimates;
+        self.preempted += preemptive::pass(
+            cx,
+            &self.order,
+            |cx, r| remaining(cx, est, r),
+            "srtf: shorter remaining time",
+        );
+    }
+
+    fn stats(&self) -> Vec<(String, f64)> {
+        vec![("preemptions_for_shorter_jobs".into(), self.preempted as f64)]
+    }
+}
