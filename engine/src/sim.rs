@@ -1133,6 +1133,10 @@ impl<'c> Cycle<'c> {
     pub fn pending(&self) -> &'c [JobId] {
         self.pending
     }
+    /// Jobs preempted during this pass so far: they join the queue after it.
+    pub fn requeued(&self) -> &[JobId] {
+        &self.st.requeued
+    }
     /// Jobs that arrived at this instant (a suffix of `pending`).
     pub fn arrived(&self) -> &'c [JobId] {
         self.arrived

@@ -92,7 +92,8 @@ impl Las {
             }
         }
         if self.promote_after > 0.0 {
-            for &p in cx.pending() {
+            // Jobs preempted in this pass are not in `pending` yet.
+            for &p in cx.pending().iter().chain(cx.requeued()) {
                 if cx.is_pending(p)
                     && let Some(due) = self.promotion_due(cx, p)
                 {

@@ -2,6 +2,7 @@
 
 mod invariants;
 mod textbook;
+mod zoo;
 
 use fairway_engine::*;
 use fairway_policies::{placement, policy};
