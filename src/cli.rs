@@ -122,9 +122,6 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             eprintln!("warning: {w}");
         }
     }
-    let started = Instant::now();
-    let outcome = resolved.run()?;
-    let elapsed = started.elapsed();
     let info = RunInfo {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
@@ -134,8 +131,21 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             .as_ref()
             .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
     };
-    let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
     let dir = out.unwrap_or_else(|| Path::new("runs").join(&scenario.name));
+    if let Some(cfg) = &scenario.inflation {
+        let curves = resolved.inflation()?;
+        let summary = fairway_reports::inflation::summarize(&curves, &info, cfg.target);
+        fairway_reports::inflation::write_inflation(&dir, &resolved.workload, &curves, &summary)?;
+        if !quiet {
+            print!("{}", fairway_reports::inflation::render(&summary));
+            eprintln!("\nwrote {}", dir.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = Instant::now();
+    let outcome = resolved.run()?;
+    let elapsed = started.elapsed();
+    let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
     fairway_reports::write_run(&dir, &resolved.workload, &outcome, &summary)?;
     if !quiet {
         print!("{}", fairway_reports::render(&summary));

@@ -3,11 +3,18 @@
 //! grows least.
 //!
 //! A node's fragmentation for a task type is the free GPU capacity that type could not use there:
-//! all of it if the type does not fit the node's free CPU, memory or GPUs; otherwise the free
-//! capacity on GPUs too small for the type (partly used GPUs, for whole-GPU types). The expected
-//! fragmentation weighs task types by their popularity among the pods seen so far.
+//! all of it if the type may not run on the node's GPU model or does not fit its free CPU, memory
+//! or GPUs; otherwise the free capacity on GPUs too small for the type (partly used GPUs, for
+//! whole-GPU types). The expected fragmentation weighs task types (shape and allowed GPU models)
+//! by their popularity among the pods seen so far. CPU-only pods count too: one that takes the
+//! last CPUs of a GPU node strands its GPUs, and their type makes that visible.
+//!
+//! Cost per pod: O(distinct node states x types x GPUs per node); identical node states are
+//! scored once.
 
-use fairway_engine::{Allowed, Cluster, GpuNeed, JobSpec, NodeId, Placement, PodRequest, PodSlot};
+use fairway_engine::{
+    Allowed, Cluster, GpuNeed, JobSpec, ModelId, ModelSet, NodeId, Placement, PodRequest, PodSlot,
+};
 use std::collections::HashMap;
 
 /// How many of the most common pod shapes make up the task distribution.
@@ -18,34 +25,39 @@ const REFRESH: u64 = 64;
 /// A node's free resources, as the placement sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct NodeState {
+    model: Option<ModelId>,
     cpu: u64,
     mem: u64,
     gpus: Vec<u16>,
 }
 
+/// A task type: a pod shape, the GPU models it may use, and its share of the pods seen.
+type Type = (PodRequest, ModelSet, f64);
+
 #[derive(Debug, Default)]
 pub struct Fgd {
-    counts: HashMap<(u32, u64, u64), u64>,
-    types: Vec<(PodRequest, f64)>,
+    counts: HashMap<(u32, u64, u64, u64), u64>,
+    types: Vec<Type>,
     seen_since_refresh: u64,
 }
 
 impl Fgd {
     fn refresh(&mut self) {
-        let mut v: Vec<((u32, u64, u64), u64)> = self.counts.iter().map(|(k, c)| (*k, *c)).collect();
+        let mut v: Vec<((u32, u64, u64, u64), u64)> = self.counts.iter().map(|(k, c)| (*k, *c)).collect();
         // Most common first; ties in a fixed order so runs repeat.
         v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(TYPES);
         let total: u64 = v.iter().map(|x| x.1).sum();
         self.types = v
             .into_iter()
-            .map(|((g, c, m), n)| {
+            .map(|((g, c, m, models), n)| {
                 (
                     PodRequest {
                         gpu_milli: g,
                         cpu_milli: c,
                         mem_mib: m,
                     },
+                    ModelSet(models),
                     n as f64 / total as f64,
                 )
             })
@@ -54,9 +66,9 @@ impl Fgd {
     }
 
     /// Free GPU capacity (milli-GPU) a pod of type `m` could not use on a node in state `s`.
-    fn fragment(s: &NodeState, m: &PodRequest) -> u64 {
+    fn fragment(s: &NodeState, m: &PodRequest, models: ModelSet) -> u64 {
         let free: u64 = s.gpus.iter().map(|&f| u64::from(f)).sum();
-        if m.cpu_milli > s.cpu || m.mem_mib > s.mem {
+        if !models.admits(s.model) || m.cpu_milli > s.cpu || m.mem_mib > s.mem {
             return free;
         }
         match m.gpu_need() {
@@ -73,13 +85,16 @@ impl Fgd {
         }
     }
 
-    fn expected(types: &[(PodRequest, f64)], s: &NodeState) -> f64 {
-        types.iter().map(|(m, p)| p * Self::fragment(s, m) as f64).sum()
+    fn expected(types: &[Type], s: &NodeState) -> f64 {
+        types
+            .iter()
+            .map(|(m, models, p)| p * Self::fragment(s, m, *models) as f64)
+            .sum()
     }
 
     /// The best way to put one pod on a node in state `s`: (growth of expected fragmentation, the
     /// index of the GPU it takes for a shared pod), or `None` if it does not fit.
-    fn best_on(types: &[(PodRequest, f64)], s: &NodeState, pod: &PodRequest) -> Option<(f64, Option<usize>)> {
+    fn best_on(types: &[Type], s: &NodeState, pod: &PodRequest) -> Option<(f64, Option<usize>)> {
         if pod.cpu_milli > s.cpu || pod.mem_mib > s.mem {
             return None;
         }
@@ -127,12 +142,14 @@ impl Placement for Fgd {
     }
 
     fn observe_arrival(&mut self, job: &JobSpec) {
-        if job.pod.gpu_milli == 0 {
-            return;
-        }
         *self
             .counts
-            .entry((job.pod.gpu_milli, job.pod.cpu_milli, job.pod.mem_mib))
+            .entry((
+                job.pod.gpu_milli,
+                job.pod.cpu_milli,
+                job.pod.mem_mib,
+                job.models.0,
+            ))
             .or_insert(0) += u64::from(job.pods);
         self.seen_since_refresh += 1;
         if self.types.is_empty() || self.seen_since_refresh >= REFRESH {
@@ -148,8 +165,8 @@ impl Placement for Fgd {
         allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool {
-        let own = [(*pod, 1.0)];
-        let types: &[(PodRequest, f64)] = if self.types.is_empty() { &own } else { &self.types };
+        let own = [(*pod, allowed.models, 1.0)];
+        let types: &[Type] = if self.types.is_empty() { &own } else { &self.types };
         // Nodes the gang has touched, with their state after its earlier pods.
         let mut touched: HashMap<NodeId, NodeState> = HashMap::new();
         for _ in 0..pods {
@@ -162,6 +179,7 @@ impl Placement for Fgd {
                 let state = touched.get(&n).cloned().unwrap_or_else(|| {
                     let (cpu, mem) = cluster.free_cpu_mem(n);
                     NodeState {
+                        model: cluster.node_pool(n).model,
                         cpu,
                         mem,
                         gpus: cluster.gpu_free(n).to_vec(),
@@ -186,6 +204,7 @@ impl Placement for Fgd {
             let state = touched.entry(n).or_insert_with(|| {
                 let (cpu, mem) = cluster.free_cpu_mem(n);
                 NodeState {
+                    model: cluster.node_pool(n).model,
                     cpu,
                     mem,
                     gpus: cluster.gpu_free(n).to_vec(),
@@ -226,6 +245,7 @@ mod tests {
     /// One node with GPUs free 1000, 1000, 500, 200 (of which the last two partly used).
     fn state() -> NodeState {
         NodeState {
+            model: Some(ModelId(1)),
             cpu: 64_000,
             mem: 1 << 20,
             gpus: vec![1000, 1000, 500, 200],
@@ -244,25 +264,29 @@ mod tests {
     fn fragmentation_counts_what_a_type_cannot_use() {
         let s = state();
         // A whole-GPU type cannot use the 500 and 200 on partly used GPUs.
-        assert_eq!(Fgd::fragment(&s, &pod(1000)), 700);
+        assert_eq!(Fgd::fragment(&s, &pod(1000), ModelSet::ANY), 700);
         // A 3-GPU type does not fit (only 2 whole GPUs): all 2700 is fragment.
-        assert_eq!(Fgd::fragment(&s, &pod(3000)), 2700);
+        assert_eq!(Fgd::fragment(&s, &pod(3000), ModelSet::ANY), 2700);
         // A 0.3 GPU type can use every GPU but the one with 200 left.
-        assert_eq!(Fgd::fragment(&s, &pod(300)), 200);
+        assert_eq!(Fgd::fragment(&s, &pod(300), ModelSet::ANY), 200);
         // Not enough CPU: everything is fragment.
         let cpu_hungry = PodRequest {
             gpu_milli: 300,
             cpu_milli: 100_000,
             mem_mib: 1,
         };
-        assert_eq!(Fgd::fragment(&s, &cpu_hungry), 2700);
+        assert_eq!(Fgd::fragment(&s, &cpu_hungry, ModelSet::ANY), 2700);
+        // A type that may only use another GPU model: everything is fragment.
+        let elsewhere = ModelSet::ANY.with(ModelId(0));
+        assert_eq!(Fgd::fragment(&s, &pod(300), elsewhere), 2700);
+        assert_eq!(Fgd::fragment(&s, &pod(300), elsewhere.with(ModelId(1))), 200);
     }
 
     #[test]
     fn a_share_goes_where_it_fragments_least() {
         // Workload of whole-GPU pods only: a 0.5 share should take the GPU with 500 left (whole
         // GPUs stay whole; fragment drops from 700 to 200), not a whole GPU (fragment 1200).
-        let types = [(pod(1000), 1.0)];
+        let types = [(pod(1000), ModelSet::ANY, 1.0)];
         let (d, gpu) = Fgd::best_on(&types, &state(), &pod(500)).unwrap();
         assert_eq!(gpu, Some(2));
         assert_eq!(d, -500.0);

@@ -4,6 +4,7 @@
 //! `summary.json`, `jobs.csv` and `timeseries.csv`; [`render`] prints a table for people.
 
 pub mod files;
+pub mod inflation;
 pub mod metrics;
 pub mod table;
 

@@ -5,6 +5,8 @@
 //! it; [`Scenario::resolve`] reads the trace and cluster and builds the policy, so that every
 //! error surfaces before a run starts; [`Resolved::run`] runs it.
 
+pub mod inflation;
+
 use fairway_engine::{
     Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, Placement, Policy, SimDuration,
     SimTime, Simulation, UnknownModel, Workload,
@@ -33,6 +35,9 @@ pub struct Scenario {
     pub engine: EngineSection,
     #[serde(default)]
     pub failures: FailureSection,
+    /// Run the workload-inflation experiment instead of a replay.
+    #[serde(default)]
+    pub inflation: Option<InflationSection>,
     /// The folder the file is in; relative paths start here.
     #[serde(skip)]
     pub base: PathBuf,
@@ -160,6 +165,22 @@ pub struct OutageRow {
     pub up_s: Option<f64>,
 }
 
+/// `[inflation]`: the fragmentation experiment of Weng et al. (ATC '23); see [`inflation`].
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InflationSection {
+    /// Stop once arrived GPU demand reaches this fraction of cluster GPU capacity.
+    #[serde(default = "default_inflation_target")]
+    pub target: f64,
+    /// Placements to compare, each on the same arrival order (default: the policy's placement).
+    #[serde(default)]
+    pub placements: Vec<String>,
+}
+
+fn default_inflation_target() -> f64 {
+    1.3
+}
+
 /// `[[engine.class]]`: the preemption costs of one job class.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +265,21 @@ impl Scenario {
 
     /// Checks what can be checked without reading other files.
     fn check(&self) -> Result<(), ScenarioError> {
+        if let Some(i) = &self.inflation {
+            if !(i.target.is_finite() && i.target > 0.0 && i.target <= 100.0) {
+                return Err(self.invalid(
+                    "inflation.target",
+                    "must be a fraction of GPU capacity, > 0 and at most 100",
+                ));
+            }
+            for p in &i.placements {
+                let spec: Spec = p
+                    .parse()
+                    .map_err(|e: SpecSyntaxError| self.invalid("inflation.placements", e.to_string()))?;
+                fairway_policies::placement(&spec, self.seed)
+                    .map_err(|e| self.invalid("inflation.placements", e.to_string()))?;
+            }
+        }
         if self.name.trim().is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
             return Err(self.invalid(
                 "name",
@@ -611,6 +647,44 @@ impl Resolved {
                     .check_fits_ever(&j.pod, j.pods, j.models)
                     .err()
                     .map(|e| (i, e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Runs the workload-inflation experiment, one curve per placement, in the order listed.
+    pub fn inflation(&self) -> Result<Vec<inflation::Curve>, ScenarioError> {
+        let sc = &self.scenario;
+        let Some(cfg) = &sc.inflation else {
+            return Err(sc.invalid("inflation", "the scenario has no [inflation] section"));
+        };
+        let order = inflation::arrival_order(
+            &self.workload,
+            self.cluster.capacity_gpu_milli(),
+            cfg.target,
+            sc.seed,
+        )
+        .map_err(|m| sc.invalid("inflation", m))?;
+        let names = if cfg.placements.is_empty() {
+            vec![self.placement.clone()]
+        } else {
+            cfg.placements
+                .iter()
+                .map(|p| {
+                    p.parse()
+                        .map_err(|e: SpecSyntaxError| sc.invalid("inflation.placements", e.to_string()))
+                })
+                .collect::<Result<Vec<Spec>, _>>()?
+        };
+        names
+            .iter()
+            .map(|spec| {
+                let mut p =
+                    fairway_policies::placement(spec, sc.seed).map_err(|e| ScenarioError::Registry {
+                        file: sc.file.clone(),
+                        source: Box::new(e),
+                    })?;
+                inflation::run(&self.workload, &self.cluster, p.as_mut(), &order)
+                    .map_err(|m| sc.invalid("inflation", m))
             })
             .collect()
     }
