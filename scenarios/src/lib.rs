@@ -74,7 +74,8 @@ pub struct ClusterSection {
     /// A cluster file (`.toml` pools, `.csv` pools, or an openb node list).
     #[serde(default)]
     pub path: Option<PathBuf>,
-    /// `toml`, `csv` or `openb-nodes`; guessed from the file when absent.
+    /// `toml`, `csv`, `openb-nodes`, `pai-machines` or `spot-nodes`; guessed from the file when
+    /// absent.
     #[serde(default)]
     pub format: Option<String>,
     /// Pools written inline, instead of `path`.
@@ -338,7 +339,7 @@ impl Scenario {
             cluster_format(f).ok_or_else(|| {
                 self.invalid(
                     "cluster.format",
-                    format!("unknown format '{f}'; known: toml, csv, openb-nodes"),
+                    format!("unknown format '{f}'; known: toml, csv, openb-nodes, pai-machines, spot-nodes"),
                 )
             })?;
         }
@@ -711,6 +712,8 @@ fn cluster_format(name: &str) -> Option<ClusterFormat> {
         "toml" => Some(ClusterFormat::Toml),
         "csv" => Some(ClusterFormat::Csv),
         "openb-nodes" => Some(ClusterFormat::OpenbNodes),
+        "pai-machines" => Some(ClusterFormat::PaiMachines),
+        "spot-nodes" => Some(ClusterFormat::SpotNodes),
         _ => None,
     }
 }

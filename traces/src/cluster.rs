@@ -89,6 +89,133 @@ pub enum ClusterFormat {
     Csv,
     /// The openb node list: a row per node.
     OpenbNodes,
+    /// The Alibaba PAI 2020 machine list: no header; `machine,gpu_type,cap_cpu,cap_mem,cap_gpu`
+    /// (cores, GB, GPUs); `gpu_type` CPU marks CPU-only machines.
+    PaiMachines,
+    /// The Alibaba 2026 spot-GPU node list: `gpu_model,gpu_capacity_num,cpu_num,node_name`. It
+    /// states no memory: nodes get [`UNSTATED_MEMORY_MIB`], so memory never binds.
+    SpotNodes,
+}
+
+/// Memory given to nodes of a list that does not state it (1 PiB: never the binding resource).
+pub const UNSTATED_MEMORY_MIB: u64 = 1 << 30;
+
+/// Adds one node to the pool of identical nodes (model, GPUs, CPU, memory), or opens a pool.
+pub(crate) fn add_node(
+    pools: &mut Vec<PoolSpec>,
+    model: Option<&str>,
+    gpus: u32,
+    cpu_milli: u64,
+    mem_mib: u64,
+) {
+    let model = if gpus == 0 { None } else { model };
+    match pools.iter_mut().find(|p| {
+        p.gpu_model.as_deref() == model
+            && p.gpus_per_node == gpus
+            && p.cpu_milli == cpu_milli
+            && p.mem_mib == mem_mib
+    }) {
+        Some(p) => p.nodes += 1,
+        None => {
+            let mut p = PoolSpec::new("", model, 1, gpus, 0, 0);
+            p.cpu_milli = cpu_milli;
+            p.mem_mib = mem_mib;
+            p.name = pool_name(&p);
+            pools.push(p);
+        }
+    }
+}
+
+/// `model-Ngpu-Ccpu-Mgib` (memory left out when the list does not state it).
+fn pool_name(p: &PoolSpec) -> String {
+    let model = p.gpu_model.as_deref().unwrap_or("cpu").to_lowercase();
+    let cpu = fairway_engine::resources::fmt_milli(p.cpu_milli);
+    let mem = if p.mem_mib == UNSTATED_MEMORY_MIB {
+        String::new()
+    } else {
+        format!("-{}gib", fairway_engine::resources::fmt_gib(p.mem_mib))
+    };
+    if p.gpus_per_node == 0 {
+        format!("{model}-{cpu}cpu{mem}")
+    } else {
+        format!("{model}-{}gpu-{cpu}cpu{mem}", p.gpus_per_node)
+    }
+}
+
+fn no_nodes(file: &str) -> TraceError {
+    TraceError::file(file, "the node list has no nodes")
+}
+
+/// A node's GPU count, within the engine's limit.
+pub(crate) fn check_gpus(
+    row: &crate::table::Row<'_>,
+    col: crate::table::Col,
+    g: u64,
+) -> Result<u32, TraceError> {
+    if g > u64::from(MAX_GPUS_PER_NODE) {
+        return Err(row.err(col, format!("at most 64 GPUs per node, found {g}")));
+    }
+    Ok(g as u32)
+}
+
+/// Reads the PAI 2020 machine list (see [`ClusterFormat::PaiMachines`]).
+fn read_pai(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let mut t = Table::open_with(path, false)?;
+    let (machine, kind, cpu, mem, gpu) = (
+        Table::positional(0, "machine"),
+        Table::positional(1, "gpu_type"),
+        Table::positional(2, "cap_cpu"),
+        Table::positional(3, "cap_mem"),
+        Table::positional(4, "cap_gpu"),
+    );
+    let mut pools = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some(row) = t.next(&mut rec)? {
+        row.non_empty(machine)?;
+        let model = row.non_empty(kind)?;
+        let g = check_gpus(&row, gpu, row.count(gpu)?)?;
+        if (model == "CPU") != (g == 0) {
+            return Err(row.err(gpu, format!("gpu_type {model} with {g} GPUs")));
+        }
+        let c = row
+            .count(cpu)?
+            .checked_mul(1000)
+            .ok_or_else(|| row.err(cpu, "too many cores"))?;
+        let m = row
+            .count(mem)?
+            .checked_mul(1024)
+            .ok_or_else(|| row.err(mem, "too much memory"))?;
+        add_node(&mut pools, Some(model), g, c, m);
+    }
+    if pools.is_empty() {
+        return Err(no_nodes(&t.file));
+    }
+    Ok(pools)
+}
+
+/// Reads the 2026 spot-GPU node list (see [`ClusterFormat::SpotNodes`]).
+fn read_spot(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
+    let mut t = Table::open(path)?;
+    let model = t.required("gpu_model")?;
+    let gpu = t.required("gpu_capacity_num")?;
+    let cpu = t.required("cpu_num")?;
+    let name = t.required("node_name")?;
+    let mut pools = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some(row) = t.next(&mut rec)? {
+        row.non_empty(name)?;
+        let m = row.non_empty(model)?;
+        let g = check_gpus(&row, gpu, row.count(gpu)?)?;
+        let c = row
+            .count(cpu)?
+            .checked_mul(1000)
+            .ok_or_else(|| row.err(cpu, "too many cores"))?;
+        add_node(&mut pools, Some(m), g, c, UNSTATED_MEMORY_MIB);
+    }
+    if pools.is_empty() {
+        return Err(no_nodes(&t.file));
+    }
+    Ok(pools)
 }
 
 impl ClusterFormat {
@@ -99,8 +226,14 @@ impl ClusterFormat {
             Some("toml") => Ok(ClusterFormat::Toml),
             Some("csv") => {
                 let t = Table::open(path)?;
-                if t.header().iter().any(|h| h == "sn") {
+                let h = t.header();
+                if h.iter().any(|h| h == "sn") {
                     Ok(ClusterFormat::OpenbNodes)
+                } else if h.iter().any(|h| h == "gpu_capacity_num") {
+                    Ok(ClusterFormat::SpotNodes)
+                } else if h.len() == 5 && h[0].len() == 24 && h[0].bytes().all(|b| b.is_ascii_hexdigit()) {
+                    // The PAI list has no header: its first row is a machine.
+                    Ok(ClusterFormat::PaiMachines)
                 } else {
                     Ok(ClusterFormat::Csv)
                 }
@@ -120,6 +253,8 @@ pub fn read(path: &Path, format: Option<ClusterFormat>) -> Result<ClusterSpec, T
         ClusterFormat::Toml => read_toml(path)?,
         ClusterFormat::Csv => read_csv(path)?,
         ClusterFormat::OpenbNodes => crate::openb::read_nodes(path)?,
+        ClusterFormat::PaiMachines => read_pai(path)?,
+        ClusterFormat::SpotNodes => read_spot(path)?,
     };
     Ok(ClusterSpec { pools })
 }

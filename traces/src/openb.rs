@@ -145,29 +145,13 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
     let mut rec = csv::StringRecord::new();
     while let Some(row) = t.next(&mut rec)? {
         row.non_empty(sn)?;
-        let (c, m, g) = (row.count(cpu)?, row.count(mem)?, row.count(gpu)?);
-        if g > u64::from(fairway_engine::cluster::MAX_GPUS_PER_NODE) {
-            return Err(row.err(gpu, format!("at most 64 GPUs per node, found {g}")));
-        }
+        let (c, m) = (row.count(cpu)?, row.count(mem)?);
+        let g = crate::cluster::check_gpus(&row, gpu, row.count(gpu)?)?;
         let model_name = row.opt_str(Some(model)).map(str::to_string);
         if g > 0 && model_name.is_none() {
             return Err(row.err(model, "a node with GPUs needs a model"));
         }
-        let g = g as u32;
-        let model_name = if g == 0 { None } else { model_name };
-        match pools
-            .iter_mut()
-            .find(|p| p.gpu_model == model_name && p.gpus_per_node == g && p.cpu_milli == c && p.mem_mib == m)
-        {
-            Some(p) => p.nodes += 1,
-            None => {
-                let mut p = PoolSpec::new("", model_name.as_deref(), 1, g, 0, 0);
-                p.cpu_milli = c;
-                p.mem_mib = m;
-                p.name = pool_name(&p);
-                pools.push(p);
-            }
-        }
+        crate::cluster::add_node(&mut pools, model_name.as_deref(), g, c, m);
     }
     if pools.is_empty() {
         return Err(TraceError::file(
@@ -176,15 +160,4 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
         ));
     }
     Ok(pools)
-}
-
-fn pool_name(p: &PoolSpec) -> String {
-    let model = p.gpu_model.as_deref().unwrap_or("cpu").to_lowercase();
-    let cpu = fairway_engine::resources::fmt_milli(p.cpu_milli);
-    let mem = fairway_engine::resources::fmt_gib(p.mem_mib);
-    if p.gpus_per_node == 0 {
-        format!("{model}-{cpu}cpu-{mem}gib")
-    } else {
-        format!("{model}-{}gpu-{cpu}cpu-{mem}gib", p.gpus_per_node)
-    }
 }
