@@ -130,6 +130,7 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             .path
             .as_ref()
             .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+        interactive_target_s: scenario.interactive.target_start_s,
     };
     let dir = out.unwrap_or_else(|| Path::new("runs").join(&scenario.name));
     if let Some(cfg) = &scenario.inflation {
@@ -141,6 +142,9 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             eprintln!("\nwrote {}", dir.display());
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if scenario.bakeoff.is_some() {
+        return bakeoff(&resolved, &info, &dir, quiet);
     }
     let started = Instant::now();
     let outcome = resolved.run()?;
@@ -157,6 +161,50 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             outcome.counters.events as f64 / secs,
             dir.display()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs every policy of the bake-off (in parallel, each simulation on one thread), writes each
+/// run's files into a numbered subfolder and `bakeoff.csv` with one row per policy, in the order
+/// listed.
+fn bakeoff(
+    resolved: &fairway_scenarios::Resolved,
+    info: &RunInfo,
+    dir: &Path,
+    quiet: bool,
+) -> Result<ExitCode> {
+    use rayon::prelude::*;
+    let runs = resolved.bakeoff_runs()?;
+    let outcomes: Vec<_> = runs.par_iter().map(|(p, q)| resolved.run_with(p, q)).collect();
+    let mut summaries = Vec::new();
+    for (i, o) in outcomes.into_iter().enumerate() {
+        let o = o?;
+        let s = fairway_reports::summarize(&resolved.workload, &o, info);
+        let name: String = format!("{}-{}", o.policy, o.placement)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        fairway_reports::write_run(
+            &dir.join(format!("{:02}-{name}", i + 1)),
+            &resolved.workload,
+            &o,
+            &s,
+        )?;
+        summaries.push(s);
+    }
+    fairway_reports::write_atomic(&dir.join("bakeoff.csv"), |f| {
+        fairway_reports::bakeoff::bakeoff_csv(f, &summaries)
+    })?;
+    if !quiet {
+        print!("{}", fairway_reports::bakeoff::render(&summaries));
+        eprintln!("\nwrote {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -286,32 +286,49 @@ fn every_subcommand_has_help() {
     }
 }
 
-/// Every shipped scenario runs to the end and accounts for every job of its trace.
+/// Every shipped scenario runs to the end and accounts for every job of its trace (in each run of
+/// a bake-off).
 #[test]
 fn every_shipped_scenario_runs() {
     let tmp = tempfile::tempdir().unwrap();
+    let accounted = |dir: &Path, rel: &str| {
+        let s: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+        let parts: u64 = [
+            "jobs_finished",
+            "jobs_unschedulable",
+            "jobs_abandoned",
+            "jobs_pending",
+            "jobs_running",
+        ]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum();
+        assert_eq!(parts, s["jobs_total"].as_u64().unwrap(), "{rel}");
+        assert!(s["jobs_total"].as_u64().unwrap() > 0, "{rel}");
+    };
     for entry in std::fs::read_dir(root().join("scenarios/catalog")).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "toml") {
             let rel = p.strip_prefix(root()).unwrap().to_str().unwrap().to_string();
             let dir = tmp.path().join(p.file_stem().unwrap());
             run_to(&rel, &dir);
-            let s: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
-            if s["schema"] == "fairway.inflation/1" {
-                continue; // checked by the_inflation_experiment_ranks_placements
+            if dir.join("bakeoff.csv").exists() {
+                let rows = read(&dir.join("bakeoff.csv")).lines().count() - 1;
+                let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.is_dir())
+                    .collect();
+                runs.sort();
+                assert_eq!(runs.len(), rows, "{rel}");
+                for r in &runs {
+                    accounted(r, &rel);
+                }
+            } else if dir.join("inflation.csv").exists() {
+                // Checked by the_inflation_experiment_ranks_placements.
+            } else {
+                accounted(&dir, &rel);
             }
-            let parts: u64 = [
-                "jobs_finished",
-                "jobs_unschedulable",
-                "jobs_abandoned",
-                "jobs_pending",
-                "jobs_running",
-            ]
-            .iter()
-            .map(|k| s[k].as_u64().unwrap())
-            .sum();
-            assert_eq!(parts, s["jobs_total"].as_u64().unwrap(), "{rel}");
-            assert!(s["jobs_total"].as_u64().unwrap() > 0, "{rel}");
         }
     }
 }
@@ -455,4 +472,29 @@ fn kueue_end_to_end_hand_trace() {
         read(&dir.join("preemptions.csv")),
         "time_s,job_id,team,reason,by_job_id,by_team\n10,r2,research,InCohortReclamation,p2,prod\n10,r3,research,InCohortReclamation,p2,prod\n"
     );
+}
+
+/// A bake-off runs its policies in parallel yet writes the same bytes every time, and each of its
+/// runs is the run the same policy gives alone: its FIFO best-effort row is the quickstart.
+#[test]
+fn a_bakeoff_is_deterministic_and_each_run_matches_a_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, q) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("q"));
+    run_to("scenarios/catalog/bakeoff.toml", &a);
+    run_to("scenarios/catalog/bakeoff.toml", &b);
+    assert_eq!(read(&a.join("bakeoff.csv")), read(&b.join("bakeoff.csv")));
+    run_to("scenarios/catalog/quickstart.toml", &q);
+    let json = |p: &Path| -> serde_json::Value { serde_json::from_str(&read(p)).unwrap() };
+    let alone = json(&q.join("summary.json"));
+    let inside = json(&a.join("02-fifo_mode_best-effort_-best-fit/summary.json"));
+    for key in [
+        "wait_s",
+        "jct_s",
+        "gpu_allocation_rate",
+        "jobs_finished",
+        "per_team",
+        "span_s",
+    ] {
+        assert_eq!(alone[key], inside[key], "{key}");
+    }
 }

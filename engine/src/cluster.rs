@@ -4,6 +4,7 @@
 //! a single GPU and whole-GPU pods take entire GPUs, as a device plugin would.
 
 use crate::ids::{ModelId, ModelSet, NodeId, PoolId};
+use crate::job::{JobKind, JobSpec};
 use crate::resources::{GPU_MILLI, GpuNeed, PodRequest, fmt_gib, fmt_milli};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,6 +34,8 @@ pub struct PoolSpec {
     pub speed_permille: u32,
     /// Node labels (for flavor matching); sorted by key.
     pub labels: BTreeMap<String, String>,
+    /// Reserved for interactive jobs: batch jobs may not use these nodes.
+    pub interactive_only: bool,
 }
 
 impl PoolSpec {
@@ -51,6 +54,7 @@ impl PoolSpec {
             mem_mib: mem_gib * 1024,
             speed_permille: REFERENCE_SPEED,
             labels,
+            interactive_only: false,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Pool {
     pub speed_permille: u32,
     pub labels: BTreeMap<String, String>,
     pub nodes: Range<u32>,
+    /// Reserved for interactive jobs.
+    pub interactive_only: bool,
 }
 
 /// The free capacity of one node.
@@ -108,18 +114,33 @@ pub struct Node {
 }
 
 /// Which nodes a job's pods may use: nodes of an allowed GPU model and, optionally, only nodes of
-/// some pools (e.g. the pools of the flavor a quota system admitted the job on).
+/// some pools (e.g. the pools of the flavor a quota system admitted the job on); pools reserved
+/// for interactive work only for interactive jobs.
 #[derive(Clone, Copy, Debug)]
 pub struct Allowed<'a> {
     pub models: ModelSet,
     /// Indexed by pool id; `None` allows every pool.
     pub pools: Option<&'a [bool]>,
+    pub kind: JobKind,
 }
 
 impl Allowed<'_> {
-    /// Nodes of these GPU models, in any pool.
+    /// Nodes of these GPU models, in any pool open to batch jobs.
     pub fn models(models: ModelSet) -> Allowed<'static> {
-        Allowed { models, pools: None }
+        Allowed {
+            models,
+            pools: None,
+            kind: JobKind::Batch,
+        }
+    }
+
+    /// Nodes a job may use, in any pool open to its kind.
+    pub fn job(spec: &JobSpec) -> Allowed<'static> {
+        Allowed {
+            models: spec.models,
+            pools: None,
+            kind: spec.kind,
+        }
     }
 }
 
@@ -198,6 +219,7 @@ impl Cluster {
                 cpu_milli: p.cpu_milli,
                 mem_mib: p.mem_mib,
                 speed_permille: p.speed_permille,
+                interactive_only: p.interactive_only,
                 labels: p.labels.clone(),
                 nodes: first..end,
             });
@@ -261,7 +283,9 @@ impl Cluster {
     /// Whether pods may run on the node: it is up, of an allowed model, in an allowed pool.
     pub fn eligible(&self, id: NodeId, allowed: &Allowed<'_>) -> bool {
         let n = &self.nodes[id.index()];
-        n.up && allowed.models.admits(self.pools[n.pool.index()].model)
+        let pool = &self.pools[n.pool.index()];
+        n.up && allowed.models.admits(pool.model)
+            && (!pool.interactive_only || allowed.kind == JobKind::Interactive)
             && allowed
                 .pools
                 .is_none_or(|p| p.get(n.pool.index()).copied().unwrap_or(false))
@@ -442,15 +466,29 @@ impl Cluster {
 
     /// Whether a job of `pods` pods could ever run here, on an empty cluster with every node up.
     /// `Err` explains why not, in terms a user can act on.
-    pub fn check_fits_ever(&self, req: &PodRequest, pods: u32, models: ModelSet) -> Result<(), NeverFits> {
+    pub fn check_fits_ever(
+        &self,
+        req: &PodRequest,
+        pods: u32,
+        models: ModelSet,
+        kind: JobKind,
+    ) -> Result<(), NeverFits> {
         let mut eligible_pools = 0;
         let mut capacity: u64 = 0;
+        let mut reserved = 0;
         for p in &self.pools {
             if !models.admits(p.model) {
                 continue;
             }
+            if p.interactive_only && kind != JobKind::Interactive {
+                reserved += 1;
+                continue;
+            }
             eligible_pools += 1;
             capacity += u64::from(pool_shape_fits(p, req)) * u64::from(p.nodes.len() as u32);
+        }
+        if eligible_pools == 0 && reserved > 0 {
+            return Err(NeverFits::ReservedForInteractive);
         }
         if eligible_pools == 0 {
             let wanted: Vec<&str> = models
@@ -555,12 +593,17 @@ pub enum NeverFits {
         pods: u32,
         capacity: u64,
     },
+    /// Every node of the allowed models is reserved for interactive work.
+    ReservedForInteractive,
 }
 
 impl fmt::Display for NeverFits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NeverFits::NoSuchModel { wanted } => write!(f, "no node has GPU model {wanted}"),
+            NeverFits::ReservedForInteractive => {
+                write!(f, "every node it may use is reserved for interactive jobs")
+            }
             NeverFits::PodTooLarge {
                 pod,
                 largest,
@@ -676,14 +719,43 @@ mod tests {
         .unwrap();
         let big = req(8000, 120, 720);
         let g2 = ModelSet::ANY.with(c.model_id("G2").unwrap());
-        assert!(c.check_fits_ever(&big, 1, ModelSet::ANY).is_ok());
-        let e = c.check_fits_ever(&big, 1, g2).unwrap_err();
+        assert!(c.check_fits_ever(&big, 1, ModelSet::ANY, JobKind::Batch).is_ok());
+        let e = c.check_fits_ever(&big, 1, g2, JobKind::Batch).unwrap_err();
         assert_eq!(
             e.to_string(),
             "one pod needs 8 GPU, 120 CPU, 720 GiB; no allowed node offers that (largest: 8 GPU, 96 CPU, 384 GiB (pool g2))"
         );
-        let e = c.check_fits_ever(&req(4000, 1, 1), 7, ModelSet::ANY).unwrap_err();
+        let e = c
+            .check_fits_ever(&req(4000, 1, 1), 7, ModelSet::ANY, JobKind::Batch)
+            .unwrap_err();
         assert_eq!(e, NeverFits::GangTooLarge { pods: 7, capacity: 6 });
+    }
+
+    /// A pool reserved for interactive work: batch jobs may not use it, interactive ones may.
+    #[test]
+    fn reserved_pools_are_for_interactive_jobs_only() {
+        let mut dev = PoolSpec::new("dev", Some("G3"), 1, 8, 128, 768);
+        dev.interactive_only = true;
+        let c = Cluster::new(&ClusterSpec {
+            pools: vec![PoolSpec::new("g2", Some("G2"), 1, 8, 96, 384), dev],
+        })
+        .unwrap();
+        let g3 = ModelSet::ANY.with(c.model_id("G3").unwrap());
+        let small = req(1000, 1, 1);
+        assert_eq!(
+            c.check_fits_ever(&small, 1, g3, JobKind::Batch)
+                .unwrap_err()
+                .to_string(),
+            "every node it may use is reserved for interactive jobs"
+        );
+        assert!(c.check_fits_ever(&small, 1, g3, JobKind::Interactive).is_ok());
+        let batch = Allowed::models(ModelSet::ANY);
+        let interactive = Allowed {
+            kind: JobKind::Interactive,
+            ..batch
+        };
+        assert!(c.eligible(NodeId(0), &batch) && !c.eligible(NodeId(1), &batch));
+        assert!(c.eligible(NodeId(0), &interactive) && c.eligible(NodeId(1), &interactive));
     }
 
     #[test]

@@ -762,7 +762,8 @@ impl<'w> Simulation<'w> {
     /// Processes one instant: its events, its arrivals, then one scheduling pass.
     /// Returns false when there is nothing left to do (or the horizon is reached).
     pub fn step(&mut self) -> Result<bool, EngineError> {
-        if self.done {
+        if self.done || self.every_job_ended() {
+            // Node events after the last job ends change nothing anyone measures.
             return Ok(false);
         }
         let Some(now) = self.next_time() else {
@@ -886,6 +887,13 @@ impl<'w> Simulation<'w> {
         }
     }
 
+    /// Every job has arrived and none is pending or running.
+    fn every_job_ended(&self) -> bool {
+        self.next_arrival == self.workload.len()
+            && self.st.running.is_empty()
+            && self.pending.live().len() == self.pending.tombstones
+    }
+
     fn has_future_work(&self) -> bool {
         self.next_arrival < self.workload.len() || !self.st.queue.is_empty()
     }
@@ -896,7 +904,10 @@ impl<'w> Simulation<'w> {
         st.counters.events += 1;
         st.counters.arrivals += 1;
         st.transitions.push((id, Transition::Submitted));
-        if let Err(why) = st.cluster.check_fits_ever(&spec.pod, spec.pods, spec.models) {
+        if let Err(why) = st
+            .cluster
+            .check_fits_ever(&spec.pod, spec.pods, spec.models, spec.kind)
+        {
             let r = &mut st.runs[id.index()];
             r.status = JobStatus::Unschedulable;
             r.end = Some(st.now);
@@ -1215,6 +1226,7 @@ impl<'c> Cycle<'c> {
         let allowed = Allowed {
             models: spec.models,
             pools,
+            kind: spec.kind,
         };
         if self
             .placement
@@ -1232,10 +1244,7 @@ impl<'c> Cycle<'c> {
     pub fn place_on(&mut self, cluster: &Cluster, id: JobId) -> Option<Vec<PodSlot>> {
         let spec = &self.w.jobs[id.index()];
         let mut out = Vec::new();
-        let allowed = Allowed {
-            models: spec.models,
-            pools: None,
-        };
+        let allowed = Allowed::job(spec);
         self.placement
             .place(cluster, &spec.pod, spec.pods, &allowed, &mut out)
             .then_some(out)

@@ -55,7 +55,9 @@ pub const POLICIES: &[Entry] = &[
     Entry {
         name: "drf",
         summary: "Dominant Resource Fairness: the team with the smallest dominant share (GPU, CPU or memory) goes next",
-        params: &[],
+        params: &[
+            "mode = strict | best-effort (best-effort): strict passes a team over when its first job does not fit; best-effort tries its next",
+        ],
     },
     Entry {
         name: "fair-share",
@@ -63,6 +65,7 @@ pub const POLICIES: &[Entry] = &[
         params: &[
             "half_life_h = hours for past usage to count half (168)",
             "weights = team:weight pairs separated by ';' (every team 1)",
+            "mode = strict | best-effort (best-effort)",
         ],
     },
     Entry {
@@ -307,11 +310,12 @@ pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError>
             let t = thresholds(&mut p)?;
             Box::new(Las::new(&t, p.non_negative("promote_after", 8.0)?))
         }
-        "drf" => Box::new(Drf::default()),
-        "fair-share" => Box::new(FairShare::new(
-            p.non_negative("half_life_h", 168.0)?,
-            weights(&mut p)?,
-        )),
+        "drf" => Box::new(Drf::new(mode(&mut p, "best-effort")?)),
+        "fair-share" => {
+            let h = p.non_negative("half_life_h", 168.0)?;
+            let w = weights(&mut p)?;
+            Box::new(FairShare::new(h, w, mode(&mut p, "best-effort")?))
+        }
         "easy-backfill" => {
             let order = match p.choice("order", &["fifo", "priority"], "fifo")? {
                 "fifo" => BackfillOrder::Fifo,
@@ -410,7 +414,9 @@ mod tests {
             "srtf[estimate=trace]",
             "las[thresholds_gpu_h=0.5:2:8,promote_after=0]",
             "drf",
+            "drf[mode=strict]",
             "fair-share[half_life_h=24,weights=a:2;b:1]",
+            "fair-share[mode=strict]",
             "easy-backfill[order=priority,estimate=oracle]",
         ] {
             let spec: Spec = text.parse().unwrap();

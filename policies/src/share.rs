@@ -1,6 +1,7 @@
 //! Team-fair policies: Dominant Resource Fairness, and weighted fair share on decayed usage.
 //! Both keep a queue per team and repeatedly serve the team that is furthest behind.
 
+use crate::queue::QueueMode;
 use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, TeamId, Transition};
 use std::collections::BTreeSet;
 
@@ -62,10 +63,11 @@ impl Teams {
     }
 
     /// Serves teams lowest score first: each time, the first pending job of the team with the
-    /// lowest score (ties to the lower team id) is tried; a team whose job does not fit is passed
-    /// over for the rest of the pass. `score` sees what each team holds, counting this pass's
-    /// starts.
-    fn pass(&self, cx: &mut Cycle<'_>, score: impl Fn(usize, &[u64; 3]) -> f64) -> u64 {
+    /// lowest score (ties to the lower team id) is tried. When it does not fit, strict mode passes
+    /// the team over for the rest of the pass (its queue is FIFO); best-effort mode tries the
+    /// team's next job. `score` sees what each team holds, counting this pass's starts.
+    /// Cost: O(tried jobs x teams) per pass.
+    fn pass(&self, cx: &mut Cycle<'_>, mode: QueueMode, score: impl Fn(usize, &[u64; 3]) -> f64) -> u64 {
         let mut held = self.held.clone();
         let mut next: Vec<std::collections::btree_set::Iter<'_, JobId>> =
             self.pending.iter().map(|q| q.iter()).collect();
@@ -87,8 +89,10 @@ impl Teams {
                     *h += x;
                 }
                 head[t] = next[t].next().copied();
-            } else {
+            } else if mode == QueueMode::Strict {
                 head[t] = None;
+            } else {
+                head[t] = next[t].next().copied();
             }
         }
         started
@@ -97,14 +101,24 @@ impl Teams {
 
 /// Dominant Resource Fairness (Ghodsi et al., NSDI '11): the team with the smallest dominant
 /// share (its largest fraction of the cluster's GPUs, CPUs or memory) goes next.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Drf {
     teams: Teams,
+    mode: QueueMode,
+}
+
+impl Drf {
+    pub fn new(mode: QueueMode) -> Self {
+        Drf {
+            teams: Teams::default(),
+            mode,
+        }
+    }
 }
 
 impl Policy for Drf {
     fn label(&self) -> String {
-        "drf".to_string()
+        format!("drf[mode={}]", self.mode.as_str())
     }
 
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
@@ -126,7 +140,7 @@ impl Policy for Drf {
                 .sum::<u64>()
                 .max(1) as f64,
         ];
-        self.teams.pass(cx, |_, h| {
+        self.teams.pass(cx, self.mode, |_, h| {
             (0..3).map(|r| h[r] as f64 / cap[r]).fold(0.0, f64::max)
         });
     }
@@ -144,11 +158,13 @@ pub struct FairShare {
     usage: Vec<f64>,
     since: Vec<SimTime>,
     team_weight: Vec<f64>,
+    mode: QueueMode,
 }
 
 impl FairShare {
-    pub fn new(half_life_h: f64, weights: Vec<(String, f64)>) -> Self {
+    pub fn new(half_life_h: f64, weights: Vec<(String, f64)>, mode: QueueMode) -> Self {
         FairShare {
+            mode,
             teams: Teams::default(),
             half_life_ms: half_life_h * 3_600_000.0,
             weights,
@@ -178,14 +194,12 @@ impl FairShare {
 impl Policy for FairShare {
     fn label(&self) -> String {
         let w: Vec<String> = self.weights.iter().map(|(t, w)| format!("{t}:{w}")).collect();
+        let h = self.half_life_ms / 3_600_000.0;
+        let mode = self.mode.as_str();
         if w.is_empty() {
-            format!("fair-share[half_life_h={}]", self.half_life_ms / 3_600_000.0)
+            format!("fair-share[half_life_h={h},mode={mode}]")
         } else {
-            format!(
-                "fair-share[half_life_h={},weights={}]",
-                self.half_life_ms / 3_600_000.0,
-                w.join(";")
-            )
+            format!("fair-share[half_life_h={h},mode={mode},weights={}]", w.join(";"))
         }
     }
 
@@ -223,6 +237,6 @@ impl Policy for FairShare {
         let scores: Vec<f64> = (0..self.teams.pending.len())
             .map(|t| self.usage_at(t, now) / self.team_weight.get(t).copied().unwrap_or(1.0).max(1e-9))
             .collect();
-        self.teams.pass(cx, |t, _| scores[t]);
+        self.teams.pass(cx, self.mode, |t, _| scores[t]);
     }
 }

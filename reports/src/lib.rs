@@ -3,6 +3,7 @@
 //! [`summarize`] computes the headline numbers (documented in [`metrics`]); [`write_run`] writes
 //! `summary.json`, `jobs.csv` and `timeseries.csv`; [`render`] prints a table for people.
 
+pub mod bakeoff;
 pub mod files;
 pub mod inflation;
 pub mod metrics;

@@ -112,6 +112,12 @@ pub struct RunSummary {
     pub jct_s: Dist,
     /// Wait by job kind (`batch`, `interactive`): interactive start latency apart.
     pub wait_s_by_kind: BTreeMap<String, Dist>,
+    pub interactive_jobs: usize,
+    /// The scenario's time-to-start target for interactive jobs, seconds.
+    pub interactive_target_s: Option<f64>,
+    /// Share of interactive jobs that started within the target (of all interactive jobs:
+    /// one that never started missed it). `null` without a target or interactive jobs.
+    pub interactive_within_target: Option<f64>,
     pub per_team: BTreeMap<String, TeamSummary>,
     /// Preemptions by the policy's reason.
     pub preemptions_by_reason: BTreeMap<String, u64>,
@@ -129,6 +135,8 @@ pub struct RunInfo {
     pub seed: u64,
     /// The trace as the scenario names it (its path as written, or "synthetic").
     pub trace: String,
+    /// Time-to-start target of interactive jobs, seconds.
+    pub interactive_target_s: Option<f64>,
 }
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -158,7 +166,16 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut team_node_ms = vec![0u64; teams];
     let mut last_finish = None;
     let mut kind_waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let (mut interactive, mut on_time) = (0usize, 0usize);
     for (r, j) in o.jobs.iter().zip(&w.jobs) {
+        if j.kind == fairway_engine::JobKind::Interactive {
+            interactive += 1;
+            if let (Some(s), Some(t)) = (r.first_start, info.interactive_target_s)
+                && s.since(j.submit).as_secs_f64() <= t
+            {
+                on_time += 1;
+            }
+        }
         let t = j.team.index();
         count(&mut counts, r.status);
         count(&mut team_counts[t], r.status);
@@ -252,6 +269,12 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             .filter(|p| o.reasons[p.reason as usize] == fairway_engine::sim::NODE_FAILURE)
             .count() as u64,
         wait_s_by_kind: kind_waits.into_iter().map(|(k, v)| (k, Dist::of(v))).collect(),
+        interactive_jobs: interactive,
+        interactive_target_s: info.interactive_target_s,
+        interactive_within_target: info
+            .interactive_target_s
+            .filter(|_| interactive > 0)
+            .map(|_| round(on_time as f64 / interactive as f64)),
         wait_s: Dist::of(waits),
         jct_s: Dist::of(jcts),
         per_team,

@@ -47,12 +47,41 @@ pub fn render(s: &RunSummary) -> String {
     let _ = writeln!(out, "wait      mean {m}  p50 {p50}  p95 {p95}  max {max}");
     let [m, p50, p95, max] = dist_cells(&s.jct_s);
     let _ = writeln!(out, "JCT       mean {m}  p50 {p50}  p95 {p95}  max {max}");
+    if s.interactive_jobs > 0 {
+        let [m, p50, p95, max] = dist_cells(s.wait_s_by_kind.get("interactive").unwrap_or(&Dist::default()));
+        let _ = write!(
+            out,
+            "interactive {} jobs, start latency mean {m}  p50 {p50}  p95 {p95}  max {max}",
+            s.interactive_jobs
+        );
+        match (s.interactive_within_target, s.interactive_target_s) {
+            (Some(f), Some(t)) => {
+                let _ = writeln!(out, "; {:.1}% started within {}", f * 100.0, human_secs(t));
+            }
+            _ => {
+                let _ = writeln!(out);
+            }
+        }
+    }
     if s.preemptions > 0 {
         let _ = writeln!(
             out,
-            "preempted {} times, {:.1} GPU-hours lost",
-            s.preemptions, s.lost_gpu_hours
+            "preempted {} times, {:.1} GPU-hours lost, {:.1} GPU-hours of restart overhead",
+            s.preemptions, s.lost_gpu_hours, s.overhead_gpu_hours
         );
+    }
+    if s.node_failures > 0 {
+        let _ = writeln!(
+            out,
+            "failures  {} node failures, GPU availability {:.2}%, {} runs interrupted",
+            s.node_failures,
+            s.gpu_availability * 100.0,
+            s.interrupted_by_failures
+        );
+    }
+    if !s.policy_stats.is_empty() {
+        let stats: Vec<String> = s.policy_stats.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "policy    {}", stats.join(", "));
     }
     let _ = writeln!(out);
     let width = s

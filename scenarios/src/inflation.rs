@@ -112,13 +112,7 @@ pub fn run(
         arrived += spec.gpu_milli();
         placement.observe_arrival(spec);
         slots.clear();
-        let placed = placement.place(
-            &c,
-            &spec.pod,
-            spec.pods,
-            &Allowed::models(spec.models),
-            &mut slots,
-        );
+        let placed = placement.place(&c, &spec.pod, spec.pods, &Allowed::job(spec), &mut slots);
         if placed {
             if slots.len() != spec.pods as usize {
                 return Err(format!(

@@ -38,6 +38,11 @@ pub struct Scenario {
     /// Run the workload-inflation experiment instead of a replay.
     #[serde(default)]
     pub inflation: Option<InflationSection>,
+    #[serde(default)]
+    pub interactive: InteractiveSection,
+    /// Run several policies on the same trace and cluster instead of one.
+    #[serde(default)]
+    pub bakeoff: Option<BakeoffSection>,
     /// The folder the file is in; relative paths start here.
     #[serde(skip)]
     pub base: PathBuf,
@@ -166,6 +171,44 @@ pub struct OutageRow {
     pub up_s: Option<f64>,
 }
 
+/// `[interactive]`: how interactive jobs (development pods, `kind = interactive`) are treated
+/// and judged.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InteractiveSection {
+    /// Every interactive job gets this priority (for priority-aware policies).
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// Time-to-start target: the report gives the share of interactive jobs started within it.
+    #[serde(default)]
+    pub target_start_s: Option<f64>,
+    /// Nodes set aside for interactive jobs: each entry moves `nodes` nodes of `pool` into a
+    /// pool `<pool>-interactive` that batch jobs may not use.
+    #[serde(default)]
+    pub reserve: Vec<ReserveRow>,
+}
+
+/// `[[interactive.reserve]]`
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveRow {
+    pub pool: String,
+    pub nodes: u32,
+}
+
+/// `[bakeoff]`: policies and placements to run side by side on the same trace and cluster (every
+/// policy with every placement); one results table compares them.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BakeoffSection {
+    /// Policies as `[policy] name` takes them (default: the scenario's policy).
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Placements (default: the scenario's placement).
+    #[serde(default)]
+    pub placements: Vec<String>,
+}
+
 /// `[inflation]`: the fragmentation experiment of Weng et al. (ATC '23); see [`inflation`].
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -266,6 +309,42 @@ impl Scenario {
 
     /// Checks what can be checked without reading other files.
     fn check(&self) -> Result<(), ScenarioError> {
+        if let Some(b) = &self.bakeoff {
+            if b.policies.is_empty() && b.placements.is_empty() {
+                return Err(self.invalid("bakeoff", "name at least one policy or placement"));
+            }
+            for p in &b.placements {
+                let spec: Spec = p
+                    .parse()
+                    .map_err(|e: SpecSyntaxError| self.invalid("bakeoff.placements", e.to_string()))?;
+                fairway_policies::placement(&spec, self.seed)
+                    .map_err(|e| self.invalid("bakeoff.placements", e.to_string()))?;
+            }
+            for p in &b.policies {
+                let spec: Spec = p
+                    .parse()
+                    .map_err(|e: SpecSyntaxError| self.invalid("bakeoff.policies", e.to_string()))?;
+                if spec.name == "kueue" {
+                    return Err(self.invalid(
+                        "bakeoff.policies",
+                        "kueue needs its manifests: give it as [policy]",
+                    ));
+                }
+                fairway_policies::policy(&spec, self.seed)
+                    .map_err(|e| self.invalid("bakeoff.policies", e.to_string()))?;
+            }
+            if self.inflation.is_some() {
+                return Err(self.invalid(
+                    "bakeoff",
+                    "a scenario is a bake-off or an inflation experiment, not both",
+                ));
+            }
+        }
+        if let Some(t) = self.interactive.target_start_s
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(self.invalid("interactive.target_start_s", "must be a number of seconds >= 0"));
+        }
         if let Some(i) = &self.inflation {
             if !(i.target.is_finite() && i.target > 0.0 && i.target <= 100.0) {
                 return Err(self.invalid(
@@ -538,6 +617,30 @@ impl Scenario {
         if let Some(n) = c.sample_one_in {
             spec = sample_one_in(&spec, n);
         }
+        for r in &self.interactive.reserve {
+            let key = "interactive.reserve";
+            let Some(i) = spec.pools.iter().position(|p| p.name == r.pool) else {
+                let names: Vec<&str> = spec.pools.iter().map(|p| p.name.as_str()).collect();
+                return Err(self.invalid(key, format!("no pool '{}' (pools: {})", r.pool, names.join(", "))));
+            };
+            let p = &mut spec.pools[i];
+            if r.nodes == 0 || r.nodes > p.nodes || p.interactive_only {
+                return Err(self.invalid(
+                    key,
+                    format!(
+                        "pool '{}' has {} nodes to reserve from, asked for {}",
+                        r.pool, p.nodes, r.nodes
+                    ),
+                ));
+            }
+            p.nodes -= r.nodes;
+            let mut kept = p.clone();
+            kept.name = format!("{}-interactive", p.name);
+            kept.nodes = r.nodes;
+            kept.interactive_only = true;
+            spec.pools.push(kept);
+        }
+        spec.pools.retain(|p| p.nodes > 0);
         if let Some(t) = &c.speed_table {
             let table = fairway_traces::speeds::read_table(&self.base.join(t))?;
             for p in &mut spec.pools {
@@ -568,6 +671,15 @@ impl Scenario {
                 )
             }
         };
+        if let Some(p) = self.interactive.priority {
+            for j in w
+                .jobs
+                .iter_mut()
+                .filter(|j| j.kind == fairway_engine::JobKind::Interactive)
+            {
+                j.priority = p;
+            }
+        }
         if let Some(s) = t.time_scale {
             for j in &mut w.jobs {
                 j.submit = SimTime((j.submit.millis() as f64 * s).round() as u64);
@@ -645,7 +757,7 @@ impl Resolved {
             .enumerate()
             .filter_map(|(i, j)| {
                 self.cluster
-                    .check_fits_ever(&j.pod, j.pods, j.models)
+                    .check_fits_ever(&j.pod, j.pods, j.models, j.kind)
                     .err()
                     .map(|e| (i, e.to_string()))
             })
@@ -690,9 +802,40 @@ impl Resolved {
             .collect()
     }
 
+    /// The bake-off's (policy, placement) pairs: every policy with every placement, policies
+    /// outermost, in the order listed.
+    pub fn bakeoff_runs(&self) -> Result<Vec<(Spec, Spec)>, ScenarioError> {
+        let sc = &self.scenario;
+        let Some(b) = &sc.bakeoff else {
+            return Err(sc.invalid("bakeoff", "the scenario has no [bakeoff] section"));
+        };
+        let parse = |list: &[String], key: &str, default: &Spec| -> Result<Vec<Spec>, ScenarioError> {
+            if list.is_empty() {
+                return Ok(vec![default.clone()]);
+            }
+            list.iter()
+                .map(|p| {
+                    p.parse()
+                        .map_err(|e: SpecSyntaxError| sc.invalid(key, e.to_string()))
+                })
+                .collect()
+        };
+        let policies = parse(&b.policies, "bakeoff.policies", &self.policy)?;
+        let placements = parse(&b.placements, "bakeoff.placements", &self.placement)?;
+        Ok(policies
+            .iter()
+            .flat_map(|p| placements.iter().map(move |q| (p.clone(), q.clone())))
+            .collect())
+    }
+
     /// Runs the simulation.
     pub fn run(&self) -> Result<Outcome, ScenarioError> {
-        let (policy, placement) = self.scenario.build(&self.policy, &self.placement)?;
+        self.run_with(&self.policy, &self.placement)
+    }
+
+    /// Runs the simulation under another policy and placement (the scenario's cluster and trace).
+    pub fn run_with(&self, policy: &Spec, placement: &Spec) -> Result<Outcome, ScenarioError> {
+        let (policy, placement) = self.scenario.build(policy, placement)?;
         let mut sim = Simulation::new(
             &self.workload,
             self.cluster.clone(),

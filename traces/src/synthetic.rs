@@ -40,6 +40,62 @@ pub struct SyntheticSpec {
     /// Share of jobs that are interactive (development pods) rather than batch.
     #[serde(default)]
     pub interactive_fraction: f64,
+    /// A second stream of interactive sessions on a working-hours cycle, besides the `jobs`
+    /// batch jobs, over the same span.
+    #[serde(default)]
+    pub interactive: Option<InteractiveSpec>,
+}
+
+/// Interactive sessions (development pods): a Poisson stream that runs only in working hours
+/// (time 0 is a Monday, 00:00), with log-normal session lengths and low GPU utilisation.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InteractiveSpec {
+    /// Mean sessions started per working hour.
+    pub per_hour: f64,
+    /// Working hours, [start, end) in hours of the day.
+    #[serde(default = "default_work_start")]
+    pub start_hour: f64,
+    #[serde(default = "default_work_end")]
+    pub end_hour: f64,
+    /// Only Monday to Friday.
+    #[serde(default = "default_true")]
+    pub weekdays_only: bool,
+    /// GPUs per session (a share below 1 is a shared GPU).
+    #[serde(default = "default_one")]
+    pub gpus: f64,
+    /// Session length: median and log-normal shape.
+    #[serde(default = "default_session_median")]
+    pub median_s: f64,
+    #[serde(default = "default_session_sigma")]
+    pub sigma: f64,
+    /// The `gpu_util` sessions report (fraction of the GPU they keep busy).
+    #[serde(default = "default_session_util")]
+    pub gpu_util: f64,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+fn default_work_start() -> f64 {
+    9.0
+}
+fn default_work_end() -> f64 {
+    18.0
+}
+fn default_true() -> bool {
+    true
+}
+fn default_one() -> f64 {
+    1.0
+}
+fn default_session_median() -> f64 {
+    7200.0
+}
+fn default_session_sigma() -> f64 {
+    0.7
+}
+fn default_session_util() -> f64 {
+    0.15
 }
 
 /// How jobs arrive.
@@ -275,6 +331,48 @@ impl SyntheticSpec {
                 format!("must be in [0, 1], found {}", self.interactive_fraction),
             );
         }
+        if let Some(i) = &self.interactive {
+            if !(i.per_hour.is_finite() && i.per_hour > 0.0) {
+                return bad(
+                    "interactive.per_hour",
+                    format!("must be > 0, found {}", i.per_hour),
+                );
+            }
+            if !(0.0 <= i.start_hour && i.start_hour < i.end_hour && i.end_hour <= 24.0) {
+                return bad(
+                    "interactive.start_hour",
+                    format!(
+                        "need 0 <= start_hour < end_hour <= 24, found {} and {}",
+                        i.start_hour, i.end_hour
+                    ),
+                );
+            }
+            if !(i.gpus.is_finite()
+                && i.gpus > 0.0
+                && (i.gpus < 1.0 || i.gpus.fract() == 0.0)
+                && i.gpus <= 64.0)
+            {
+                return bad(
+                    "interactive.gpus",
+                    format!(
+                        "must be a share below 1 or a whole number up to 64, found {}",
+                        i.gpus
+                    ),
+                );
+            }
+            if !(i.median_s.is_finite() && i.median_s >= 1.0 && i.sigma.is_finite() && i.sigma >= 0.0) {
+                return bad(
+                    "interactive.median_s",
+                    "median_s must be >= 1 and sigma >= 0".into(),
+                );
+            }
+            if !(0.0..=1.0).contains(&i.gpu_util) {
+                return bad(
+                    "interactive.gpu_util",
+                    format!("must be in [0, 1], found {}", i.gpu_util),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -368,7 +466,66 @@ pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload
         b.push(&format!("syn-{i:07}"), 0, job)
             .map_err(|e| TraceError::config("synthetic trace", e.to_string()))?;
     }
+    if let Some(i) = &spec.interactive {
+        // Its own random stream: adding sessions leaves the batch jobs as they were.
+        let mut rng = Pcg64Mcg::seed_from_u64(spec.seed.unwrap_or(seed) ^ 0x696e_7465_7261_6374);
+        let weights = WeightedIndex::new(spec.teams.iter().map(|t| t.weight))
+            .map_err(|e| TraceError::config("synthetic trace: teams", e.to_string()))?;
+        for (k, start) in sessions(i, t, &mut rng).into_iter().enumerate() {
+            let len = LogNormal::new(i.median_s.ln(), i.sigma)
+                .map_err(|e| TraceError::config("synthetic trace: interactive", e.to_string()))?
+                .sample(&mut rng)
+                .clamp(60.0, 7.0 * 86400.0);
+            let gpu_milli = (i.gpus * f64::from(GPU_MILLI)).round() as u32;
+            let size = i.gpus.max(1.0);
+            let pod = PodRequest {
+                gpu_milli,
+                cpu_milli: ((spec.cpu_per_gpu * size).max(1.0) * 1000.0).round() as u64,
+                mem_mib: ((spec.memory_gib_per_gpu * size).max(1.0) * 1024.0).round() as u64,
+            };
+            let ti = weights.sample(&mut rng);
+            let mut job = JobSpec::new(
+                SimTime(start),
+                SimDuration((len * 1000.0).round() as u64),
+                1,
+                pod,
+                teams[ti],
+            );
+            job.kind = JobKind::Interactive;
+            job.priority = i.priority;
+            job.gpu_util = Some(i.gpu_util as f32);
+            b.push(&format!("int-{k:07}"), 0, job)
+                .map_err(|e| TraceError::config("synthetic trace", e.to_string()))?;
+        }
+    }
     Ok(b.finish())
+}
+
+/// Start times (ms) of interactive sessions in [0, until_ms): Poisson at `per_hour` inside
+/// working hours, none outside.
+fn sessions(i: &InteractiveSpec, until_ms: f64, rng: &mut Pcg64Mcg) -> Vec<u64> {
+    let gap = Exp::new(i.per_hour / HOUR_MS).expect("validated rate");
+    let mut out = Vec::new();
+    let mut day = 0u64;
+    while (day as f64) * DAY_MS < until_ms {
+        let weekday = day % 7 < 5;
+        if weekday || !i.weekdays_only {
+            let (open, close) = (
+                day as f64 * DAY_MS + i.start_hour * HOUR_MS,
+                day as f64 * DAY_MS + i.end_hour * HOUR_MS,
+            );
+            let mut t = open;
+            loop {
+                t += gap.sample(rng);
+                if t >= close || t >= until_ms {
+                    break;
+                }
+                out.push(t.round() as u64);
+            }
+        }
+        day += 1;
+    }
+    out
 }
 
 /// Run times in seconds, one per row (a non-numeric first row is a header). Zero run times are
@@ -400,6 +557,37 @@ pub fn read_runtimes(path: &Path) -> Result<Vec<f64>, TraceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batch jobs every 6 minutes for four weeks; sessions at 10 per working hour, 9:00-18:00,
+    /// Monday to Friday: 4 weeks x 5 days x 9 h x 10 = 1,800 expected. None at night or at the
+    /// weekend; the batch jobs are the same with and without sessions.
+    #[test]
+    fn interactive_sessions_follow_working_hours() {
+        let mut spec = SyntheticSpec::with_jobs(4 * 7 * 24 * 10);
+        spec.arrivals = Arrivals::Poisson { per_hour: 10.0 };
+        let batch = generate(&spec, 3, Path::new(".")).unwrap();
+        spec.interactive = Some(toml::from_str("per_hour = 10.0\ngpus = 0.5").unwrap());
+        let both = generate(&spec, 3, Path::new(".")).unwrap();
+        let sessions: Vec<usize> = (0..both.len())
+            .filter(|&i| both.jobs[i].kind == JobKind::Interactive)
+            .collect();
+        let n = sessions.len() as f64;
+        assert!((n - 1800.0).abs() < 4.0 * 1800f64.sqrt(), "{n} sessions");
+        for &i in &sessions {
+            let j = &both.jobs[i];
+            let h = j.submit.as_secs_f64() / 3600.0;
+            let (day, hour) = ((h / 24.0).floor() as u64, h % 24.0);
+            assert!(
+                day % 7 < 5 && (9.0..18.0).contains(&hour),
+                "{} at day {day} hour {hour}",
+                both.names[i]
+            );
+            assert_eq!((j.pod.gpu_milli, j.gpu_util), (500, Some(0.15)));
+        }
+        let batch_again: Vec<&JobSpec> = both.jobs.iter().filter(|j| j.kind == JobKind::Batch).collect();
+        assert_eq!(batch_again.len(), batch.len());
+        assert!(batch_again.iter().zip(&batch.jobs).all(|(a, b)| *a == b));
+    }
 
     #[test]
     fn same_seed_same_trace_and_a_different_seed_differs() {

@@ -84,7 +84,7 @@ fn gpu_spec_constraints_are_sets_and_pod_1639_can_never_run() {
         vec!["G2"]
     );
     let why = c
-        .check_fits_ever(&j.pod, j.pods, j.models)
+        .check_fits_ever(&j.pod, j.pods, j.models, j.kind)
         .unwrap_err()
         .to_string();
     assert_eq!(

@@ -21,8 +21,9 @@ const POLICIES_UNDER_TEST: &[&str] = &[
     "las",
     "las[promote_after=2,thresholds_gpu_h=0.01:0.1]",
     "drf",
+    "drf[mode=strict]",
     "fair-share",
-    "fair-share[half_life_h=0.05]",
+    "fair-share[half_life_h=0.05,mode=strict]",
     "easy-backfill",
     "easy-backfill[estimate=oracle,order=priority]",
 ];

@@ -306,6 +306,21 @@ fn drf_serves_the_team_with_the_lowest_dominant_share() {
     assert_eq!(at_zero(&o), ["a1", "a2", "a3", "a4", "b1"]);
 }
 
+/// A team's own queue: 1 node x 4 GPUs, team a only: a1 (0,100, 3 GPUs), a2 (1,100, 4 GPUs),
+/// a3 (2,100, 1 GPU). Strict: a3 waits behind a2, which waits for a1: a2 100-200, a3 200-300:
+/// waits 0, 99, 198. Best effort: a3 takes the free GPU at 2 (ends 102); a2 starts at 102:
+/// waits 0, 101, 0.
+#[test]
+fn team_queues_are_strict_or_best_effort() {
+    let w = teams_workload(&[(0, 100, 3, 0, None), (1, 100, 4, 0, None), (2, 100, 1, 0, None)]);
+    for pol in ["drf", "fair-share"] {
+        let strict = run(&w, one_node(4), &format!("{pol}[mode=strict]"), "first-fit");
+        assert_eq!(waits(&w, &strict), [0, 99, 198], "{pol}");
+        let be = run(&w, one_node(4), pol, "first-fit");
+        assert_eq!(waits(&w, &be), [0, 101, 0], "{pol}");
+    }
+}
+
 /// 1 node x 1 GPU; a1 (0,100) team a, b1 (0,40) team b, a2 (10,50) a, b2 (20,50) b.
 /// At 0 both teams have used nothing: a (lower id) first, a1 0-100. At 100 a has used ~100 GPU-s,
 /// b nothing: b1 100-140. At 140 a ~100, b ~40: b2 140-190, then a2 190-240.
