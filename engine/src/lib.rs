@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod event;
+mod frag;
 pub mod ids;
 pub mod job;
 pub mod policy;

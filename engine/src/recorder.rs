@@ -14,6 +14,9 @@ pub struct Level {
     pub gpu_milli: u64,
     pub running: u32,
     pub pending: u32,
+    /// Idle GPU capacity no pending pod shape can use, milli-GPU (whole cluster only, when the
+    /// engine tracks fragmentation; 0 otherwise).
+    pub fragmented_gpu_milli: u64,
 }
 
 /// Running totals of one team (or of the whole cluster).
@@ -28,6 +31,8 @@ pub struct Usage {
     pub lost_gpu_milli_ms: u128,
     /// Allocation spent on restart overheads after preemptions, in milli-GPU x ms.
     pub overhead_gpu_milli_ms: u128,
+    /// Integral of fragmented GPU capacity over time, in milli-GPU x ms.
+    pub fragmented_gpu_milli_ms: u128,
     pub since: SimTime,
 }
 
@@ -36,6 +41,7 @@ impl Usage {
         let dt = u128::from(t.since(self.since).millis());
         self.gpu_milli_ms += u128::from(self.now.gpu_milli) * dt;
         self.pending_ms += u128::from(self.now.pending) * dt;
+        self.fragmented_gpu_milli_ms += u128::from(self.now.fragmented_gpu_milli) * dt;
         self.since = t;
     }
     /// GPU time allocated up to `t`, in milli-GPU x ms.
@@ -125,6 +131,15 @@ impl Recorder {
         self.teams[i].advance(now);
         self.total.advance(now);
         (&mut self.teams[i], &mut self.total)
+    }
+
+    /// The cluster's fragmented GPU capacity changed (or was recomputed) at `now`.
+    pub fn fragmented(&mut self, now: SimTime, gpu_milli: u64) {
+        if self.total.now.fragmented_gpu_milli != gpu_milli {
+            self.total.advance(now);
+            self.total.now.fragmented_gpu_milli = gpu_milli;
+            self.total_dirty = true;
+        }
     }
 
     pub fn pending_changed(&mut self, team: TeamId, now: SimTime, up: bool) {

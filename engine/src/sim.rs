@@ -28,6 +28,10 @@ pub struct EngineOptions {
     /// Recompute every node's allocation from the running jobs after every pass and fail on any
     /// disagreement. Costs O(nodes + jobs) per pass: for tests.
     pub audit: bool,
+    /// Record fragmentation (idle GPU capacity no pending pod shape can use) in the cluster time
+    /// series. Costs O(GPUs + shapes) per node touched in a pass, O(nodes) when the set of
+    /// pending shapes changes.
+    pub track_fragmentation: bool,
 }
 
 /// The preemption cost of one job class.
@@ -196,6 +200,8 @@ pub struct Outcome {
     pub counters: Counters,
     /// The policy's own figures (`Policy::stats`).
     pub policy_stats: Vec<(String, f64)>,
+    /// Whether the cluster series carries fragmentation (`EngineOptions::track_fragmentation`).
+    pub fragmentation_tracked: bool,
     /// GPU capacity lost to failed nodes, integrated over the run (milli-GPU x ms).
     pub down_gpu_milli_ms: u128,
     /// Pending reasons the policy gave; index 0 is the empty reason (none given).
@@ -251,6 +257,7 @@ struct State {
     decisions: u64,
     /// GPU capacity of failed nodes, integrated over time.
     down: DownClock,
+    frag: Option<crate::frag::FragTracker>,
     opts: EngineOptions,
     counters: Counters,
     error: Option<EngineError>,
@@ -289,6 +296,9 @@ impl State {
         }
         r.clock_reason(now);
         let reason = r.pending_reason;
+        if let Some(f) = &mut self.frag {
+            f.pending_removed(spec);
+        }
         self.recorder.pending_changed(spec.team, now, false);
         self.recorder.reason_changed(spec.team, now, Some(reason), None);
     }
@@ -303,6 +313,9 @@ impl State {
         r.pending_since = self.now;
         r.pending_reason = 0;
         r.reason_since = self.now;
+        if let Some(f) = &mut self.frag {
+            f.pending_added(spec);
+        }
         self.recorder.pending_changed(spec.team, self.now, true);
         self.recorder.reason_changed(spec.team, self.now, None, Some(0));
     }
@@ -366,6 +379,11 @@ impl State {
                             self.cluster.give_back(&spec.pod, s);
                         }
                         return self.fail(w, kind, job, format!("pod {i}: {why}"));
+                    }
+                }
+                if let Some(f) = &mut self.frag {
+                    for s in slots {
+                        f.node_changed(s.node);
                     }
                 }
                 self.leave_pending(job, spec, tombstones);
@@ -539,6 +557,9 @@ impl State {
         let mut slots = std::mem::take(&mut self.runs[job.index()].slots);
         for &s in &slots {
             self.cluster.give_back(&spec.pod, s);
+            if let Some(f) = &mut self.frag {
+                f.node_changed(s.node);
+            }
         }
         slots.clear();
         self.slot_pool.push(slots);
@@ -687,9 +708,13 @@ impl<'w> Simulation<'w> {
                 policy: policy_label.clone(),
                 reason,
             })?;
+        let frag = opts
+            .track_fragmentation
+            .then(|| crate::frag::FragTracker::new(cluster.node_count()));
         Ok(Simulation {
             workload,
             st: State {
+                frag,
                 now: start,
                 runs: vec![JobRun::new(); workload.len()],
                 cluster,
@@ -809,6 +834,10 @@ impl<'w> Simulation<'w> {
         }
         self.merge_requeued();
         self.deliver_transitions();
+        if let Some(f) = &mut self.st.frag {
+            let v = f.update(&self.st.cluster);
+            self.st.recorder.fragmented(now, v);
+        }
         self.st.recorder.flush(now);
         if self.st.opts.audit {
             self.audit()?;
@@ -880,6 +909,7 @@ impl<'w> Simulation<'w> {
             end,
             counters: self.st.counters,
             policy_stats: self.policy.stats(),
+            fragmentation_tracked: self.st.frag.is_some(),
             down_gpu_milli_ms: self.st.down.gpu_milli_ms,
             reasons: parts.reasons,
             pending_by_reason: parts.pending_by_reason,
@@ -971,6 +1001,9 @@ impl<'w> Simulation<'w> {
                     return;
                 }
                 st.cluster.set_up(node, false);
+                if let Some(f) = &mut st.frag {
+                    f.node_changed(node);
+                }
                 st.down.change(st.now, st.cluster.node_gpu_milli(node), true);
                 st.counters.node_failures += 1;
                 let victims: Vec<JobId> = st
@@ -988,6 +1021,9 @@ impl<'w> Simulation<'w> {
                 st.counters.node_events += 1;
                 if node.index() < st.cluster.node_count() && !st.cluster.is_up(node) {
                     st.cluster.set_up(node, true);
+                    if let Some(f) = &mut st.frag {
+                        f.node_changed(node);
+                    }
                     st.down.change(st.now, st.cluster.node_gpu_milli(node), false);
                     st.freed = true;
                 }
@@ -1021,6 +1057,18 @@ impl<'w> Simulation<'w> {
     fn audit(&self) -> Result<(), EngineError> {
         let st = &self.st;
         let fail = |what: String| Err(EngineError::Audit { time: st.now, what });
+        if let Some(f) = &st.frag {
+            let pending: Vec<&JobSpec> = self
+                .pending
+                .live()
+                .iter()
+                .filter(|j| st.runs[j.index()].status == JobStatus::Pending)
+                .map(|j| &self.workload.jobs[j.index()])
+                .collect();
+            if let Err(what) = f.check(&st.cluster, &pending) {
+                return fail(what);
+            }
+        }
         let n = st.cluster.node_count();
         let mut alloc = vec![(0u64, 0u64, 0u64); n];
         let mut total_gpu = 0u64;

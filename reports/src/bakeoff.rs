@@ -25,6 +25,7 @@ const COLUMNS: &[&str] = &[
     "lost_gpu_hours",
     "overhead_gpu_hours",
     "interactive_wait_p95_s",
+    "fragmented_gpus_mean",
 ];
 
 fn num(x: Option<f64>) -> String {
@@ -56,6 +57,7 @@ pub fn bakeoff_csv(out: &mut dyn Write, runs: &[RunSummary]) -> std::io::Result<
             s.lost_gpu_hours.to_string(),
             s.overhead_gpu_hours.to_string(),
             num(inter),
+            num(s.fragmented_gpus_mean),
         ])?;
     }
     wr.flush()
@@ -77,13 +79,13 @@ pub fn render(runs: &[RunSummary]) -> String {
         .max(6);
     let _ = writeln!(
         out,
-        "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
-        "policy + placement", "finished", "wait", "p50", "p95", "p99", "JCT", "alloc", "preempt"
+        "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>6}",
+        "policy + placement", "finished", "wait", "p50", "p95", "p99", "JCT", "alloc", "preempt", "frag"
     );
     for s in runs {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6.1}% {:>8}",
+            "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6.1}% {:>8} {:>6}",
             label(s),
             s.counts.jobs_finished,
             cell(&s.wait_s, |d| d.mean),
@@ -92,7 +94,9 @@ pub fn render(runs: &[RunSummary]) -> String {
             cell(&s.wait_s, |d| d.p99),
             cell(&s.jct_s, |d| d.mean),
             s.gpu_allocation_rate * 100.0,
-            s.preemptions
+            s.preemptions,
+            s.fragmented_gpus_mean
+                .map_or_else(|| "-".to_string(), |f| format!("{f:.2}"))
         );
     }
     out

@@ -122,6 +122,7 @@ pub fn timeseries_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io
         "gpus_allocated",
         "jobs_running",
         "jobs_pending",
+        "gpus_fragmented",
     ])?;
     for p in &o.series {
         let (scope, team) = match p.team {
@@ -135,6 +136,11 @@ pub fn timeseries_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io
             &fmt_milli(p.level.gpu_milli),
             &p.level.running.to_string(),
             &p.level.pending.to_string(),
+            &if o.fragmentation_tracked && p.team.is_none() {
+                fmt_milli(p.level.fragmented_gpu_milli)
+            } else {
+                String::new()
+            },
         ])?;
     }
     wr.flush()

@@ -103,6 +103,9 @@ pub struct RunSummary {
     pub lost_gpu_hours: f64,
     /// GPU-hours spent on restart overheads after preemptions.
     pub overhead_gpu_hours: f64,
+    /// Mean idle GPU capacity no pending pod shape could use (`null` unless the scenario tracks
+    /// fragmentation).
+    pub fragmented_gpus_mean: Option<f64>,
     /// Share of GPU capacity that was up (not failed) over the span.
     pub gpu_availability: f64,
     pub node_failures: u64,
@@ -254,6 +257,8 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             0.0
         },
         gpu_hours: total_gpu_ms / MS_PER_HOUR,
+        fragmented_gpus_mean: (o.fragmentation_tracked && span_ms > 0)
+            .then(|| round(o.total.fragmented_gpu_milli_ms as f64 / 1000.0 / span_ms as f64)),
         preemptions: o.counters.preemptions,
         lost_gpu_hours: o.total.lost_gpu_milli_ms as f64 / 1000.0 / MS_PER_HOUR,
         overhead_gpu_hours: o.total.overhead_gpu_milli_ms as f64 / 1000.0 / MS_PER_HOUR,

@@ -70,6 +70,12 @@ pub fn render(s: &RunSummary) -> String {
             s.preemptions, s.lost_gpu_hours, s.overhead_gpu_hours
         );
     }
+    if let Some(f) = s.fragmented_gpus_mean {
+        let _ = writeln!(
+            out,
+            "fragmented {f:.2} GPUs on average: idle, but no pending pod shape could use them"
+        );
+    }
     if s.node_failures > 0 {
         let _ = writeln!(
             out,

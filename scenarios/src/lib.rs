@@ -138,6 +138,9 @@ pub struct EngineSection {
     /// Per job class, preemption costs replacing the two above.
     #[serde(default)]
     pub class: Vec<ClassCostRow>,
+    /// Record fragmentation (idle GPU capacity no pending pod shape can use) over time.
+    #[serde(default)]
+    pub fragmentation: bool,
 }
 
 /// `[failures]`: nodes that fail, on a schedule or at random.
@@ -572,6 +575,7 @@ impl Scenario {
             horizon: ms(self.engine.horizon_s).map(SimTime),
             checkpoint_every: ms(self.engine.checkpoint_every_s).map(SimDuration),
             restart_overhead: SimDuration(ms(self.engine.restart_overhead_s).unwrap_or(0)),
+            track_fragmentation: self.engine.fragmentation,
             ..EngineOptions::default()
         };
         for c in &self.engine.class {

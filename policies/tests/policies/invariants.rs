@@ -166,6 +166,7 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
     }
     for p in &o.series {
         prop_assert!(p.level.gpu_milli <= o.capacity_gpu_milli);
+        prop_assert!(p.level.fragmented_gpu_milli + p.level.gpu_milli <= o.capacity_gpu_milli);
     }
     // The allocation integral is exactly the GPU time of all runs, preempted ones included.
     let used: u128 = o
@@ -195,6 +196,8 @@ proptest! {
             audit: true,
             checkpoint_every: checkpoint.map(SimDuration::from_secs),
             restart_overhead: SimDuration::from_secs(overhead),
+            // The audit recomputes fragmentation from scratch after every pass.
+            track_fragmentation: true,
             ..EngineOptions::default()
         };
         let outages: Vec<(NodeId, SimTime, Option<SimTime>)> = outage
