@@ -31,6 +31,18 @@ struct NodeState {
     gpus: Vec<u16>,
 }
 
+impl NodeState {
+    fn of(cluster: &Cluster, n: NodeId) -> Self {
+        let (cpu, mem) = cluster.free_cpu_mem(n);
+        NodeState {
+            model: cluster.node_pool(n).model,
+            cpu,
+            mem,
+            gpus: cluster.gpu_free(n).to_vec(),
+        }
+    }
+}
+
 /// A task type: a pod shape, the GPU models it may use, and its share of the pods seen.
 type Type = (PodRequest, ModelSet, f64);
 
@@ -176,15 +188,10 @@ impl Placement for Fgd {
                 if !cluster.eligible(n, allowed) {
                     continue;
                 }
-                let state = touched.get(&n).cloned().unwrap_or_else(|| {
-                    let (cpu, mem) = cluster.free_cpu_mem(n);
-                    NodeState {
-                        model: cluster.node_pool(n).model,
-                        cpu,
-                        mem,
-                        gpus: cluster.gpu_free(n).to_vec(),
-                    }
-                });
+                let state = touched
+                    .get(&n)
+                    .cloned()
+                    .unwrap_or_else(|| NodeState::of(cluster, n));
                 // Identical states give identical answers, up to which GPU index is named.
                 let mut key = state.clone();
                 key.gpus.sort_unstable();
@@ -201,15 +208,7 @@ impl Placement for Fgd {
                 out.clear();
                 return false;
             };
-            let state = touched.entry(n).or_insert_with(|| {
-                let (cpu, mem) = cluster.free_cpu_mem(n);
-                NodeState {
-                    model: cluster.node_pool(n).model,
-                    cpu,
-                    mem,
-                    gpus: cluster.gpu_free(n).to_vec(),
-                }
-            });
+            let state = touched.entry(n).or_insert_with(|| NodeState::of(cluster, n));
             state.cpu -= pod.cpu_milli;
             state.mem -= pod.mem_mib;
             let mask = match pod.gpu_need() {

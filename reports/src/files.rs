@@ -41,12 +41,8 @@ pub fn write_atomic(
     result.map_err(err)
 }
 
-fn secs(ms: Option<u64>) -> String {
-    ms.map(fmt_milli).unwrap_or_default()
-}
-
-/// Writes the three files of a run into `dir` (created if needed).
-pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
+/// Creates `dir` if needed and writes `summary.json` into it, pretty-printed.
+pub fn write_summary(dir: &Path, summary: &impl serde::Serialize) -> Result<(), WriteError> {
     std::fs::create_dir_all(dir).map_err(|e| WriteError {
         file: dir.display().to_string(),
         message: e.to_string(),
@@ -54,7 +50,16 @@ pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) ->
     write_atomic(&dir.join("summary.json"), |f| {
         serde_json::to_writer_pretty(&mut *f, summary).map_err(std::io::Error::other)?;
         writeln!(f)
-    })?;
+    })
+}
+
+fn secs(ms: Option<u64>) -> String {
+    ms.map(fmt_milli).unwrap_or_default()
+}
+
+/// Writes the three files of a run into `dir` (created if needed).
+pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
+    write_summary(dir, summary)?;
     write_atomic(&dir.join("jobs.csv"), |f| jobs_csv(f, w, o))?;
     write_atomic(&dir.join("timeseries.csv"), |f| timeseries_csv(f, w, o))?;
     write_atomic(&dir.join("preemptions.csv"), |f| preemptions_csv(f, w, o))?;

@@ -107,14 +107,7 @@ pub fn write_inflation(
     curves: &[Curve],
     summary: &InflationSummary,
 ) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|e| WriteError {
-        file: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
-    write_atomic(&dir.join("summary.json"), |f| {
-        serde_json::to_writer_pretty(&mut *f, summary).map_err(std::io::Error::other)?;
-        writeln!(f)
-    })?;
+    crate::files::write_summary(dir, summary)?;
     write_atomic(&dir.join("inflation.csv"), |f| inflation_csv(f, w, curves))
 }
 
