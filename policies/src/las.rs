@@ -1,13 +1,19 @@
-//! Tiresias-style discretised two-dimensional least-attained-service (2D-LAS): a job's attained
-//! service is GPUs x time it has run; thresholds split jobs into queues, lower queues first,
-//! submit order within a queue; preemptive; a job that waited long relative to its service is
-//! promoted to the first queue (starvation guard), and its service is counted afresh from there,
-//! so it is not demoted (and preempted) again the moment it restarts.
+//! Tiresias-style discretised two-dimensional least-attained-service (2D-LAS, Gu et al.,
+//! NSDI '19): a job's attained service is GPUs x time it has run; thresholds split jobs into
+//! queues, lower queues first, submit order within a queue; preemptive; a job that waited long
+//! relative to its service is promoted to the first queue (starvation guard), and its service is
+//! counted afresh from there, so it is not demoted (and preempted) again the moment it restarts.
 //!
-//! Cost per pass: O(p log p) to order the p pending jobs, plus the shared preemption pass.
+//! A waiting job's queue changes only by promotion, so waiting jobs are kept in order
+//! incrementally, with their promotion times in a second ordered set. Cost per pass: O(r) to find
+//! the next threshold crossing among the r running jobs, O(log p) per promotion, plus the shared
+//! pass ([`preemptive::pass`]).
 
-use crate::preemptive;
-use fairway_engine::{Cluster, Cycle, JobId, Policy, SimDuration, SimTime, Workload};
+use crate::preemptive::{self, KeyedQueue};
+use fairway_engine::{Cluster, Cycle, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload};
+use std::collections::BTreeSet;
+
+type Key = (usize, SimTime, JobId);
 
 #[derive(Debug)]
 pub struct Las {
@@ -16,7 +22,10 @@ pub struct Las {
     /// A pending job that has waited `promote_after` times its run time goes to the first queue
     /// (0: never).
     promote_after: f64,
-    order: Vec<((usize, SimTime, JobId), JobId)>,
+    queue: KeyedQueue<Key>,
+    /// (due, job) of waiting jobs that promotion will move to the first queue.
+    due: BTreeSet<(SimTime, JobId)>,
+    due_of: Vec<Option<SimTime>>,
     /// Attained service at each job's last promotion (milli-GPU x ms), by job index.
     base: Vec<u128>,
     preempted: u64,
@@ -39,7 +48,9 @@ impl Las {
                 .map(|h| (h * 3_600_000.0 * 1000.0) as u128)
                 .collect(),
             promote_after,
-            order: Vec::new(),
+            queue: KeyedQueue::default(),
+            due: BTreeSet::new(),
+            due_of: Vec::new(),
             base: Vec::new(),
             preempted: 0,
             promoted: 0,
@@ -59,7 +70,11 @@ impl Las {
         self.thresholds.iter().take_while(|&&t| a >= t).count()
     }
 
-    /// When pending job `j` is due for promotion, if it can be.
+    fn key(&self, cx: &Cycle<'_>, j: JobId) -> Key {
+        (self.level(cx, j), cx.job(j).submit, j)
+    }
+
+    /// When waiting job `j` is due for promotion, if it can be.
     fn promotion_due(&self, cx: &Cycle<'_>, j: JobId) -> Option<SimTime> {
         (self.promote_after > 0.0 && self.level(cx, j) > 0).then(|| {
             let wait = (self.promote_after * cx.run_ms_now(j) as f64).ceil() as u64;
@@ -67,15 +82,17 @@ impl Las {
         })
     }
 
-    fn key(&self, cx: &Cycle<'_>, j: JobId) -> (usize, SimTime, JobId) {
-        (self.level(cx, j), cx.job(j).submit, j)
+    fn forget_due(&mut self, j: JobId) {
+        if let Some(t) = self.due_of.get_mut(j.index()).and_then(Option::take) {
+            self.due.remove(&(t, j));
+        }
     }
 
-    /// The next instant a queue changes: a running job crossing a threshold, or a pending one
-    /// due for promotion.
+    /// The next instant a queue changes: a running job crossing a threshold, or a waiting one
+    /// due for promotion (jobs preempted in this pass are not queued yet: checked directly).
     fn next_change(&self, cx: &Cycle<'_>) -> Option<SimTime> {
         let now = cx.now();
-        let mut next: Option<SimTime> = None;
+        let mut next: Option<SimTime> = self.due.first().map(|d| d.0).filter(|&t| t > now);
         let mut consider = |t: SimTime| {
             if t > now && next.is_none_or(|n| t < n) {
                 next = Some(t);
@@ -91,14 +108,9 @@ impl Las {
                 consider(now + SimDuration(((t - a).div_ceil(g)) as u64));
             }
         }
-        if self.promote_after > 0.0 {
-            // Jobs preempted in this pass are not in `pending` yet.
-            for &p in cx.pending().iter().chain(cx.requeued()) {
-                if cx.is_pending(p)
-                    && let Some(due) = self.promotion_due(cx, p)
-                {
-                    consider(due);
-                }
+        for &p in cx.requeued() {
+            if let Some(due) = self.promotion_due(cx, p) {
+                consider(due);
             }
         }
         next
@@ -115,24 +127,48 @@ impl Policy for Las {
 
     fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
         self.base = vec![0; workload.len()];
+        self.due_of = vec![None; workload.len()];
         Ok(())
     }
 
-    fn schedule(&mut self, cx: &mut Cycle<'_>) {
-        self.order.clear();
-        for &j in cx.pending() {
-            if !cx.is_pending(j) {
-                continue;
+    fn observe(&mut self, job: JobId, _spec: &JobSpec, what: Transition, _now: SimTime) {
+        match what {
+            Transition::Submitted | Transition::Preempted => self.queue.arrive(job),
+            Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
+                self.queue.leave(job);
+                self.forget_due(job);
             }
-            if self.promotion_due(cx, j).is_some_and(|due| due <= cx.now()) {
+            Transition::Finished => {}
+        }
+    }
+
+    fn schedule(&mut self, cx: &mut Cycle<'_>) {
+        // Queue the newcomers, and note when each may be promoted.
+        let mut queue = std::mem::take(&mut self.queue);
+        let me = &*self;
+        queue.absorb(cx, |cx, j| me.key(cx, j));
+        for &j in queue.fresh() {
+            if let Some(t) = self.promotion_due(cx, j) {
+                self.due_of[j.index()] = Some(t);
+                self.due.insert((t, j));
+            }
+        }
+        // Promote the jobs whose time has come.
+        while let Some(&(t, j)) = self.due.first() {
+            if t > cx.now() {
+                break;
+            }
+            self.due.pop_first();
+            self.due_of[j.index()] = None;
+            if cx.is_pending(j) {
                 self.base[j.index()] = u128::from(cx.job(j).gpu_milli()) * u128::from(cx.run_ms_now(j));
                 self.promoted += 1;
+                queue.rekey(j, (0, cx.job(j).submit, j));
             }
-            self.order.push((self.key(cx, j), j));
         }
-        self.order.sort_unstable();
         let me = &*self;
-        let n = preemptive::pass(cx, &me.order, |cx, r| me.key(cx, r), "las: more attained service");
+        let n = preemptive::pass(cx, &queue, |cx, r| me.key(cx, r), "las: more attained service");
+        self.queue = queue;
         self.preempted += n;
         if let Some(t) = self.next_change(cx)
             && self.wake.is_none_or(|w| w <= cx.now() || w > t)

@@ -2,7 +2,7 @@
 //! oracle or estimated run times.
 
 use crate::estimate::{EstimateMode, Estimator};
-use crate::preemptive;
+use crate::preemptive::{self, KeyedQueue};
 use crate::queue::QueueMode;
 use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
 use std::collections::{BTreeSet, HashMap};
@@ -79,12 +79,13 @@ impl Policy for Sjf {
 
 /// Shortest remaining time first: like SJF on the estimated remaining time (estimate minus the
 /// work done), and preemptive: a pending job that does not fit takes the place of running jobs
-/// with a longer remaining time.
+/// with a longer remaining time. A waiting job's remaining time does not change, so the queue is
+/// kept in order incrementally; see [`preemptive::pass`] for the cost of a pass.
 #[derive(Debug)]
 pub struct Srtf {
     est: Estimator,
     estimates: HashMap<JobId, u64>,
-    order: Vec<(u64, JobId)>,
+    queue: KeyedQueue<u64>,
     preempted: u64,
 }
 
@@ -93,7 +94,7 @@ impl Srtf {
         Srtf {
             est: Estimator::new(estimate),
             estimates: HashMap::new(),
-            order: Vec::new(),
+            queue: KeyedQueue::default(),
             preempted: 0,
         }
     }
@@ -118,30 +119,27 @@ impl Policy for Srtf {
             Transition::Submitted => {
                 let e = self.est.estimate(spec).millis();
                 self.estimates.insert(job, e);
+                self.queue.arrive(job);
             }
+            Transition::Preempted => self.queue.arrive(job),
+            Transition::Started => self.queue.leave(job),
             Transition::Finished => {
                 self.estimates.remove(&job);
                 self.est.learn(spec);
             }
             Transition::Abandoned | Transition::Unschedulable => {
+                self.queue.leave(job);
                 self.estimates.remove(&job);
             }
-            Transition::Started | Transition::Preempted => {}
         }
     }
 
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
-        self.order.clear();
-        for &j in cx.pending() {
-            if cx.is_pending(j) {
-                self.order.push((remaining(cx, &self.estimates, j), j));
-            }
-        }
-        self.order.sort_unstable();
         let est = &self.estimates;
+        self.queue.absorb(cx, |cx, j| remaining(cx, est, j));
         self.preempted += preemptive::pass(
             cx,
-            &self.order,
+            &self.queue,
             |cx, r| remaining(cx, est, r),
             "srtf: shorter remaining time",
         );
