@@ -2,6 +2,7 @@
 //! order incrementally, and a pass that starts jobs in that order, preempting running jobs with a
 //! worse key when that makes room.
 
+use crate::queue::FailedShapes;
 use fairway_engine::{Cycle, JobId, JobStatus};
 use std::collections::BTreeSet;
 
@@ -129,12 +130,13 @@ pub fn pass<K: Ord + Copy>(
     let mut preempted = 0;
     let mut tries = 0;
     let mut stopped = false;
+    let mut failed = FailedShapes::default();
     for &(key, job) in queue.iter() {
         if !cx.is_pending(job) {
             continue;
         }
         // Without releases since the last pass only this pass's arrivals can fit.
-        if (cx.freed() || queue.is_fresh(job)) && cx.try_start(job) {
+        if (cx.freed() || queue.is_fresh(job)) && failed.try_start(cx, job) {
             continue;
         }
         // Running jobs with a worse key: a prefix of `running`.
@@ -162,13 +164,14 @@ pub fn pass<K: Ord + Copy>(
                 preempted += 1;
             }
         }
+        failed.clear();
         cx.try_start(job);
         rank(cx, &mut running);
     }
     if stopped {
         for &j in queue.fresh_in_key_order().iter() {
             if cx.is_pending(j) {
-                cx.try_start(j);
+                failed.try_start(cx, j);
             }
         }
     }
@@ -181,13 +184,15 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
     let mut what_if = cx.cluster().clone();
     let mut victims = Vec::new();
     let mut fits = false;
+    let need = cx.job(job).gpu_milli();
     for &(_, v) in candidates {
         let spec = cx.job(v);
         for &slot in cx.run(v).slots() {
             what_if.give_back(&spec.pod, slot);
         }
         victims.push(v);
-        if cx.place_on(&what_if, job).is_some() {
+        // A placement scan only once enough GPU is free in total.
+        if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
             fits = true;
             break;
         }

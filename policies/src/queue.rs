@@ -1,6 +1,6 @@
 //! Queue-order policies: FIFO and priority, each strict (the head blocks) or best effort.
 
-use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
+use fairway_engine::{Cycle, JobId, JobKind, JobSpec, ModelSet, PodRequest, Policy, SimTime, Transition};
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
@@ -19,6 +19,39 @@ impl QueueMode {
             QueueMode::Strict => "strict",
             QueueMode::BestEffort => "best-effort",
         }
+    }
+}
+
+/// Job shapes (pod, pod count, allowed models, kind) that did not fit during this pass. Starting
+/// jobs only takes capacity away, so until something is freed a job of the same shape cannot fit
+/// either: a long queue of a few shapes costs a placement scan per shape, not per job.
+#[derive(Debug, Default)]
+pub(crate) struct FailedShapes(Vec<(PodRequest, u32, ModelSet, JobKind)>);
+
+impl FailedShapes {
+    /// Remembering more shapes than this costs more than it saves.
+    const CAP: usize = 64;
+
+    fn key(spec: &JobSpec) -> (PodRequest, u32, ModelSet, JobKind) {
+        (spec.pod, spec.pods, spec.models, spec.kind)
+    }
+
+    /// Starts `job` where the placement puts it, unless a job of its shape already failed.
+    pub(crate) fn try_start(&mut self, cx: &mut Cycle<'_>, job: JobId) -> bool {
+        let k = Self::key(cx.job(job));
+        if self.0.contains(&k) {
+            return false;
+        }
+        let ok = cx.try_start(job);
+        if !ok && self.0.len() < Self::CAP {
+            self.0.push(k);
+        }
+        ok
+    }
+
+    /// Something was freed: every shape may fit again.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
     }
 }
 
@@ -41,16 +74,18 @@ pub(crate) fn pass(
             }
         }
         QueueMode::BestEffort if cx.freed() => {
+            let mut failed = FailedShapes::default();
             for j in order {
                 if cx.is_pending(j) {
-                    cx.try_start(j);
+                    failed.try_start(cx, j);
                 }
             }
         }
         QueueMode::BestEffort => {
+            let mut failed = FailedShapes::default();
             for j in fresh {
                 if cx.is_pending(j) {
-                    cx.try_start(j);
+                    failed.try_start(cx, j);
                 }
             }
         }
