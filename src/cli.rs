@@ -63,6 +63,28 @@ enum Command {
     },
     /// List the policies and placements, with their parameters.
     List,
+    /// The CI gate: compare a candidate with a baseline; exit 0 if every check holds, 1 if any
+    /// regressed, 2 on error. Prints a Markdown summary.
+    Compare {
+        /// A run's output folder (its summary.json) or a scenario file to run.
+        baseline: PathBuf,
+        /// Same, for the candidate.
+        candidate: PathBuf,
+        /// A check METRIC:+AMOUNT or METRIC:-AMOUNT (units %, pp, s, m, h, or none): the sign is
+        /// the direction that is a regression, e.g. p95_wait:+5% or gpu_allocation_rate:-2pp.
+        #[arg(long = "fail-on", required = true)]
+        fail_on: Vec<String>,
+        /// Also apply every check to every team both sides have.
+        #[arg(long)]
+        per_team: bool,
+        /// Seeds a scenario side runs with (its seed and the next ones); means are compared, and
+        /// a change within twice the standard error of the difference is not a regression.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Also write the checks as JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,6 +125,14 @@ pub fn main() -> Result<ExitCode> {
             seed,
         } => generate(&out, spec.as_deref(), jobs, per_hour, seed),
         Command::List => list(),
+        Command::Compare {
+            baseline,
+            candidate,
+            fail_on,
+            per_team,
+            seeds,
+            junit,
+        } => compare(&baseline, &candidate, &fail_on, per_team, seeds, junit.as_deref()),
     }
 }
 
@@ -331,6 +361,96 @@ fn generate(
     })?;
     eprintln!("wrote {} jobs to {}", w.len(), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One side of a comparison: the summaries of a finished run, or of a scenario run with `seeds`
+/// seeds (in parallel).
+fn side(path: &Path, seeds: u64) -> Result<Vec<serde_json::Value>> {
+    if path.is_dir() {
+        let file = path.join("summary.json");
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a summary", file.display()))?;
+        if v.get("schema").and_then(|s| s.as_str()) != Some(fairway_reports::SUMMARY_SCHEMA) {
+            anyhow::bail!(
+                "{}: not a run summary ({})",
+                file.display(),
+                fairway_reports::SUMMARY_SCHEMA
+            );
+        }
+        return Ok(vec![v]);
+    }
+    use rayon::prelude::*;
+    let scenario = load(path, None)?;
+    if scenario.bakeoff.is_some() || scenario.inflation.is_some() {
+        anyhow::bail!(
+            "{}: compare takes a plain scenario, not a bake-off or an inflation experiment",
+            path.display()
+        );
+    }
+    let resolved = scenario.resolve()?;
+    (0..seeds.max(1))
+        .into_par_iter()
+        .map(|i| {
+            let mut sc = scenario.clone();
+            sc.seed = scenario.seed.wrapping_add(i);
+            // The trace and cluster do not depend on the seed unless they are generated.
+            let r = if i == 0 { None } else { Some(sc.resolve()?) };
+            let r = r.as_ref().unwrap_or(&resolved);
+            let o = r.run()?;
+            let info = RunInfo {
+                scenario: sc.name.clone(),
+                seed: sc.seed,
+                trace: sc
+                    .trace
+                    .path
+                    .as_ref()
+                    .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+                interactive_target_s: sc.interactive.target_start_s,
+            };
+            Ok(serde_json::to_value(fairway_reports::summarize(
+                &r.workload,
+                &o,
+                &info,
+            ))?)
+        })
+        .collect()
+}
+
+fn compare(
+    baseline: &Path,
+    candidate: &Path,
+    fail_on: &[String],
+    per_team: bool,
+    seeds: u64,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    use fairway_reports::compare::{Check, evaluate, junit as junit_xml, markdown};
+    let checks: Vec<Check> = fail_on
+        .iter()
+        .map(|c| c.parse().map_err(anyhow::Error::msg))
+        .collect::<Result<_>>()?;
+    let (b, c) = (side(baseline, seeds)?, side(candidate, seeds)?);
+    let outcomes = evaluate(&checks, &b, &c, per_team);
+    print!(
+        "{}",
+        markdown(
+            &outcomes,
+            &baseline.display().to_string(),
+            &candidate.display().to_string(),
+            b.len().max(c.len())
+        )
+    );
+    if let Some(j) = junit {
+        let xml = junit_xml(&outcomes);
+        fairway_reports::write_atomic(j, |f| f.write_all(xml.as_bytes()))?;
+    }
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn list() -> Result<ExitCode> {

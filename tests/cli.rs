@@ -498,3 +498,51 @@ fn a_bakeoff_is_deterministic_and_each_run_matches_a_single_run() {
         assert_eq!(alone[key], inside[key], "{key}");
     }
 }
+
+/// The CI gate: a run compared with itself holds (exit 0); the worked example's candidate (spread
+/// placement) regresses the mean wait and the allocation rate (exit 1, JUnit failures); a bad
+/// check is an error (exit 2).
+#[test]
+fn compare_gates_on_regressions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    run_to("scenarios/catalog/ci/baseline.toml", &base);
+    let base = base.to_str().unwrap();
+    let same = ok(&[
+        "compare",
+        base,
+        "scenarios/catalog/ci/baseline.toml",
+        "--fail-on",
+        "mean_wait:+0%",
+        "--per-team",
+    ]);
+    assert!(
+        same.starts_with("### fairway compare: PASS (5 of 5 checks hold)"),
+        "{same}"
+    );
+    let junit = tmp.path().join("junit.xml");
+    let out = fairway(&[
+        "compare",
+        base,
+        "scenarios/catalog/ci/candidate.toml",
+        "--fail-on",
+        "mean_wait:+10m",
+        "--fail-on",
+        "gpu_allocation_rate:-2pp",
+        "--fail-on",
+        "jobs_unschedulable:+0",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.starts_with("### fairway compare: FAIL (1 of 3 checks hold)"),
+        "{md}"
+    );
+    assert!(md.contains("| `jobs_unschedulable:+0` | 0 | 0 |"), "{md}");
+    let xml = read(&junit);
+    assert!(xml.contains("tests=\"3\" failures=\"2\""), "{xml}");
+    assert!(fails(&["compare", base, base, "--fail-on", "p95_wait+5%"]).contains("no ':'"));
+    assert!(fails(&["compare", base, "no-such.toml", "--fail-on", "p95_wait:+5%"]).contains("no-such.toml"));
+}

@@ -4,6 +4,7 @@
 //! `summary.json`, `jobs.csv` and `timeseries.csv`; [`render`] prints a table for people.
 
 pub mod bakeoff;
+pub mod compare;
 pub mod files;
 pub mod inflation;
 pub mod metrics;
