@@ -128,6 +128,35 @@ impl Workload {
         &self.teams[id.index()]
     }
 
+    /// A workload of the jobs at `picks` (an index may repeat), sorted by submit time (ties keep
+    /// the order of `picks`); the name tables are kept whole.
+    pub fn select(&self, picks: &[usize]) -> Workload {
+        let mut order: Vec<usize> = picks.to_vec();
+        order.sort_by_key(|&i| self.jobs[i].submit);
+        Workload {
+            jobs: order.iter().map(|&i| self.jobs[i].clone()).collect(),
+            names: order.iter().map(|&i| self.names[i].clone()).collect(),
+            lines: order.iter().map(|&i| self.lines[i]).collect(),
+            ..self.clone_tables()
+        }
+    }
+
+    /// Everything but the per-job vectors.
+    fn clone_tables(&self) -> Workload {
+        Workload {
+            source: self.source.clone(),
+            jobs: Vec::new(),
+            names: Vec::new(),
+            lines: Vec::new(),
+            teams: self.teams.clone(),
+            users: self.users.clone(),
+            queues: self.queues.clone(),
+            classes: self.classes.clone(),
+            job_classes: self.job_classes.clone(),
+            models: self.models.clone(),
+        }
+    }
+
     /// Re-expresses every GPU-model constraint in the cluster's model table, so that the engine
     /// can compare a job's allowed models with a node's model. Fails on a model the cluster lacks.
     pub fn bind_models(&mut self, cluster: &Cluster) -> Result<(), UnknownModel> {

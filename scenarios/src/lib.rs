@@ -6,6 +6,7 @@
 //! error surfaces before a run starts; [`Resolved::run`] runs it.
 
 pub mod inflation;
+pub mod whatif;
 
 use fairway_engine::{
     Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, Placement, Policy, SimDuration,
@@ -43,6 +44,9 @@ pub struct Scenario {
     /// Run several policies on the same trace and cluster instead of one.
     #[serde(default)]
     pub bakeoff: Option<BakeoffSection>,
+    /// Edits applied on top of everything above, in order.
+    #[serde(default)]
+    pub whatif: Vec<whatif::WhatIf>,
     /// The folder the file is in; relative paths start here.
     #[serde(skip)]
     pub base: PathBuf,
@@ -312,6 +316,9 @@ impl Scenario {
 
     /// Checks what can be checked without reading other files.
     fn check(&self) -> Result<(), ScenarioError> {
+        for (i, w) in self.whatif.iter().enumerate() {
+            w.check().map_err(|m| self.invalid(&format!("whatif[{i}]"), m))?;
+        }
         if let Some(b) = &self.bakeoff {
             if b.policies.is_empty() && b.placements.is_empty() {
                 return Err(self.invalid("bakeoff", "name at least one policy or placement"));
@@ -507,6 +514,14 @@ impl Scenario {
                 ));
             }
         }
+        for w in &self.whatif {
+            if let whatif::WhatIf::PolicyParam { key, value } = w {
+                let one: BTreeMap<String, toml::Value> = [(key.clone(), value.clone())].into();
+                let extra =
+                    merge_spec(&spec.name, &one).map_err(|m| self.invalid("whatif.policy_param", m))?;
+                spec.params.extend(extra.params);
+            }
+        }
         Ok(spec)
     }
 
@@ -621,6 +636,7 @@ impl Scenario {
         if let Some(n) = c.sample_one_in {
             spec = sample_one_in(&spec, n);
         }
+        whatif::apply_cluster(&self.whatif, &mut spec, &self.file).map_err(|m| self.invalid("whatif", m))?;
         for r in &self.interactive.reserve {
             let key = "interactive.reserve";
             let Some(i) = spec.pools.iter().position(|p| p.name == r.pool) else {
@@ -692,6 +708,7 @@ impl Scenario {
                 }
             }
         }
+        let w = whatif::apply_workload(&self.whatif, w, self.seed).map_err(|m| self.invalid("whatif", m))?;
         Ok((w, warnings))
     }
 

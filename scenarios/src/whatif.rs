@@ -1,0 +1,291 @@
+//! What-if edits: `[[whatif]]` entries applied, in order, on top of the scenario as written:
+//! change the hardware, the load, the policy's parameters, or the span of the trace.
+
+use fairway_engine::{ClusterSpec, SimDuration, SimTime, Workload};
+use fairway_traces::PoolRow;
+use rand::{RngExt, SeedableRng};
+use serde::Deserialize;
+
+/// One edit. In a scenario: `[[whatif]]` followed by exactly one of these keys.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum WhatIf {
+    /// Add nodes to a pool (a negative number removes them; a pool left empty is dropped).
+    AddNodes { pool: String, nodes: i64 },
+    /// A whole new pool, written like `[[cluster.pool]]`.
+    AddPool(PoolRow),
+    /// Multiply the arrival rate: submit times are divided by it (1.2 = 20 % more load).
+    ScaleLoad(f64),
+    /// Multiply every run time (and runtime estimate).
+    ScaleDuration(f64),
+    /// Multiply one team's load: below 1, each of its jobs is kept with that probability; above 1,
+    /// each job is copied floor(scale) times more and once more with the fractional part as
+    /// probability (seeded by the scenario's seed). Copies are named `<id>#<k>`.
+    TeamLoad { team: String, scale: f64 },
+    /// Set a policy parameter, as in `[policy] params`.
+    PolicyParam { key: String, value: toml::Value },
+    /// Keep only the jobs submitted in [from_s, to_s).
+    Window { from_s: f64, to_s: f64 },
+}
+
+impl WhatIf {
+    /// Checks what can be checked before reading files.
+    pub fn check(&self) -> Result<(), String> {
+        let positive = |x: f64, what: &str| {
+            if x.is_finite() && x > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{what} must be a number > 0, found {x}"))
+            }
+        };
+        match self {
+            WhatIf::ScaleLoad(x) => positive(*x, "scale_load"),
+            WhatIf::ScaleDuration(x) => positive(*x, "scale_duration"),
+            WhatIf::TeamLoad { scale, .. } if !(scale.is_finite() && *scale >= 0.0 && *scale <= 100.0) => {
+                Err(format!("team_load.scale must be in [0, 100], found {scale}"))
+            }
+            WhatIf::Window { from_s, to_s }
+                if !(from_s.is_finite() && to_s.is_finite() && 0.0 <= *from_s && from_s < to_s) =>
+            {
+                Err(format!(
+                    "window needs 0 <= from_s < to_s, found {from_s} and {to_s}"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Applies the hardware edits to a cluster description.
+pub fn apply_cluster(edits: &[WhatIf], spec: &mut ClusterSpec, file: &str) -> Result<(), String> {
+    for e in edits {
+        match e {
+            WhatIf::AddNodes { pool, nodes } => {
+                let Some(p) = spec.pools.iter_mut().find(|p| &p.name == pool) else {
+                    let names: Vec<&str> = spec.pools.iter().map(|p| p.name.as_str()).collect();
+                    return Err(format!(
+                        "add_nodes: no pool '{pool}' (pools: {})",
+                        names.join(", ")
+                    ));
+                };
+                let n = i64::from(p.nodes) + nodes;
+                if !(0..=i64::from(u32::MAX)).contains(&n) {
+                    return Err(format!(
+                        "add_nodes: pool '{pool}' has {} nodes, cannot add {nodes}",
+                        p.nodes
+                    ));
+                }
+                p.nodes = n as u32;
+            }
+            WhatIf::AddPool(row) => {
+                if spec.pools.iter().any(|p| p.name == row.name) {
+                    return Err(format!("add_pool: a pool '{}' exists already", row.name));
+                }
+                spec.pools.push(
+                    row.to_spec(&format!("{file}: whatif.add_pool"))
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            _ => {}
+        }
+    }
+    spec.pools.retain(|p| p.nodes > 0);
+    if spec.pools.is_empty() {
+        return Err("the edits leave the cluster without nodes".into());
+    }
+    Ok(())
+}
+
+/// Applies the load edits to a workload.
+pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Workload, String> {
+    for (i, e) in edits.iter().enumerate() {
+        match e {
+            WhatIf::ScaleLoad(x) => {
+                for j in &mut w.jobs {
+                    j.submit = SimTime((j.submit.millis() as f64 / x).round() as u64);
+                    if let Some(r) = &mut j.recorded_start {
+                        *r = SimTime((r.millis() as f64 / x).round() as u64);
+                    }
+                }
+            }
+            WhatIf::ScaleDuration(x) => {
+                let scale = |d: SimDuration| SimDuration(((d.millis() as f64 * x).round() as u64).max(1));
+                for j in &mut w.jobs {
+                    j.work = scale(j.work);
+                    j.estimate = j.estimate.map(scale);
+                }
+            }
+            WhatIf::TeamLoad { team, scale } => {
+                let Some(t) = w.teams.iter().position(|n| n == team) else {
+                    return Err(format!(
+                        "team_load: no team '{team}' (teams: {})",
+                        w.teams.join(", ")
+                    ));
+                };
+                let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x7465_616d ^ (i as u64) << 32);
+                let (whole, frac) = (scale.floor() as usize, scale.fract());
+                let mut picks = Vec::with_capacity(w.len());
+                let mut copies = Vec::with_capacity(w.len());
+                for (k, j) in w.jobs.iter().enumerate() {
+                    if j.team.index() != t {
+                        picks.push(k);
+                        copies.push(0);
+                        continue;
+                    }
+                    let n = whole + usize::from(rng.random::<f64>() < frac);
+                    for c in 0..n {
+                        picks.push(k);
+                        copies.push(c);
+                    }
+                }
+                // Copies after the first get a suffix, so every job id stays unique.
+                let mut nw = w.select(&picks);
+                let mut order: Vec<usize> = (0..picks.len()).collect();
+                order.sort_by_key(|&p| w.jobs[picks[p]].submit);
+                for (slot, &p) in order.iter().enumerate() {
+                    if copies[p] > 0 {
+                        nw.names[slot] = format!("{}#{}", nw.names[slot], copies[p]);
+                    }
+                }
+                w = nw;
+            }
+            WhatIf::Window { from_s, to_s } => {
+                let (from, to) = ((from_s * 1000.0).round() as u64, (to_s * 1000.0).round() as u64);
+                let picks: Vec<usize> = (0..w.len())
+                    .filter(|&k| (from..to).contains(&w.jobs[k].submit.millis()))
+                    .collect();
+                w = w.select(&picks);
+            }
+            _ => {}
+        }
+    }
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairway_engine::{JobSpec, PodRequest, PoolSpec, WorkloadBuilder};
+
+    fn w() -> Workload {
+        let mut b = WorkloadBuilder::new("t");
+        let (a, bt) = (b.team("a").unwrap(), b.team("b").unwrap());
+        for i in 0..10u64 {
+            let pod = PodRequest {
+                gpu_milli: 1000,
+                cpu_milli: 1000,
+                mem_mib: 1024,
+            };
+            let mut s = JobSpec::new(
+                SimTime::from_secs(i * 100),
+                SimDuration::from_secs(50),
+                1,
+                pod,
+                if i % 2 == 0 { a } else { bt },
+            );
+            s.estimate = Some(SimDuration::from_secs(40));
+            b.push(&format!("j{i}"), i as u32, s).unwrap();
+        }
+        b.finish()
+    }
+
+    fn edits(toml_text: &str) -> Vec<WhatIf> {
+        #[derive(Deserialize)]
+        struct F {
+            whatif: Vec<WhatIf>,
+        }
+        let f: F = toml::from_str(toml_text).unwrap();
+        f.whatif
+    }
+
+    /// Ten jobs every 100 s, 50 s each, teams a (even) and b (odd).
+    #[test]
+    fn load_edits_have_their_exact_effect() {
+        let e = edits("[[whatif]]\nscale_load = 2.0\n[[whatif]]\nscale_duration = 1.5\n");
+        let out = apply_workload(&e, w(), 1).unwrap();
+        assert_eq!(out.jobs[3].submit, SimTime::from_secs(150));
+        assert_eq!(out.jobs[3].work, SimDuration::from_secs(75));
+        assert_eq!(out.jobs[3].estimate, Some(SimDuration::from_secs(60)));
+
+        let out = apply_workload(
+            &edits("[[whatif]]\nwindow = { from_s = 200, to_s = 500 }\n"),
+            w(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(out.names, ["j2", "j3", "j4"]);
+
+        let out = apply_workload(
+            &edits("[[whatif]]\nteam_load = { team = \"a\", scale = 0.0 }\n"),
+            w(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(out.names, ["j1", "j3", "j5", "j7", "j9"]);
+
+        let out = apply_workload(
+            &edits("[[whatif]]\nteam_load = { team = \"b\", scale = 2.0 }\n"),
+            w(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(out.len(), 15);
+        assert_eq!(&out.names[..4], ["j0", "j1", "j1#1", "j2"]);
+        assert_eq!(out.jobs[2].submit, out.jobs[1].submit);
+
+        // 1.5: every b job once, and a second copy with probability one half (seeded).
+        let out = apply_workload(
+            &edits("[[whatif]]\nteam_load = { team = \"b\", scale = 1.5 }\n"),
+            w(),
+            1,
+        )
+        .unwrap();
+        assert!((10..=15).contains(&out.len()));
+        assert_eq!(
+            out.names,
+            apply_workload(
+                &edits("[[whatif]]\nteam_load = { team = \"b\", scale = 1.5 }\n"),
+                w(),
+                1
+            )
+            .unwrap()
+            .names
+        );
+
+        let err = apply_workload(
+            &edits("[[whatif]]\nteam_load = { team = \"c\", scale = 1.0 }\n"),
+            w(),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(err, "team_load: no team 'c' (teams: a, b)");
+    }
+
+    #[test]
+    fn cluster_edits_have_their_exact_effect() {
+        let mut spec = ClusterSpec {
+            pools: vec![
+                PoolSpec::new("a100", Some("A100"), 4, 8, 128, 1024),
+                PoolSpec::new("t4", Some("T4"), 2, 4, 64, 256),
+            ],
+        };
+        let e = edits(
+            "[[whatif]]\nadd_nodes = { pool = \"a100\", nodes = 3 }\n[[whatif]]\nadd_nodes = { pool = \"t4\", nodes = -2 }\n\
+             [[whatif]]\nadd_pool = { name = \"h100\", gpu_model = \"H100\", nodes = 2, gpus_per_node = 8, cpu = 192, memory_gib = 2048, speed = 3.0 }\n",
+        );
+        apply_cluster(&e, &mut spec, "s.toml").unwrap();
+        let got: Vec<(&str, u32, u32)> = spec
+            .pools
+            .iter()
+            .map(|p| (p.name.as_str(), p.nodes, p.speed_permille))
+            .collect();
+        assert_eq!(got, [("a100", 7, 1000), ("h100", 2, 3000)]);
+        let err = apply_cluster(
+            &edits("[[whatif]]\nadd_nodes = { pool = \"a100\", nodes = -8 }\n"),
+            &mut spec,
+            "s.toml",
+        )
+        .unwrap_err();
+        assert_eq!(err, "add_nodes: pool 'a100' has 7 nodes, cannot add -8");
+    }
+}
