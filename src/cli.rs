@@ -63,6 +63,29 @@ enum Command {
     },
     /// List the policies and placements, with their parameters.
     List,
+    /// Run every point of a sweep (a scenario with a [sweep] section) in parallel; write a folder
+    /// per run and sweep.csv. `fairway sweep merge DIR... --out DIR` combines shards.
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
+        /// The sweep file.
+        file: Option<PathBuf>,
+        /// Output folder [default: runs/<scenario name>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at once (each simulation is single-threaded) [default: the machine's cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (the runs whose number is I modulo N), e.g. 0/4.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Skip runs whose folder is complete (from an interrupted sweep).
+        #[arg(long)]
+        resume: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// The CI gate: compare a candidate with a baseline; exit 0 if every check holds, 1 if any
     /// regressed, 2 on error. Prints a Markdown summary.
     Compare {
@@ -84,6 +107,16 @@ enum Command {
         /// Also write the checks as JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Combine the sweep.csv of shards into one, as a single run of the sweep writes it.
+    Merge {
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -125,6 +158,22 @@ pub fn main() -> Result<ExitCode> {
             seed,
         } => generate(&out, spec.as_deref(), jobs, per_hour, seed),
         Command::List => list(),
+        Command::Sweep {
+            merge: Some(SweepCommand::Merge { dirs, out }),
+            ..
+        } => sweep_merge(&dirs, &out),
+        Command::Sweep {
+            merge: None,
+            file,
+            out,
+            jobs,
+            shard,
+            resume,
+            quiet,
+        } => {
+            let file = file.ok_or_else(|| anyhow::anyhow!("sweep needs a sweep file (or `sweep merge`)"))?;
+            sweep(&file, out, jobs, shard.as_deref(), resume, quiet)
+        }
         Command::Compare {
             baseline,
             candidate,
@@ -451,6 +500,107 @@ fn compare(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The file that marks a sweep run's folder complete (written last).
+const COMPLETE: &str = ".complete";
+
+fn sweep(
+    file: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    resume: bool,
+    quiet: bool,
+) -> Result<ExitCode> {
+    use fairway_scenarios::sweep::{Sweep, parse_shard};
+    use rayon::prelude::*;
+    let sw = Sweep::load(file)?;
+    let (i, n) = match shard {
+        Some(s) => parse_shard(s).map_err(anyhow::Error::msg)?,
+        None => (0, 1),
+    };
+    let runs: Vec<_> = sw.runs().into_iter().filter(|r| r.run % n == i).collect();
+    let dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", sw.name)));
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = runs.len();
+    let results: Vec<Result<serde_json::Value>> = pool.install(|| {
+        runs.par_iter()
+            .map(|r| {
+                let rd = dir.join(format!("run-{:05}", r.run + 1));
+                let summary = if resume && rd.join(COMPLETE).exists() {
+                    let text = std::fs::read_to_string(rd.join("summary.json"))?;
+                    serde_json::from_str(&text)?
+                } else {
+                    let sc = sw.scenario(r)?;
+                    let resolved = sc.resolve()?;
+                    let o = resolved.run()?;
+                    let info = RunInfo {
+                        scenario: sc.name.clone(),
+                        seed: sc.seed,
+                        trace: sc
+                            .trace
+                            .path
+                            .as_ref()
+                            .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+                        interactive_target_s: sc.interactive.target_start_s,
+                    };
+                    let s = fairway_reports::summarize(&resolved.workload, &o, &info);
+                    fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
+                    fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;
+                    serde_json::to_value(&s)?
+                };
+                let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if !quiet {
+                    eprintln!("run {} of the sweep done ({k}/{total})", r.run + 1);
+                }
+                Ok(summary)
+            })
+            .collect()
+    });
+    let mut summaries = Vec::with_capacity(results.len());
+    for (r, res) in runs.iter().zip(results) {
+        summaries.push(res.with_context(|| format!("run {} of the sweep", r.run + 1))?);
+    }
+    let keys: Vec<String> = sw.axes.iter().flat_map(|a| a.keys.iter().cloned()).collect();
+    let mut rows: Vec<fairway_reports::sweep::SweepRow<'_>> = runs
+        .iter()
+        .zip(&summaries)
+        .map(|(r, s)| fairway_reports::sweep::SweepRow {
+            run: r.run,
+            point: r.point,
+            seed: r.seed,
+            set: r
+                .set
+                .iter()
+                .map(|(_, v)| fairway_scenarios::sweep::show(v))
+                .collect(),
+            summary: s,
+        })
+        .collect();
+    let bytes = fairway_reports::sweep::sweep_csv(&keys, &mut rows)?;
+    fairway_reports::write_atomic(&dir.join("sweep.csv"), |f| f.write_all(&bytes))?;
+    if !quiet {
+        eprintln!("{} runs; wrote {}", rows.len(), dir.join("sweep.csv").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    let mut files = Vec::new();
+    for d in dirs {
+        let f = d.join("sweep.csv");
+        let text = std::fs::read_to_string(&f).with_context(|| format!("{}: cannot read", f.display()))?;
+        files.push((f.display().to_string(), text));
+    }
+    let bytes = fairway_reports::sweep::merge(&files).map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    fairway_reports::write_atomic(&out.join("sweep.csv"), |f| f.write_all(&bytes))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list() -> Result<ExitCode> {

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod files;
 pub mod inflation;
 pub mod metrics;
+pub mod sweep;
 pub mod table;
 
 pub use files::{WriteError, write_atomic, write_run};

@@ -6,6 +6,7 @@
 //! error surfaces before a run starts; [`Resolved::run`] runs it.
 
 pub mod inflation;
+pub mod sweep;
 pub mod whatif;
 
 use fairway_engine::{
@@ -710,6 +711,13 @@ impl Scenario {
         }
         let w = whatif::apply_workload(&self.whatif, w, self.seed).map_err(|m| self.invalid("whatif", m))?;
         Ok((w, warnings))
+    }
+
+    /// Checks that the policy and placement names and parameters build (without reading files
+    /// other than manifests).
+    pub fn check_names(&self) -> Result<(), ScenarioError> {
+        self.build(&self.policy_spec()?, &self.placement_spec()?)
+            .map(|_| ())
     }
 
     /// Builds the policy and placement through the registry.
