@@ -6,6 +6,7 @@ use fairway_engine::resources::fmt_milli;
 use fairway_reports::{RunInfo, human_secs};
 use fairway_scenarios::Scenario;
 use fairway_traces::{SyntheticSpec, TraceFormat};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -85,6 +86,25 @@ enum Command {
         resume: bool,
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Capacity planning: the fewest nodes to add to a pool so that every target holds.
+    Plan {
+        /// The scenario (its cluster is the starting point).
+        file: PathBuf,
+        /// A target: METRIC<=VALUE or METRIC>=VALUE (units s, m, h, d, %), optionally
+        /// team:NAME:METRIC<=VALUE, e.g. p95_wait<=2h. Repeat for several.
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B.
+        #[arg(long)]
+        vary: String,
+        /// Seeds per point (the scenario's seed and the next ones); a target must hold with a
+        /// margin of twice the standard error.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Also write plan.csv (the marginal-value curve) into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The CI gate: compare a candidate with a baseline; exit 0 if every check holds, 1 if any
     /// regressed, 2 on error. Prints a Markdown summary.
@@ -174,6 +194,13 @@ pub fn main() -> Result<ExitCode> {
             let file = file.ok_or_else(|| anyhow::anyhow!("sweep needs a sweep file (or `sweep merge`)"))?;
             sweep(&file, out, jobs, shard.as_deref(), resume, quiet)
         }
+        Command::Plan {
+            file,
+            targets,
+            vary,
+            seeds,
+            out,
+        } => plan(&file, &targets, &vary, seeds, out.as_deref()),
         Command::Compare {
             baseline,
             candidate,
@@ -500,6 +527,192 @@ fn compare(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `pool.NAME.nodes=A..B`
+fn parse_vary(text: &str) -> Result<(String, i64, i64)> {
+    let bad = || anyhow::anyhow!("--vary takes pool.NAME.nodes=A..B (nodes to add, A <= B), not '{text}'");
+    let (key, range) = text.split_once('=').ok_or_else(bad)?;
+    let pool = key
+        .strip_prefix("pool.")
+        .and_then(|k| k.strip_suffix(".nodes"))
+        .ok_or_else(bad)?;
+    let (a, b) = range.split_once("..").ok_or_else(bad)?;
+    let (a, b): (i64, i64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a > b || b - a > 100_000 {
+        return Err(bad());
+    }
+    Ok((pool.to_string(), a, b))
+}
+
+/// Summaries of `scenario` with `add` nodes added to `pool`, one per seed (in parallel).
+fn runs_with_nodes(scenario: &Scenario, pool: &str, add: i64, seeds: u64) -> Result<Vec<serde_json::Value>> {
+    use rayon::prelude::*;
+    (0..seeds.max(1))
+        .into_par_iter()
+        .map(|i| {
+            let mut sc = scenario.clone();
+            sc.seed = scenario.seed.wrapping_add(i);
+            if add != 0 {
+                sc.whatif.push(fairway_scenarios::whatif::WhatIf::AddNodes {
+                    pool: pool.to_string(),
+                    nodes: add,
+                });
+            }
+            let r = sc.resolve()?;
+            let o = r.run()?;
+            let info = RunInfo {
+                scenario: sc.name.clone(),
+                seed: sc.seed,
+                trace: sc
+                    .trace
+                    .path
+                    .as_ref()
+                    .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+                interactive_target_s: sc.interactive.target_start_s,
+            };
+            Ok(serde_json::to_value(fairway_reports::summarize(
+                &r.workload,
+                &o,
+                &info,
+            ))?)
+        })
+        .collect()
+}
+
+fn plan(file: &Path, targets: &[String], vary: &str, seeds: u64, out: Option<&Path>) -> Result<ExitCode> {
+    use crate::plan::{Target, measure, meets, search};
+    let scenario = load(file, None)?;
+    let targets: Vec<Target> = targets
+        .iter()
+        .map(|t| t.parse().map_err(anyhow::Error::msg))
+        .collect::<Result<_>>()?;
+    let (pool, lo, hi) = parse_vary(vary)?;
+    let mut cache: std::collections::BTreeMap<i64, Vec<serde_json::Value>> = Default::default();
+    let mut error = None;
+    // The marginal-value curve: up to 9 points over the range.
+    let steps = (hi - lo).clamp(1, 8);
+    let mut grid: Vec<i64> = (0..=steps).map(|i| lo + (hi - lo) * i / steps).collect();
+    grid.dedup();
+    let found = search(lo, hi, &grid, |x| {
+        if error.is_some() {
+            return false;
+        }
+        match runs_with_nodes(&scenario, &pool, x, seeds) {
+            Ok(runs) => {
+                let ok = targets.iter().all(|t| meets(t, &runs));
+                cache.insert(x, runs);
+                ok
+            }
+            Err(e) => {
+                error = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let mut table = String::new();
+    let mut csv_text = String::from("nodes_added,target,mean,margin,meets\n");
+    let _ = writeln!(
+        table,
+        "{:>11}  {}",
+        "nodes added",
+        targets
+            .iter()
+            .map(|t| format!("  {:>26}", t.text))
+            .collect::<String>()
+    );
+    for (x, runs) in &cache {
+        let cells: String = targets
+            .iter()
+            .map(|t| match measure(t, runs) {
+                Some((m, e)) => {
+                    csv_text.push_str(&format!("{x},{},{m},{e},{}\n", t.text, meets(t, runs)));
+                    format!(
+                        "  {:>26}",
+                        format!(
+                            "{}{} ± {}",
+                            if meets(t, runs) { "" } else { "✗ " },
+                            show_metric(m),
+                            show_metric(e)
+                        )
+                    )
+                }
+                None => format!("  {:>26}", "-"),
+            })
+            .collect();
+        let _ = writeln!(table, "{x:>11}  {cells}");
+    }
+    let n = seeds.max(1);
+    match found.answer {
+        Some(x) => {
+            let why: Vec<String> = targets
+                .iter()
+                .filter_map(|t| {
+                    measure(t, &cache[&x]).map(|(m, e)| {
+                        format!(
+                            "{} is {} (± {} over {n} seed(s))",
+                            t.text.split(['<', '>']).next().unwrap_or(""),
+                            show_metric(m),
+                            show_metric(e)
+                        )
+                    })
+                })
+                .collect();
+            println!("answer: add {x} node(s) to pool {pool}");
+            let before = cache.range(..x).next_back().map(|(b, runs)| {
+                let misses: Vec<String> = targets
+                    .iter()
+                    .filter(|t| !meets(t, runs))
+                    .map(|t| t.text.clone())
+                    .collect();
+                format!(" With {b} added, {} would not hold.", misses.join(" and "))
+            });
+            println!(
+                "\nAdding {x} node(s) to pool {pool} is the smallest addition in {lo}..{hi} that meets every target ({}): {}.{}",
+                targets
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                why.join("; "),
+                before.unwrap_or_default()
+            );
+        }
+        None => println!("no addition in {lo}..{hi} to pool {pool} meets every target"),
+    }
+    if found.scanned {
+        println!(
+            "(adding nodes did not always help on the points evaluated, so every addition in the range was tried)"
+        );
+    }
+    println!("\n{table}");
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
+    }
+    Ok(if found.answer.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Seconds as people read them; fractions as they are.
+fn show_metric(v: f64) -> String {
+    if v.abs() >= 60.0 {
+        human_secs(v)
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
 }
 
 /// The file that marks a sweep run's folder complete (written last).

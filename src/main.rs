@@ -1,6 +1,7 @@
 //! `fairway`: replay a GPU job trace against a scheduling policy on a modelled cluster.
 
 mod cli;
+mod plan;
 
 use std::process::ExitCode;
 

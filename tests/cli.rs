@@ -587,3 +587,54 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
     assert!(fails(&["sweep", "merge", &s0, &s0, "--out", &merged]).contains("is in two shards"));
     assert!(fails(&["sweep", file, "--shard", "2/2"]).contains("0 <= I < N"));
 }
+
+/// Capacity planning on a case worked out by hand: a job every minute, each one GPU for an hour,
+/// keeps 60 GPUs busy in steady state (jobs 0..59 overlap in [3540, 3600) s; job 60 arrives as job
+/// 0 ends). With 8 GPUs a node, 8 nodes (64 GPUs) never make a job wait; 7 (56) do. From one
+/// node, the answer is to add 7. Within 0..5 nothing works: exit 1.
+#[test]
+fn plan_finds_the_hand_computed_capacity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut trace = String::from("job_id,submit_time,duration,gpus,team\n");
+    for k in 0..600 {
+        trace.push_str(&format!("j{k},{},3600,1,t\n", 60 * k));
+    }
+    std::fs::write(tmp.path().join("steady.csv"), trace).unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"steady\"\n[trace]\nformat = \"canonical\"\npath = \"steady.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+         [policy]\nname = \"fifo\"\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let s = scenario.to_str().unwrap();
+    let out = ok(&[
+        "plan",
+        s,
+        "--target",
+        "max_wait<=0",
+        "--vary",
+        "pool.g.nodes=0..15",
+    ]);
+    assert!(out.starts_with("answer: add 7 node(s) to pool g\n"), "{out}");
+    assert!(out.contains("With 6 added, max_wait<=0 would not hold."), "{out}");
+    let none = fairway(&[
+        "plan",
+        s,
+        "--target",
+        "max_wait<=0",
+        "--vary",
+        "pool.g.nodes=0..5",
+    ]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        String::from_utf8(none.stdout)
+            .unwrap()
+            .starts_with("no addition in 0..5 to pool g meets every target")
+    );
+    assert!(
+        fails(&["plan", s, "--target", "max_wait<=0", "--vary", "pool.g=0..5"])
+            .contains("pool.NAME.nodes=A..B")
+    );
+}
