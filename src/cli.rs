@@ -739,16 +739,35 @@ fn sweep(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()?;
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    // Ctrl-C: runs under way finish and are kept; no new run starts.
+    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| STOP.store(true, std::sync::atomic::Ordering::SeqCst));
     let total = runs.len();
-    let results: Vec<Result<serde_json::Value>> = pool.install(|| {
+    let bar =
+        if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) || std::env::var_os("CI").is_some()
+        {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let b = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs, {elapsed} elapsed, about {eta} left",
+            ) {
+                b.set_style(style);
+            }
+            b
+        };
+    let results: Vec<Option<Result<serde_json::Value>>> = pool.install(|| {
         runs.par_iter()
             .map(|r| {
+                if STOP.load(std::sync::atomic::Ordering::SeqCst) {
+                    return None;
+                }
                 let rd = dir.join(format!("run-{:05}", r.run + 1));
-                let summary = if resume && rd.join(COMPLETE).exists() {
-                    let text = std::fs::read_to_string(rd.join("summary.json"))?;
-                    serde_json::from_str(&text)?
-                } else {
+                let result = (|| -> Result<serde_json::Value> {
+                    if resume && rd.join(COMPLETE).exists() {
+                        let text = std::fs::read_to_string(rd.join("summary.json"))?;
+                        return Ok(serde_json::from_str(&text)?);
+                    }
                     let sc = sw.scenario(r)?;
                     let resolved = sc.resolve()?;
                     let o = resolved.run()?;
@@ -765,16 +784,23 @@ fn sweep(
                     let s = fairway_reports::summarize(&resolved.workload, &o, &info);
                     fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
                     fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;
-                    serde_json::to_value(&s)?
-                };
-                let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if !quiet {
-                    eprintln!("run {} of the sweep done ({k}/{total})", r.run + 1);
-                }
-                Ok(summary)
+                    Ok(serde_json::to_value(&s)?)
+                })();
+                bar.inc(1);
+                Some(result)
             })
             .collect()
     });
+    bar.finish_and_clear();
+    if results.iter().any(Option::is_none) {
+        let finished = results.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
+        eprintln!(
+            "stopped: {finished} of {total} runs finished and kept in {}; run the same command with --resume to finish",
+            dir.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    let results: Vec<Result<serde_json::Value>> = results.into_iter().flatten().collect();
     let mut summaries = Vec::with_capacity(results.len());
     for (r, res) in runs.iter().zip(results) {
         summaries.push(res.with_context(|| format!("run {} of the sweep", r.run + 1))?);
