@@ -24,7 +24,7 @@ pub use kueue::Kueue;
 pub use las::Las;
 pub use placement::{BestFit, Fgd, FirstFit, RandomFit, Spread};
 pub use queue::{Fifo, PriorityQueue, QueueMode};
-pub use registry::{Entry, PLACEMENTS, POLICIES, RegistryError, placement, policy};
+pub use registry::{Entry, PLACEMENTS, POLICIES, RegistryError, placement, policy, policy_with_edits};
 pub use replay::Replay;
 pub use share::{Drf, FairShare};
 pub use size::{Sjf, Srtf};

@@ -296,7 +296,22 @@ fn weights(p: &mut Params<'_>) -> Result<Vec<(String, f64)>, RegistryError> {
 }
 
 /// Builds the policy a spec names. `seed` feeds policies that draw random numbers.
-pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError> {
+pub fn policy(spec: &Spec, seed: u64) -> Result<Box<dyn Policy>, RegistryError> {
+    policy_with_edits(spec, seed, &[])
+}
+
+/// Like [`policy`], with what-if changes to Kueue's manifests (an error for other policies).
+pub fn policy_with_edits(
+    spec: &Spec,
+    _seed: u64,
+    kueue_edits: &[crate::kueue::edit::Edit],
+) -> Result<Box<dyn Policy>, RegistryError> {
+    if !kueue_edits.is_empty() && spec.name != "kueue" {
+        return Err(RegistryError::Setup(format!(
+            "whatif: Kueue edits need the kueue policy, not '{}'",
+            spec.name
+        )));
+    }
     let mut p = Params::new("policy", spec);
     let built: Box<dyn Policy> = match spec.name.as_str() {
         "fifo" => Box::new(Fifo::new(mode(&mut p, "strict")?)),
@@ -324,7 +339,7 @@ pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError>
             Box::new(EasyBackfill::new(order, estimate(&mut p, "trace")?))
         }
         "replay" => Box::new(Replay::default()),
-        "kueue" => Box::new(kueue_policy(spec, &mut p)?),
+        "kueue" => Box::new(kueue_policy(spec, &mut p, kueue_edits)?),
         _ => {
             return Err(RegistryError::UnknownName {
                 what: "policy",
@@ -337,7 +352,11 @@ pub fn policy(spec: &Spec, _seed: u64) -> Result<Box<dyn Policy>, RegistryError>
     Ok(built)
 }
 
-fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, RegistryError> {
+fn kueue_policy(
+    spec: &Spec,
+    p: &mut Params<'_>,
+    edits: &[crate::kueue::edit::Edit],
+) -> Result<crate::Kueue, RegistryError> {
     use crate::kueue::{Kueue, Options, Version, manifest};
     let bad = |param: &str, expected: &str, got: String| RegistryError::BadParam {
         what: "policy",
@@ -364,7 +383,8 @@ fn kueue_policy(spec: &Spec, p: &mut Params<'_>) -> Result<crate::Kueue, Registr
     let gpu_milli = p.choice("gpu_unit", &["device", "milli"], "device")? == "milli";
     let files =
         manifest::files(std::path::Path::new(&path)).map_err(|e| RegistryError::Setup(e.to_string()))?;
-    let cfg = manifest::load(&files, &gpu).map_err(|e| RegistryError::Setup(e.to_string()))?;
+    let mut cfg = manifest::load(&files, &gpu).map_err(|e| RegistryError::Setup(e.to_string()))?;
+    crate::kueue::edit::apply(&mut cfg, edits).map_err(|e| RegistryError::Setup(format!("whatif: {e}")))?;
     let opts = Options {
         version,
         eviction_latency: fairway_engine::SimDuration((latency * 1000.0).round() as u64),

@@ -726,8 +726,9 @@ impl Scenario {
             file: self.file.clone(),
             source: Box::new(e),
         };
+        let edits = whatif::kueue_edits(&self.whatif);
         Ok((
-            fairway_policies::policy(policy, self.seed).map_err(registry)?,
+            fairway_policies::policy_with_edits(policy, self.seed, &edits).map_err(registry)?,
             fairway_policies::placement(placement, self.seed).map_err(registry)?,
         ))
     }

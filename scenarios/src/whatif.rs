@@ -26,6 +26,79 @@ pub enum WhatIf {
     PolicyParam { key: String, value: toml::Value },
     /// Keep only the jobs submitted in [from_s, to_s).
     Window { from_s: f64, to_s: f64 },
+    /// A Kueue ClusterQueue's quota for one flavor and resource (quantities as Kueue writes them;
+    /// a limit of "none" removes it).
+    KueueQuota {
+        cluster_queue: String,
+        flavor: String,
+        resource: String,
+        #[serde(default)]
+        nominal: Option<toml::Value>,
+        #[serde(default)]
+        borrowing_limit: Option<toml::Value>,
+        #[serde(default)]
+        lending_limit: Option<toml::Value>,
+    },
+    /// A Kueue ClusterQueue's fair-sharing weight.
+    KueueWeight { cluster_queue: String, weight: f64 },
+    /// A Kueue ClusterQueue's preemption settings.
+    KueuePreemption {
+        cluster_queue: String,
+        #[serde(default)]
+        reclaim_within_cohort: Option<String>,
+        #[serde(default)]
+        within_cluster_queue: Option<String>,
+    },
+}
+
+/// A quantity written as a number or as text.
+fn quantity(v: &Option<toml::Value>) -> Option<String> {
+    v.as_ref().map(|v| match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// The Kueue edits among `edits`, in order.
+pub fn kueue_edits(edits: &[WhatIf]) -> Vec<fairway_policies::kueue::edit::Edit> {
+    use fairway_policies::kueue::edit::Edit;
+    edits
+        .iter()
+        .filter_map(|e| match e {
+            WhatIf::KueueQuota {
+                cluster_queue,
+                flavor,
+                resource,
+                nominal,
+                borrowing_limit,
+                lending_limit,
+            } => Some(Edit::Quota {
+                cluster_queue: cluster_queue.clone(),
+                flavor: flavor.clone(),
+                resource: resource.clone(),
+                nominal: quantity(nominal),
+                borrowing_limit: quantity(borrowing_limit),
+                lending_limit: quantity(lending_limit),
+            }),
+            WhatIf::KueueWeight {
+                cluster_queue,
+                weight,
+            } => Some(Edit::Weight {
+                cluster_queue: cluster_queue.clone(),
+                weight: *weight,
+            }),
+            WhatIf::KueuePreemption {
+                cluster_queue,
+                reclaim_within_cohort,
+                within_cluster_queue,
+            } => Some(Edit::Preemption {
+                cluster_queue: cluster_queue.clone(),
+                reclaim_within_cohort: reclaim_within_cohort.clone(),
+                within_cluster_queue: within_cluster_queue.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl WhatIf {

@@ -80,3 +80,48 @@ fn edits_reach_the_run() {
         "{bad}"
     );
 }
+
+/// Kueue edits by ClusterQueue name reach the run: taking away all of LS's nominal GPU quota
+/// (and forbidding it to borrow) leaves LS's GPU pods no way in, so fewer LS jobs start; an unknown
+/// ClusterQueue is an error that lists the real ones.
+#[test]
+fn kueue_edits_reach_the_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
+    let base = std::fs::read_to_string(root.join("kueue-reclaim.toml")).unwrap();
+    let run = |extra: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let text = base
+            .replace("../../traces", &root.join("../../traces").display().to_string())
+            .replace(
+                "kueue/reclaim.yaml",
+                &root.join("kueue/reclaim.yaml").display().to_string(),
+            );
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, format!("{text}\n{extra}")).unwrap();
+        let s = Scenario::load(&p).unwrap();
+        s.resolve().and_then(|r| {
+            let o = r.run()?;
+            let ls = r.workload.teams.iter().position(|t| t == "LS").unwrap();
+            let started = o
+                .jobs
+                .iter()
+                .zip(&r.workload.jobs)
+                .filter(|(x, j)| j.team.index() == ls && x.first_start.is_some())
+                .count();
+            Ok(started)
+        })
+    };
+    let plain = run("").unwrap();
+    let starved = run(
+        "[[whatif]]\nkueue_quota = { cluster_queue = \"ls\", flavor = \"default\", resource = \"fairway.dev/gpu-milli\", nominal = 0, borrowing_limit = 0 }\n",
+    )
+    .unwrap();
+    assert!(starved < plain, "{plain} -> {starved}");
+    let err = run("[[whatif]]\nkueue_weight = { cluster_queue = \"research\", weight = 2.0 }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no ClusterQueue 'research' in the manifests (ClusterQueues: ls,"),
+        "{err}"
+    );
+}

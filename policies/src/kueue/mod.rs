@@ -11,6 +11,7 @@
 
 mod assign;
 mod cycle;
+pub mod edit;
 pub mod manifest;
 pub mod model;
 mod preempt;

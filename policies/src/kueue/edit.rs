@@ -1,0 +1,199 @@
+//! What-if changes to Kueue manifests, applied after they are read: a ClusterQueue's quota for a
+//! flavor and resource, its fair-sharing weight, its preemption settings, named as in the
+//! manifests.
+
+use super::model::{Config, Reclaim, WithinCq};
+use super::quantity;
+
+/// One change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Quantities as Kueue writes them (`16`, `500m`, `64Gi`); a limit of `none` removes it.
+    Quota {
+        cluster_queue: String,
+        flavor: String,
+        resource: String,
+        nominal: Option<String>,
+        borrowing_limit: Option<String>,
+        lending_limit: Option<String>,
+    },
+    Weight {
+        cluster_queue: String,
+        weight: f64,
+    },
+    /// `reclaimWithinCohort` (Never, LowerPriority, Any) and `withinClusterQueue` (Never,
+    /// LowerPriority, LowerOrNewerEqualPriority).
+    Preemption {
+        cluster_queue: String,
+        reclaim_within_cohort: Option<String>,
+        within_cluster_queue: Option<String>,
+    },
+}
+
+fn cq_index(cfg: &Config, name: &str) -> Result<usize, String> {
+    cfg.cluster_queues
+        .iter()
+        .position(|(n, _)| n.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = cfg.cluster_queues.iter().map(|(n, _)| n.name.as_str()).collect();
+            format!(
+                "no ClusterQueue '{name}' in the manifests (ClusterQueues: {})",
+                names.join(", ")
+            )
+        })
+}
+
+/// Applies the edits in order.
+pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
+    for e in edits {
+        match e {
+            Edit::Quota {
+                cluster_queue,
+                flavor,
+                resource,
+                nominal,
+                borrowing_limit,
+                lending_limit,
+            } => {
+                let c = cq_index(cfg, cluster_queue)?;
+                let f = cfg
+                    .flavors
+                    .iter()
+                    .position(|x| &x.name == flavor)
+                    .ok_or_else(|| format!("no ResourceFlavor '{flavor}'"))?;
+                let r = cfg.resources.iter().position(|x| x == resource).ok_or_else(|| {
+                    format!(
+                        "no resource '{resource}' in the manifests (resources: {})",
+                        cfg.resources.join(", ")
+                    )
+                })?;
+                let amount =
+                    |t: &str| quantity::parse(resource, t).ok_or_else(|| format!("'{t}' is not a quantity"));
+                let q = cfg.cluster_queues[c].0.quotas.get_mut(&(f, r)).ok_or_else(|| {
+                    format!("ClusterQueue '{cluster_queue}' has no quota for {resource} in flavor {flavor}")
+                })?;
+                if let Some(t) = nominal {
+                    q.nominal = amount(t)?;
+                }
+                let limit = |t: &str| {
+                    if t == "none" {
+                        Ok(None)
+                    } else {
+                        amount(t).map(Some)
+                    }
+                };
+                if let Some(t) = borrowing_limit {
+                    q.borrowing_limit = limit(t)?;
+                }
+                if let Some(t) = lending_limit {
+                    q.lending_limit = limit(t)?;
+                }
+                if q.lending_limit.is_some_and(|l| l > q.nominal) {
+                    return Err(format!(
+                        "ClusterQueue '{cluster_queue}': the lending limit is above the nominal quota"
+                    ));
+                }
+            }
+            Edit::Weight {
+                cluster_queue,
+                weight,
+            } => {
+                if !(weight.is_finite() && *weight >= 0.0) {
+                    return Err(format!("weight must be >= 0, found {weight}"));
+                }
+                let c = cq_index(cfg, cluster_queue)?;
+                cfg.cluster_queues[c].0.weight = *weight;
+            }
+            Edit::Preemption {
+                cluster_queue,
+                reclaim_within_cohort,
+                within_cluster_queue,
+            } => {
+                let c = cq_index(cfg, cluster_queue)?;
+                let s = &mut cfg.cluster_queues[c].1;
+                if let Some(t) = reclaim_within_cohort {
+                    s.reclaim = match t.as_str() {
+                        "Never" => Reclaim::Never,
+                        "LowerPriority" => Reclaim::LowerPriority,
+                        "Any" => Reclaim::Any,
+                        _ => {
+                            return Err(format!(
+                                "reclaimWithinCohort is Never, LowerPriority or Any, not '{t}'"
+                            ));
+                        }
+                    };
+                }
+                if let Some(t) = within_cluster_queue {
+                    s.within = match t.as_str() {
+                        "Never" => WithinCq::Never,
+                        "LowerPriority" => WithinCq::LowerPriority,
+                        "LowerOrNewerEqualPriority" => WithinCq::LowerOrNewerEqualPriority,
+                        _ => {
+                            return Err(format!(
+                                "withinClusterQueue is Never, LowerPriority or LowerOrNewerEqualPriority, not '{t}'"
+                            ));
+                        }
+                    };
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = "apiVersion: kueue.x-k8s.io/v1beta1\nkind: ResourceFlavor\nmetadata:\n  name: default\n---\n\
+apiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n  name: team-a\nspec:\n  cohort: all\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: default\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n        borrowingLimit: 4\n";
+
+    #[test]
+    fn edits_change_exactly_what_they_name() {
+        let mut cfg = super::super::manifest::load_str(YAML, "m.yaml", "nvidia.com/gpu").unwrap();
+        let quota = |cfg: &Config| *cfg.cluster_queues[0].0.quotas.values().next().unwrap();
+        assert_eq!((quota(&cfg).nominal, quota(&cfg).borrowing_limit), (8, Some(4)));
+        let edits = [
+            Edit::Quota {
+                cluster_queue: "team-a".into(),
+                flavor: "default".into(),
+                resource: "nvidia.com/gpu".into(),
+                nominal: Some("16".into()),
+                borrowing_limit: Some("none".into()),
+                lending_limit: Some("2".into()),
+            },
+            Edit::Weight {
+                cluster_queue: "team-a".into(),
+                weight: 2.5,
+            },
+            Edit::Preemption {
+                cluster_queue: "team-a".into(),
+                reclaim_within_cohort: Some("Any".into()),
+                within_cluster_queue: Some("LowerPriority".into()),
+            },
+        ];
+        apply(&mut cfg, &edits).unwrap();
+        let q = quota(&cfg);
+        assert_eq!(
+            (q.nominal, q.borrowing_limit, q.lending_limit),
+            (16, None, Some(2))
+        );
+        assert_eq!(cfg.cluster_queues[0].0.weight, 2.5);
+        assert_eq!(
+            (cfg.cluster_queues[0].1.reclaim, cfg.cluster_queues[0].1.within),
+            (Reclaim::Any, WithinCq::LowerPriority)
+        );
+        let e = apply(
+            &mut cfg,
+            &[Edit::Weight {
+                cluster_queue: "team-b".into(),
+                weight: 1.0,
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "no ClusterQueue 'team-b' in the manifests (ClusterQueues: team-a)"
+        );
+    }
+}
