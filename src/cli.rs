@@ -228,16 +228,7 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
             eprintln!("warning: {w}");
         }
     }
-    let info = RunInfo {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        trace: scenario
-            .trace
-            .path
-            .as_ref()
-            .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
-        interactive_target_s: scenario.interactive.target_start_s,
-    };
+    let info = run_info(&scenario);
     let dir = out.unwrap_or_else(|| Path::new("runs").join(&scenario.name));
     if let Some(cfg) = &scenario.inflation {
         let curves = resolved.inflation()?;
@@ -474,22 +465,7 @@ fn side(path: &Path, seeds: u64) -> Result<Vec<serde_json::Value>> {
             // The trace and cluster do not depend on the seed unless they are generated.
             let r = if i == 0 { None } else { Some(sc.resolve()?) };
             let r = r.as_ref().unwrap_or(&resolved);
-            let o = r.run()?;
-            let info = RunInfo {
-                scenario: sc.name.clone(),
-                seed: sc.seed,
-                trace: sc
-                    .trace
-                    .path
-                    .as_ref()
-                    .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
-                interactive_target_s: sc.interactive.target_start_s,
-            };
-            Ok(serde_json::to_value(fairway_reports::summarize(
-                &r.workload,
-                &o,
-                &info,
-            ))?)
+            run_summary(&sc, r)
         })
         .collect()
 }
@@ -529,6 +505,30 @@ fn compare(
     })
 }
 
+/// The labels of a run that come from its scenario.
+fn run_info(sc: &Scenario) -> RunInfo {
+    RunInfo {
+        scenario: sc.name.clone(),
+        seed: sc.seed,
+        trace: sc
+            .trace
+            .path
+            .as_ref()
+            .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
+        interactive_target_s: sc.interactive.target_start_s,
+    }
+}
+
+/// Runs a resolved scenario; its summary as JSON.
+fn run_summary(sc: &Scenario, r: &fairway_scenarios::Resolved) -> Result<serde_json::Value> {
+    let o = r.run()?;
+    Ok(serde_json::to_value(fairway_reports::summarize(
+        &r.workload,
+        &o,
+        &run_info(sc),
+    ))?)
+}
+
 /// `pool.NAME.nodes=A..B`
 fn parse_vary(text: &str) -> Result<(String, i64, i64)> {
     let bad = || anyhow::anyhow!("--vary takes pool.NAME.nodes=A..B (nodes to add, A <= B), not '{text}'");
@@ -562,23 +562,7 @@ fn runs_with_nodes(scenario: &Scenario, pool: &str, add: i64, seeds: u64) -> Res
                     nodes: add,
                 });
             }
-            let r = sc.resolve()?;
-            let o = r.run()?;
-            let info = RunInfo {
-                scenario: sc.name.clone(),
-                seed: sc.seed,
-                trace: sc
-                    .trace
-                    .path
-                    .as_ref()
-                    .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
-                interactive_target_s: sc.interactive.target_start_s,
-            };
-            Ok(serde_json::to_value(fairway_reports::summarize(
-                &r.workload,
-                &o,
-                &info,
-            ))?)
+            run_summary(&sc, &sc.resolve()?)
         })
         .collect()
 }
@@ -771,16 +755,7 @@ fn sweep(
                     let sc = sw.scenario(r)?;
                     let resolved = sc.resolve()?;
                     let o = resolved.run()?;
-                    let info = RunInfo {
-                        scenario: sc.name.clone(),
-                        seed: sc.seed,
-                        trace: sc
-                            .trace
-                            .path
-                            .as_ref()
-                            .map_or_else(|| "synthetic".to_string(), |p| p.display().to_string()),
-                        interactive_target_s: sc.interactive.target_start_s,
-                    };
+                    let info = run_info(&sc);
                     let s = fairway_reports::summarize(&resolved.workload, &o, &info);
                     fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
                     fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;

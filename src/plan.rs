@@ -7,7 +7,7 @@
 //! addition in order. A point meets a target when the mean over the seeds, moved by twice its
 //! standard error in the unfavourable direction, is within the target.
 
-use fairway_reports::compare::{METRICS, value};
+use fairway_reports::compare::{metric_path, split_amount, value};
 use serde_json::Value;
 
 /// `[team:NAME:]METRIC<=VALUE[unit]` or `>=`.
@@ -41,20 +41,8 @@ impl std::str::FromStr for Target {
         } else {
             return Err(bad("no <= or >="));
         };
-        let name = name.trim();
-        let &(_, path) = METRICS.iter().find(|(m, _)| *m == name).ok_or_else(|| {
-            let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-            format!(
-                "target '{text}': unknown metric '{name}'; known: {}",
-                names.join(", ")
-            )
-        })?;
-        let amount = amount.trim();
-        let split = amount
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(amount.len());
-        let (number, unit) = amount.split_at(split);
-        let v: f64 = number.parse().map_err(|_| bad("the bound is not a number"))?;
+        let (_, path) = metric_path(name.trim(), &format!("target '{text}'"))?;
+        let (v, unit) = split_amount(amount).ok_or_else(|| bad("the bound is not a number"))?;
         let bound = match unit {
             "" | "s" => v,
             "m" => v * 60.0,

@@ -41,6 +41,26 @@ pub const METRICS: &[(&str, &str)] = &[
     ("gpu_availability", "gpu_availability"),
 ];
 
+/// The path in `summary.json` of a metric, or an error listing the known names (`what` names the
+/// thing being parsed in the message).
+pub fn metric_path(name: &str, what: &str) -> Result<(&'static str, &'static str), String> {
+    METRICS.iter().copied().find(|(m, _)| *m == name).ok_or_else(|| {
+        let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
+        format!("{what}: unknown metric '{name}'; known: {}", names.join(", "))
+    })
+}
+
+/// `12.5h` -> (12.5, "h"): a number >= 0 and the unit after it.
+pub fn split_amount(text: &str) -> Option<(f64, &str)> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let v: f64 = number.parse().ok()?;
+    v.is_finite().then_some((v, unit))
+}
+
 /// How far a metric may move before the check fails.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tolerance {
@@ -72,28 +92,14 @@ impl std::str::FromStr for Check {
             )
         };
         let (name, rest) = text.split_once(':').ok_or_else(|| bad("no ':'"))?;
-        let name = name.trim();
-        let &(metric, path) = METRICS.iter().find(|(m, _)| *m == name).ok_or_else(|| {
-            let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-            format!(
-                "check '{text}': unknown metric '{name}'; known: {}",
-                names.join(", ")
-            )
-        })?;
+        let (metric, path) = metric_path(name.trim(), &format!("check '{text}'"))?;
         let rest = rest.trim();
         let (rise_is_worse, amount) = match rest.chars().next() {
             Some('+') => (true, &rest[1..]),
             Some('-') => (false, &rest[1..]),
             _ => return Err(bad("the amount needs a sign")),
         };
-        let split = amount
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(amount.len());
-        let (number, unit) = amount.split_at(split);
-        let v: f64 = number.parse().map_err(|_| bad("the amount is not a number"))?;
-        if !v.is_finite() || v < 0.0 {
-            return Err(bad("the amount must be a number >= 0"));
-        }
+        let (v, unit) = split_amount(amount).ok_or_else(|| bad("the amount is not a number"))?;
         let tolerance = match unit {
             "%" => Tolerance::Relative(v / 100.0),
             "pp" => Tolerance::Absolute(v / 100.0),
