@@ -95,9 +95,14 @@ enum Command {
         /// team:NAME:METRIC<=VALUE, e.g. p95_wait<=2h. Repeat for several.
         #[arg(long = "target", required = true)]
         targets: Vec<String>,
-        /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B.
+        /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B. Repeat to
+        /// vary several pools: the cheapest combination wins (see --cost).
+        #[arg(long, required = true)]
+        vary: Vec<String>,
+        /// Price of one node of a pool, pool.NAME=PRICE (default 1 each); with several --vary,
+        /// the answer is the cheapest combination meeting every target.
         #[arg(long)]
-        vary: String,
+        cost: Vec<String>,
         /// Seeds per point (the scenario's seed and the next ones); a target must hold with a
         /// margin of twice the standard error.
         #[arg(long, default_value_t = 1)]
@@ -198,9 +203,16 @@ pub fn main() -> Result<ExitCode> {
             file,
             targets,
             vary,
+            cost,
             seeds,
             out,
-        } => plan(&file, &targets, &vary, seeds, out.as_deref()),
+        } => {
+            if vary.len() == 1 && cost.is_empty() {
+                plan(&file, &targets, &vary[0], seeds, out.as_deref())
+            } else {
+                plan_cheapest(&file, &targets, &vary, &cost, seeds)
+            }
+        }
         Command::Compare {
             baseline,
             candidate,
@@ -550,16 +562,25 @@ fn parse_vary(text: &str) -> Result<(String, i64, i64)> {
 
 /// Summaries of `scenario` with `add` nodes added to `pool`, one per seed (in parallel).
 fn runs_with_nodes(scenario: &Scenario, pool: &str, add: i64, seeds: u64) -> Result<Vec<serde_json::Value>> {
+    runs_with_additions(scenario, &[(pool.to_string(), add)], seeds)
+}
+
+/// Summaries of `scenario` with nodes added to several pools, one per seed (in parallel).
+fn runs_with_additions(
+    scenario: &Scenario,
+    adds: &[(String, i64)],
+    seeds: u64,
+) -> Result<Vec<serde_json::Value>> {
     use rayon::prelude::*;
     (0..seeds.max(1))
         .into_par_iter()
         .map(|i| {
             let mut sc = scenario.clone();
             sc.seed = scenario.seed.wrapping_add(i);
-            if add != 0 {
+            for (pool, add) in adds.iter().filter(|a| a.1 != 0) {
                 sc.whatif.push(fairway_scenarios::whatif::WhatIf::AddNodes {
-                    pool: pool.to_string(),
-                    nodes: add,
+                    pool: pool.clone(),
+                    nodes: *add,
                 });
             }
             run_summary(&sc, &sc.resolve()?)
@@ -679,6 +700,93 @@ fn plan(file: &Path, targets: &[String], vary: &str, seeds: u64, out: Option<&Pa
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
+    }
+    Ok(if found.answer.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Several pools: the cheapest combination of additions that meets every target.
+fn plan_cheapest(
+    file: &Path,
+    targets: &[String],
+    vary: &[String],
+    cost: &[String],
+    seeds: u64,
+) -> Result<ExitCode> {
+    use crate::plan::{Target, meets, search_cheapest};
+    let scenario = load(file, None)?;
+    let targets: Vec<Target> = targets
+        .iter()
+        .map(|t| t.parse().map_err(anyhow::Error::msg))
+        .collect::<Result<_>>()?;
+    let axes: Vec<(String, i64, i64)> = vary.iter().map(|v| parse_vary(v)).collect::<Result<_>>()?;
+    let combos: f64 = axes.iter().map(|a| (a.2 - a.1 + 1) as f64).product();
+    if combos > 100_000.0 {
+        anyhow::bail!("--vary spans {combos} combinations; at most 100,000");
+    }
+    let mut prices = vec![1.0; axes.len()];
+    for c in cost {
+        let bad = || anyhow::anyhow!("--cost takes pool.NAME=PRICE (PRICE >= 0), not '{c}'");
+        let (k, v) = c.split_once('=').ok_or_else(bad)?;
+        let pool = k.strip_prefix("pool.").ok_or_else(bad)?;
+        let price: f64 = v.trim().parse().map_err(|_| bad())?;
+        if !(price.is_finite() && price >= 0.0) {
+            return Err(bad());
+        }
+        let i = axes
+            .iter()
+            .position(|a| a.0 == pool)
+            .ok_or_else(|| anyhow::anyhow!("--cost names pool '{pool}', which no --vary varies"))?;
+        prices[i] = price;
+    }
+    let ranges: Vec<(i64, i64)> = axes.iter().map(|a| (a.1, a.2)).collect();
+    let mut error = None;
+    let found = search_cheapest(&ranges, &prices, |c| {
+        if error.is_some() {
+            return false;
+        }
+        let adds: Vec<(String, i64)> = axes.iter().zip(c).map(|(a, &x)| (a.0.clone(), x)).collect();
+        match runs_with_additions(&scenario, &adds, seeds) {
+            Ok(runs) => targets.iter().all(|t| meets(t, &runs)),
+            Err(e) => {
+                error = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let describe = |c: &[i64]| {
+        axes.iter()
+            .zip(c)
+            .map(|(a, x)| format!("{x} to pool {}", a.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &found.answer {
+        Some(c) => {
+            let total: f64 = c.iter().zip(&prices).map(|(&x, &p)| x as f64 * p).sum();
+            println!("answer: add {} (cost {total})", describe(c));
+            println!(
+                "\nThe cheapest combination in the ranges that meets every target ({}): {} evaluated of {combos}.",
+                targets
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                found.evaluated.len()
+            );
+        }
+        None => println!("no combination in the ranges meets every target"),
+    }
+    if found.scanned {
+        println!(
+            "(adding nodes did not always help on the points evaluated, so every combination was tried in cost order)"
+        );
     }
     Ok(if found.answer.is_some() {
         ExitCode::SUCCESS

@@ -210,3 +210,109 @@ mod tests {
         assert_eq!(f.answer, Some(2));
     }
 }
+
+/// What the search over several pools found.
+#[derive(Debug, PartialEq)]
+pub struct FoundCheapest {
+    /// The cheapest additions (one per pool) meeting every target, if any.
+    pub answer: Option<Vec<i64>>,
+    /// Combinations evaluated, in the order they were.
+    pub evaluated: Vec<Vec<i64>>,
+    /// Monotonicity broke (a combination met the targets while one with at least as many nodes
+    /// of every pool did not): every combination was evaluated in cost order.
+    pub scanned: bool,
+}
+
+/// The cheapest combination of additions (one range per pool, `costs` per node) with `ok`.
+/// Combinations are tried in order of cost (ties: fewer nodes first, then in order). Assuming
+/// more nodes never hurt, a combination with no more nodes of any pool than one that failed is
+/// not evaluated; the assumption is checked on every pair of evaluated combinations.
+pub fn search_cheapest(
+    ranges: &[(i64, i64)],
+    costs: &[f64],
+    mut ok: impl FnMut(&[i64]) -> bool,
+) -> FoundCheapest {
+    let mut all: Vec<Vec<i64>> = vec![Vec::new()];
+    for &(lo, hi) in ranges {
+        all = all
+            .into_iter()
+            .flat_map(|c| (lo..=hi).map(move |x| [c.clone(), vec![x]].concat()))
+            .collect();
+    }
+    let cost = |c: &[i64]| c.iter().zip(costs).map(|(&x, &p)| x as f64 * p).sum::<f64>();
+    all.sort_by(|a, b| {
+        cost(a)
+            .total_cmp(&cost(b))
+            .then(a.iter().sum::<i64>().cmp(&b.iter().sum::<i64>()))
+            .then(a.cmp(b))
+    });
+    let le = |a: &[i64], b: &[i64]| a.iter().zip(b).all(|(x, y)| x <= y);
+    let mut passed: Vec<Vec<i64>> = Vec::new();
+    let mut failed: Vec<Vec<i64>> = Vec::new();
+    let mut evaluated = Vec::new();
+    let mut answer = None;
+    for c in &all {
+        if failed.iter().any(|f| le(c, f)) {
+            continue; // no more of anything than a failure
+        }
+        evaluated.push(c.clone());
+        if ok(c) {
+            passed.push(c.clone());
+            answer = Some(c.clone());
+            break;
+        }
+        failed.push(c.clone());
+    }
+    let broken = passed.iter().any(|p| failed.iter().any(|f| le(p, f)));
+    if !broken {
+        return FoundCheapest {
+            answer,
+            evaluated,
+            scanned: false,
+        };
+    }
+    // Without the assumption: the first combination in cost order that meets the targets.
+    for c in &all {
+        if !evaluated.contains(c) {
+            evaluated.push(c.clone());
+            if ok(c) {
+                return FoundCheapest {
+                    answer: Some(c.clone()),
+                    evaluated,
+                    scanned: true,
+                };
+            }
+        } else if passed.contains(c) {
+            return FoundCheapest {
+                answer: Some(c.clone()),
+                evaluated,
+                scanned: true,
+            };
+        }
+    }
+    FoundCheapest {
+        answer: None,
+        evaluated,
+        scanned: true,
+    }
+}
+
+#[cfg(test)]
+mod cheapest_tests {
+    use super::*;
+
+    /// Needs 10 GPUs: pool a has 2-GPU nodes at cost 3, pool b 4-GPU nodes at cost 5. Cheapest:
+    /// (a, b) = (1, 2): 10 GPUs for 13; (5, 0) costs 15, (3, 1) 14, (0, 3) 15.
+    #[test]
+    fn the_cheapest_combination_wins() {
+        let f = search_cheapest(&[(0, 6), (0, 4)], &[3.0, 5.0], |c| 2 * c[0] + 4 * c[1] >= 10);
+        assert_eq!(f.answer, Some(vec![1, 2]));
+        assert!(!f.scanned);
+        // Pruning: combinations dominated by a failure are not evaluated.
+        assert!(f.evaluated.len() < 35, "{}", f.evaluated.len());
+        assert_eq!(
+            search_cheapest(&[(0, 1), (0, 1)], &[1.0, 1.0], |_| false).answer,
+            None
+        );
+    }
+}
