@@ -586,6 +586,7 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
     assert_eq!(csv, read(&Path::new(&one).join("sweep.csv")));
     assert!(fails(&["sweep", "merge", &s0, &s0, "--out", &merged]).contains("is in two shards"));
     assert!(fails(&["sweep", file, "--shard", "2/2"]).contains("0 <= I < N"));
+    assert!(fails(&["run", file, "--quiet"]).contains("run it with `fairway sweep`"));
 }
 
 /// Capacity planning on a case worked out by hand: a job every minute, each one GPU for an hour,

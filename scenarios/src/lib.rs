@@ -297,11 +297,16 @@ impl Scenario {
 
     /// Parses scenario text; `file` names it in errors. Relative paths start at the current folder.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let mut s: Scenario =
-            fairway_traces::tomlfile::parse(text, file).map_err(|e| ScenarioError::Parse {
+        let mut s: Scenario = fairway_traces::tomlfile::parse(text, file).map_err(|e| {
+            let mut message = e.to_string();
+            if message.contains("unknown field `sweep`") {
+                message.push_str(" (this is a sweep file: run it with `fairway sweep`)");
+            }
+            ScenarioError::Parse {
                 file: file.to_string(),
-                message: e.to_string(),
-            })?;
+                message,
+            }
+        })?;
         s.file = file.to_string();
         s.check()?;
         Ok(s)
