@@ -319,6 +319,29 @@ fn bakeoff(
 }
 
 fn validate(path: &Path) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if text.lines().any(|l| l.trim() == "[sweep]") {
+        // A sweep file: every point must make a valid scenario; the first is checked in full.
+        let sw = fairway_scenarios::sweep::Sweep::load(path)?;
+        let runs = sw.runs();
+        let axes: Vec<String> = sw
+            .axes
+            .iter()
+            .map(|a| format!("{} ({} values)", a.keys.join(" + "), a.steps.len()))
+            .collect();
+        println!(
+            "sweep     {} ({}): {} runs = {} points x {} seeds",
+            sw.name,
+            path.display(),
+            runs.len(),
+            runs.len() / sw.seeds.len(),
+            sw.seeds.len()
+        );
+        println!("varies    {}", axes.join(", "));
+        sw.scenario(&runs[0])?.resolve()?;
+        println!("ok");
+        return Ok(ExitCode::SUCCESS);
+    }
     let scenario = load(path, None)?;
     let r = scenario.resolve()?;
     for w in &r.warnings {

@@ -587,6 +587,11 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
     assert!(fails(&["sweep", "merge", &s0, &s0, "--out", &merged]).contains("is in two shards"));
     assert!(fails(&["sweep", file, "--shard", "2/2"]).contains("0 <= I < N"));
     assert!(fails(&["run", file, "--quiet"]).contains("run it with `fairway sweep`"));
+    let v = ok(&["validate", file]);
+    assert!(
+        v.contains("12 runs = 6 points x 2 seeds") && v.ends_with("ok\n"),
+        "{v}"
+    );
 }
 
 /// Capacity planning on a case worked out by hand: a job every minute, each one GPU for an hour,
