@@ -320,6 +320,25 @@ impl Scenario {
         }
     }
 
+    /// Parses a list of `name[params]` texts; `key` names the list in errors.
+    fn specs(&self, list: &[String], key: &str) -> Result<Vec<Spec>, ScenarioError> {
+        list.iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|e: SpecSyntaxError| self.invalid(key, e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Like `specs`, but an empty list stands for `default` alone.
+    fn specs_or(&self, list: &[String], key: &str, default: &Spec) -> Result<Vec<Spec>, ScenarioError> {
+        if list.is_empty() {
+            Ok(vec![default.clone()])
+        } else {
+            self.specs(list, key)
+        }
+    }
+
     /// Checks what can be checked without reading other files.
     fn check(&self) -> Result<(), ScenarioError> {
         for (i, w) in self.whatif.iter().enumerate() {
@@ -329,17 +348,11 @@ impl Scenario {
             if b.policies.is_empty() && b.placements.is_empty() {
                 return Err(self.invalid("bakeoff", "name at least one policy or placement"));
             }
-            for p in &b.placements {
-                let spec: Spec = p
-                    .parse()
-                    .map_err(|e: SpecSyntaxError| self.invalid("bakeoff.placements", e.to_string()))?;
+            for spec in self.specs(&b.placements, "bakeoff.placements")? {
                 fairway_policies::placement(&spec, self.seed)
                     .map_err(|e| self.invalid("bakeoff.placements", e.to_string()))?;
             }
-            for p in &b.policies {
-                let spec: Spec = p
-                    .parse()
-                    .map_err(|e: SpecSyntaxError| self.invalid("bakeoff.policies", e.to_string()))?;
+            for spec in self.specs(&b.policies, "bakeoff.policies")? {
                 if spec.name == "kueue" {
                     return Err(self.invalid(
                         "bakeoff.policies",
@@ -368,10 +381,7 @@ impl Scenario {
                     "must be a fraction of GPU capacity, > 0 and at most 100",
                 ));
             }
-            for p in &i.placements {
-                let spec: Spec = p
-                    .parse()
-                    .map_err(|e: SpecSyntaxError| self.invalid("inflation.placements", e.to_string()))?;
+            for spec in self.specs(&i.placements, "inflation.placements")? {
                 fairway_policies::placement(&spec, self.seed)
                     .map_err(|e| self.invalid("inflation.placements", e.to_string()))?;
             }
@@ -812,17 +822,7 @@ impl Resolved {
             sc.seed,
         )
         .map_err(|m| sc.invalid("inflation", m))?;
-        let names = if cfg.placements.is_empty() {
-            vec![self.placement.clone()]
-        } else {
-            cfg.placements
-                .iter()
-                .map(|p| {
-                    p.parse()
-                        .map_err(|e: SpecSyntaxError| sc.invalid("inflation.placements", e.to_string()))
-                })
-                .collect::<Result<Vec<Spec>, _>>()?
-        };
+        let names = sc.specs_or(&cfg.placements, "inflation.placements", &self.placement)?;
         names
             .iter()
             .map(|spec| {
@@ -844,19 +844,8 @@ impl Resolved {
         let Some(b) = &sc.bakeoff else {
             return Err(sc.invalid("bakeoff", "the scenario has no [bakeoff] section"));
         };
-        let parse = |list: &[String], key: &str, default: &Spec| -> Result<Vec<Spec>, ScenarioError> {
-            if list.is_empty() {
-                return Ok(vec![default.clone()]);
-            }
-            list.iter()
-                .map(|p| {
-                    p.parse()
-                        .map_err(|e: SpecSyntaxError| sc.invalid(key, e.to_string()))
-                })
-                .collect()
-        };
-        let policies = parse(&b.policies, "bakeoff.policies", &self.policy)?;
-        let placements = parse(&b.placements, "bakeoff.placements", &self.placement)?;
+        let policies = sc.specs_or(&b.policies, "bakeoff.policies", &self.policy)?;
+        let placements = sc.specs_or(&b.placements, "bakeoff.placements", &self.placement)?;
         Ok(policies
             .iter()
             .flat_map(|p| placements.iter().map(move |q| (p.clone(), q.clone())))
