@@ -483,7 +483,6 @@ fn side(path: &Path, seeds: u64) -> Result<Vec<serde_json::Value>> {
         }
         return Ok(vec![v]);
     }
-    use rayon::prelude::*;
     let scenario = load(path, None)?;
     if scenario.bakeoff.is_some() || scenario.inflation.is_some() {
         anyhow::bail!(
@@ -491,18 +490,7 @@ fn side(path: &Path, seeds: u64) -> Result<Vec<serde_json::Value>> {
             path.display()
         );
     }
-    let resolved = scenario.resolve()?;
-    (0..seeds.max(1))
-        .into_par_iter()
-        .map(|i| {
-            let mut sc = scenario.clone();
-            sc.seed = scenario.seed.wrapping_add(i);
-            // The trace and cluster do not depend on the seed unless they are generated.
-            let r = if i == 0 { None } else { Some(sc.resolve()?) };
-            let r = r.as_ref().unwrap_or(&resolved);
-            run_summary(&sc, r)
-        })
-        .collect()
+    runs_with_additions(&scenario, &[], seeds)
 }
 
 fn compare(
@@ -583,12 +571,8 @@ fn parse_vary(text: &str) -> Result<(String, i64, i64)> {
     Ok((pool.to_string(), a, b))
 }
 
-/// Summaries of `scenario` with `add` nodes added to `pool`, one per seed (in parallel).
-fn runs_with_nodes(scenario: &Scenario, pool: &str, add: i64, seeds: u64) -> Result<Vec<serde_json::Value>> {
-    runs_with_additions(scenario, &[(pool.to_string(), add)], seeds)
-}
-
-/// Summaries of `scenario` with nodes added to several pools, one per seed (in parallel).
+/// Summaries of `scenario` with nodes added to pools (none for the scenario as it is), one per
+/// seed: its seed and the next ones, run in parallel.
 fn runs_with_additions(
     scenario: &Scenario,
     adds: &[(String, i64)],
@@ -629,7 +613,7 @@ fn plan(file: &Path, targets: &[String], vary: &str, seeds: u64, out: Option<&Pa
         if error.is_some() {
             return false;
         }
-        match runs_with_nodes(&scenario, &pool, x, seeds) {
+        match runs_with_additions(&scenario, &[(pool.clone(), x)], seeds) {
             Ok(runs) => {
                 let ok = targets.iter().all(|t| meets(t, &runs));
                 cache.insert(x, runs);
