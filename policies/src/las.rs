@@ -23,6 +23,8 @@ pub struct Las {
     /// (0: never).
     promote_after: f64,
     queue: KeyedQueue<Key>,
+    /// Scratch for the preemptive pass.
+    running: Vec<(Key, JobId)>,
     /// (due, job) of waiting jobs that promotion will move to the first queue.
     due: BTreeSet<(SimTime, JobId)>,
     due_of: Vec<Option<SimTime>>,
@@ -49,6 +51,7 @@ impl Las {
                 .collect(),
             promote_after,
             queue: KeyedQueue::default(),
+            running: Vec::new(),
             due: BTreeSet::new(),
             due_of: Vec::new(),
             base: Vec::new(),
@@ -166,9 +169,17 @@ impl Policy for Las {
                 queue.rekey(j, (0, cx.job(j).submit, j));
             }
         }
+        let mut running = std::mem::take(&mut self.running);
         let me = &*self;
-        let n = preemptive::pass(cx, &queue, |cx, r| me.key(cx, r), "las: more attained service");
+        let n = preemptive::pass(
+            cx,
+            &queue,
+            &mut running,
+            |cx, r| me.key(cx, r),
+            "las: more attained service",
+        );
         self.queue = queue;
+        self.running = running;
         self.preempted += n;
         if let Some(t) = self.next_change(cx)
             && self.wake.is_none_or(|w| w <= cx.now() || w > t)

@@ -106,8 +106,9 @@ impl<K: Ord + Copy> KeyedQueue<K> {
 
 /// Starts the queue's jobs in key order. A job that does not fit may take the place of running
 /// jobs whose key is worse than its own, worst first, if giving back their pods makes it fit;
-/// only the victims it needs are preempted. `key_of_running` gives the key of a running job.
-/// Returns how many jobs were preempted.
+/// only the victims it needs are preempted. `key_of_running` gives the key of a running job;
+/// `running` is the caller's scratch for the running jobs ranked by it (kept between passes so a
+/// pass allocates nothing). Returns how many jobs were preempted.
 ///
 /// Cost per pass: O(r log r) to key the r running jobs; a placement try per queued job when
 /// resources were released since the last pass (else only for this pass's arrivals, as nothing
@@ -116,17 +117,17 @@ impl<K: Ord + Copy> KeyedQueue<K> {
 pub fn pass<K: Ord + Copy>(
     cx: &mut Cycle<'_>,
     queue: &KeyedQueue<K>,
+    running: &mut Vec<(K, JobId)>,
     key_of_running: impl Fn(&Cycle<'_>, JobId) -> K,
     reason: &str,
 ) -> u64 {
-    let mut running: Vec<(K, JobId)> = Vec::new();
     let rank = |cx: &Cycle<'_>, running: &mut Vec<(K, JobId)>| {
         running.clear();
         running.extend(cx.running().iter().map(|&r| (key_of_running(cx, r), r)));
         // Worst first.
         running.sort_unstable_by(|a, b| b.cmp(a));
     };
-    rank(cx, &mut running);
+    rank(cx, running);
     let mut preempted = 0;
     let mut tries = 0;
     let mut stopped = false;
@@ -166,7 +167,7 @@ pub fn pass<K: Ord + Copy>(
         }
         failed.clear();
         cx.try_start(job);
-        rank(cx, &mut running);
+        rank(cx, running);
     }
     if stopped {
         for &j in queue.fresh_in_key_order().iter() {

@@ -86,6 +86,8 @@ pub struct Srtf {
     est: Estimator,
     estimates: HashMap<JobId, u64>,
     queue: KeyedQueue<u64>,
+    /// Scratch for the preemptive pass.
+    running: Vec<(u64, JobId)>,
     preempted: u64,
 }
 
@@ -95,6 +97,7 @@ impl Srtf {
             est: Estimator::new(estimate),
             estimates: HashMap::new(),
             queue: KeyedQueue::default(),
+            running: Vec::new(),
             preempted: 0,
         }
     }
@@ -140,6 +143,7 @@ impl Policy for Srtf {
         self.preempted += preemptive::pass(
             cx,
             &self.queue,
+            &mut self.running,
             |cx, r| remaining(cx, est, r),
             "srtf: shorter remaining time",
         );
