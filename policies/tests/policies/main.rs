@@ -12,9 +12,22 @@ pub type J = (u64, u64, u32, i32);
 
 /// One team, single-pod whole-GPU jobs.
 pub fn workload(jobs: &[J]) -> Workload {
+    build(
+        &["t"],
+        jobs.iter()
+            .map(|&(submit, dur, gpus, prio)| (submit, dur, gpus, 0, prio, None)),
+    )
+}
+
+/// Single-pod whole-GPU jobs with 1 CPU and 1 GiB per pod, named j1, j2, ...:
+/// (submit s, duration s, GPUs, team index into `teams`, priority, runtime estimate s).
+pub fn build(
+    teams: &[&str],
+    jobs: impl Iterator<Item = (u64, u64, u32, usize, i32, Option<u64>)>,
+) -> Workload {
     let mut b = WorkloadBuilder::new("test");
-    let team = b.team("t").unwrap();
-    for (i, &(submit, dur, gpus, prio)) in jobs.iter().enumerate() {
+    let ids: Vec<TeamId> = teams.iter().map(|t| b.team(t).unwrap()).collect();
+    for (i, (submit, dur, gpus, team, prio, est)) in jobs.enumerate() {
         let pod = PodRequest {
             gpu_milli: gpus * 1000,
             cpu_milli: 1000,
@@ -25,9 +38,10 @@ pub fn workload(jobs: &[J]) -> Workload {
             SimDuration::from_secs(dur),
             1,
             pod,
-            team,
+            ids[team],
         );
         spec.priority = prio;
+        spec.estimate = est.map(SimDuration::from_secs);
         b.push(&format!("j{}", i + 1), i as u32 + 2, spec).unwrap();
     }
     b.finish()

@@ -8,25 +8,11 @@ type T = (u64, u64, u32, usize, Option<u64>);
 
 /// Teams "a" and "b"; single-pod jobs with 1 CPU and 1 GiB per pod.
 fn teams_workload(jobs: &[T]) -> Workload {
-    let mut b = WorkloadBuilder::new("test");
-    let teams = [b.team("a").unwrap(), b.team("b").unwrap()];
-    for (i, &(submit, dur, gpus, team, est)) in jobs.iter().enumerate() {
-        let pod = PodRequest {
-            gpu_milli: gpus * 1000,
-            cpu_milli: 1000,
-            mem_mib: 1024,
-        };
-        let mut spec = JobSpec::new(
-            SimTime::from_secs(submit),
-            SimDuration::from_secs(dur),
-            1,
-            pod,
-            teams[team],
-        );
-        spec.estimate = est.map(SimDuration::from_secs);
-        b.push(&format!("j{}", i + 1), i as u32 + 2, spec).unwrap();
-    }
-    b.finish()
+    build(
+        &["a", "b"],
+        jobs.iter()
+            .map(|&(submit, dur, gpus, team, est)| (submit, dur, gpus, team, 0, est)),
+    )
 }
 
 fn audited() -> EngineOptions {
