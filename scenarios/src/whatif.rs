@@ -211,13 +211,12 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
                         copies.push(c);
                     }
                 }
-                // Copies after the first get a suffix, so every job id stays unique.
+                // The workload is in submit order and so are `picks`, so `select` keeps their
+                // order. Copies after the first get a suffix, so every job id stays unique.
                 let mut nw = w.select(&picks);
-                let mut order: Vec<usize> = (0..picks.len()).collect();
-                order.sort_by_key(|&p| w.jobs[picks[p]].submit);
-                for (slot, &p) in order.iter().enumerate() {
-                    if copies[p] > 0 {
-                        nw.names[slot] = format!("{}#{}", nw.names[slot], copies[p]);
+                for (name, &c) in nw.names.iter_mut().zip(&copies) {
+                    if c > 0 {
+                        *name = format!("{name}#{c}");
                     }
                 }
                 w = nw;
