@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use fairway_engine::resources::fmt_milli;
+use fairway_reports::render::RenderOptions;
 use fairway_reports::{RunInfo, human_secs};
 use fairway_scenarios::Scenario;
 use fairway_traces::{SyntheticSpec, TraceFormat};
@@ -24,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario: simulate, print a summary, write summary.json, jobs.csv and timeseries.csv.
+    /// Run a scenario: simulate, print a summary, write the tables (CSV and Parquet), charts,
+    /// report.html and metrics.prom into the output folder.
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -34,9 +36,29 @@ enum Command {
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
+        /// Also write every chart as PNG.
+        #[arg(long)]
+        png: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Re-render a run's charts, report.html, metrics.prom, teams.csv and rightsizing.csv from
+    /// its Parquet tables; with --compare, one page comparing several runs.
+    Report {
+        /// Run output folders (one, or several with --compare).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Compare the runs side by side (deltas against the first): write compare.html and
+        /// compare.md, and print the Markdown.
+        #[arg(long)]
+        compare: bool,
+        /// Where --compare writes [default: runs/compare].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write every chart as PNG.
+        #[arg(long)]
+        png: bool,
     },
     /// Check a scenario without running it: files, names, parameters, jobs that can never fit.
     Validate { scenario: PathBuf },
@@ -169,8 +191,15 @@ pub fn main() -> Result<ExitCode> {
             scenario,
             out,
             seed,
+            png,
             quiet,
-        } => run(&scenario, out, seed, quiet),
+        } => run(&scenario, out, seed, png, quiet),
+        Command::Report {
+            dirs,
+            compare,
+            out,
+            png,
+        } => report(&dirs, compare, out, png),
         Command::Validate { scenario } => validate(&scenario),
         Command::Trace {
             command: TraceCommand::Stats { file, format },
@@ -232,7 +261,7 @@ fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
     Ok(s)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Result<ExitCode> {
+fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, png: bool, quiet: bool) -> Result<ExitCode> {
     let scenario = load(path, seed)?;
     let resolved = scenario.resolve()?;
     if !quiet {
@@ -260,6 +289,7 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, quiet: bool) -> Res
     let elapsed = started.elapsed();
     let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
     fairway_reports::write_run(&dir, &resolved.workload, &outcome, &summary)?;
+    fairway_reports::render::render_dir(&dir, RenderOptions { png })?;
     if !quiet {
         print!("{}", fairway_reports::render(&summary));
         let secs = elapsed.as_secs_f64().max(1e-9);
@@ -315,6 +345,39 @@ fn bakeoff(
         print!("{}", fairway_reports::bakeoff::render(&summaries));
         eprintln!("\nwrote {}", dir.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-renders one run from its tables, or compares several.
+fn report(dirs: &[PathBuf], compare: bool, out: Option<PathBuf>, png: bool) -> Result<ExitCode> {
+    use fairway_reports::compare_view;
+    use fairway_reports::render::{RunData, render_dir};
+    if !compare {
+        if dirs.len() != 1 {
+            anyhow::bail!("report takes one run folder (or several with --compare)");
+        }
+        render_dir(&dirs[0], RenderOptions { png })?;
+        eprintln!(
+            "wrote report.html, metrics.prom, charts/ in {}",
+            dirs[0].display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if dirs.len() < 2 {
+        anyhow::bail!("--compare needs at least two run folders");
+    }
+    let runs = dirs
+        .iter()
+        .map(|d| RunData::load(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = out.unwrap_or_else(|| Path::new("runs").join("compare"));
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let md = compare_view::markdown(&runs);
+    let html = compare_view::html(&runs)?;
+    fairway_reports::write_atomic(&out.join("compare.md"), |f| f.write_all(md.as_bytes()))?;
+    fairway_reports::write_atomic(&out.join("compare.html"), |f| f.write_all(html.as_bytes()))?;
+    print!("{md}");
+    eprintln!("\nwrote compare.html and compare.md in {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

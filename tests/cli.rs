@@ -53,12 +53,7 @@ fn quickstart_matches_its_golden_summary_and_is_deterministic() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_to("scenarios/catalog/quickstart.toml", &a);
     run_to("scenarios/catalog/quickstart.toml", &b);
-    for f in ["summary.json", "jobs.csv", "timeseries.csv"] {
-        assert!(
-            read(&a.join(f)) == read(&b.join(f)),
-            "{f} differs between two runs"
-        );
-    }
+    assert_same_files(&a, &b);
     let golden = root().join("tests/golden/quickstart/summary.json");
     assert_eq!(
         read(&a.join("summary.json")),
@@ -67,6 +62,77 @@ fn quickstart_matches_its_golden_summary_and_is_deterministic() {
         golden.display()
     );
     check_summary_against_jobs(&a);
+}
+
+/// Every file under `a` (recursively) exists under `b` with the same bytes, and the other way.
+fn assert_same_files(a: &Path, b: &Path) {
+    fn list(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                list(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let (mut fa, mut fb) = (Vec::new(), Vec::new());
+    list(a, a, &mut fa);
+    list(b, b, &mut fb);
+    fa.sort();
+    fb.sort();
+    assert_eq!(fa, fb, "the two folders hold different files");
+    for f in &fa {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{} differs",
+            f.display()
+        );
+    }
+}
+
+/// The columns of jobs.csv, as the README documents them.
+const JOBS_HEADER: &[&str] = &[
+    "job_id",
+    "team",
+    "status",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "wait_s",
+    "jct_s",
+    "preemptions",
+    "gpus",
+    "pods",
+    "reason",
+    "admit_time",
+    "quota_wait_s",
+    "node_wait_s",
+    "wait_reason",
+    "user",
+    "queue",
+    "priority_class",
+    "kind",
+    "pending_s",
+    "run_s",
+    "slowdown",
+    "bounded_slowdown",
+    "gpu_util",
+    "gpu_hours",
+];
+
+/// The data rows of a CSV file, after checking that a jobs.csv header is the documented one.
+fn csv_records(path: &Path) -> Vec<csv::StringRecord> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    if path.ends_with("jobs.csv") {
+        assert_eq!(rdr.headers().unwrap().iter().collect::<Vec<_>>(), JOBS_HEADER);
+    }
+    rdr.records().map(Result::unwrap).collect()
+}
+
+/// The first `n` fields of a record, joined by commas (unquoted).
+fn first_fields(r: &csv::StringRecord, n: usize) -> String {
+    r.iter().take(n).collect::<Vec<_>>().join(",")
 }
 
 /// Recomputes summary figures from jobs.csv and the trace, independently of the reports crate.
@@ -189,11 +255,11 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     assert!(out.contains("1 jobs can never fit"), "{out}");
     let dir = tmp.path().join("out");
     run_to(scenario.to_str().unwrap(), &dir);
-    let jobs = read(&dir.join("jobs.csv"));
-    let row = jobs.lines().find(|l| l.starts_with("huge,")).unwrap();
-    assert!(
-        row.ends_with(",unschedulable,10,,10,,,0,16,1,\"one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100))\",,0,0,"),
-        "{row}"
+    let records = csv_records(&dir.join("jobs.csv"));
+    let row = records.iter().find(|r| &r[0] == "huge").unwrap();
+    assert_eq!(
+        first_fields(row, 16),
+        "huge,team-a,unschedulable,10,,10,,,0,16,1,one pod needs 16 GPU, 8 CPU, 64 GiB; no node offers that (largest: 8 GPU, 128 CPU, 1024 GiB (pool h100)),,0,0,"
     );
     let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
     assert_eq!(summary["jobs_total"], 301);
@@ -398,12 +464,7 @@ fn kueue_reclaim_matches_its_golden_summary() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_to("scenarios/catalog/kueue-reclaim.toml", &a);
     run_to("scenarios/catalog/kueue-reclaim.toml", &b);
-    for f in ["summary.json", "jobs.csv", "timeseries.csv", "preemptions.csv"] {
-        assert!(
-            read(&a.join(f)) == read(&b.join(f)),
-            "{f} differs between two runs"
-        );
-    }
+    assert_same_files(&a, &b);
     let golden = root().join("tests/golden/kueue-reclaim/summary.json");
     assert_eq!(
         read(&a.join("summary.json")),
@@ -456,8 +517,8 @@ fn kueue_end_to_end_hand_trace() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     run_to("tests/data/kueue-e2e/scenario.toml", &dir);
-    let jobs = read(&dir.join("jobs.csv"));
-    let rows: Vec<&str> = jobs.lines().skip(1).collect();
+    let records = csv_records(&dir.join("jobs.csv"));
+    let rows: Vec<String> = records.iter().map(|r| first_fields(r, 16)).collect();
     assert_eq!(
         rows,
         vec![
@@ -468,6 +529,34 @@ fn kueue_end_to_end_hand_trace() {
             "p2,prod,finished,10,10,110,0,100,0,1,8,,10,0,0,",
         ]
     );
+    // r2 ran 2..10 s, was preempted, waited 10..111 s and ran its 1000 s again: 1008 s running,
+    // 101 s pending, JCT 1109 s, slowdown 1109 / 1008; 4 pods of 1 GPU for 1008 s = 1.12 GPU-h.
+    let r2 = &records[2];
+    let col = |name: &str| {
+        r2.get(JOBS_HEADER.iter().position(|c| *c == name).unwrap())
+            .unwrap()
+    };
+    assert_eq!(col("queue"), "research");
+    assert_eq!(col("priority_class"), "medium");
+    assert_eq!(col("kind"), "batch");
+    assert_eq!(col("pending_s"), "101");
+    assert_eq!(col("run_s"), "1008");
+    assert_eq!(col("slowdown").parse::<f64>().unwrap(), 1109.0 / 1008.0);
+    assert_eq!(col("bounded_slowdown").parse::<f64>().unwrap(), 1109.0 / 1008.0);
+    assert_eq!(col("gpu_hours").parse::<f64>().unwrap(), 1.12);
+    // The ClusterQueues' nominal GPU quotas, 16 and 8, make the entitlements 2/3 and 1/3.
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+    let q = &summary["queues"];
+    assert_eq!(
+        (q[0]["name"].as_str(), q[0]["nominal_gpus"].as_f64()),
+        (Some("prod"), Some(16.0))
+    );
+    assert_eq!(
+        (q[1]["name"].as_str(), q[1]["cohort"].as_str()),
+        (Some("research"), Some("pool"))
+    );
+    assert_eq!(summary["per_team"]["research"]["entitlement"], 0.333333);
+    assert_eq!(summary["fairness"]["basis"], "nominal quota");
     assert_eq!(
         read(&dir.join("preemptions.csv")),
         "time_s,job_id,team,reason,by_job_id,by_team\n10,r2,research,InCohortReclamation,p2,prod\n10,r3,research,InCohortReclamation,p2,prod\n"

@@ -22,10 +22,11 @@ pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, 
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
-pub use policy::{Decision, JobStatus, Placement, Policy, Transition};
-pub use recorder::{Level, Recorder, SeriesPoint, Usage};
+pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport, Transition};
+pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
 pub use sim::{
-    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, Simulation,
+    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, PoolUsage,
+    Simulation,
 };
 pub use time::{SimDuration, SimTime};

@@ -119,6 +119,70 @@ pub trait Policy: Send {
     fn stats(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
+
+    /// The queues the policy sorts jobs into and what each is entitled to, read once after the
+    /// run for fairness figures and queue metrics. `None` (the default) means one queue per team,
+    /// all entitled to an equal share.
+    fn queues(&self, _workload: &Workload) -> Option<QueueReport> {
+        None
+    }
+}
+
+/// How a policy groups jobs into queues, and each queue's entitlement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueReport {
+    /// What entitlements come from: `nominal quota`, `weights` or `equal`.
+    pub basis: String,
+    pub queues: Vec<QueueInfo>,
+    /// The queue of each job (an index into `queues`); `u32::MAX` for a job in none.
+    pub job_queue: Vec<u32>,
+}
+
+/// One queue (a team, or a Kueue ClusterQueue).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueInfo {
+    pub name: String,
+    /// The cohort it borrows in, if any.
+    pub cohort: Option<String>,
+    /// Nominal GPU quota, borrowing and lending limits in GPUs (quota systems only; `None` for
+    /// a limit means unlimited).
+    pub nominal_gpus: Option<f64>,
+    pub borrowing_limit_gpus: Option<f64>,
+    pub lending_limit_gpus: Option<f64>,
+    /// Fair-sharing weight.
+    pub weight: f64,
+    /// The share of the cluster's GPU time this queue is entitled to (all queues sum to 1).
+    pub entitlement: f64,
+}
+
+impl QueueReport {
+    /// One queue per team, entitlements proportional to `weights` (all 1: equal shares).
+    pub fn per_team(workload: &Workload, weights: &[f64], basis: &str) -> QueueReport {
+        let total: f64 = weights.iter().sum();
+        QueueReport {
+            basis: basis.to_string(),
+            queues: workload
+                .teams
+                .iter()
+                .zip(weights)
+                .map(|(t, &w)| QueueInfo {
+                    name: t.clone(),
+                    cohort: None,
+                    nominal_gpus: None,
+                    borrowing_limit_gpus: None,
+                    lending_limit_gpus: None,
+                    weight: w,
+                    entitlement: if total > 0.0 { w / total } else { 0.0 },
+                })
+                .collect(),
+            job_queue: workload.jobs.iter().map(|j| j.team.0).collect(),
+        }
+    }
+
+    /// The default: one queue per team, equal entitlements.
+    pub fn equal(workload: &Workload) -> QueueReport {
+        QueueReport::per_team(workload, &vec![1.0; workload.teams.len()], "equal")
+    }
 }
 
 /// Chooses nodes (and GPUs) for all pods of a job on the current free capacity.

@@ -12,8 +12,15 @@ use crate::time::SimTime;
 pub struct Level {
     /// GPUs allocated to running pods, in milli-GPU.
     pub gpu_milli: u64,
+    /// GPUs running pods actually use (allocation x the trace's `gpu_util`), in milli-GPU, over
+    /// the running jobs whose utilisation is known.
+    pub used_gpu_milli: u64,
+    /// GPUs allocated to running jobs whose utilisation is known, in milli-GPU.
+    pub measured_gpu_milli: u64,
     pub running: u32,
     pub pending: u32,
+    /// GPUs the pending jobs ask for (pods x GPUs per pod), in milli-GPU.
+    pub pending_gpu_milli: u64,
     /// Idle GPU capacity no pending pod shape can use, milli-GPU (whole cluster only, when the
     /// engine tracks fragmentation; 0 otherwise).
     pub fragmented_gpu_milli: u64,
@@ -27,6 +34,9 @@ pub struct Usage {
     pub gpu_milli_ms: u128,
     /// Integral of the pending-job count over time, in job x ms.
     pub pending_ms: u128,
+    /// Integrals of `Level::used_gpu_milli` and `Level::measured_gpu_milli`, milli-GPU x ms.
+    pub used_gpu_milli_ms: u128,
+    pub measured_gpu_milli_ms: u128,
     /// Work thrown away by preemption, in milli-GPU x ms of allocation.
     pub lost_gpu_milli_ms: u128,
     /// Allocation spent on restart overheads after preemptions, in milli-GPU x ms.
@@ -41,6 +51,8 @@ impl Usage {
         let dt = u128::from(t.since(self.since).millis());
         self.gpu_milli_ms += u128::from(self.now.gpu_milli) * dt;
         self.pending_ms += u128::from(self.now.pending) * dt;
+        self.used_gpu_milli_ms += u128::from(self.now.used_gpu_milli) * dt;
+        self.measured_gpu_milli_ms += u128::from(self.now.measured_gpu_milli) * dt;
         self.fragmented_gpu_milli_ms += u128::from(self.now.fragmented_gpu_milli) * dt;
         self.since = t;
     }
@@ -70,6 +82,21 @@ pub struct PreemptionRecord {
     pub reason: u16,
 }
 
+/// GPUs in use of `gpu_milli` allocated at utilisation `util` (clamped to 0..1), milli-GPU.
+pub fn used_milli(gpu_milli: u64, util: f32) -> u64 {
+    (gpu_milli as f64 * f64::from(util.clamp(0.0, 1.0))).round() as u64
+}
+
+/// Allocation of one pool over time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolClock {
+    /// Allocated now, milli-GPU.
+    pub gpu_milli: u64,
+    /// Integral of the allocation, milli-GPU x ms.
+    pub gpu_milli_ms: u128,
+    pub since: SimTime,
+}
+
 /// Pending time per reason, for one team.
 #[derive(Clone, Debug, Default)]
 struct ReasonClock {
@@ -86,6 +113,7 @@ pub struct Recorder {
     preemptions: Vec<PreemptionRecord>,
     teams: Vec<Usage>,
     total: Usage,
+    pools: Vec<PoolClock>,
     emitted: Vec<Option<Level>>,
     emitted_total: Option<Level>,
     dirty: Vec<u32>,
@@ -95,7 +123,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(teams: usize, start: SimTime) -> Self {
+    pub fn new(teams: usize, pools: usize, start: SimTime) -> Self {
         let usage = Usage {
             since: start,
             ..Usage::default()
@@ -112,6 +140,13 @@ impl Recorder {
             preemptions: Vec::new(),
             teams: vec![usage; teams],
             total: usage,
+            pools: vec![
+                PoolClock {
+                    since: start,
+                    ..PoolClock::default()
+                };
+                pools
+            ],
             emitted: vec![None; teams],
             emitted_total: None,
             dirty: Vec::new(),
@@ -142,27 +177,58 @@ impl Recorder {
         }
     }
 
-    pub fn pending_changed(&mut self, team: TeamId, now: SimTime, up: bool) {
+    /// A job asking for `gpu_milli` in all joined (`up`) or left the pending set.
+    pub fn pending_changed(&mut self, team: TeamId, now: SimTime, gpu_milli: u64, up: bool) {
         let (t, all) = self.touch(team, now);
         for u in [t, all] {
             if up {
                 u.now.pending += 1;
+                u.now.pending_gpu_milli += gpu_milli;
             } else {
                 u.now.pending -= 1;
+                u.now.pending_gpu_milli -= gpu_milli;
             }
         }
     }
 
-    pub fn running_changed(&mut self, team: TeamId, now: SimTime, gpu_milli: u64, up: bool) {
+    /// A job holding `gpu_milli` started (`up`) or stopped; `util` is its measured utilisation.
+    pub fn running_changed(
+        &mut self,
+        team: TeamId,
+        now: SimTime,
+        gpu_milli: u64,
+        util: Option<f32>,
+        up: bool,
+    ) {
+        let (measured, used) = match util {
+            Some(u) => (gpu_milli, used_milli(gpu_milli, u)),
+            None => (0, 0),
+        };
         let (t, all) = self.touch(team, now);
         for u in [t, all] {
             if up {
                 u.now.running += 1;
                 u.now.gpu_milli += gpu_milli;
+                u.now.measured_gpu_milli += measured;
+                u.now.used_gpu_milli += used;
             } else {
                 u.now.running -= 1;
                 u.now.gpu_milli -= gpu_milli;
+                u.now.measured_gpu_milli -= measured;
+                u.now.used_gpu_milli -= used;
             }
+        }
+    }
+
+    /// `gpu_milli` more (`up`) or fewer GPUs of `pool` are allocated from `now`.
+    pub fn pool_changed(&mut self, pool: usize, now: SimTime, gpu_milli: u64, up: bool) {
+        let c = &mut self.pools[pool];
+        c.gpu_milli_ms += u128::from(c.gpu_milli) * u128::from(now.since(c.since).millis());
+        c.since = now;
+        if up {
+            c.gpu_milli += gpu_milli;
+        } else {
+            c.gpu_milli -= gpu_milli;
         }
     }
 
@@ -254,6 +320,9 @@ impl Recorder {
             u.advance(t);
         }
         self.total.advance(t);
+        for pool in 0..self.pools.len() {
+            self.pool_changed(pool, t, 0, true);
+        }
         for team in 0..self.reason_clocks.len() {
             self.reason_changed(TeamId(team as u32), t, None, None);
         }
@@ -276,6 +345,7 @@ impl Recorder {
         RecorderParts {
             teams: self.teams,
             total: self.total,
+            pools: self.pools,
             series: self.series,
             pending_by_reason: self
                 .reason_clocks
@@ -295,6 +365,7 @@ impl Recorder {
 pub(crate) struct RecorderParts {
     pub teams: Vec<Usage>,
     pub total: Usage,
+    pub pools: Vec<PoolClock>,
     pub series: Vec<SeriesPoint>,
     pub reasons: Vec<String>,
     pub pending_by_reason: Vec<Vec<u128>>,
@@ -307,20 +378,24 @@ mod tests {
 
     #[test]
     fn integrals_are_exact_and_points_coalesce_per_instant() {
-        let mut r = Recorder::new(2, SimTime(0));
+        let mut r = Recorder::new(2, 0, SimTime(0));
         let (a, b) = (TeamId(0), TeamId(1));
-        r.pending_changed(a, SimTime(0), true);
-        r.pending_changed(a, SimTime(0), false);
-        r.running_changed(a, SimTime(0), 4000, true);
+        r.pending_changed(a, SimTime(0), 4000, true);
+        r.pending_changed(a, SimTime(0), 4000, false);
+        r.running_changed(a, SimTime(0), 4000, None, true);
         r.flush(SimTime(0));
-        r.running_changed(b, SimTime(10), 2000, true);
+        r.running_changed(b, SimTime(10), 2000, Some(0.25), true);
         r.flush(SimTime(10));
-        r.running_changed(a, SimTime(100), 4000, false);
+        r.running_changed(a, SimTime(100), 4000, None, false);
         r.flush(SimTime(100));
         r.close(SimTime(150));
         assert_eq!(r.team(a).gpu_milli_ms, 4000 * 100);
         assert_eq!(r.team(b).gpu_milli_ms, 2000 * 140);
         assert_eq!(r.total().gpu_milli_ms, 4000 * 100 + 2000 * 140);
+        // Only b's job has a measured utilisation: a quarter of its 2 GPUs for 140 ms.
+        assert_eq!(r.total().used_gpu_milli_ms, 500 * 140);
+        assert_eq!(r.total().measured_gpu_milli_ms, 2000 * 140);
+        assert_eq!(r.team(a).used_gpu_milli_ms, 0);
         // team a: one point at 0 (pending went up and down within the instant), one at 100.
         let a_points: Vec<_> = r
             .series()

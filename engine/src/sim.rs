@@ -191,6 +191,10 @@ pub struct Outcome {
     pub jobs: Vec<JobRun>,
     pub teams: Vec<Usage>,
     pub total: Usage,
+    /// The policy's queues and entitlements (`Policy::queues`).
+    pub queues: crate::policy::QueueReport,
+    /// Allocation per pool, in the cluster's pool order.
+    pub pools: Vec<PoolUsage>,
     pub series: Vec<SeriesPoint>,
     /// The first submit time (the start of the observed span).
     pub start: SimTime,
@@ -210,6 +214,17 @@ pub struct Outcome {
     pub pending_by_reason: Vec<Vec<u128>>,
     /// Every preemption, in order, with the policy's reason (an index into `reasons`).
     pub preemption_log: Vec<crate::recorder::PreemptionRecord>,
+}
+
+/// How much of one pool was allocated over a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolUsage {
+    pub name: String,
+    /// The pool's GPU model, if it names one.
+    pub model: Option<String>,
+    pub capacity_gpu_milli: u64,
+    /// Integral of the pool's allocated GPUs, milli-GPU x ms.
+    pub gpu_milli_ms: u128,
 }
 
 /// Why a run failed.
@@ -299,7 +314,8 @@ impl State {
         if let Some(f) = &mut self.frag {
             f.pending_removed(spec);
         }
-        self.recorder.pending_changed(spec.team, now, false);
+        self.recorder
+            .pending_changed(spec.team, now, spec.gpu_milli(), false);
         self.recorder.reason_changed(spec.team, now, Some(reason), None);
     }
 
@@ -316,7 +332,8 @@ impl State {
         if let Some(f) = &mut self.frag {
             f.pending_added(spec);
         }
-        self.recorder.pending_changed(spec.team, self.now, true);
+        self.recorder
+            .pending_changed(spec.team, self.now, spec.gpu_milli(), true);
         self.recorder.reason_changed(spec.team, self.now, None, Some(0));
     }
 
@@ -429,7 +446,12 @@ impl State {
                     .push(now + SimDuration(run), Event::Finish { job, epoch: r.epoch });
                 self.running.push(job);
                 self.recorder
-                    .running_changed(spec.team, now, spec.gpu_milli(), true);
+                    .running_changed(spec.team, now, spec.gpu_milli(), spec.gpu_util, true);
+                for s in slots {
+                    let pool = self.cluster.node(s.node).pool.index();
+                    self.recorder
+                        .pool_changed(pool, now, u64::from(spec.pod.gpu_milli), true);
+                }
                 self.counters.starts += 1;
                 self.transitions.push((job, Transition::Started));
                 true
@@ -557,6 +579,9 @@ impl State {
         let mut slots = std::mem::take(&mut self.runs[job.index()].slots);
         for &s in &slots {
             self.cluster.give_back(&spec.pod, s);
+            let pool = self.cluster.node(s.node).pool.index();
+            self.recorder
+                .pool_changed(pool, now, u64::from(spec.pod.gpu_milli), false);
             if let Some(f) = &mut self.frag {
                 f.node_changed(s.node);
             }
@@ -570,7 +595,7 @@ impl State {
         }
         self.runs[job.index()].running_pos = u32::MAX;
         self.recorder
-            .running_changed(spec.team, self.now, spec.gpu_milli(), false);
+            .running_changed(spec.team, self.now, spec.gpu_milli(), spec.gpu_util, false);
         self.freed = true;
     }
 }
@@ -700,6 +725,7 @@ impl<'w> Simulation<'w> {
             });
         }
         let start = workload.jobs.first().map_or(SimTime::ZERO, |j| j.submit);
+        let npools = cluster.pools().len();
         let mut policy = policy;
         let policy_label = policy.label();
         policy
@@ -719,7 +745,7 @@ impl<'w> Simulation<'w> {
                 runs: vec![JobRun::new(); workload.len()],
                 cluster,
                 queue: EventQueue::default(),
-                recorder: Recorder::new(workload.teams.len(), start),
+                recorder: Recorder::new(workload.teams.len(), npools, start),
                 running: Vec::new(),
                 requeued: Vec::new(),
                 transitions: Vec::new(),
@@ -897,6 +923,16 @@ impl<'w> Simulation<'w> {
         }
         let parts = self.st.recorder.into_parts();
         let (teams, total, series) = (parts.teams, parts.total, parts.series);
+        let pools = (parts.pools.iter().zip(self.st.cluster.pools()))
+            .map(|(c, p)| PoolUsage {
+                name: p.name.clone(),
+                model: p.model.map(|m| self.st.cluster.models()[m.0 as usize].clone()),
+                capacity_gpu_milli: u64::from(p.nodes.end - p.nodes.start)
+                    * u64::from(p.gpus_per_node)
+                    * u64::from(crate::resources::GPU_MILLI),
+                gpu_milli_ms: c.gpu_milli_ms,
+            })
+            .collect();
         Outcome {
             policy: self.st.policy_label,
             placement: self.placement.label(),
@@ -904,11 +940,16 @@ impl<'w> Simulation<'w> {
             jobs: self.st.runs,
             teams,
             total,
+            pools,
             series,
             start: self.start,
             end,
             counters: self.st.counters,
             policy_stats: self.policy.stats(),
+            queues: self
+                .policy
+                .queues(self.workload)
+                .unwrap_or_else(|| crate::policy::QueueReport::equal(self.workload)),
             fragmentation_tracked: self.st.frag.is_some(),
             down_gpu_milli_ms: self.st.down.gpu_milli_ms,
             reasons: parts.reasons,

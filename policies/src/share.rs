@@ -203,6 +203,14 @@ impl Policy for FairShare {
         }
     }
 
+    fn queues(&self, w: &fairway_engine::Workload) -> Option<fairway_engine::QueueReport> {
+        Some(fairway_engine::QueueReport::per_team(
+            w,
+            &self.team_weight,
+            "weights",
+        ))
+    }
+
     fn prepare(&mut self, w: &fairway_engine::Workload, _c: &fairway_engine::Cluster) -> Result<(), String> {
         for (name, _) in &self.weights {
             if !w.teams.contains(name) {

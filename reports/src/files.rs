@@ -1,6 +1,8 @@
-//! The output folder: `summary.json`, `jobs.csv`, `timeseries.csv`. Each file is written to a
+//! The output folder: `summary.json`, the job and time-series tables (CSV and Parquet) and
+//! `preemptions.csv`. Each file is written to a
 //! temporary name and renamed into place, so a run that dies leaves no half-written file.
 
+use crate::frame::{JobsTable, SeriesTable, write_parquet};
 use crate::metrics::RunSummary;
 use fairway_engine::resources::fmt_milli;
 use fairway_engine::{Outcome, Workload};
@@ -53,102 +55,32 @@ pub fn write_summary(dir: &Path, summary: &impl serde::Serialize) -> Result<(), 
     })
 }
 
-fn secs(ms: Option<u64>) -> String {
-    ms.map(fmt_milli).unwrap_or_default()
-}
-
-/// Writes the three files of a run into `dir` (created if needed).
+/// Writes the tables of a run into `dir` (created if needed): `summary.json`, `jobs.csv`,
+/// `jobs.parquet`, `timeseries.csv`, `timeseries.parquet` and `preemptions.csv`.
 pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
     write_summary(dir, summary)?;
-    write_atomic(&dir.join("jobs.csv"), |f| jobs_csv(f, w, o))?;
-    write_atomic(&dir.join("timeseries.csv"), |f| timeseries_csv(f, w, o))?;
+    let jobs = JobsTable::build(w, o);
+    write_atomic(&dir.join("jobs.csv"), |f| jobs.write_csv(f))?;
+    write_parquet(
+        &dir.join("jobs.parquet"),
+        frame_of(dir, "jobs.parquet", jobs.to_frame())?,
+    )?;
+    drop(jobs);
+    let series = SeriesTable::build(w, o);
+    write_atomic(&dir.join("timeseries.csv"), |f| series.write_csv(f))?;
+    write_parquet(
+        &dir.join("timeseries.parquet"),
+        frame_of(dir, "timeseries.parquet", series.to_frame())?,
+    )?;
     write_atomic(&dir.join("preemptions.csv"), |f| preemptions_csv(f, w, o))?;
     Ok(())
 }
 
-/// One row per job of the trace; times of things that never happened are empty.
-pub fn jobs_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Result<()> {
-    let mut wr = csv::Writer::from_writer(out);
-    wr.write_record([
-        "job_id",
-        "team",
-        "status",
-        "submit_time",
-        "start_time",
-        "end_time",
-        "wait_s",
-        "jct_s",
-        "preemptions",
-        "gpus",
-        "pods",
-        "reason",
-        "admit_time",
-        "quota_wait_s",
-        "node_wait_s",
-        "wait_reason",
-    ])?;
-    for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
-        let submit = j.submit.millis();
-        let start = r.first_start.map(|t| t.millis());
-        let finished = r.status == fairway_engine::JobStatus::Finished;
-        wr.write_record([
-            w.names[i].as_str(),
-            w.teams[j.team.index()].as_str(),
-            r.status.as_str(),
-            &fmt_milli(submit),
-            &secs(start),
-            &secs(r.end.map(|t| t.millis())),
-            &secs(start.map(|s| s - submit)),
-            &secs(r.end.filter(|_| finished).map(|e| e.millis() - submit)),
-            &r.preemptions.to_string(),
-            &fmt_milli(u64::from(j.pod.gpu_milli)),
-            &j.pods.to_string(),
-            r.reason.as_deref().unwrap_or(""),
-            &secs(r.first_admitted.map(|t| t.millis())),
-            &fmt_milli(r.pending_ms - r.admitted_wait_ms),
-            &fmt_milli(r.admitted_wait_ms),
-            match r.main_wait_reason() {
-                0 => "",
-                i => o.reasons[i as usize].as_str(),
-            },
-        ])?;
-    }
-    wr.flush()
-}
-
-/// The exact step functions: each row holds from its time until the next row of the same scope
-/// and team.
-pub fn timeseries_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::io::Result<()> {
-    let mut wr = csv::Writer::from_writer(out);
-    wr.write_record([
-        "time_s",
-        "scope",
-        "team",
-        "gpus_allocated",
-        "jobs_running",
-        "jobs_pending",
-        "gpus_fragmented",
-    ])?;
-    for p in &o.series {
-        let (scope, team) = match p.team {
-            None => ("cluster", ""),
-            Some(t) => ("team", w.teams[t.index()].as_str()),
-        };
-        wr.write_record([
-            &fmt_milli(p.time.millis()),
-            scope,
-            team,
-            &fmt_milli(p.level.gpu_milli),
-            &p.level.running.to_string(),
-            &p.level.pending.to_string(),
-            &if o.fragmentation_tracked && p.team.is_none() {
-                fmt_milli(p.level.fragmented_gpu_milli)
-            } else {
-                String::new()
-            },
-        ])?;
-    }
-    wr.flush()
+fn frame_of<T>(dir: &Path, file: &str, r: polars::prelude::PolarsResult<T>) -> Result<T, WriteError> {
+    r.map_err(|e| WriteError {
+        file: dir.join(file).display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// One row per preemption, in order: who lost its run, why, and for whom.

@@ -4,10 +4,16 @@
 //! `summary.json`, `jobs.csv` and `timeseries.csv`; [`render`] prints a table for people.
 
 pub mod bakeoff;
+pub mod chart;
 pub mod compare;
+pub mod compare_view;
 pub mod files;
+pub mod frame;
+pub mod html;
 pub mod inflation;
 pub mod metrics;
+pub mod prom;
+pub mod render;
 pub mod sweep;
 pub mod table;
 

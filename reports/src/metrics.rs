@@ -6,18 +6,33 @@
 //! - span = end of run - first submit; makespan = last finish - first submit;
 //! - GPU allocation rate = allocated GPU-seconds / (GPU capacity x span), where allocated
 //!   GPU-seconds integrate the GPUs held by running pods over time (exact, not sampled);
+//! - total pending = all time a job spent pending, including after preemptions;
+//! - slowdown = JCT / time running (over all runs); bounded slowdown = max(1, JCT / max(time
+//!   running, 10 s)); both over finished jobs;
+//! - GPU utilisation rate = used GPU-seconds / (GPU capacity x span), where a running job uses
+//!   its allocation times the trace's `gpu_util`; only jobs with a `gpu_util` count, and
+//!   `gpu_util_coverage` says which share of the allocated GPU time they are;
+//! - fairness: each team's share of allocated GPU time over its entitlement (`share_ratio`; the
+//!   entitlement is the nominal GPU quota share of its queue under Kueue, its weight share under
+//!   fair-share, an equal share otherwise); Jain's index over those ratios, (sum x)^2 / (n sum
+//!   x^2), 1 when every team got exactly its entitlement; the worst-served team has the lowest
+//!   ratio; the wait spread is the largest minus the smallest team p95 wait;
+//! - right-sizing (traces with `gpu_util`): a job used GPUs x `gpu_util`; a group's recommended
+//!   request is that use's 90th percentile over the group's jobs, rounded up to whole GPUs (at
+//!   least 1); the GPU-hours it frees are, over the group's jobs, time running x (GPUs asked -
+//!   max(recommended, the job's own use rounded up)) where positive;
 //! - percentiles interpolate linearly between closest ranks (type 7, as numpy's default).
 
-use fairway_engine::stats::Summary;
+use fairway_engine::stats::{Summary, quantile_sorted};
 use fairway_engine::{JobStatus, Outcome, Workload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the `summary.json` layout; bumped when a key changes meaning or disappears.
 pub const SUMMARY_SCHEMA: &str = "fairway.summary/1";
 
 /// A distribution, as written to `summary.json`. Fields are `null` when there is no sample.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dist {
     pub count: usize,
     pub mean: Option<f64>,
@@ -45,13 +60,18 @@ impl Dist {
     }
 }
 
+/// Rounds a ratio to six decimals, so that summaries print stably.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// Rounds to the millisecond (times are integer milliseconds; interpolation adds digits only).
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
 /// Jobs by final state.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     pub jobs_total: usize,
     pub jobs_finished: usize,
@@ -64,7 +84,7 @@ pub struct Counts {
 }
 
 /// One team's numbers.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamSummary {
     #[serde(flatten)]
     pub counts: Counts,
@@ -75,6 +95,25 @@ pub struct TeamSummary {
     pub preemptions: u64,
     pub wait_s: Dist,
     pub jct_s: Dist,
+    /// Total time pending per job (including after preemptions), over jobs that started.
+    #[serde(default)]
+    pub pending_s: Dist,
+    #[serde(default)]
+    pub slowdown: Dist,
+    #[serde(default)]
+    pub bounded_slowdown: Dist,
+    /// The queue most of the team's jobs went to.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// The share of GPU time the team is entitled to (see the module notes).
+    #[serde(default)]
+    pub entitlement: f64,
+    /// `gpu_share / entitlement` (`null` without an entitlement).
+    #[serde(default)]
+    pub share_ratio: Option<f64>,
+    /// Used over allocated GPU time of the team's jobs with a `gpu_util`.
+    #[serde(default)]
+    pub gpu_utilisation: Option<f64>,
     /// Of the time jobs spent pending: waiting for quota (or for the policy) vs. admitted by a
     /// quota system and waiting for nodes. Seconds summed over jobs.
     pub quota_wait_s: f64,
@@ -84,9 +123,9 @@ pub struct TeamSummary {
 }
 
 /// The contents of `summary.json`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
-    pub schema: &'static str,
+    pub schema: String,
     pub scenario: String,
     pub seed: u64,
     pub policy: String,
@@ -113,6 +152,29 @@ pub struct RunSummary {
     pub interrupted_by_failures: u64,
     pub wait_s: Dist,
     pub jct_s: Dist,
+    #[serde(default)]
+    pub pending_s: Dist,
+    #[serde(default)]
+    pub slowdown: Dist,
+    #[serde(default)]
+    pub bounded_slowdown: Dist,
+    /// Used GPU-seconds over capacity x span (`null` when no job has a `gpu_util`).
+    #[serde(default)]
+    pub gpu_utilisation_rate: Option<f64>,
+    /// Share of allocated GPU time from jobs with a `gpu_util`.
+    #[serde(default)]
+    pub gpu_util_coverage: Option<f64>,
+    /// Allocation per pool with GPUs.
+    #[serde(default)]
+    pub per_pool: BTreeMap<String, PoolSummary>,
+    #[serde(default)]
+    pub fairness: Fairness,
+    /// The policy's queues, with quotas and entitlements.
+    #[serde(default)]
+    pub queues: Vec<QueueSummary>,
+    /// Per-team right-sizing advice (`null` when no job has a `gpu_util`).
+    #[serde(default)]
+    pub right_sizing: Option<RightSizing>,
     /// Wait by job kind (`batch`, `interactive`): interactive start latency apart.
     pub wait_s_by_kind: BTreeMap<String, Dist>,
     pub interactive_jobs: usize,
@@ -129,6 +191,129 @@ pub struct RunSummary {
     /// Engine work, for throughput: events applied and scheduling passes.
     pub events: u64,
     pub passes: u64,
+}
+
+/// One pool's allocation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PoolSummary {
+    pub model: Option<String>,
+    pub capacity_gpus: f64,
+    pub gpu_allocation_rate: f64,
+}
+
+/// How evenly GPU time went against entitlements (see the module notes).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fairness {
+    /// `nominal quota`, `weights` or `equal`.
+    pub basis: String,
+    pub jain_index: Option<f64>,
+    pub worst_served_team: Option<String>,
+    pub worst_share_ratio: Option<f64>,
+    /// Largest minus smallest team p95 wait, seconds.
+    pub wait_p95_spread_s: Option<f64>,
+}
+
+/// A queue as the policy defines it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueSummary {
+    pub name: String,
+    pub cohort: Option<String>,
+    pub nominal_gpus: Option<f64>,
+    pub borrowing_limit_gpus: Option<f64>,
+    pub lending_limit_gpus: Option<f64>,
+    pub weight: f64,
+    pub entitlement: f64,
+}
+
+/// The percentile of per-job GPU use a right-sizing recommendation covers.
+pub const RIGHT_SIZE_PERCENTILE: f64 = 90.0;
+
+/// Right-sizing advice for a group of jobs (a team or a user).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RightSize {
+    /// Jobs that ran and have a `gpu_util`.
+    pub jobs: usize,
+    /// Median GPUs asked per job.
+    pub requested_gpus_p50: f64,
+    /// Median and 90th percentile of GPUs used per job.
+    pub used_gpus_p50: f64,
+    pub used_gpus_p90: f64,
+    pub recommended_gpus: f64,
+    pub requested_gpu_hours: f64,
+    pub used_gpu_hours: f64,
+    pub freed_gpu_hours: f64,
+}
+
+/// Right-sizing advice per team.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RightSizing {
+    pub percentile: f64,
+    pub freed_gpu_hours: f64,
+    pub per_team: BTreeMap<String, RightSize>,
+}
+
+/// One job's evidence for right-sizing: GPUs asked, utilisation, hours running.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UseSample {
+    pub gpus: f64,
+    pub util: f64,
+    pub run_h: f64,
+}
+
+/// The advice for one group's jobs (`None` when none has evidence).
+pub fn right_size(samples: &[UseSample]) -> Option<RightSize> {
+    let ok: Vec<&UseSample> = (samples.iter())
+        .filter(|s| s.gpus > 0.0 && s.run_h > 0.0 && s.util.is_finite())
+        .collect();
+    if ok.is_empty() {
+        return None;
+    }
+    let used_of = |s: &UseSample| s.gpus * s.util.clamp(0.0, 1.0);
+    let mut asked: Vec<f64> = ok.iter().map(|s| s.gpus).collect();
+    let mut used: Vec<f64> = ok.iter().map(|s| used_of(s)).collect();
+    asked.sort_by(f64::total_cmp);
+    used.sort_by(f64::total_cmp);
+    let q = |v: &[f64], p: f64| quantile_sorted(v, p / 100.0).unwrap_or(0.0);
+    let p90 = q(&used, RIGHT_SIZE_PERCENTILE);
+    // Whole GPUs: a little float noise above an integer must not round up a further GPU.
+    let recommended = ((p90 - 1e-9).ceil()).max(1.0);
+    let mut freed = 0.0;
+    for s in &ok {
+        let keep = recommended.max((used_of(s) - 1e-9).ceil());
+        freed += (s.gpus - keep).max(0.0) * s.run_h;
+    }
+    Some(RightSize {
+        jobs: ok.len(),
+        requested_gpus_p50: round(q(&asked, 50.0)),
+        used_gpus_p50: round(q(&used, 50.0)),
+        used_gpus_p90: round(p90),
+        recommended_gpus: recommended,
+        requested_gpu_hours: round(ok.iter().map(|s| s.gpus * s.run_h).sum()),
+        used_gpu_hours: round(ok.iter().map(|s| used_of(s) * s.run_h).sum()),
+        freed_gpu_hours: round(freed),
+    })
+}
+
+/// Jain's fairness index of `x`: (sum x)^2 / (n sum x^2); `None` for no values or all zero.
+pub fn jain_index(x: &[f64]) -> Option<f64> {
+    let sum: f64 = x.iter().sum();
+    let sq: f64 = x.iter().map(|v| v * v).sum();
+    (!x.is_empty() && sq > 0.0).then(|| sum * sum / (x.len() as f64 * sq))
+}
+
+/// The floor of bounded slowdown's denominator, seconds: jobs shorter than this count as this
+/// long, so that a 1-second job that waited a minute does not dominate the mean.
+pub const BOUNDED_SLOWDOWN_FLOOR_S: f64 = 10.0;
+
+/// Slowdown of a finished job: JCT over time running (`None` if it never ran).
+pub fn slowdown(jct_ms: u64, run_ms: u64) -> Option<f64> {
+    (run_ms > 0).then(|| jct_ms as f64 / run_ms as f64)
+}
+
+/// Bounded slowdown: max(1, JCT / max(time running, 10 s)).
+pub fn bounded_slowdown(jct_ms: u64, run_ms: u64) -> f64 {
+    let run = (run_ms as f64 / 1000.0).max(BOUNDED_SLOWDOWN_FLOOR_S);
+    (jct_ms as f64 / 1000.0 / run).max(1.0)
 }
 
 /// Labels of a run that do not come from the engine.
@@ -170,7 +355,47 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut last_finish = None;
     let mut kind_waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let (mut interactive, mut on_time) = (0usize, 0usize);
-    for (r, j) in o.jobs.iter().zip(&w.jobs) {
+    let mut pendings = Vec::new();
+    let (mut slows, mut bslows) = (Vec::new(), Vec::new());
+    let mut team_pendings = vec![Vec::new(); teams];
+    let mut team_slows = vec![Vec::new(); teams];
+    let mut team_bslows = vec![Vec::new(); teams];
+    let mut team_use: Vec<Vec<UseSample>> = vec![Vec::new(); teams];
+    let nq = o.queues.queues.len();
+    let mut team_queue_jobs = vec![vec![0u32; nq]; teams];
+    for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
+        let t = j.team.index();
+        if let Some(&q) = o.queues.job_queue.get(i)
+            && (q as usize) < nq
+        {
+            team_queue_jobs[t][q as usize] += 1;
+        }
+        if let Some(u) = j.gpu_util
+            && r.run_ms > 0
+        {
+            team_use[t].push(UseSample {
+                gpus: j.gpu_milli() as f64 / 1000.0,
+                util: f64::from(u),
+                run_h: r.run_ms as f64 / MS_PER_HOUR,
+            });
+        }
+        if r.first_start.is_some() {
+            let p = r.pending_ms as f64 / 1000.0;
+            pendings.push(p);
+            team_pendings[t].push(p);
+        }
+        if r.status == JobStatus::Finished
+            && let Some(end) = r.end
+        {
+            let jct = end.since(j.submit).millis();
+            if let Some(x) = slowdown(jct, r.run_ms) {
+                slows.push(x);
+                team_slows[t].push(x);
+            }
+            let b = bounded_slowdown(jct, r.run_ms);
+            bslows.push(b);
+            team_bslows[t].push(b);
+        }
         if j.kind == fairway_engine::JobKind::Interactive {
             interactive += 1;
             if let (Some(s), Some(t)) = (r.first_start, info.interactive_target_s)
@@ -179,7 +404,6 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                 on_time += 1;
             }
         }
-        let t = j.team.index();
         count(&mut counts, r.status);
         count(&mut team_counts[t], r.status);
         team_preempt[t] += u64::from(r.preemptions);
@@ -205,22 +429,50 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let span_ms = o.end.since(o.start).millis();
     let total_gpu_ms = o.total.gpu_milli_ms as f64 / 1000.0;
     let capacity = o.capacity_gpu_milli as f64 / 1000.0;
-    let per_team = (0..teams)
+    // A team's queue is the one most of its jobs went to; teams sharing a queue split its
+    // entitlement evenly.
+    let team_queue: Vec<Option<usize>> = (team_queue_jobs.iter())
+        .map(|c| {
+            let (q, &n) = c
+                .iter()
+                .enumerate()
+                .max_by_key(|&(q, n)| (*n, std::cmp::Reverse(q)))?;
+            (n > 0).then_some(q)
+        })
+        .collect();
+    let mut sharing = vec![0usize; nq];
+    for q in team_queue.iter().flatten() {
+        sharing[*q] += 1;
+    }
+    let entitlement =
+        |t: usize| team_queue[t].map_or(0.0, |q| o.queues.queues[q].entitlement / sharing[q] as f64);
+    let per_team: BTreeMap<String, TeamSummary> = (0..teams)
         .map(|t| {
             let gpu_ms = o.teams[t].gpu_milli_ms as f64 / 1000.0;
+            let share = if total_gpu_ms > 0.0 {
+                gpu_ms / total_gpu_ms
+            } else {
+                0.0
+            };
+            let ent = entitlement(t);
+            let u = &o.teams[t];
             (
                 w.teams[t].clone(),
                 TeamSummary {
                     counts: team_counts[t].clone(),
                     gpu_hours: gpu_ms / MS_PER_HOUR,
-                    gpu_share: if total_gpu_ms > 0.0 {
-                        gpu_ms / total_gpu_ms
-                    } else {
-                        0.0
-                    },
+                    gpu_share: share,
                     preemptions: team_preempt[t],
                     wait_s: Dist::of(std::mem::take(&mut team_waits[t])),
                     jct_s: Dist::of(std::mem::take(&mut team_jcts[t])),
+                    pending_s: Dist::of(std::mem::take(&mut team_pendings[t])),
+                    slowdown: Dist::of(std::mem::take(&mut team_slows[t])),
+                    bounded_slowdown: Dist::of(std::mem::take(&mut team_bslows[t])),
+                    queue: team_queue[t].map(|q| o.queues.queues[q].name.clone()),
+                    entitlement: round6(ent),
+                    share_ratio: (ent > 0.0).then(|| round6(share / ent)),
+                    gpu_utilisation: (u.measured_gpu_milli_ms > 0)
+                        .then(|| round6(u.used_gpu_milli_ms as f64 / u.measured_gpu_milli_ms as f64)),
                     quota_wait_s: (team_pending_ms[t] - team_node_ms[t]) as f64 / 1000.0,
                     node_wait_s: team_node_ms[t] as f64 / 1000.0,
                     pending_s_by_reason: o.pending_by_reason[t]
@@ -240,8 +492,71 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             )
         })
         .collect();
+    let ratios: Vec<(&String, f64)> = (per_team.iter())
+        .filter_map(|(n, t)| t.share_ratio.map(|r| (n, r)))
+        .collect();
+    let worst = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let p95s: Vec<f64> = per_team.values().filter_map(|t| t.wait_s.p95).collect();
+    let fairness = Fairness {
+        basis: o.queues.basis.clone(),
+        jain_index: jain_index(&ratios.iter().map(|r| r.1).collect::<Vec<_>>()).map(round6),
+        worst_served_team: worst.map(|w| w.0.clone()),
+        worst_share_ratio: worst.map(|w| w.1),
+        wait_p95_spread_s: (!p95s.is_empty()).then(|| {
+            let max = p95s.iter().copied().fold(f64::MIN, f64::max);
+            let min = p95s.iter().copied().fold(f64::MAX, f64::min);
+            round(max - min)
+        }),
+    };
+    let advice: BTreeMap<String, RightSize> = (0..teams)
+        .filter_map(|t| right_size(&team_use[t]).map(|r| (w.teams[t].clone(), r)))
+        .collect();
+    let right_sizing = (!advice.is_empty()).then(|| RightSizing {
+        percentile: RIGHT_SIZE_PERCENTILE,
+        freed_gpu_hours: round(advice.values().map(|r| r.freed_gpu_hours).sum()),
+        per_team: advice,
+    });
+    let cap_ms = capacity * span_ms as f64;
     RunSummary {
-        schema: SUMMARY_SCHEMA,
+        pending_s: Dist::of(pendings),
+        slowdown: Dist::of(slows),
+        bounded_slowdown: Dist::of(bslows),
+        gpu_utilisation_rate: (o.total.measured_gpu_milli_ms > 0 && cap_ms > 0.0)
+            .then(|| round6(o.total.used_gpu_milli_ms as f64 / 1000.0 / cap_ms)),
+        gpu_util_coverage: (o.total.measured_gpu_milli_ms > 0 && o.total.gpu_milli_ms > 0)
+            .then(|| round6(o.total.measured_gpu_milli_ms as f64 / o.total.gpu_milli_ms as f64)),
+        per_pool: (o.pools.iter())
+            .filter(|p| p.capacity_gpu_milli > 0)
+            .map(|p| {
+                let cap = p.capacity_gpu_milli as f64 * span_ms as f64;
+                (
+                    p.name.clone(),
+                    PoolSummary {
+                        model: p.model.clone(),
+                        capacity_gpus: p.capacity_gpu_milli as f64 / 1000.0,
+                        gpu_allocation_rate: if cap > 0.0 {
+                            round6(p.gpu_milli_ms as f64 / cap)
+                        } else {
+                            0.0
+                        },
+                    },
+                )
+            })
+            .collect(),
+        fairness,
+        queues: (o.queues.queues.iter())
+            .map(|q| QueueSummary {
+                name: q.name.clone(),
+                cohort: q.cohort.clone(),
+                nominal_gpus: q.nominal_gpus,
+                borrowing_limit_gpus: q.borrowing_limit_gpus,
+                lending_limit_gpus: q.lending_limit_gpus,
+                weight: q.weight,
+                entitlement: round6(q.entitlement),
+            })
+            .collect(),
+        right_sizing,
+        schema: SUMMARY_SCHEMA.to_string(),
         scenario: info.scenario.clone(),
         seed: info.seed,
         policy: o.policy.clone(),

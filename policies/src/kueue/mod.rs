@@ -927,4 +927,60 @@ impl Policy for Kueue {
             cx.wake_at(t);
         }
     }
+
+    /// ClusterQueues, with GPU quotas (of the resource jobs' GPUs are counted in) summed over
+    /// flavors; entitlement is the share of nominal GPU quota (equal shares if no queue has any).
+    fn queues(&self, _w: &Workload) -> Option<fairway_engine::QueueReport> {
+        // Requests put GPUs in resource 3 (see `requests`), in milli-GPU with `gpu_milli`.
+        let unit = if self.opts.gpu_milli { 1000.0 } else { 1.0 };
+        let gpu_sum = |spec: &model::QuotaNodeSpec, pick: fn(&Quota) -> Option<i64>| {
+            let mut total = 0i64;
+            for (&(_, r), q) in &spec.quotas {
+                if r == 3 {
+                    match pick(q) {
+                        Some(v) if v < quantity::UNLIMITED => total = total.saturating_add(v),
+                        _ => return None,
+                    }
+                }
+            }
+            Some(total as f64 / unit)
+        };
+        let mut queues: Vec<fairway_engine::QueueInfo> = self
+            .cfg
+            .cluster_queues
+            .iter()
+            .map(|(spec, _)| fairway_engine::QueueInfo {
+                name: spec.name.clone(),
+                cohort: spec.parent.clone(),
+                nominal_gpus: gpu_sum(spec, |q| Some(q.nominal)),
+                borrowing_limit_gpus: gpu_sum(spec, |q| q.borrowing_limit),
+                lending_limit_gpus: gpu_sum(spec, |q| q.lending_limit),
+                weight: spec.weight,
+                entitlement: 0.0,
+            })
+            .collect();
+        let total: f64 = queues.iter().filter_map(|q| q.nominal_gpus).sum();
+        let n = queues.len() as f64;
+        for q in &mut queues {
+            q.entitlement = if total > 0.0 {
+                q.nominal_gpus.unwrap_or(0.0) / total
+            } else {
+                1.0 / n
+            };
+        }
+        let index: HashMap<&str, u32> = (queues.iter().enumerate())
+            .map(|(i, q)| (q.name.as_str(), i as u32))
+            .collect();
+        let job_queue = (self.job_cq.iter())
+            .map(|&c| match self.cqs.get(c as usize) {
+                Some(cq) => index.get(cq.name.as_str()).copied().unwrap_or(u32::MAX),
+                None => u32::MAX,
+            })
+            .collect();
+        Some(fairway_engine::QueueReport {
+            basis: if total > 0.0 { "nominal quota" } else { "equal" }.to_string(),
+            queues,
+            job_queue,
+        })
+    }
 }

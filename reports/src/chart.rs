@@ -1,0 +1,477 @@
+//! Charts of a run, drawn with plotters: SVG always, PNG on request. Text is laid out with a
+//! bundled font (DejaVu Sans), so no system font library is needed and output is the same on
+//! every machine.
+//!
+//! Time series are drawn as time averages over at most [`BINS`] equal bins, computed exactly
+//! from the step functions, so a million-point series draws as a few hundred points without
+//! losing its area.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Bins per time series.
+pub const BINS: usize = 400;
+/// At most this many teams are drawn one by one; the rest are summed as "other".
+pub const MAX_TEAMS: usize = 12;
+/// Chart size in pixels.
+pub const SIZE: (u32, u32) = (900, 420);
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The bundled font is a valid TrueType file; a failure here is a build defect.
+        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("the bundled font does not load"));
+    });
+}
+
+/// A named step function (value from each time until the next).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Steps {
+    pub name: String,
+    /// (time in hours since the start, value), in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Time averages of a step function over `bins` equal bins of `[0, end)`.
+pub fn bin_average(points: &[(f64, f64)], end: f64, bins: usize) -> Vec<(f64, f64)> {
+    if end <= 0.0 || bins == 0 {
+        return Vec::new();
+    }
+    let w = end / bins as f64;
+    let mut area = vec![0.0; bins];
+    for (k, &(t, v)) in points.iter().enumerate() {
+        let until = points.get(k + 1).map_or(end, |p| p.0).min(end);
+        if until <= t || v == 0.0 {
+            continue;
+        }
+        let (first, last) = ((t / w) as usize, ((until / w) as usize).min(bins - 1));
+        for (b, a) in area.iter_mut().enumerate().take(last + 1).skip(first) {
+            let lo = t.max(b as f64 * w);
+            let hi = until.min((b + 1) as f64 * w);
+            if hi > lo {
+                *a += v * (hi - lo);
+            }
+        }
+    }
+    area.iter()
+        .enumerate()
+        .map(|(b, a)| ((b as f64 + 0.5) * w, a / w))
+        .collect()
+}
+
+/// A chart: its file stem, title, and what it draws.
+pub enum Chart {
+    /// Stacked areas (e.g. GPUs allocated per team) under an optional capacity line.
+    Stacked {
+        stem: &'static str,
+        title: String,
+        y_desc: String,
+        series: Vec<Steps>,
+        end_h: f64,
+        capacity: Option<f64>,
+    },
+    /// One line per series.
+    Lines {
+        stem: &'static str,
+        title: String,
+        y_desc: String,
+        series: Vec<Steps>,
+        end_h: f64,
+    },
+    /// Cumulative distributions: each series is sorted sample values (hours).
+    Cdf {
+        stem: &'static str,
+        title: String,
+        x_desc: String,
+        series: Vec<(String, Vec<f64>)>,
+    },
+    /// Bars per category, with an optional outline per category (e.g. entitlement).
+    Bars {
+        stem: &'static str,
+        title: String,
+        y_desc: String,
+        bar_name: String,
+        outline_name: String,
+        rows: Vec<(String, f64, Option<f64>)>,
+        horizontal: bool,
+    },
+}
+
+impl Chart {
+    pub fn stem(&self) -> &'static str {
+        match self {
+            Chart::Stacked { stem, .. }
+            | Chart::Lines { stem, .. }
+            | Chart::Cdf { stem, .. }
+            | Chart::Bars { stem, .. } => stem,
+        }
+    }
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Stacked { title, .. }
+            | Chart::Lines { title, .. }
+            | Chart::Cdf { title, .. }
+            | Chart::Bars { title, .. } => title,
+        }
+    }
+
+    /// The chart as an SVG document.
+    pub fn svg(&self) -> Result<String, String> {
+        register_font();
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+            self.draw(&root).map_err(|e| format!("{}: {e}", self.stem()))?;
+            root.present().map_err(|e| format!("{}: {e}", self.stem()))?;
+        }
+        Ok(out)
+    }
+
+    /// The chart as a PNG file at `path`, drawn to a temporary file and renamed into place.
+    pub fn png(&self, path: &Path) -> Result<(), String> {
+        register_font();
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp.png");
+        let tmp = std::path::PathBuf::from(tmp);
+        let result = (|| {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            self.draw(&root).map_err(|e| e.to_string())?;
+            root.present().map_err(|e| e.to_string())?;
+            drop(root);
+            std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn draw<'a, DB: DrawingBackend + 'a>(&self, root: &'a DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        match self {
+            Chart::Stacked {
+                title,
+                y_desc,
+                series,
+                end_h,
+                capacity,
+                ..
+            } => stacked(root, title, y_desc, series, *end_h, *capacity),
+            Chart::Lines {
+                title,
+                y_desc,
+                series,
+                end_h,
+                ..
+            } => lines(root, title, y_desc, series, *end_h),
+            Chart::Cdf {
+                title,
+                x_desc,
+                series,
+                ..
+            } => cdf(root, title, x_desc, series),
+            Chart::Bars {
+                title,
+                y_desc,
+                bar_name,
+                outline_name,
+                rows,
+                horizontal,
+                ..
+            } => bars(root, title, y_desc, bar_name, outline_name, rows, *horizontal),
+        }
+    }
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn color(i: usize) -> RGBColor {
+    let c = Palette99::pick(i).to_rgba();
+    RGBColor(c.0, c.1, c.2)
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().into()
+}
+
+fn nice_max(v: f64) -> f64 {
+    if v.is_finite() && v > 0.0 { v * 1.08 } else { 1.0 }
+}
+
+/// Keeps labels readable in legends and axes.
+fn short(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn stacked<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    series: &[Steps],
+    end_h: f64,
+    capacity: Option<f64>,
+) -> DrawResult<DB> {
+    let binned: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| bin_average(&s.points, end_h, BINS))
+        .collect();
+    // Cumulative sums, bottom to top.
+    let mut cum: Vec<Vec<(f64, f64)>> = Vec::with_capacity(binned.len());
+    for (k, b) in binned.iter().enumerate() {
+        let next: Vec<(f64, f64)> = match cum.last() {
+            None => b.clone(),
+            Some(prev) => b.iter().zip(prev).map(|(p, q)| (p.0, p.1 + q.1)).collect(),
+        };
+        debug_assert_eq!(k, cum.len());
+        cum.push(next);
+    }
+    let top = cum
+        .last()
+        .map_or(0.0, |c| c.iter().map(|p| p.1).fold(0.0, f64::max));
+    let y_max = nice_max(top.max(capacity.unwrap_or(0.0)));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..end_h.max(1e-9), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc("hours since the first submission")
+        .y_desc(y_desc)
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()?;
+    for (k, s) in series.iter().enumerate().rev() {
+        let c = color(k);
+        chart
+            .draw_series(AreaSeries::new(cum[k].iter().copied(), 0.0, c.mix(0.85)).border_style(c))?
+            .label(short(&s.name))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    if let Some(cap) = capacity {
+        chart
+            .draw_series(LineSeries::new([(0.0, cap), (end_h, cap)], BLACK.stroke_width(2)))?
+            .label("capacity")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], BLACK.stroke_width(2)));
+    }
+    legend(&mut chart)
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+}
+
+fn lines<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    series: &[Steps],
+    end_h: f64,
+) -> DrawResult<DB> {
+    let binned: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| bin_average(&s.points, end_h, BINS))
+        .collect();
+    let top = binned.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..end_h.max(1e-9), 0f64..nice_max(top))?;
+    chart
+        .configure_mesh()
+        .x_desc("hours since the first submission")
+        .y_desc(y_desc)
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()?;
+    for (k, (s, b)) in series.iter().zip(&binned).enumerate() {
+        let c = color(k);
+        chart
+            .draw_series(LineSeries::new(b.iter().copied(), c.stroke_width(2)))?
+            .label(short(&s.name))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+    }
+    legend(&mut chart)
+}
+
+/// At most this many points per CDF line.
+const CDF_POINTS: usize = 500;
+
+fn cdf<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    series: &[(String, Vec<f64>)],
+) -> DrawResult<DB> {
+    let x_max = nice_max(
+        series
+            .iter()
+            .filter_map(|s| s.1.last().copied())
+            .fold(0.0, f64::max),
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..x_max, 0f64..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("share of jobs")
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()?;
+    for (k, (name, v)) in series.iter().enumerate() {
+        if v.is_empty() {
+            continue;
+        }
+        let c = color(k);
+        let n = v.len();
+        let step = n.div_ceil(CDF_POINTS).max(1);
+        let mut pts = vec![(0.0, 0.0)];
+        for i in (0..n).step_by(step).chain(std::iter::once(n - 1)) {
+            pts.push((v[i], (i + 1) as f64 / n as f64));
+        }
+        pts.push((x_max, 1.0));
+        chart
+            .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
+            .label(short(name))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(font(12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+}
+
+fn bars<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    value_desc: &str,
+    bar_name: &str,
+    outline_name: &str,
+    rows: &[(String, f64, Option<f64>)],
+    horizontal: bool,
+) -> DrawResult<DB> {
+    let n = rows.len().max(1);
+    let top = nice_max(
+        rows.iter()
+            .map(|r| r.1.max(r.2.unwrap_or(0.0)))
+            .fold(0.0, f64::max),
+    );
+    let names: Vec<String> = rows.iter().map(|r| short(&r.0)).collect();
+    let label = move |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let fill = color(0);
+    // An integer range's coordinate includes both ends: 0..n-1 holds n categories. A single
+    // category gets 0..1 (one slot left empty), since a zero-width range has no scale.
+    let hi = n.saturating_sub(1).max(1);
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(title, font(18)).margin(12);
+    if horizontal {
+        builder.x_label_area_size(36).y_label_area_size(260);
+        let mut chart = builder.build_cartesian_2d(0f64..top, (0..hi).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(value_desc)
+            .y_labels(n)
+            .y_label_formatter(&label)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .draw()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let mut b = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(i)), (r.1, SegmentValue::Exact(i + 1))],
+                    fill.filled(),
+                );
+                b.set_margin(4, 4, 0, 0);
+                b
+            }))?
+            .label(bar_name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
+        Ok(())
+    } else {
+        builder.x_label_area_size(48).y_label_area_size(56);
+        let mut chart = builder.build_cartesian_2d((0..hi).into_segmented(), 0f64..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc(value_desc)
+            .x_labels(n)
+            .x_label_formatter(&label)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .draw()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let mut b = Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.1)],
+                    fill.filled(),
+                );
+                b.set_margin(0, 0, 8, 8);
+                b
+            }))?
+            .label(bar_name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
+        if rows.iter().any(|r| r.2.is_some()) {
+            chart
+                .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+                    let v = r.2?;
+                    let mut b = Rectangle::new(
+                        [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)],
+                        BLACK.stroke_width(2),
+                    );
+                    b.set_margin(0, 0, 8, 8);
+                    Some(b)
+                }))?
+                .label(outline_name)
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLACK.stroke_width(2)));
+        }
+        legend(&mut chart)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bin_average_is_the_exact_time_average() {
+        // 2 from 0 to 1.5 h, then 4 until 3 h; three 1-hour bins.
+        let b = bin_average(&[(0.0, 2.0), (1.5, 4.0)], 3.0, 3);
+        assert_eq!(b, vec![(0.5, 2.0), (1.5, 3.0), (2.5, 4.0)]);
+        // The area is kept: 2 x 1.5 + 4 x 1.5 = 9 GPU-hours.
+        assert_eq!(b.iter().map(|p| p.1).sum::<f64>(), 9.0);
+    }
+}

@@ -1,0 +1,239 @@
+//! `fairway report --compare DIR...`: runs side by side, as one HTML page and a Markdown table
+//! for a pull-request comment. The first folder is the reference every delta is taken against.
+
+use crate::chart::{Chart, Steps};
+use crate::compare::{METRICS, value};
+use crate::html::{PAGE_END, esc, inline_svg, num, page_start};
+use crate::render::{RenderError, RunData};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// A run's label: its folder's last component, or the whole path if two runs share it.
+fn labels(runs: &[RunData]) -> Vec<String> {
+    let short: Vec<String> = (runs.iter())
+        .map(|r| {
+            r.dir.file_name().map_or_else(
+                || r.dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let distinct: BTreeSet<&String> = short.iter().collect();
+    if distinct.len() == short.len() {
+        short
+    } else {
+        runs.iter().map(|r| r.dir.display().to_string()).collect()
+    }
+}
+
+/// The change from `a` to `b`, as text: absolute, and relative when `a` is not 0.
+fn delta(a: f64, b: f64) -> String {
+    let d = b - a;
+    if d == 0.0 {
+        return "=".into();
+    }
+    let sign = if d > 0.0 { "+" } else { "" };
+    if a != 0.0 {
+        format!("{sign}{} ({sign}{:.1} %)", num(d), 100.0 * d / a.abs())
+    } else {
+        format!("{sign}{}", num(d))
+    }
+}
+
+/// Headline rows: (metric, value per run) for metrics that at least one run has.
+fn headline(summaries: &[serde_json::Value]) -> Vec<(&'static str, Vec<Option<f64>>)> {
+    METRICS
+        .iter()
+        .filter(|(_, path)| *path != "gpu_share" && *path != "share_ratio")
+        .map(|(name, path)| {
+            (
+                *name,
+                summaries.iter().map(|s| value(s, path, None)).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, v)| v.iter().any(Option::is_some))
+        .collect()
+}
+
+/// Per-team rows: (team, metric, value per run).
+const TEAM_METRICS: &[(&str, &str)] = &[
+    ("p50_wait", "wait_s.p50"),
+    ("p95_wait", "wait_s.p95"),
+    ("gpu_share", "gpu_share"),
+    ("share_ratio", "share_ratio"),
+    ("preemptions", "preemptions"),
+];
+
+fn team_rows(summaries: &[serde_json::Value]) -> Vec<(String, &'static str, Vec<Option<f64>>)> {
+    let mut teams = BTreeSet::new();
+    for s in summaries {
+        if let Some(m) = s.get("per_team").and_then(|p| p.as_object()) {
+            teams.extend(m.keys().cloned());
+        }
+    }
+    let mut rows = Vec::new();
+    for t in teams {
+        for (name, path) in TEAM_METRICS {
+            let v: Vec<Option<f64>> = summaries.iter().map(|s| value(s, path, Some(&t))).collect();
+            if v.iter().any(Option::is_some) {
+                rows.push((t.clone(), *name, v));
+            }
+        }
+    }
+    rows
+}
+
+fn cell(v: Option<f64>, base: Option<f64>, first: bool) -> String {
+    match (v, base) {
+        (None, _) => "–".into(),
+        (Some(x), Some(b)) if !first => format!("{} ({})", num(x), delta(b, x)),
+        (Some(x), _) => num(x),
+    }
+}
+
+/// The comparison as Markdown.
+pub fn markdown(runs: &[RunData]) -> String {
+    let labels = labels(runs);
+    let summaries: Vec<serde_json::Value> = runs.iter().map(|r| to_value(&r.summary)).collect();
+    let mut md = String::from("### fairway comparison\n\n");
+    let _ = writeln!(md, "| metric | {} |", labels.join(" | "));
+    let _ = writeln!(md, "|---|{}", "---|".repeat(labels.len()));
+    for (name, v) in headline(&summaries) {
+        let cells: Vec<String> = v
+            .iter()
+            .enumerate()
+            .map(|(k, x)| cell(*x, v[0], k == 0))
+            .collect();
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(md, "\n| team | metric | {} |", labels.join(" | "));
+    let _ = writeln!(md, "|---|---|{}", "---|".repeat(labels.len()));
+    for (team, name, v) in team_rows(&summaries) {
+        let cells: Vec<String> = v
+            .iter()
+            .enumerate()
+            .map(|(k, x)| cell(*x, v[0], k == 0))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {name} | {} |",
+            team.replace('|', "\\|"),
+            cells.join(" | ")
+        );
+    }
+    md
+}
+
+fn to_value(s: &crate::metrics::RunSummary) -> serde_json::Value {
+    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
+}
+
+/// The overlaid charts: wait CDFs of all jobs and GPUs allocated over time, one line per run.
+pub fn charts(runs: &[RunData]) -> Vec<Chart> {
+    let labels = labels(runs);
+    let waits = runs
+        .iter()
+        .zip(&labels)
+        .map(|(r, l)| {
+            let mut w: Vec<f64> = (0..r.jobs.len())
+                .filter_map(|i| r.jobs.wait_ms(i))
+                .map(|m| m as f64 / 3_600_000.0)
+                .collect();
+            w.sort_by(f64::total_cmp);
+            (l.clone(), w)
+        })
+        .collect();
+    let end_h = runs.iter().map(RunData::end_h).fold(0.0, f64::max);
+    vec![
+        Chart::Cdf {
+            stem: "compare_wait_cdf",
+            title: "Wait (first start - submit), all jobs".into(),
+            x_desc: "wait, hours".into(),
+            series: waits,
+        },
+        Chart::Lines {
+            stem: "compare_allocated",
+            title: "GPUs allocated".into(),
+            y_desc: "GPUs".into(),
+            series: runs
+                .iter()
+                .zip(&labels)
+                .map(|(r, l)| Steps {
+                    name: l.clone(),
+                    points: r.cluster_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0),
+                })
+                .collect(),
+            end_h,
+        },
+    ]
+}
+
+/// The comparison page.
+pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
+    let labels = labels(runs);
+    let summaries: Vec<serde_json::Value> = runs.iter().map(|r| to_value(&r.summary)).collect();
+    let mut h = page_start("fairway comparison");
+    h.push_str("<h1>fairway comparison</h1>\n<table>\n<tr><th>run</th><th>scenario</th><th>policy</th><th>placement</th><th>seed</th></tr>\n");
+    for (r, l) in runs.iter().zip(&labels) {
+        let s = &r.summary;
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(l),
+            esc(&s.scenario),
+            esc(&s.policy),
+            esc(&s.placement),
+            s.seed
+        );
+    }
+    h.push_str("</table>\n<p class=\"muted\">Deltas are against the first run.</p>\n<h2>Headline</h2>\n<table>\n<tr><th>metric</th>");
+    for l in &labels {
+        let _ = write!(h, "<th>{}</th>", esc(l));
+    }
+    h.push_str("</tr>\n");
+    for (name, v) in headline(&summaries) {
+        let _ = write!(h, "<tr><td>{name}</td>");
+        for (k, x) in v.iter().enumerate() {
+            let _ = write!(h, "<td>{}</td>", esc(&cell(*x, v[0], k == 0)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>Charts</h2>\n");
+    for c in charts(runs) {
+        let svg = c.svg().map_err(RenderError::Chart)?;
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption class=\"muted\">{}</figcaption></figure>",
+            inline_svg(&svg),
+            esc(c.title())
+        );
+    }
+    h.push_str("<h2>Teams</h2>\n<table>\n<tr><th>team</th><th>metric</th>");
+    for l in &labels {
+        let _ = write!(h, "<th>{}</th>", esc(l));
+    }
+    h.push_str("</tr>\n");
+    for (team, name, v) in team_rows(&summaries) {
+        let _ = write!(h, "<tr><td>{}</td><td>{name}</td>", esc(&team));
+        for (k, x) in v.iter().enumerate() {
+            let _ = write!(h, "<td>{}</td>", esc(&cell(*x, v[0], k == 0)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    h.push_str(PAGE_END);
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_are_absolute_and_relative() {
+        assert_eq!(delta(100.0, 110.0), "+10 (+10.0 %)");
+        assert_eq!(delta(2.0, 1.5), "-0.500 (-25.0 %)");
+        assert_eq!(delta(0.0, 3.0), "+3");
+        assert_eq!(delta(5.0, 5.0), "=");
+    }
+}

@@ -1,0 +1,509 @@
+//! The per-job table and the time series of a run, in one columnar form that the run writes to
+//! `jobs.parquet` / `jobs.csv` and `timeseries.parquet` / `timeseries.csv`, and that
+//! `fairway report` reads back. Everything the report draws comes from these two tables plus
+//! `summary.json`, so a re-render from disk sees exactly what the run saw.
+//!
+//! Times are kept as integer milliseconds here; files carry seconds (`f64` in Parquet, exact
+//! decimal text in CSV).
+
+use fairway_engine::resources::fmt_milli;
+use fairway_engine::{JobStatus, Outcome, Workload};
+use polars::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// Version of the Parquet layouts, written into each file's key-value metadata.
+pub const TABLES_SCHEMA: &str = "fairway.tables/1";
+
+/// One row per job of the trace.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobsTable {
+    pub job_id: Vec<String>,
+    pub team: Vec<String>,
+    pub status: Vec<String>,
+    pub submit_ms: Vec<u64>,
+    pub start_ms: Vec<Option<u64>>,
+    pub end_ms: Vec<Option<u64>>,
+    pub preemptions: Vec<u32>,
+    /// GPUs per pod, milli-GPU.
+    pub gpu_milli: Vec<u32>,
+    pub pods: Vec<u32>,
+    pub reason: Vec<Option<String>>,
+    pub admit_ms: Vec<Option<u64>>,
+    pub quota_wait_ms: Vec<u64>,
+    pub node_wait_ms: Vec<u64>,
+    pub wait_reason: Vec<Option<String>>,
+    pub user: Vec<Option<String>>,
+    /// The policy's queue (a Kueue ClusterQueue; the team otherwise).
+    pub queue: Vec<Option<String>>,
+    pub priority_class: Vec<Option<String>>,
+    pub kind: Vec<String>,
+    /// Total time pending, including after preemptions.
+    pub pending_ms: Vec<u64>,
+    /// Total time running, over all runs.
+    pub run_ms: Vec<u64>,
+    pub gpu_util: Vec<Option<f32>>,
+}
+
+/// The file columns of the job table, in order.
+pub const JOB_COLUMNS: &[&str] = &[
+    "job_id",
+    "team",
+    "status",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "wait_s",
+    "jct_s",
+    "preemptions",
+    "gpus",
+    "pods",
+    "reason",
+    "admit_time",
+    "quota_wait_s",
+    "node_wait_s",
+    "wait_reason",
+    "user",
+    "queue",
+    "priority_class",
+    "kind",
+    "pending_s",
+    "run_s",
+    "slowdown",
+    "bounded_slowdown",
+    "gpu_util",
+    "gpu_hours",
+];
+
+impl JobsTable {
+    pub fn len(&self) -> usize {
+        self.job_id.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.job_id.is_empty()
+    }
+
+    /// The table of a finished run.
+    pub fn build(w: &Workload, o: &Outcome) -> JobsTable {
+        let n = w.len();
+        let mut t = JobsTable::default();
+        let queue_names: Vec<&str> = o.queues.queues.iter().map(|q| q.name.as_str()).collect();
+        for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
+            t.job_id.push(w.names[i].clone());
+            t.team.push(w.teams[j.team.index()].clone());
+            t.status.push(r.status.as_str().to_string());
+            t.submit_ms.push(j.submit.millis());
+            t.start_ms.push(r.first_start.map(|s| s.millis()));
+            t.end_ms.push(r.end.map(|e| e.millis()));
+            t.preemptions.push(r.preemptions);
+            t.gpu_milli.push(j.pod.gpu_milli);
+            t.pods.push(j.pods);
+            t.reason.push(r.reason.as_deref().map(str::to_string));
+            t.admit_ms.push(r.first_admitted.map(|a| a.millis()));
+            t.quota_wait_ms.push(r.pending_ms - r.admitted_wait_ms);
+            t.node_wait_ms.push(r.admitted_wait_ms);
+            t.wait_reason.push(match r.main_wait_reason() {
+                0 => None,
+                k => Some(o.reasons[k as usize].clone()),
+            });
+            t.user.push(j.user.map(|u| w.users[u.index()].clone()));
+            t.queue.push(
+                o.queues
+                    .job_queue
+                    .get(i)
+                    .and_then(|&q| queue_names.get(q as usize))
+                    .map(|s| s.to_string()),
+            );
+            t.priority_class
+                .push(j.priority_class.map(|c| w.classes[c as usize].clone()));
+            t.kind.push(j.kind.as_str().to_string());
+            t.pending_ms.push(r.pending_ms);
+            t.run_ms.push(r.run_ms);
+            t.gpu_util.push(j.gpu_util);
+        }
+        debug_assert_eq!(t.len(), n);
+        t
+    }
+
+    pub fn wait_ms(&self, i: usize) -> Option<u64> {
+        self.start_ms[i].map(|s| s - self.submit_ms[i])
+    }
+    /// End - submit, for finished jobs.
+    pub fn jct_ms(&self, i: usize) -> Option<u64> {
+        if self.status[i] != JobStatus::Finished.as_str() {
+            return None;
+        }
+        self.end_ms[i].map(|e| e - self.submit_ms[i])
+    }
+    pub fn slowdown(&self, i: usize) -> Option<f64> {
+        crate::metrics::slowdown(self.jct_ms(i)?, self.run_ms[i])
+    }
+    pub fn bounded_slowdown(&self, i: usize) -> Option<f64> {
+        Some(crate::metrics::bounded_slowdown(self.jct_ms(i)?, self.run_ms[i]))
+    }
+    /// GPUs the whole job holds (pods x GPUs per pod).
+    pub fn gpus(&self, i: usize) -> f64 {
+        f64::from(self.pods[i]) * f64::from(self.gpu_milli[i]) / 1000.0
+    }
+    /// GPU-hours allocated to the job over all its runs.
+    pub fn gpu_hours(&self, i: usize) -> f64 {
+        self.gpus(i) * self.run_ms[i] as f64 / 3_600_000.0
+    }
+
+    /// Writes the table as CSV (times of things that never happened are empty).
+    pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut wr = csv::Writer::from_writer(out);
+        wr.write_record(JOB_COLUMNS)?;
+        let ms = |v: Option<u64>| v.map(fmt_milli).unwrap_or_default();
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let num = |v: Option<f64>| v.map(fmt_f64).unwrap_or_default();
+        for i in 0..self.len() {
+            wr.write_record([
+                self.job_id[i].clone(),
+                self.team[i].clone(),
+                self.status[i].clone(),
+                fmt_milli(self.submit_ms[i]),
+                ms(self.start_ms[i]),
+                ms(self.end_ms[i]),
+                ms(self.wait_ms(i)),
+                ms(self.jct_ms(i)),
+                self.preemptions[i].to_string(),
+                fmt_milli(u64::from(self.gpu_milli[i])),
+                self.pods[i].to_string(),
+                opt(&self.reason[i]),
+                ms(self.admit_ms[i]),
+                fmt_milli(self.quota_wait_ms[i]),
+                fmt_milli(self.node_wait_ms[i]),
+                opt(&self.wait_reason[i]),
+                opt(&self.user[i]),
+                opt(&self.queue[i]),
+                opt(&self.priority_class[i]),
+                self.kind[i].clone(),
+                fmt_milli(self.pending_ms[i]),
+                fmt_milli(self.run_ms[i]),
+                num(self.slowdown(i)),
+                num(self.bounded_slowdown(i)),
+                self.gpu_util[i]
+                    .map(|u| fmt_f64(f64::from(u)))
+                    .unwrap_or_default(),
+                fmt_f64(self.gpu_hours(i)),
+            ])?;
+        }
+        wr.flush()
+    }
+
+    /// The table as a polars frame, with the documented column names and types.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        let secs = |v: &[u64]| v.iter().map(|&m| m as f64 / 1000.0).collect::<Vec<f64>>();
+        let osecs = |v: &[Option<u64>]| v.iter().map(|m| m.map(|m| m as f64 / 1000.0)).collect::<Vec<_>>();
+        let each = |f: &dyn Fn(usize) -> Option<f64>| (0..n).map(f).collect::<Vec<_>>();
+        let cols = vec![
+            Column::new("job_id".into(), &self.job_id),
+            Column::new("team".into(), &self.team),
+            Column::new("status".into(), &self.status),
+            Column::new("submit_time".into(), secs(&self.submit_ms)),
+            Column::new("start_time".into(), osecs(&self.start_ms)),
+            Column::new("end_time".into(), osecs(&self.end_ms)),
+            Column::new(
+                "wait_s".into(),
+                each(&|i| self.wait_ms(i).map(|m| m as f64 / 1000.0)),
+            ),
+            Column::new(
+                "jct_s".into(),
+                each(&|i| self.jct_ms(i).map(|m| m as f64 / 1000.0)),
+            ),
+            Column::new("preemptions".into(), &self.preemptions),
+            Column::new(
+                "gpus".into(),
+                self.gpu_milli
+                    .iter()
+                    .map(|&g| f64::from(g) / 1000.0)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("pods".into(), &self.pods),
+            Column::new("reason".into(), &self.reason),
+            Column::new("admit_time".into(), osecs(&self.admit_ms)),
+            Column::new("quota_wait_s".into(), secs(&self.quota_wait_ms)),
+            Column::new("node_wait_s".into(), secs(&self.node_wait_ms)),
+            Column::new("wait_reason".into(), &self.wait_reason),
+            Column::new("user".into(), &self.user),
+            Column::new("queue".into(), &self.queue),
+            Column::new("priority_class".into(), &self.priority_class),
+            Column::new("kind".into(), &self.kind),
+            Column::new("pending_s".into(), secs(&self.pending_ms)),
+            Column::new("run_s".into(), secs(&self.run_ms)),
+            Column::new("slowdown".into(), each(&|i| self.slowdown(i))),
+            Column::new("bounded_slowdown".into(), each(&|i| self.bounded_slowdown(i))),
+            Column::new("gpu_util".into(), &self.gpu_util),
+            Column::new("gpu_hours".into(), each(&|i| Some(self.gpu_hours(i)))),
+        ];
+        DataFrame::new(n, cols)
+    }
+
+    /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
+    pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
+        let strs = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+            Ok(df
+                .column(name)?
+                .str()?
+                .iter()
+                .map(|s| s.map(str::to_string))
+                .collect())
+        };
+        let req = |name: &str| -> PolarsResult<Vec<String>> {
+            strs(name)?
+                .into_iter()
+                .map(|s| s.ok_or_else(|| missing(name)))
+                .collect()
+        };
+        let oms = |name: &str| -> PolarsResult<Vec<Option<u64>>> {
+            Ok(df.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
+        };
+        let ms = |name: &str| -> PolarsResult<Vec<u64>> {
+            oms(name)?
+                .into_iter()
+                .map(|s| s.ok_or_else(|| missing(name)))
+                .collect()
+        };
+        let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
+            df.column(name)?
+                .u32()?
+                .iter()
+                .map(|s| s.ok_or_else(|| missing(name)))
+                .collect()
+        };
+        Ok(JobsTable {
+            job_id: req("job_id")?,
+            team: req("team")?,
+            status: req("status")?,
+            submit_ms: ms("submit_time")?,
+            start_ms: oms("start_time")?,
+            end_ms: oms("end_time")?,
+            preemptions: u32s("preemptions")?,
+            gpu_milli: ms("gpus")?.into_iter().map(|g| g as u32).collect(),
+            pods: u32s("pods")?,
+            reason: strs("reason")?,
+            admit_ms: oms("admit_time")?,
+            quota_wait_ms: ms("quota_wait_s")?,
+            node_wait_ms: ms("node_wait_s")?,
+            wait_reason: strs("wait_reason")?,
+            user: strs("user")?,
+            queue: strs("queue")?,
+            priority_class: strs("priority_class")?,
+            kind: req("kind")?,
+            pending_ms: ms("pending_s")?,
+            run_ms: ms("run_s")?,
+            gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
+        })
+    }
+}
+
+fn missing(name: &str) -> PolarsError {
+    PolarsError::ComputeError(format!("column '{name}' has an empty value").into())
+}
+
+/// Seconds back to the integer milliseconds they were written from.
+fn ms_of(s: f64) -> u64 {
+    (s * 1000.0).round().max(0.0) as u64
+}
+
+/// A float in the shortest text that reads back to the same value.
+pub fn fmt_f64(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// One row per change of the cluster's or a team's level.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeriesTable {
+    pub time_ms: Vec<u64>,
+    /// `None` for the whole cluster.
+    pub team: Vec<Option<String>>,
+    pub gpu_milli: Vec<u64>,
+    pub running: Vec<u32>,
+    pub pending: Vec<u32>,
+    pub pending_gpu_milli: Vec<u64>,
+    /// GPUs used (allocation x utilisation) and allocation of the jobs whose utilisation is
+    /// known; `None` throughout when the trace has no utilisation.
+    pub used_gpu_milli: Vec<Option<u64>>,
+    pub measured_gpu_milli: Vec<Option<u64>>,
+    /// `None` unless the run tracked fragmentation (cluster rows only).
+    pub fragmented_gpu_milli: Vec<Option<u64>>,
+}
+
+/// The file columns of the time series, in order.
+pub const SERIES_COLUMNS: &[&str] = &[
+    "time_s",
+    "scope",
+    "team",
+    "gpus_allocated",
+    "jobs_running",
+    "jobs_pending",
+    "gpus_fragmented",
+    "gpus_pending",
+    "gpus_used",
+    "gpus_measured",
+];
+
+impl SeriesTable {
+    pub fn len(&self) -> usize {
+        self.time_ms.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.time_ms.is_empty()
+    }
+
+    pub fn build(w: &Workload, o: &Outcome) -> SeriesTable {
+        let util_known = w.jobs.iter().any(|j| j.gpu_util.is_some());
+        let mut t = SeriesTable::default();
+        for p in &o.series {
+            t.time_ms.push(p.time.millis());
+            t.team.push(p.team.map(|x| w.teams[x.index()].clone()));
+            t.gpu_milli.push(p.level.gpu_milli);
+            t.running.push(p.level.running);
+            t.pending.push(p.level.pending);
+            t.pending_gpu_milli.push(p.level.pending_gpu_milli);
+            t.used_gpu_milli
+                .push(util_known.then_some(p.level.used_gpu_milli));
+            t.measured_gpu_milli
+                .push(util_known.then_some(p.level.measured_gpu_milli));
+            t.fragmented_gpu_milli
+                .push((o.fragmentation_tracked && p.team.is_none()).then_some(p.level.fragmented_gpu_milli));
+        }
+        t
+    }
+
+    pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut wr = csv::Writer::from_writer(out);
+        wr.write_record(SERIES_COLUMNS)?;
+        let opt = |v: Option<u64>| v.map(fmt_milli).unwrap_or_default();
+        for i in 0..self.len() {
+            let (scope, team) = match &self.team[i] {
+                None => ("cluster", ""),
+                Some(t) => ("team", t.as_str()),
+            };
+            wr.write_record([
+                &fmt_milli(self.time_ms[i]),
+                scope,
+                team,
+                &fmt_milli(self.gpu_milli[i]),
+                &self.running[i].to_string(),
+                &self.pending[i].to_string(),
+                &opt(self.fragmented_gpu_milli[i]),
+                &fmt_milli(self.pending_gpu_milli[i]),
+                &opt(self.used_gpu_milli[i]),
+                &opt(self.measured_gpu_milli[i]),
+            ])?;
+        }
+        wr.flush()
+    }
+
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let secs = |v: &[u64]| v.iter().map(|&m| m as f64 / 1000.0).collect::<Vec<f64>>();
+        let osecs = |v: &[Option<u64>]| v.iter().map(|m| m.map(|m| m as f64 / 1000.0)).collect::<Vec<_>>();
+        let scope: Vec<&str> = (self.team.iter())
+            .map(|t| if t.is_some() { "team" } else { "cluster" })
+            .collect();
+        DataFrame::new(
+            self.len(),
+            vec![
+                Column::new("time_s".into(), secs(&self.time_ms)),
+                Column::new("scope".into(), scope),
+                Column::new("team".into(), &self.team),
+                Column::new("gpus_allocated".into(), secs(&self.gpu_milli)),
+                Column::new("jobs_running".into(), &self.running),
+                Column::new("jobs_pending".into(), &self.pending),
+                Column::new("gpus_fragmented".into(), osecs(&self.fragmented_gpu_milli)),
+                Column::new("gpus_pending".into(), secs(&self.pending_gpu_milli)),
+                Column::new("gpus_used".into(), osecs(&self.used_gpu_milli)),
+                Column::new("gpus_measured".into(), osecs(&self.measured_gpu_milli)),
+            ],
+        )
+    }
+
+    pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {
+        let oms = |name: &str| -> PolarsResult<Vec<Option<u64>>> {
+            Ok(df.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
+        };
+        let ms = |name: &str| -> PolarsResult<Vec<u64>> {
+            oms(name)?
+                .into_iter()
+                .map(|s| s.ok_or_else(|| missing(name)))
+                .collect()
+        };
+        let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
+            df.column(name)?
+                .u32()?
+                .iter()
+                .map(|s| s.ok_or_else(|| missing(name)))
+                .collect()
+        };
+        Ok(SeriesTable {
+            time_ms: ms("time_s")?,
+            team: df
+                .column("team")?
+                .str()?
+                .iter()
+                .map(|s| s.map(str::to_string))
+                .collect(),
+            gpu_milli: ms("gpus_allocated")?,
+            running: u32s("jobs_running")?,
+            pending: u32s("jobs_pending")?,
+            pending_gpu_milli: ms("gpus_pending")?,
+            used_gpu_milli: oms("gpus_used")?,
+            measured_gpu_milli: oms("gpus_measured")?,
+            fragmented_gpu_milli: oms("gpus_fragmented")?,
+        })
+    }
+}
+
+/// A Parquet file could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct TableError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Writes `df` to `path` atomically, uncompressed-but-dictionary-encoded (zstd), with the
+/// layout version in the file's metadata.
+pub fn write_parquet(path: &Path, mut df: DataFrame) -> Result<(), crate::WriteError> {
+    crate::write_atomic(path, |f| {
+        ParquetWriter::new(f)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+                "fairway.schema".to_string(),
+                TABLES_SCHEMA.to_string(),
+            )])))
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
+/// Reads a Parquet file into a frame.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
+    let err = |m: String| TableError {
+        file: path.display().to_string(),
+        message: m,
+    };
+    let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    ParquetReader::new(f).finish().map_err(|e| err(e.to_string()))
+}
+
+/// Reads both tables of an output folder.
+pub fn read_tables(dir: &Path) -> Result<(JobsTable, SeriesTable), TableError> {
+    let jobs_path = dir.join("jobs.parquet");
+    let series_path = dir.join("timeseries.parquet");
+    let bad = |p: &Path, e: PolarsError| TableError {
+        file: p.display().to_string(),
+        message: format!("not a fairway table: {e}"),
+    };
+    let jobs = JobsTable::from_frame(&read_parquet(&jobs_path)?).map_err(|e| bad(&jobs_path, e))?;
+    let series = SeriesTable::from_frame(&read_parquet(&series_path)?).map_err(|e| bad(&series_path, e))?;
+    Ok((jobs, series))
+}

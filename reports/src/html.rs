@@ -1,0 +1,266 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no external
+//! resources; its Content-Security-Policy forbids loading any, so a browser reports an attempt) that someone who never ran fairway can read. Every string that comes from a trace
+//! or a manifest goes through [`esc`].
+
+use crate::render::RunData;
+use crate::table::human_secs;
+use std::fmt::Write;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}\
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right}\
+th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.muted{color:#666;font-size:.9rem}\
+.cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .8rem;min-width:9rem}\
+.card b{display:block;font-size:1.3rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}\
+.worse{color:#b00020}.better{color:#087f23}";
+
+/// A number with a sensible precision for people.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if a >= 100.0 || x == x.trunc() {
+        format!("{x:.0}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+pub fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+fn opt(v: Option<f64>, f: fn(f64) -> String) -> String {
+    v.map_or_else(|| "–".to_string(), f)
+}
+
+/// An SVG document as an inline element (the XML declaration, if any, dropped).
+pub fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+/// Starts a page with its title.
+pub fn page_start(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"/>\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(title)
+    )
+}
+
+pub const PAGE_END: &str = "</body>\n</html>\n";
+
+/// The report page of one run; `charts` are (title, SVG) in display order.
+pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
+    let s = &run.summary;
+    let mut h = page_start(&format!("fairway report: {}", s.scenario));
+    let _ = write!(
+        h,
+        "<h1>fairway report: {}</h1>\n<p class=\"muted\">policy <b>{}</b>, placement <b>{}</b>, \
+         trace <b>{}</b>, seed {}; {} GPUs over {} simulated.</p>\n",
+        esc(&s.scenario),
+        esc(&s.policy),
+        esc(&s.placement),
+        esc(&s.trace),
+        s.seed,
+        num(s.capacity_gpus),
+        human_secs(s.span_s)
+    );
+    h.push_str("<h2>Headline</h2>\n<div class=\"cards\">\n");
+    let cards = [
+        ("jobs", s.counts.jobs_total.to_string()),
+        ("finished", s.counts.jobs_finished.to_string()),
+        ("unschedulable", s.counts.jobs_unschedulable.to_string()),
+        ("mean wait", opt(s.wait_s.mean, human_secs)),
+        ("p95 wait", opt(s.wait_s.p95, human_secs)),
+        ("p99 wait", opt(s.wait_s.p99, human_secs)),
+        ("median JCT", opt(s.jct_s.p50, human_secs)),
+        ("GPU allocation", pct(s.gpu_allocation_rate)),
+        ("GPU utilisation", opt(s.gpu_utilisation_rate, pct)),
+        ("preemptions", s.preemptions.to_string()),
+        ("lost GPU-hours", num(s.lost_gpu_hours)),
+        ("Jain's index", opt(s.fairness.jain_index, num)),
+    ];
+    for (k, v) in cards {
+        let _ = writeln!(h, "<div class=\"card\">{k}<b>{}</b></div>", esc(&v));
+    }
+    h.push_str("</div>\n");
+    if let Some(t) = &s.fairness.worst_served_team {
+        let _ = writeln!(
+            h,
+            "<p>Worst served against its entitlement ({}): <b>{}</b>, at {} of its share. \
+             Team p95 waits differ by up to {}.</p>",
+            esc(&s.fairness.basis),
+            esc(t),
+            opt(s.fairness.worst_share_ratio, pct),
+            opt(s.fairness.wait_p95_spread_s, human_secs)
+        );
+    }
+    h.push_str("<h2>Charts</h2>\n");
+    for (title, svg) in charts {
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption class=\"muted\">{}</figcaption></figure>",
+            inline_svg(svg),
+            esc(title)
+        );
+    }
+    h.push_str(&team_table(run));
+    h.push_str(&reasons_table(run));
+    h.push_str(&rightsizing_table(run));
+    h.push_str(&pool_table(run));
+    h.push_str(DEFINITIONS);
+    h.push_str(PAGE_END);
+    h
+}
+
+fn team_table(run: &RunData) -> String {
+    let mut h = String::from(
+        "<h2>Teams</h2>\n<table>\n<tr><th>team</th><th>queue</th><th>jobs</th><th>finished</th>\
+         <th>GPU-hours</th><th>share</th><th>entitlement</th><th>share / entitlement</th>\
+         <th>p50 wait</th><th>p95 wait</th><th>mean pending</th><th>preemptions</th></tr>\n",
+    );
+    for (name, t) in &run.summary.per_team {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            esc(t.queue.as_deref().unwrap_or("–")),
+            t.counts.jobs_total,
+            t.counts.jobs_finished,
+            num(t.gpu_hours),
+            pct(t.gpu_share),
+            pct(t.entitlement),
+            opt(t.share_ratio, num),
+            opt(t.wait_s.p50, human_secs),
+            opt(t.wait_s.p95, human_secs),
+            opt(t.pending_s.mean, human_secs),
+            t.preemptions
+        );
+    }
+    h.push_str("</table>\n");
+    h
+}
+
+fn reasons_table(run: &RunData) -> String {
+    let reasons = run.pending_reasons_h();
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let total: f64 = reasons.iter().map(|r| r.1).sum();
+    let mut h = String::from(
+        "<h2>Why jobs waited</h2>\n<table>\n<tr><th>pending reason</th><th>job-hours</th><th>share</th></tr>\n",
+    );
+    for (r, hours) in reasons.iter().take(10) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(r),
+            num(*hours),
+            pct(if total > 0.0 { hours / total } else { 0.0 })
+        );
+    }
+    h.push_str("</table>\n");
+    if !run.summary.preemptions_by_reason.is_empty() {
+        h.push_str("<table>\n<tr><th>preemption reason</th><th>preemptions</th></tr>\n");
+        for (r, n) in &run.summary.preemptions_by_reason {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(r));
+        }
+        h.push_str("</table>\n");
+    }
+    h
+}
+
+fn rightsizing_table(run: &RunData) -> String {
+    let Some(rs) = &run.summary.right_sizing else {
+        return String::new();
+    };
+    let mut h = format!(
+        "<h2>Right-sizing</h2>\n<p>Recommended request: the {}th percentile of GPUs used per job \
+         (GPUs asked x <code>gpu_util</code>), rounded up. Right-sizing would free <b>{}</b> \
+         GPU-hours over this trace.</p>\n<table>\n<tr><th>team / user</th><th>jobs</th>\
+         <th>asked (median)</th><th>used (median)</th><th>recommended</th><th>GPU-hours freed</th></tr>\n",
+        rs.percentile,
+        num(rs.freed_gpu_hours)
+    );
+    let row = |h: &mut String, name: &str, r: &crate::metrics::RightSize| {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            r.jobs,
+            num(r.requested_gpus_p50),
+            num(r.used_gpus_p50),
+            num(r.recommended_gpus),
+            num(r.freed_gpu_hours)
+        );
+    };
+    for (t, r) in &rs.per_team {
+        row(&mut h, t, r);
+    }
+    let mut users: Vec<(String, crate::metrics::RightSize)> = run
+        .right_size_users()
+        .into_iter()
+        .map(|(u, (_, r))| (u, r))
+        .collect();
+    users.sort_by(|a, b| {
+        b.1.freed_gpu_hours
+            .total_cmp(&a.1.freed_gpu_hours)
+            .then(a.0.cmp(&b.0))
+    });
+    for (u, r) in users.iter().filter(|u| u.1.freed_gpu_hours > 0.0).take(20) {
+        row(&mut h, &format!("user {u}"), r);
+    }
+    h.push_str("</table>\n<p class=\"muted\">Every user is in <code>rightsizing.csv</code>.</p>\n");
+    h
+}
+
+fn pool_table(run: &RunData) -> String {
+    let mut h = String::from(
+        "<h2>Pools</h2>\n<table>\n<tr><th>pool</th><th>GPU model</th><th>GPUs</th><th>allocation</th></tr>\n",
+    );
+    for (name, p) in &run.summary.per_pool {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            esc(p.model.as_deref().unwrap_or("–")),
+            num(p.capacity_gpus),
+            pct(p.gpu_allocation_rate)
+        );
+    }
+    h.push_str("</table>\n");
+    h
+}
+
+const DEFINITIONS: &str = "<h2>Definitions</h2>\n<ul class=\"muted\">\
+<li>wait = first start − submit; pending = all time waiting, including after preemptions; JCT = end − submit.</li>\
+<li>GPU allocation = GPU-time reserved by running pods / (GPUs × span); utilisation counts allocation × the trace's <code>gpu_util</code>.</li>\
+<li>share = a team's part of all allocated GPU-time; entitlement = its queue's nominal-quota share (Kueue), weight share (fair-share) or an equal share; Jain's index over share / entitlement, 1 = perfectly fair.</li>\
+<li>Percentiles interpolate between closest ranks (numpy's default). Time series are exact step functions; charts show their time averages over 400 bins.</li>\
+</ul>\n";

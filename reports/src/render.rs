@@ -1,0 +1,494 @@
+//! Everything drawn from a run's tables: `teams.csv`, `rightsizing.csv`, the charts,
+//! `report.html` and `metrics.prom`. The run calls [`render_dir`] after writing its tables, and
+//! `fairway report DIR` calls it again on the same files, so both give the same bytes.
+
+use crate::chart::{Chart, Steps};
+use crate::frame::{JobsTable, SeriesTable, TableError, fmt_f64, read_tables};
+use crate::metrics::{RightSize, RunSummary, UseSample, right_size};
+use crate::{WriteError, write_atomic};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{0}")]
+    Table(#[from] TableError),
+    #[error("{0}")]
+    Write(#[from] WriteError),
+    #[error("{file}: {message}")]
+    Read { file: String, message: String },
+    #[error("chart {0}")]
+    Chart(String),
+}
+
+/// What to render besides the defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Also write each chart as PNG.
+    pub png: bool,
+}
+
+/// A preemption as `preemptions.csv` holds it.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct PreemptionRow {
+    pub time_s: f64,
+    pub job_id: String,
+    pub team: String,
+    pub reason: String,
+    pub by_job_id: String,
+    pub by_team: String,
+}
+
+/// A run as read back from its output folder.
+#[derive(Clone, Debug)]
+pub struct RunData {
+    pub dir: PathBuf,
+    pub summary: RunSummary,
+    pub jobs: JobsTable,
+    pub series: SeriesTable,
+    pub preemptions: Vec<PreemptionRow>,
+}
+
+impl RunData {
+    /// Reads `summary.json`, the Parquet tables and `preemptions.csv` of `dir`.
+    pub fn load(dir: &Path) -> Result<RunData, RenderError> {
+        let read_err = |file: &Path, m: String| RenderError::Read {
+            file: file.display().to_string(),
+            message: m,
+        };
+        let sp = dir.join("summary.json");
+        let text = std::fs::read_to_string(&sp).map_err(|e| read_err(&sp, e.to_string()))?;
+        let summary: RunSummary =
+            serde_json::from_str(&text).map_err(|e| read_err(&sp, format!("not a run summary: {e}")))?;
+        let (jobs, series) = read_tables(dir)?;
+        let pp = dir.join("preemptions.csv");
+        let mut preemptions = Vec::new();
+        if pp.exists() {
+            let mut rdr = csv::Reader::from_path(&pp).map_err(|e| read_err(&pp, e.to_string()))?;
+            for row in rdr.deserialize() {
+                preemptions.push(row.map_err(|e| read_err(&pp, e.to_string()))?);
+            }
+        }
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            summary,
+            jobs,
+            series,
+            preemptions,
+        })
+    }
+
+    /// The first submission, ms (the origin of every chart and of `metrics.prom`).
+    pub fn t0_ms(&self) -> u64 {
+        self.jobs.submit_ms.iter().copied().min().unwrap_or(0)
+    }
+
+    /// Hours from the first submission to the end of the run.
+    pub fn end_h(&self) -> f64 {
+        self.summary.span_s / 3600.0
+    }
+
+    /// Teams, largest allocated GPU-hours first (name order among equals).
+    pub fn teams_by_usage(&self) -> Vec<String> {
+        let mut t: Vec<(&String, f64)> = (self.summary.per_team.iter())
+            .map(|(n, s)| (n, s.gpu_hours))
+            .collect();
+        t.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        t.into_iter().map(|x| x.0.clone()).collect()
+    }
+
+    /// Each team's step function of `value` (hours since the first submission, value).
+    pub fn team_steps(
+        &self,
+        value: impl Fn(&SeriesTable, usize) -> f64,
+    ) -> BTreeMap<String, Vec<(f64, f64)>> {
+        let t0 = self.t0_ms();
+        let mut out: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        for i in 0..self.series.len() {
+            if let Some(team) = &self.series.team[i] {
+                let h = (self.series.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
+                out.entry(team.clone())
+                    .or_default()
+                    .push((h, value(&self.series, i)));
+            }
+        }
+        out
+    }
+
+    /// The cluster's step function of `value`.
+    pub fn cluster_steps(&self, value: impl Fn(&SeriesTable, usize) -> f64) -> Vec<(f64, f64)> {
+        let t0 = self.t0_ms();
+        (0..self.series.len())
+            .filter(|&i| self.series.team[i].is_none())
+            .map(|i| {
+                let h = (self.series.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
+                (h, value(&self.series, i))
+            })
+            .collect()
+    }
+
+    /// Right-sizing advice per user (users with evidence only).
+    pub fn right_size_users(&self) -> BTreeMap<String, (String, RightSize)> {
+        let mut by_user: BTreeMap<(&str, &str), Vec<UseSample>> = BTreeMap::new();
+        for i in 0..self.jobs.len() {
+            if let (Some(u), Some(util)) = (&self.jobs.user[i], self.jobs.gpu_util[i])
+                && self.jobs.run_ms[i] > 0
+            {
+                by_user
+                    .entry((u, &self.jobs.team[i]))
+                    .or_default()
+                    .push(UseSample {
+                        gpus: self.jobs.gpus(i),
+                        util: f64::from(util),
+                        run_h: self.jobs.run_ms[i] as f64 / 3_600_000.0,
+                    });
+            }
+        }
+        let mut out = BTreeMap::new();
+        for ((user, team), samples) in by_user {
+            if let Some(r) = right_size(&samples) {
+                // A user in several teams is advised per team.
+                let key = if out.contains_key(user) {
+                    format!("{user} ({team})")
+                } else {
+                    user.to_string()
+                };
+                out.insert(key, (team.to_string(), r));
+            }
+        }
+        out
+    }
+
+    /// Sorted waits in hours per team (jobs that started).
+    pub fn team_waits_h(&self) -> BTreeMap<String, Vec<f64>> {
+        let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for i in 0..self.jobs.len() {
+            if let Some(w) = self.jobs.wait_ms(i) {
+                out.entry(self.jobs.team[i].clone())
+                    .or_default()
+                    .push(w as f64 / 3_600_000.0);
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_by(f64::total_cmp);
+        }
+        out
+    }
+
+    /// Pending job-hours by reason over all teams, largest first.
+    pub fn pending_reasons_h(&self) -> Vec<(String, f64)> {
+        let mut by: BTreeMap<&str, f64> = BTreeMap::new();
+        for t in self.summary.per_team.values() {
+            for (r, s) in &t.pending_s_by_reason {
+                *by.entry(r).or_default() += s / 3600.0;
+            }
+        }
+        let mut v: Vec<(String, f64)> = by.into_iter().map(|(r, h)| (r.to_string(), h)).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// Folds teams beyond the first [`crate::chart::MAX_TEAMS`] (by usage) into "other".
+fn fold_teams(order: &[String], mut steps: BTreeMap<String, Vec<(f64, f64)>>) -> Vec<Steps> {
+    let mut out: Vec<Steps> = Vec::new();
+    let mut rest: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (k, t) in order.iter().enumerate() {
+        let Some(points) = steps.remove(t) else { continue };
+        if k < crate::chart::MAX_TEAMS {
+            out.push(Steps {
+                name: t.clone(),
+                points,
+            });
+        } else {
+            rest.push(points);
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Steps {
+            name: format!("other ({} teams)", rest.len()),
+            points: sum_steps(&rest),
+        });
+    }
+    out
+}
+
+/// The sum of several step functions.
+fn sum_steps(series: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let mut changes: Vec<(f64, f64)> = Vec::new();
+    for s in series {
+        let mut last = 0.0;
+        for &(t, v) in s {
+            changes.push((t, v - last));
+            last = v;
+        }
+    }
+    changes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let mut level = 0.0;
+    for (t, d) in changes {
+        level += d;
+        match out.last_mut() {
+            Some(p) if p.0 == t => p.1 = level,
+            _ => out.push((t, level)),
+        }
+    }
+    out
+}
+
+/// The charts of a run, in the order the report shows them.
+pub fn charts(run: &RunData) -> Vec<Chart> {
+    let order = run.teams_by_usage();
+    let end_h = run.end_h();
+    let mut charts = vec![
+        Chart::Stacked {
+            stem: "utilisation",
+            title: "GPUs allocated, by team".into(),
+            y_desc: "GPUs".into(),
+            series: fold_teams(&order, run.team_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0)),
+            end_h,
+            capacity: Some(run.summary.capacity_gpus),
+        },
+        Chart::Lines {
+            stem: "queue",
+            title: "Jobs pending, by team".into(),
+            y_desc: "jobs pending".into(),
+            series: fold_teams(&order, run.team_steps(|s, i| f64::from(s.pending[i]))),
+            end_h,
+        },
+    ];
+    if run.series.used_gpu_milli.iter().any(Option::is_some) {
+        charts.push(Chart::Lines {
+            stem: "gpu_use",
+            title: "GPUs allocated and used (allocation x gpu_util)".into(),
+            y_desc: "GPUs".into(),
+            series: vec![
+                Steps {
+                    name: "allocated".into(),
+                    points: run.cluster_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0),
+                },
+                Steps {
+                    name: "used".into(),
+                    points: run.cluster_steps(|s, i| s.used_gpu_milli[i].unwrap_or(0) as f64 / 1000.0),
+                },
+            ],
+            end_h,
+        });
+    }
+    let mut waits = run.team_waits_h();
+    let mut cdf: Vec<(String, Vec<f64>)> = order
+        .iter()
+        .take(crate::chart::MAX_TEAMS)
+        .filter_map(|t| waits.remove(t).map(|w| (t.clone(), w)))
+        .collect();
+    let mut all: Vec<f64> = (0..run.jobs.len())
+        .filter_map(|i| run.jobs.wait_ms(i))
+        .map(|w| w as f64 / 3_600_000.0)
+        .collect();
+    all.sort_by(f64::total_cmp);
+    cdf.insert(0, ("all jobs".into(), all));
+    charts.push(Chart::Cdf {
+        stem: "wait_cdf",
+        title: "Wait (first start - submit), by team".into(),
+        x_desc: "wait, hours".into(),
+        series: cdf,
+    });
+    charts.push(Chart::Bars {
+        stem: "share",
+        title: format!(
+            "Share of GPU time vs entitlement ({})",
+            run.summary.fairness.basis
+        ),
+        y_desc: "share of allocated GPU time".into(),
+        bar_name: "share".into(),
+        outline_name: "entitlement".into(),
+        rows: order
+            .iter()
+            .take(crate::chart::MAX_TEAMS)
+            .map(|t| {
+                let s = &run.summary.per_team[t];
+                (
+                    t.clone(),
+                    s.gpu_share,
+                    (s.entitlement > 0.0).then_some(s.entitlement),
+                )
+            })
+            .collect(),
+        horizontal: false,
+    });
+    let reasons = run.pending_reasons_h();
+    if !reasons.is_empty() {
+        charts.push(Chart::Bars {
+            stem: "pending_reasons",
+            title: "Pending time by reason".into(),
+            y_desc: "job-hours pending".into(),
+            bar_name: "job-hours".into(),
+            outline_name: String::new(),
+            rows: reasons.into_iter().take(10).map(|(r, h)| (r, h, None)).collect(),
+            horizontal: true,
+        });
+    }
+    if let Some(rs) = &run.summary.right_sizing {
+        charts.push(Chart::Bars {
+            stem: "rightsizing",
+            title: format!(
+                "GPUs per job: median asked vs recommended (p{} of use)",
+                rs.percentile
+            ),
+            y_desc: "GPUs per job".into(),
+            bar_name: "asked (median)".into(),
+            outline_name: "recommended".into(),
+            rows: rs
+                .per_team
+                .iter()
+                .take(crate::chart::MAX_TEAMS)
+                .map(|(t, r)| (t.clone(), r.requested_gpus_p50, Some(r.recommended_gpus)))
+                .collect(),
+            horizontal: false,
+        });
+    }
+    charts
+}
+
+/// `teams.csv`: one row per team with its headline numbers.
+pub fn teams_csv(out: &mut dyn std::io::Write, s: &RunSummary) -> std::io::Result<()> {
+    let mut wr = csv::Writer::from_writer(out);
+    wr.write_record([
+        "team",
+        "queue",
+        "jobs",
+        "finished",
+        "unschedulable",
+        "gpu_hours",
+        "gpu_share",
+        "entitlement",
+        "share_ratio",
+        "gpu_utilisation",
+        "preemptions",
+        "wait_mean_s",
+        "wait_p50_s",
+        "wait_p95_s",
+        "wait_p99_s",
+        "wait_max_s",
+        "pending_mean_s",
+        "jct_p50_s",
+        "jct_p95_s",
+        "slowdown_mean",
+        "bounded_slowdown_mean",
+        "quota_wait_s",
+        "node_wait_s",
+    ])?;
+    let o = |v: Option<f64>| v.map(fmt_f64).unwrap_or_default();
+    for (name, t) in &s.per_team {
+        wr.write_record([
+            name.clone(),
+            t.queue.clone().unwrap_or_default(),
+            t.counts.jobs_total.to_string(),
+            t.counts.jobs_finished.to_string(),
+            t.counts.jobs_unschedulable.to_string(),
+            fmt_f64(t.gpu_hours),
+            fmt_f64(t.gpu_share),
+            fmt_f64(t.entitlement),
+            o(t.share_ratio),
+            o(t.gpu_utilisation),
+            t.preemptions.to_string(),
+            o(t.wait_s.mean),
+            o(t.wait_s.p50),
+            o(t.wait_s.p95),
+            o(t.wait_s.p99),
+            o(t.wait_s.max),
+            o(t.pending_s.mean),
+            o(t.jct_s.p50),
+            o(t.jct_s.p95),
+            o(t.slowdown.mean),
+            o(t.bounded_slowdown.mean),
+            fmt_f64(t.quota_wait_s),
+            fmt_f64(t.node_wait_s),
+        ])?;
+    }
+    wr.flush()
+}
+
+/// `rightsizing.csv`: advice per team, then per user.
+pub fn rightsizing_csv(out: &mut dyn std::io::Write, run: &RunData) -> std::io::Result<()> {
+    let mut wr = csv::Writer::from_writer(out);
+    wr.write_record([
+        "scope",
+        "name",
+        "team",
+        "jobs",
+        "requested_gpus_p50",
+        "used_gpus_p50",
+        "used_gpus_p90",
+        "recommended_gpus",
+        "requested_gpu_hours",
+        "used_gpu_hours",
+        "freed_gpu_hours",
+    ])?;
+    let row = |scope: &str, name: &str, team: &str, r: &RightSize| {
+        vec![
+            scope.to_string(),
+            name.to_string(),
+            team.to_string(),
+            r.jobs.to_string(),
+            fmt_f64(r.requested_gpus_p50),
+            fmt_f64(r.used_gpus_p50),
+            fmt_f64(r.used_gpus_p90),
+            fmt_f64(r.recommended_gpus),
+            fmt_f64(r.requested_gpu_hours),
+            fmt_f64(r.used_gpu_hours),
+            fmt_f64(r.freed_gpu_hours),
+        ]
+    };
+    if let Some(rs) = &run.summary.right_sizing {
+        for (t, r) in &rs.per_team {
+            wr.write_record(row("team", t, t, r))?;
+        }
+    }
+    for (u, (team, r)) in run.right_size_users() {
+        wr.write_record(row("user", &u, &team, &r))?;
+    }
+    wr.flush()
+}
+
+/// Renders every derived file of the run in `dir` from its tables.
+pub fn render_dir(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderError> {
+    let run = RunData::load(dir)?;
+    write_atomic(&dir.join("teams.csv"), |f| teams_csv(f, &run.summary))?;
+    write_atomic(&dir.join("rightsizing.csv"), |f| rightsizing_csv(f, &run))?;
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|e| WriteError {
+        file: charts_dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let charts = charts(&run);
+    let mut svgs = Vec::with_capacity(charts.len());
+    for c in &charts {
+        let svg = c.svg().map_err(RenderError::Chart)?;
+        write_atomic(&charts_dir.join(format!("{}.svg", c.stem())), |f| {
+            f.write_all(svg.as_bytes())
+        })?;
+        if opts.png {
+            c.png(&charts_dir.join(format!("{}.png", c.stem())))
+                .map_err(RenderError::Chart)?;
+        }
+        svgs.push((c.title().to_string(), svg));
+    }
+    let html = crate::html::report(&run, &svgs);
+    write_atomic(&dir.join("report.html"), |f| f.write_all(html.as_bytes()))?;
+    write_atomic(&dir.join("metrics.prom"), |f| crate::prom::write(f, &run))?;
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_of_steps_adds_levels_at_each_change() {
+        let a = vec![(0.0, 2.0), (2.0, 0.0)];
+        let b = vec![(1.0, 3.0), (2.0, 1.0)];
+        assert_eq!(sum_steps(&[a, b]), vec![(0.0, 2.0), (1.0, 5.0), (2.0, 1.0)]);
+    }
+}

@@ -1,0 +1,285 @@
+//! The report on a run small enough to work out by hand, and the files it writes.
+
+use fairway_reports::frame::{JOB_COLUMNS, JobsTable, SERIES_COLUMNS, SeriesTable, read_parquet};
+use fairway_reports::render::{RenderOptions, render_dir};
+use fairway_reports::{RunInfo, RunSummary, summarize, write_run};
+use std::path::{Path, PathBuf};
+
+const EVIL: &str = "<script>alert(1)</script>";
+
+/// One node of 4 GPUs. j1 (team a, 4 GPUs at 25 % use) runs 0-100 s; j2 (2 GPUs, 50 %) and j3
+/// (2 GPUs, 100 %) of the team named like a script wait for it and run 100-200 s and 100-150 s.
+/// Fair-share weights a:3, other:1 make the entitlements 3/4 and 1/4.
+fn hand_run(dir: &Path) -> RunSummary {
+    std::fs::create_dir_all(dir).unwrap();
+    let trace = dir.join("trace.csv");
+    std::fs::write(
+        &trace,
+        format!(
+            "job_id,submit_time,duration,gpus,team,pods,user,gpu_util\n\
+             j1,0,100,4,a,1,alice,0.25\n\
+             j2,0,100,2,{EVIL},1,bob,0.5\n\
+             j3,50,50,2,{EVIL},1,bob,1.0\n"
+        ),
+    )
+    .unwrap();
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"hand\"\n[trace]\nformat = \"canonical\"\npath = \"trace.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"p\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 4\ncpu = 64\nmemory_gib = 512\n\
+         [policy]\nname = \"fair-share\"\nparams = { weights = \"a:3\" }\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let sc = fairway_scenarios::Scenario::load(&scenario).unwrap();
+    let resolved = sc.resolve().unwrap();
+    let o = resolved.run().unwrap();
+    let info = RunInfo {
+        scenario: sc.name.clone(),
+        seed: sc.seed,
+        trace: "trace.csv".into(),
+        interactive_target_s: None,
+    };
+    let s = summarize(&resolved.workload, &o, &info);
+    let out = dir.join("out");
+    write_run(&out, &resolved.workload, &o, &s).unwrap();
+    render_dir(&out, RenderOptions { png: true }).unwrap();
+    // The tables the run wrote equal the ones built from its outcome.
+    let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
+    assert_eq!(jobs, JobsTable::build(&resolved.workload, &o));
+    assert_eq!(series, SeriesTable::build(&resolved.workload, &o));
+    s
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+#[test]
+fn metrics_of_a_hand_computed_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = hand_run(tmp.path());
+    // 400 + 200 + 100 GPU-seconds allocated of 4 GPUs x 200 s.
+    assert!(close(s.gpu_allocation_rate, 700.0 / 800.0));
+    // Used: 400 x 0.25 + 200 x 0.5 + 100 x 1.0 = 300 GPU-seconds.
+    assert_eq!(s.gpu_utilisation_rate, Some(0.375));
+    assert_eq!(s.gpu_util_coverage, Some(1.0));
+    assert_eq!(s.per_pool["p"].gpu_allocation_rate, 0.875);
+    // Waits 0, 100, 50: type-7 p95 is at rank 0.95 x 2 = 1.9, 50 + 0.9 x 50 = 95.
+    assert_eq!(s.wait_s.mean, Some(50.0));
+    assert_eq!(s.wait_s.p50, Some(50.0));
+    assert_eq!(s.wait_s.p95, Some(95.0));
+    // Slowdowns 100/100, 200/100, 100/50.
+    // (1 + 2 + 2) / 3, rounded to three decimals as every distribution in the summary.
+    assert_eq!(s.slowdown.mean, Some(1.667));
+    assert_eq!(s.bounded_slowdown.max, Some(2.0));
+    // Shares 4/7 and 3/7 against entitlements 3/4 and 1/4: ratios 16/21 and 12/7;
+    // Jain = (52/21)^2 / (2 (16^2 + 36^2) / 21^2) = 2704 / 3104.
+    let (a, x) = (&s.per_team["a"], &s.per_team[EVIL]);
+    assert_eq!((a.entitlement, x.entitlement), (0.75, 0.25));
+    assert!(close(a.share_ratio.unwrap(), 16.0 / 21.0));
+    assert!(close(x.share_ratio.unwrap(), 12.0 / 7.0));
+    assert_eq!(s.fairness.basis, "weights");
+    assert!(close(s.fairness.jain_index.unwrap(), 2704.0 / 3104.0));
+    assert_eq!(s.fairness.worst_served_team.as_deref(), Some("a"));
+    // Team p95 waits 0 and 50 + 0.95 x 50 = 97.5.
+    assert_eq!(s.fairness.wait_p95_spread_s, Some(97.5));
+    assert_eq!(a.gpu_utilisation, Some(0.25));
+    // Right-sizing: team a asked 4 and used 1, so 1 is enough and 3 GPUs x 100 s are freed.
+    let rs = s.right_sizing.as_ref().unwrap();
+    assert_eq!(rs.percentile, 90.0);
+    let ra = &rs.per_team["a"];
+    assert_eq!(
+        (ra.requested_gpus_p50, ra.used_gpus_p90, ra.recommended_gpus),
+        (4.0, 1.0, 1.0)
+    );
+    assert_eq!(ra.freed_gpu_hours, 0.083);
+    // The other team used 1 and 2 of 2: p90 1.9 rounds up to 2, nothing to free.
+    let rx = &rs.per_team[EVIL];
+    assert_eq!(
+        (rx.used_gpus_p50, rx.used_gpus_p90, rx.recommended_gpus),
+        (1.5, 1.9, 2.0)
+    );
+    assert_eq!(rx.freed_gpu_hours, 0.0);
+    let csv = std::fs::read_to_string(tmp.path().join("out/rightsizing.csv")).unwrap();
+    assert!(
+        csv.contains("\nuser,alice,a,1,4,1,1,1,0.111,0.028,0.083\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn parquet_tables_have_the_documented_schema() {
+    use polars::prelude::DataType;
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let jobs = read_parquet(&tmp.path().join("out/jobs.parquet")).unwrap();
+    let names: Vec<String> = jobs.get_column_names().iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, JOB_COLUMNS);
+    let dtype = |df: &polars::prelude::DataFrame, c: &str| df.column(c).unwrap().dtype().clone();
+    assert_eq!(dtype(&jobs, "job_id"), DataType::String);
+    assert_eq!(dtype(&jobs, "submit_time"), DataType::Float64);
+    assert_eq!(dtype(&jobs, "wait_s"), DataType::Float64);
+    assert_eq!(dtype(&jobs, "pods"), DataType::UInt32);
+    assert_eq!(dtype(&jobs, "gpu_util"), DataType::Float32);
+    assert_eq!(jobs.height(), 3);
+    let waits: Vec<Option<f64>> = jobs.column("wait_s").unwrap().f64().unwrap().iter().collect();
+    assert_eq!(waits, vec![Some(0.0), Some(100.0), Some(50.0)]);
+    let series = read_parquet(&tmp.path().join("out/timeseries.parquet")).unwrap();
+    let names: Vec<String> = series.get_column_names().iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, SERIES_COLUMNS);
+    // At 0 s the cluster runs j1: 4 GPUs allocated, 1 used, j2 pending with 2.
+    let scope: Vec<Option<&str>> = series.column("scope").unwrap().str().unwrap().iter().collect();
+    let row = scope.iter().position(|s| *s == Some("cluster")).unwrap();
+    let first: Vec<Option<f64>> = ["gpus_allocated", "gpus_used", "gpus_pending"]
+        .iter()
+        .map(|c| series.column(c).unwrap().f64().unwrap().get(row))
+        .collect();
+    assert_eq!(first, vec![Some(4.0), Some(1.0), Some(2.0)]);
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn re_rendering_from_parquet_gives_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    let before = files(&out);
+    // Keep only what the run itself wrote, then render again.
+    for f in ["report.html", "metrics.prom", "teams.csv", "rightsizing.csv"] {
+        std::fs::remove_file(out.join(f)).unwrap();
+    }
+    std::fs::remove_dir_all(out.join("charts")).unwrap();
+    std::fs::remove_file(out.join("jobs.csv")).unwrap();
+    render_dir(&out, RenderOptions { png: true }).unwrap();
+    let mut after = files(&out);
+    // jobs.csv is the run's, not the report's: put it back for the comparison.
+    let jobs_csv = before
+        .iter()
+        .find(|f| f.0 == Path::new("jobs.csv"))
+        .unwrap()
+        .clone();
+    after.push(jobs_csv);
+    after.sort();
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b.0, a.0);
+        assert!(b.1 == a.1, "{} differs after re-rendering", b.0.display());
+    }
+}
+
+#[test]
+fn the_html_report_is_well_formed_self_contained_and_escapes_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let html = std::fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    // The page is well-formed XML as well as HTML, so a strict parser reads all of it.
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("report.html is not well-formed: {e}"));
+    let tags: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
+    for t in ["script", "link", "img", "iframe", "object", "embed"] {
+        assert!(!tags.contains(&t), "report.html has a <{t}> element");
+    }
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        for a in n.attributes() {
+            let v = a.value().to_ascii_lowercase();
+            assert!(
+                !(v.contains("http:") || v.contains("https:") || v.starts_with("//")),
+                "external reference in <{} {}=\"{}\">",
+                n.tag_name().name(),
+                a.name(),
+                a.value()
+            );
+        }
+    }
+    assert!(!html.contains("url("), "CSS must not fetch anything");
+    // The team name is shown as text, escaped, in the tables and the charts.
+    assert!(!html.contains(EVIL));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let text: String = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(text.contains(EVIL), "the name is in the page as text");
+    assert!(tags.iter().filter(|t| **t == "svg").count() >= 5);
+    assert!(tags.contains(&"table"));
+}
+
+#[test]
+fn metrics_prom_carries_kueues_names_and_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let prom = std::fs::read_to_string(tmp.path().join("out/metrics.prom")).unwrap();
+    assert!(prom.ends_with("# EOF\n"));
+    for family in [
+        "# TYPE kueue_pending_workloads gauge",
+        "# TYPE kueue_admitted_active_workloads gauge",
+        "# TYPE kueue_cluster_queue_resource_usage gauge",
+        "# TYPE kueue_admitted_workloads counter",
+        "# TYPE kueue_evicted_workloads counter",
+        "# TYPE kueue_admission_wait_time_seconds histogram",
+    ] {
+        assert!(prom.contains(family), "{family}");
+    }
+    // At 60 s (the second sample) team a's queue runs j1 and the other queue has j2 and j3
+    // pending; by 180 s both of its jobs were admitted after waits of 100 s and 50 s.
+    let t = |s: u64| fairway_reports::prom::EPOCH_S + s;
+    let q = "<script>alert(1)</script>";
+    for line in [
+        format!(
+            "kueue_admitted_active_workloads{{cluster_queue=\"a\",replica_role=\"standalone\"}} 1 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_pending_workloads{{cluster_queue=\"{q}\",status=\"active\",replica_role=\"standalone\"}} 2 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_cluster_queue_resource_usage{{cohort=\"\",cluster_queue=\"a\",flavor=\"all\",resource=\"nvidia.com/gpu\",replica_role=\"standalone\"}} 4 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_admitted_workloads_total{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\"}} 2 {}",
+            t(180)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\",le=\"80.0\"}} 1 {}",
+            t(180)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\",le=\"160.0\"}} 2 {}",
+            t(180)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_sum{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\"}} 150 {}",
+            t(180)
+        ),
+    ] {
+        assert!(prom.lines().any(|l| l == line), "missing: {line}");
+    }
+}

@@ -1,0 +1,304 @@
+//! The report of a shipped scenario: every chart as SVG and PNG, the page in a real browser,
+//! metrics.prom through Prometheus's own backfill tool, and the comparison view.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_fairway"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fairway {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a shipped scenario into `dir`, PNG charts included.
+fn run(scenario: &str, dir: &Path) {
+    ok(&[
+        "run",
+        scenario,
+        "--quiet",
+        "--png",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+}
+
+/// A program on PATH (or at a usual place), if installed.
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for n in names {
+        for d in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Width, height and the share of pixels that are not white, of an 8-bit RGB(A) PNG.
+fn png_stats(path: &Path) -> (u32, u32, f64, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = info.color_type.samples();
+    assert!(px >= 3, "expected colour pixels");
+    let pixels = &buf[..info.buffer_size()];
+    let mut colours = std::collections::BTreeSet::new();
+    let mut inked = 0usize;
+    for p in pixels.chunks(px) {
+        if p[..3] != [255, 255, 255] {
+            inked += 1;
+        }
+        colours.insert([p[0], p[1], p[2]]);
+    }
+    let n = pixels.len() / px;
+    (info.width, info.height, inked as f64 / n as f64, colours.len())
+}
+
+#[test]
+fn every_chart_renders_as_svg_and_png() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("q");
+    run("scenarios/catalog/quickstart.toml", &dir);
+    let charts = dir.join("charts");
+    for stem in ["utilisation", "queue", "wait_cdf", "share", "pending_reasons"] {
+        let svg = std::fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert_eq!(doc.root_element().attribute("width"), Some("900"));
+        // Axes, labels and data: a real chart has many elements and some text.
+        let elements = doc.descendants().filter(|n| n.is_element()).count();
+        assert!(elements > 50, "{stem}.svg has only {elements} elements");
+        assert!(doc.descendants().any(|n| n.tag_name().name() == "text"));
+        assert!(
+            svg.len() > 5_000 && svg.len() < 2_000_000,
+            "{stem}.svg is {} bytes",
+            svg.len()
+        );
+        let (w, h, inked, colours) = png_stats(&charts.join(format!("{stem}.png")));
+        assert_eq!((w, h), (900, 420), "{stem}.png");
+        assert!(
+            inked > 0.02 && inked < 0.95,
+            "{stem}.png: {inked:.3} of pixels inked"
+        );
+        assert!(colours > 10, "{stem}.png has {colours} colours");
+    }
+}
+
+#[test]
+fn fairway_report_re_renders_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("q");
+    run("scenarios/catalog/quickstart.toml", &dir);
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let before: Vec<Vec<u8>> = [
+        "report.html",
+        "metrics.prom",
+        "charts/wait_cdf.svg",
+        "charts/share.png",
+    ]
+    .iter()
+    .map(|f| read(f))
+    .collect();
+    std::fs::remove_file(dir.join("report.html")).unwrap();
+    std::fs::remove_dir_all(dir.join("charts")).unwrap();
+    ok(&["report", dir.to_str().unwrap(), "--png"]);
+    let after: Vec<Vec<u8>> = [
+        "report.html",
+        "metrics.prom",
+        "charts/wait_cdf.svg",
+        "charts/share.png",
+    ]
+    .iter()
+    .map(|f| read(f))
+    .collect();
+    assert!(before == after, "re-rendering changed the output");
+}
+
+/// Headless Chromium opens report.html: no console message (the page's Content-Security-Policy
+/// turns any attempt to load something into one), every chart and table in the rendered DOM,
+/// and a screenshot that is not blank. Skipped, with a notice, where Chromium is not installed.
+#[test]
+fn report_renders_in_a_real_browser() {
+    let Some(chromium) = find(&["chromium", "chromium-browser", "google-chrome"]) else {
+        eprintln!("NOTICE: chromium not found; skipping the browser test (.ci/run installs it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("q");
+    run("scenarios/catalog/quickstart.toml", &dir);
+    let page = format!("file://{}", dir.join("report.html").display());
+    let shot = tmp.path().join("shot.png");
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1200,2400",
+    ];
+    let browse = |extra: &[String]| {
+        let profile = tempfile::tempdir().unwrap();
+        let out = Command::new(&chromium)
+            .args(common)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "chromium failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = browse(&[format!("--screenshot={}", shot.display())]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let (w, h, inked, colours) = png_stats(&shot);
+    assert_eq!((w, h), (1200, 2400));
+    assert!(inked > 0.03, "the screenshot is blank ({inked:.4} inked)");
+    assert!(colours > 20, "the screenshot has {colours} colours");
+    let out = browse(&["--dump-dom".to_string()]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.matches("<svg").count() >= 5,
+        "charts missing from the rendered page"
+    );
+    assert!(
+        dom.matches("<table").count() >= 3,
+        "tables missing from the rendered page"
+    );
+    assert!(dom.contains("fairway report: quickstart"));
+}
+
+/// Prometheus's own tool reads metrics.prom as OpenMetrics and builds TSDB blocks from it; the
+/// blocks hold Kueue's series. Skipped, with a notice, where promtool is not installed.
+#[test]
+fn metrics_prom_backfills_with_promtool() {
+    let Some(promtool) = find(&["promtool"]) else {
+        eprintln!("NOTICE: promtool not found; skipping the backfill test (.ci/run installs it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("k");
+    ok(&[
+        "run",
+        "scenarios/catalog/kueue-reclaim.toml",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let data = tmp.path().join("tsdb");
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(dir.join("metrics.prom"))
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool rejected metrics.prom: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `dump` reads a data folder, which has a write-ahead log folder.
+    std::fs::create_dir_all(data.join("wal")).unwrap();
+    let dump = Command::new(&promtool)
+        .args(["tsdb", "dump"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(dump.status.success());
+    let text = String::from_utf8_lossy(&dump.stdout);
+    for name in [
+        "kueue_pending_workloads",
+        "kueue_admitted_active_workloads",
+        "kueue_cluster_queue_resource_usage",
+        "kueue_cluster_queue_nominal_quota",
+        "kueue_cluster_queue_weighted_share",
+        "kueue_admitted_workloads_total",
+        "kueue_evicted_workloads_total",
+        "kueue_preempted_workloads_total",
+        "kueue_admission_wait_time_seconds_bucket",
+    ] {
+        assert!(
+            text.contains(&format!("__name__=\"{name}\"")),
+            "{name} not in the blocks"
+        );
+    }
+    // The ClusterQueue ls has a nominal quota of 24 GPUs (24000 milli-GPU in the manifest).
+    let ls = text
+        .lines()
+        .find(|l| l.contains("\"kueue_cluster_queue_nominal_quota\"") && l.contains("cluster_queue=\"ls\""))
+        .unwrap();
+    assert!(ls.contains("cohort=\"openb\"") && ls.contains("} 24 "), "{ls}");
+    assert!(text.contains("preempting_cluster_queue=\""));
+}
+
+#[test]
+fn report_compare_puts_runs_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("baseline"), tmp.path().join("candidate"));
+    run("scenarios/catalog/ci/baseline.toml", &a);
+    run("scenarios/catalog/ci/candidate.toml", &b);
+    let out = tmp.path().join("cmp");
+    let md = ok(&[
+        "report",
+        "--compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(md.starts_with("### fairway comparison\n\n| metric | baseline | candidate |\n"));
+    assert_eq!(md, std::fs::read_to_string(out.join("compare.md")).unwrap());
+    // Each headline row has both values and the candidate's delta against the baseline.
+    let sa: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    let row = md.lines().find(|l| l.starts_with("| jobs_finished |")).unwrap();
+    assert!(
+        row.starts_with(&format!("| jobs_finished | {} | ", sa["jobs_finished"])),
+        "{row}"
+    );
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| ") && l.contains("| p95_wait |")),
+        "per-team rows"
+    );
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "overlaid CDF and allocation charts"
+    );
+}
