@@ -106,6 +106,8 @@ enum Command {
         /// Skip runs whose folder is complete (from an interrupted sweep).
         #[arg(long)]
         resume: bool,
+        #[command(flatten)]
+        chart: SweepChartArgs,
         #[arg(long, short)]
         quiet: bool,
     },
@@ -159,12 +161,26 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SweepCommand {
-    /// Combine the sweep.csv of shards into one, as a single run of the sweep writes it.
+    /// Combine the sweep.csv of shards into one (and its sweep.parquet and chart), as a single
+    /// run of the sweep writes them.
     Merge {
         dirs: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        chart: SweepChartArgs,
     },
+}
+
+/// What the sweep chart (charts/sweep.svg) plots.
+#[derive(clap::Args)]
+struct SweepChartArgs {
+    /// The metric on the y axis (a name `fairway compare` knows).
+    #[arg(long, default_value = "p95_wait")]
+    chart_metric: String,
+    /// The swept key on the x axis [default: the first numeric swept key].
+    #[arg(long)]
+    chart_x: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -213,9 +229,9 @@ pub fn main() -> Result<ExitCode> {
         } => generate(&out, spec.as_deref(), jobs, per_hour, seed),
         Command::List => list(),
         Command::Sweep {
-            merge: Some(SweepCommand::Merge { dirs, out }),
+            merge: Some(SweepCommand::Merge { dirs, out, chart }),
             ..
-        } => sweep_merge(&dirs, &out),
+        } => sweep_merge(&dirs, &out, &chart),
         Command::Sweep {
             merge: None,
             file,
@@ -223,10 +239,11 @@ pub fn main() -> Result<ExitCode> {
             jobs,
             shard,
             resume,
+            chart,
             quiet,
         } => {
             let file = file.ok_or_else(|| anyhow::anyhow!("sweep needs a sweep file (or `sweep merge`)"))?;
-            sweep(&file, out, jobs, shard.as_deref(), resume, quiet)
+            sweep(&file, out, jobs, shard.as_deref(), resume, &chart, quiet)
         }
         Command::Plan {
             file,
@@ -886,10 +903,13 @@ fn sweep(
     jobs: Option<usize>,
     shard: Option<&str>,
     resume: bool,
+    chart: &SweepChartArgs,
     quiet: bool,
 ) -> Result<ExitCode> {
     use fairway_scenarios::sweep::{Sweep, parse_shard};
     use rayon::prelude::*;
+    fairway_reports::compare::metric_path(&chart.chart_metric, "--chart-metric")
+        .map_err(anyhow::Error::msg)?;
     let sw = Sweep::load(file)?;
     let (i, n) = match shard {
         Some(s) => parse_shard(s).map_err(anyhow::Error::msg)?,
@@ -975,14 +995,38 @@ fn sweep(
         })
         .collect();
     let bytes = fairway_reports::sweep::sweep_csv(&keys, &mut rows)?;
-    fairway_reports::write_atomic(&dir.join("sweep.csv"), |f| f.write_all(&bytes))?;
+    write_sweep_tables(&dir, &bytes, chart, quiet)?;
     if !quiet {
         eprintln!("{} runs; wrote {}", rows.len(), dir.join("sweep.csv").display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+/// Writes sweep.csv, sweep.parquet and charts/sweep.svg from the CSV bytes. A sweep with no
+/// numeric key has no chart (said unless quiet).
+fn write_sweep_tables(dir: &Path, csv_bytes: &[u8], chart: &SweepChartArgs, quiet: bool) -> Result<()> {
+    use fairway_reports::sweep::{sweep_chart, sweep_frame};
+    fairway_reports::write_atomic(&dir.join("sweep.csv"), |f| f.write_all(csv_bytes))?;
+    let frame = sweep_frame(csv_bytes).map_err(anyhow::Error::msg)?;
+    fairway_reports::frame::write_parquet(&dir.join("sweep.parquet"), frame)?;
+    match sweep_chart(csv_bytes, &chart.chart_metric, chart.chart_x.as_deref()) {
+        Ok(c) => {
+            let svg = c.svg().map_err(anyhow::Error::msg)?;
+            let charts = dir.join("charts");
+            std::fs::create_dir_all(&charts)
+                .with_context(|| format!("{}: cannot create", charts.display()))?;
+            fairway_reports::write_atomic(&charts.join("sweep.svg"), |f| f.write_all(svg.as_bytes()))?;
+        }
+        Err(e) if chart.chart_x.is_some() || chart.chart_metric != "p95_wait" => {
+            anyhow::bail!("sweep chart: {e}")
+        }
+        Err(e) if !quiet => eprintln!("no sweep chart: {e}"),
+        Err(_) => {}
+    }
+    Ok(())
+}
+
+fn sweep_merge(dirs: &[PathBuf], out: &Path, chart: &SweepChartArgs) -> Result<ExitCode> {
     let mut files = Vec::new();
     for d in dirs {
         let f = d.join("sweep.csv");
@@ -991,7 +1035,7 @@ fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode> {
     }
     let bytes = fairway_reports::sweep::merge(&files).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    fairway_reports::write_atomic(&out.join("sweep.csv"), |f| f.write_all(&bytes))?;
+    write_sweep_tables(out, &bytes, chart, false)?;
     Ok(ExitCode::SUCCESS)
 }
 

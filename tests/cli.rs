@@ -667,6 +667,18 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
     assert_eq!(read(&Path::new(&s0).join("sweep.csv")).lines().count(), 7);
     ok(&["sweep", "merge", &s0, &s1, "--out", &merged]);
     assert_eq!(csv, read(&Path::new(&merged).join("sweep.csv")));
+    // The Parquet table and the chart too, byte for byte.
+    for f in ["sweep.parquet", "charts/sweep.svg"] {
+        let bytes = |d: &str| std::fs::read(Path::new(d).join(f)).unwrap();
+        assert!(
+            bytes(&one) == bytes(&merged),
+            "merged {f} differs from the whole run's"
+        );
+        assert!(bytes(&one) == bytes(&two), "{f} differs between --jobs 1 and 2");
+    }
+    // The chart has a line per policy (the other swept key) over the node counts.
+    let svg = read(&Path::new(&one).join("charts/sweep.svg"));
+    assert!(svg.contains("policy.name=sjf") && svg.contains("cluster.pool.0.nodes"));
     // Resume: a finished run's folder is not touched again.
     let marker = Path::new(&one).join("run-00001/jobs.csv");
     std::fs::write(&marker, "kept").unwrap();

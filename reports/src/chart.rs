@@ -64,8 +64,23 @@ pub fn bin_average(points: &[(f64, f64)], end: f64, bins: usize) -> Vec<(f64, f6
         .collect()
 }
 
+/// A line with a band around it: (x, y, band low, band high) per point, in x order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub name: String,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
 /// A chart: its file stem, title, and what it draws.
 pub enum Chart {
+    /// Lines over a numeric x axis, each with a shaded band (e.g. a sweep's seed spread).
+    Bands {
+        stem: &'static str,
+        title: String,
+        x_desc: String,
+        y_desc: String,
+        series: Vec<Band>,
+    },
     /// Stacked areas (e.g. GPUs allocated per team) under an optional capacity line.
     Stacked {
         stem: &'static str,
@@ -105,7 +120,8 @@ pub enum Chart {
 impl Chart {
     pub fn stem(&self) -> &'static str {
         match self {
-            Chart::Stacked { stem, .. }
+            Chart::Bands { stem, .. }
+            | Chart::Stacked { stem, .. }
             | Chart::Lines { stem, .. }
             | Chart::Cdf { stem, .. }
             | Chart::Bars { stem, .. } => stem,
@@ -113,7 +129,8 @@ impl Chart {
     }
     pub fn title(&self) -> &str {
         match self {
-            Chart::Stacked { title, .. }
+            Chart::Bands { title, .. }
+            | Chart::Stacked { title, .. }
             | Chart::Lines { title, .. }
             | Chart::Cdf { title, .. }
             | Chart::Bars { title, .. } => title,
@@ -154,6 +171,13 @@ impl Chart {
     fn draw<'a, DB: DrawingBackend + 'a>(&self, root: &'a DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         match self {
+            Chart::Bands {
+                title,
+                x_desc,
+                y_desc,
+                series,
+                ..
+            } => bands(root, title, x_desc, y_desc, series),
             Chart::Stacked {
                 title,
                 y_desc,
@@ -313,6 +337,55 @@ fn lines<'a, DB: DrawingBackend + 'a>(
             .draw_series(LineSeries::new(b.iter().copied(), c.stroke_width(2)))?
             .label(short(&s.name))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+    }
+    legend(&mut chart)
+}
+
+fn bands<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Band],
+) -> DrawResult<DB> {
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let (x_lo, x_hi) = if x_lo.is_finite() && x_hi > x_lo {
+        (x_lo, x_hi)
+    } else if x_lo.is_finite() {
+        (x_lo - 1.0, x_lo + 1.0)
+    } else {
+        (0.0, 1.0)
+    };
+    let top = nice_max(all().map(|p| p.3).fold(0.0, f64::max));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x_lo..x_hi, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()?;
+    for (k, s) in series.iter().enumerate() {
+        let c = color(k);
+        let band: Vec<(f64, f64)> = (s.points.iter().map(|p| (p.0, p.3)))
+            .chain(s.points.iter().rev().map(|p| (p.0, p.2)))
+            .collect();
+        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18))))?;
+        chart
+            .draw_series(LineSeries::new(
+                s.points.iter().map(|p| (p.0, p.1)),
+                c.stroke_width(2),
+            ))?
+            .label(short(&s.name))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+        chart.draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))?;
     }
     legend(&mut chart)
 }

@@ -77,3 +77,200 @@ pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, String> {
     }
     wr.into_inner().map_err(|e| e.to_string())
 }
+
+/// The columns of a `sweep.csv`: the swept keys are the ones between `seed` and the metrics.
+fn parse(csv_bytes: &[u8]) -> Result<(Vec<String>, Vec<csv::StringRecord>), String> {
+    let mut rd = csv::Reader::from_reader(csv_bytes);
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = rd
+        .records()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    Ok((header, rows))
+}
+
+/// The swept keys of a `sweep.csv` header.
+fn swept_keys(header: &[String]) -> &[String] {
+    let end = header.len().saturating_sub(METRICS.len()).max(3);
+    &header[3.min(header.len())..end]
+}
+
+/// `sweep.parquet`: the rows of `sweep.csv` (its bytes are the single source, so merged shards
+/// give the same file), with `run`, `point`, `seed` as `UInt64`, metrics as `Float64` (null when
+/// a run has none), and a swept key as `Float64` when every value is a number, else `String`.
+pub fn sweep_frame(csv_bytes: &[u8]) -> Result<polars::prelude::DataFrame, String> {
+    use polars::prelude::{Column, DataFrame};
+    let (header, rows) = parse(csv_bytes)?;
+    let keys = swept_keys(&header).len();
+    let mut cols = Vec::with_capacity(header.len());
+    for (c, name) in header.iter().enumerate() {
+        let cells: Vec<&str> = rows.iter().map(|r| r.get(c).unwrap_or("")).collect();
+        let numbers: Option<Vec<Option<f64>>> = cells
+            .iter()
+            .map(|s| {
+                if s.is_empty() {
+                    Some(None)
+                } else {
+                    s.parse::<f64>().ok().map(Some)
+                }
+            })
+            .collect();
+        let col = if c < 3 {
+            let v: Vec<u64> = cells
+                .iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| format!("column {name}: '{s}' is not a whole number"))
+                })
+                .collect::<Result<_, _>>()?;
+            Column::new(name.as_str().into(), v)
+        } else if c < 3 + keys {
+            match numbers {
+                Some(v) if cells.iter().all(|s| !s.is_empty()) => Column::new(name.as_str().into(), v),
+                _ => Column::new(name.as_str().into(), cells),
+            }
+        } else {
+            let v = numbers.ok_or_else(|| format!("column {name}: not all numbers"))?;
+            Column::new(name.as_str().into(), v)
+        };
+        cols.push(col);
+    }
+    DataFrame::new(rows.len(), cols).map_err(|e| e.to_string())
+}
+
+/// The sweep chart: `metric` against the swept key `x` (the first numeric swept key by
+/// default), one line per combination of the other swept keys, each point the mean over seeds
+/// with the band from the lowest to the highest seed's value.
+pub fn sweep_chart(csv_bytes: &[u8], metric: &str, x: Option<&str>) -> Result<crate::chart::Chart, String> {
+    use std::collections::BTreeMap;
+    let (header, rows) = parse(csv_bytes)?;
+    let keys = swept_keys(&header);
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let m = col(metric).ok_or_else(|| {
+        let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
+        format!("unknown metric '{metric}'; known: {}", names.join(", "))
+    })?;
+    let numeric = |k: &str| {
+        let c = col(k).expect("a swept key is a column");
+        rows.iter()
+            .all(|r| r.get(c).is_some_and(|s| s.parse::<f64>().is_ok()))
+    };
+    let x = match x {
+        Some(k) if keys.iter().any(|h| h == k) => {
+            if !numeric(k) {
+                return Err(format!("swept key '{k}' is not numeric, so it cannot be an axis"));
+            }
+            k.to_string()
+        }
+        Some(k) => return Err(format!("'{k}' is not a swept key; swept: {}", keys.join(", "))),
+        None => keys
+            .iter()
+            .find(|k| numeric(k))
+            .cloned()
+            .ok_or("no swept key is numeric: nothing to put on the x axis")?,
+    };
+    let xc = col(&x).expect("checked");
+    let others: Vec<usize> = keys.iter().filter(|k| **k != x).filter_map(|k| col(k)).collect();
+    // line label -> x -> values over seeds
+    let mut lines: BTreeMap<String, BTreeMap<u64, (f64, Vec<f64>)>> = BTreeMap::new();
+    for r in &rows {
+        let Some(v) = r.get(m).and_then(|s| s.parse::<f64>().ok()) else {
+            continue;
+        };
+        let xv: f64 = r.get(xc).and_then(|s| s.parse().ok()).expect("numeric");
+        let label: Vec<String> = others
+            .iter()
+            .map(|&c| format!("{}={}", header[c], r.get(c).unwrap_or("")))
+            .collect();
+        let label = if label.is_empty() {
+            metric.to_string()
+        } else {
+            label.join(", ")
+        };
+        lines
+            .entry(label)
+            .or_default()
+            .entry(xv.to_bits())
+            .or_insert_with(|| (xv, Vec::new()))
+            .1
+            .push(v);
+    }
+    let series = lines
+        .into_iter()
+        .map(|(name, pts)| {
+            let mut points: Vec<(f64, f64, f64, f64)> = pts
+                .into_values()
+                .map(|(xv, vals)| {
+                    let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+                    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (xv, mean, lo, hi)
+                })
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            crate::chart::Band { name, points }
+        })
+        .collect();
+    Ok(crate::chart::Chart::Bands {
+        stem: "sweep",
+        title: format!("{metric} by {x} (mean over seeds; band: lowest to highest seed)"),
+        x_desc: x,
+        y_desc: metric.to_string(),
+        series,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sweep.csv of 2 node counts x 2 seeds, with every metric column empty but mean_wait.
+    fn csv() -> Vec<u8> {
+        let mut header = vec!["run", "point", "seed", "nodes", "policy.name"];
+        header.extend(METRICS.iter().map(|m| m.0));
+        let blank = METRICS.len() - 1;
+        let row = |run: u32, point: u32, seed: u32, nodes: u32, wait: f64| {
+            format!("{run},{point},{seed},{nodes},fifo,{wait}{}\n", ",".repeat(blank))
+        };
+        let mut text = header.join(",") + "\n";
+        text += &row(1, 1, 1, 4, 10.0);
+        text += &row(2, 1, 2, 4, 30.0);
+        text += &row(3, 2, 1, 8, 2.0);
+        text += &row(4, 2, 2, 8, 4.0);
+        text.into_bytes()
+    }
+
+    #[test]
+    fn the_sweep_chart_takes_means_and_seed_ranges() {
+        let c = sweep_chart(&csv(), "mean_wait", None).unwrap();
+        let crate::chart::Chart::Bands { x_desc, series, .. } = c else {
+            panic!("a band chart")
+        };
+        assert_eq!(x_desc, "nodes");
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0].name, "policy.name=fifo");
+        assert_eq!(
+            series[0].points,
+            vec![(4.0, 20.0, 10.0, 30.0), (8.0, 3.0, 2.0, 4.0)]
+        );
+        assert!(sweep_chart(&csv(), "mean_wait", Some("policy.name")).is_err());
+        assert!(sweep_chart(&csv(), "no_such", None).is_err());
+    }
+
+    #[test]
+    fn the_sweep_frame_types_columns() {
+        use polars::prelude::DataType;
+        let df = sweep_frame(&csv()).unwrap();
+        assert_eq!(df.height(), 4);
+        assert_eq!(df.column("seed").unwrap().dtype(), &DataType::UInt64);
+        assert_eq!(df.column("nodes").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(df.column("policy.name").unwrap().dtype(), &DataType::String);
+        assert_eq!(df.column("mean_wait").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(df.column("p95_wait").unwrap().null_count(), 4);
+    }
+}
