@@ -69,13 +69,22 @@ fn png_stats(path: &Path) -> (u32, u32, f64, usize) {
     (info.width, info.height, inked as f64 / n as f64, colours.len())
 }
 
+/// The quickstart draws the five charts every run has; the interactive mix, whose sessions carry
+/// `gpu_util`, adds allocated-vs-used and right-sizing.
 #[test]
 fn every_chart_renders_as_svg_and_png() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("q");
-    run("scenarios/catalog/quickstart.toml", &dir);
-    let charts = dir.join("charts");
-    for stem in ["utilisation", "queue", "wait_cdf", "share", "pending_reasons"] {
+    let (q, im) = (tmp.path().join("q"), tmp.path().join("im"));
+    run("scenarios/catalog/quickstart.toml", &q);
+    run("scenarios/catalog/interactive-mix.toml", &im);
+    let every = ["utilisation", "queue", "wait_cdf", "share", "pending_reasons"];
+    assert!(!q.join("charts/rightsizing.svg").exists());
+    check_charts(&q.join("charts"), &every);
+    check_charts(&im.join("charts"), &["gpu_use", "rightsizing"]);
+}
+
+fn check_charts(charts: &Path, stems: &[&str]) {
+    for &stem in stems {
         let svg = std::fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap();
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
         assert_eq!(doc.root_element().tag_name().name(), "svg");

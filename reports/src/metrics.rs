@@ -19,7 +19,8 @@
 //!   ratio; the wait spread is the largest minus the smallest team p95 wait;
 //! - right-sizing (traces with `gpu_util`): a job used GPUs x `gpu_util`; a group's recommended
 //!   request is that use's 90th percentile over the group's jobs, rounded up to whole GPUs (at
-//!   least 1); the GPU-hours it frees are, over the group's jobs, time running x (GPUs asked -
+//!   least 1; to tenths of a GPU, at least 0.1, when the group's median request is below one
+//!   GPU); the GPU-hours it frees are, over the group's jobs, time running x (GPUs asked -
 //!   max(recommended, the job's own use rounded up)) where positive;
 //! - percentiles interpolate linearly between closest ranks (type 7, as numpy's default).
 
@@ -275,11 +276,14 @@ pub fn right_size(samples: &[UseSample]) -> Option<RightSize> {
     used.sort_by(f64::total_cmp);
     let q = |v: &[f64], p: f64| quantile_sorted(v, p / 100.0).unwrap_or(0.0);
     let p90 = q(&used, RIGHT_SIZE_PERCENTILE);
-    // Whole GPUs: a little float noise above an integer must not round up a further GPU.
-    let recommended = ((p90 - 1e-9).ceil()).max(1.0);
+    // Whole GPUs, unless the group asks for shares of one: then tenths of a GPU.
+    let unit = if q(&asked, 50.0) >= 1.0 { 1.0 } else { 0.1 };
+    // A little float noise above a step must not round up a further step.
+    let up = |x: f64| ((x / unit - 1e-9).ceil() * unit).max(unit);
+    let recommended = round(up(p90));
     let mut freed = 0.0;
     for s in &ok {
-        let keep = recommended.max((used_of(s) - 1e-9).ceil());
+        let keep = recommended.max(up(used_of(s)));
         freed += (s.gpus - keep).max(0.0) * s.run_h;
     }
     Some(RightSize {
@@ -605,5 +609,52 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         policy_stats: o.policy_stats.iter().cloned().collect(),
         events: o.counters.events,
         passes: o.counters.passes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_by_hand() {
+        assert_eq!(jain_index(&[1.0, 1.0, 1.0]), Some(1.0));
+        // One of two gets everything: 1/n.
+        assert_eq!(jain_index(&[2.0, 0.0]), Some(0.5));
+        // (1 + 3)^2 / (2 (1 + 9)) = 0.8.
+        assert_eq!(jain_index(&[1.0, 3.0]), Some(0.8));
+        assert_eq!(jain_index(&[]), None);
+    }
+
+    #[test]
+    fn right_sizing_by_hand() {
+        let s = |gpus, util, run_h| UseSample { gpus, util, run_h };
+        // Ten 1-hour jobs asked for 8 GPUs; nine used 3 (8 x 0.375), one 3.5. Sorted, the p90
+        // rank is 0.9 x 9 = 8.1: 3 + 0.1 x 0.5 = 3.05, rounded up to 4 GPUs. Each job could
+        // have given back 4 GPUs for its hour: 40 GPU-hours.
+        let mut jobs = vec![s(8.0, 0.375, 1.0); 9];
+        jobs.push(s(8.0, 3.5 / 8.0, 1.0));
+        let r = right_size(&jobs).unwrap();
+        assert_eq!(
+            (r.requested_gpus_p50, r.used_gpus_p50, r.used_gpus_p90),
+            (8.0, 3.0, 3.05)
+        );
+        assert_eq!(r.recommended_gpus, 4.0);
+        assert_eq!(r.freed_gpu_hours, 40.0);
+        assert_eq!(r.requested_gpu_hours, 80.0);
+        // Shares of a GPU are advised in tenths: asked 0.5, used 0.075 -> 0.1.
+        let r = right_size(&[s(0.5, 0.15, 2.0)]).unwrap();
+        assert_eq!(r.recommended_gpus, 0.1);
+        assert_eq!(r.freed_gpu_hours, 0.8);
+        // No evidence, no advice.
+        assert_eq!(right_size(&[s(4.0, 0.5, 0.0)]), None);
+    }
+
+    #[test]
+    fn bounded_slowdown_floors_short_runs() {
+        // A 1 s job that waited 59 s: slowdown 60, bounded 60 / 10 = 6.
+        assert_eq!(slowdown(60_000, 1_000), Some(60.0));
+        assert_eq!(bounded_slowdown(60_000, 1_000), 6.0);
+        assert_eq!(bounded_slowdown(5_000, 5_000), 1.0);
     }
 }
