@@ -131,7 +131,8 @@ enum Command {
         /// margin of twice the standard error.
         #[arg(long, default_value_t = 1)]
         seeds: u64,
-        /// Also write plan.csv (the marginal-value curve) into this folder.
+        /// Also write plan.csv (the marginal-value curve) and a chart of it per target
+        /// (plan-1.svg, ...) into this folder.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -787,6 +788,25 @@ fn plan(file: &Path, targets: &[String], vary: &str, seeds: u64, out: Option<&Pa
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
+        // The marginal-value curve of each target: the mean over seeds, the band its margin.
+        for (k, t) in targets.iter().enumerate() {
+            let chart = fairway_reports::chart::Chart::Bands {
+                stem: "plan",
+                title: format!("{} as nodes are added to pool {pool} (band: ± margin)", t.text),
+                x_desc: format!("nodes added to pool {pool}"),
+                y_desc: t.text.split(['<', '>']).next().unwrap_or("").to_string(),
+                series: vec![fairway_reports::chart::Band {
+                    name: t.text.clone(),
+                    points: (cache.iter())
+                        .filter_map(|(x, runs)| measure(t, runs).map(|(m, e)| (*x as f64, m, m - e, m + e)))
+                        .collect(),
+                }],
+            };
+            let svg = chart.svg().map_err(anyhow::Error::msg)?;
+            fairway_reports::write_atomic(&dir.join(format!("plan-{}.svg", k + 1)), |f| {
+                f.write_all(svg.as_bytes())
+            })?;
+        }
     }
     Ok(if found.answer.is_some() {
         ExitCode::SUCCESS

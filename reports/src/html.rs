@@ -100,7 +100,13 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         ("p99 wait", opt(s.wait_s.p99, human_secs)),
         ("median JCT", opt(s.jct_s.p50, human_secs)),
         ("GPU allocation", pct(s.gpu_allocation_rate)),
-        ("GPU utilisation", opt(s.gpu_utilisation_rate, pct)),
+        (
+            "GPU utilisation",
+            match (s.gpu_utilisation_rate, s.gpu_util_coverage) {
+                (Some(u), Some(c)) if c < 1.0 => format!("{} ({} of GPU time measured)", pct(u), pct(c)),
+                (u, _) => opt(u, pct),
+            },
+        ),
         ("preemptions", s.preemptions.to_string()),
         ("lost GPU-hours", num(s.lost_gpu_hours)),
         ("Jain's index", opt(s.fairness.jain_index, num)),
