@@ -39,6 +39,9 @@ enum Command {
         /// Also write every chart as PNG.
         #[arg(long)]
         png: bool,
+        /// Write into the output folder even if it is not empty and holds no earlier output.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -108,6 +111,9 @@ enum Command {
         resume: bool,
         #[command(flatten)]
         chart: SweepChartArgs,
+        /// Write into the output folder even if it is not empty and holds no earlier output.
+        #[arg(long)]
+        force: bool,
         #[arg(long, short)]
         quiet: bool,
     },
@@ -209,8 +215,9 @@ pub fn main() -> Result<ExitCode> {
             out,
             seed,
             png,
+            force,
             quiet,
-        } => run(&scenario, out, seed, png, quiet),
+        } => run(&scenario, out, seed, png, force, quiet),
         Command::Report {
             dirs,
             compare,
@@ -241,10 +248,18 @@ pub fn main() -> Result<ExitCode> {
             shard,
             resume,
             chart,
+            force,
             quiet,
         } => {
             let file = file.ok_or_else(|| anyhow::anyhow!("sweep needs a sweep file (or `sweep merge`)"))?;
-            sweep(&file, out, jobs, shard.as_deref(), resume, &chart, quiet)
+            let opts = SweepOpts {
+                jobs,
+                shard: shard.as_deref(),
+                resume,
+                force,
+                quiet,
+            };
+            sweep(&file, out, &opts, &chart)
         }
         Command::Plan {
             file,
@@ -279,7 +294,14 @@ fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
     Ok(s)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, png: bool, quiet: bool) -> Result<ExitCode> {
+fn run(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    png: bool,
+    force: bool,
+    quiet: bool,
+) -> Result<ExitCode> {
     let scenario = load(path, seed)?;
     let resolved = scenario.resolve()?;
     if !quiet {
@@ -289,6 +311,7 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, png: bool, quiet: b
     }
     let info = run_info(&scenario);
     let dir = out.unwrap_or_else(|| Path::new("runs").join(&scenario.name));
+    fairway_reports::claim_output_dir(&dir, force, true)?;
     if let Some(cfg) = &scenario.inflation {
         let curves = resolved.inflation()?;
         let summary = fairway_reports::inflation::summarize(&curves, &info, cfg.target);
@@ -917,15 +940,28 @@ fn show_metric(v: f64) -> String {
 /// The file that marks a sweep run's folder complete (written last).
 const COMPLETE: &str = ".complete";
 
+/// How a sweep runs.
+struct SweepOpts<'a> {
+    jobs: Option<usize>,
+    shard: Option<&'a str>,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+}
+
 fn sweep(
     file: &Path,
     out: Option<PathBuf>,
-    jobs: Option<usize>,
-    shard: Option<&str>,
-    resume: bool,
+    opts: &SweepOpts<'_>,
     chart: &SweepChartArgs,
-    quiet: bool,
 ) -> Result<ExitCode> {
+    let SweepOpts {
+        jobs,
+        shard,
+        resume,
+        force,
+        quiet,
+    } = *opts;
     use fairway_scenarios::sweep::{Sweep, parse_shard};
     use rayon::prelude::*;
     fairway_reports::compare::metric_path(&chart.chart_metric, "--chart-metric")
@@ -937,7 +973,7 @@ fn sweep(
     };
     let runs: Vec<_> = sw.runs().into_iter().filter(|r| r.run % n == i).collect();
     let dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", sw.name)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    fairway_reports::claim_output_dir(&dir, force, false)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()?;

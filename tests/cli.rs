@@ -752,3 +752,28 @@ fn plan_finds_the_hand_computed_capacity() {
             .contains("pool.NAME.nodes=A..B")
     );
 }
+
+/// A run writes only into an empty folder or one holding fairway's earlier output; anything else
+/// needs --force. Writing again replaces the charts, so none survives from an older run.
+#[test]
+fn a_run_refuses_a_foreign_non_empty_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mine");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let d = dir.to_str().unwrap();
+    let q = "scenarios/catalog/quickstart.toml";
+    let err = fails(&["run", q, "--quiet", "--out", d]);
+    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
+    assert!(!dir.join("summary.json").exists(), "nothing written");
+    ok(&["run", q, "--quiet", "--out", d, "--force", "--png"]);
+    assert_eq!(read(&dir.join("notes.txt")), "mine");
+    assert!(dir.join("charts/share.png").exists());
+    // Its own output folder is written again without --force; the old PNGs go.
+    ok(&["run", q, "--quiet", "--out", d]);
+    assert!(!dir.join("charts/share.png").exists());
+    assert!(dir.join("charts/share.svg").exists());
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    assert!(fails(&["run", q, "--quiet", "--out", file.to_str().unwrap()]).contains("not a folder"));
+}

@@ -17,6 +17,43 @@ pub struct WriteError {
     pub message: String,
 }
 
+/// The file that marks a folder as fairway's output, so a later run may write into it again.
+pub const OUTPUT_MARKER: &str = ".fairway-output";
+
+/// Makes `dir` ready to receive a run's files: created if missing; an existing folder must be
+/// empty or hold fairway's output (its marker), unless `force`, so that a mistyped `--out`
+/// cannot scatter files through (or overwrite) someone's folder. Marks the folder, and, with
+/// `clean_charts`, removes the charts of the previous run there (a chart this run does not draw
+/// must not survive from an older one).
+pub fn claim_output_dir(dir: &Path, force: bool, clean_charts: bool) -> Result<(), WriteError> {
+    let err = |e: std::io::Error| WriteError {
+        file: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(WriteError {
+                file: dir.display().to_string(),
+                message: "exists and is not a folder".into(),
+            });
+        }
+        let marked = dir.join(OUTPUT_MARKER).exists();
+        let empty = std::fs::read_dir(dir).map_err(err)?.next().is_none();
+        if !marked && !empty && !force {
+            return Err(WriteError {
+                file: dir.display().to_string(),
+                message: "the folder is not empty and holds no earlier fairway output; choose another --out, or pass --force to write into it".into(),
+            });
+        }
+        if clean_charts && dir.join("charts").is_dir() {
+            std::fs::remove_dir_all(dir.join("charts")).map_err(err)?;
+        }
+    } else {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    write_atomic(&dir.join(OUTPUT_MARKER), |_| Ok(()))
+}
+
 /// Writes `path` through a temporary file in the same folder, then renames it into place.
 pub fn write_atomic(
     path: &Path,
