@@ -48,6 +48,9 @@ pub struct Scenario {
     /// Edits applied on top of everything above, in order.
     #[serde(default)]
     pub whatif: Vec<whatif::WhatIf>,
+    /// Caps that keep a wrong file or a typo from exhausting memory or time.
+    #[serde(default)]
+    pub limits: LimitsSection,
     /// The folder the file is in; relative paths start here.
     #[serde(skip)]
     pub base: PathBuf,
@@ -58,6 +61,36 @@ pub struct Scenario {
 
 fn default_seed() -> u64 {
     1
+}
+
+/// `[limits]`: the largest trace and the longest simulated span a run accepts.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Jobs in the trace (read or generated).
+    #[serde(default = "default_max_jobs")]
+    pub max_jobs: u64,
+    /// Days from the first to the last submission (after `time_scale`), and of `horizon_s`.
+    #[serde(default = "default_max_span_days")]
+    pub max_span_days: f64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            max_jobs: default_max_jobs(),
+            max_span_days: default_max_span_days(),
+        }
+    }
+}
+
+fn default_max_jobs() -> u64 {
+    fairway_traces::DEFAULT_MAX_ROWS
+}
+
+/// Ten years: longer than any trace, short enough to catch a wrong `time_scale`.
+fn default_max_span_days() -> f64 {
+    3660.0
 }
 
 /// `[trace]`: where the jobs come from.
@@ -512,6 +545,27 @@ impl Scenario {
                 return Err(self.invalid(key, format!("must be a number of seconds {want}, found {v}")));
             }
         }
+        let l = &self.limits;
+        if l.max_jobs == 0 {
+            return Err(self.invalid("limits.max_jobs", "must be at least 1"));
+        }
+        if !(l.max_span_days.is_finite() && l.max_span_days > 0.0) {
+            return Err(self.invalid(
+                "limits.max_span_days",
+                format!("must be a number of days > 0, found {}", l.max_span_days),
+            ));
+        }
+        if let Some(h) = e.horizon_s
+            && h > l.max_span_days * 86_400.0
+        {
+            return Err(self.invalid(
+                "engine.horizon_s",
+                format!(
+                    "{h} s is more than [limits] max_span_days = {}; raise the limit if you mean it",
+                    l.max_span_days
+                ),
+            ));
+        }
         self.policy_spec()?;
         self.placement_spec()?;
         Ok(())
@@ -696,11 +750,20 @@ impl Scenario {
         let (mut w, warnings) = match TraceFormat::parse(&t.format) {
             Some(f) => {
                 let path = self.base.join(t.path.as_ref().expect("checked"));
-                let l = fairway_traces::read(&path, f)?;
+                let l = fairway_traces::read_with(&path, f, self.limits.max_jobs)?;
                 (l.workload, l.warnings)
             }
             None => {
                 let spec = t.synthetic.as_ref().expect("checked");
+                if spec.jobs as u64 > self.limits.max_jobs {
+                    return Err(self.invalid(
+                        "trace.synthetic.jobs",
+                        format!(
+                            "{} jobs is more than [limits] max_jobs = {}; raise the limit if you mean it",
+                            spec.jobs, self.limits.max_jobs
+                        ),
+                    ));
+                }
                 (
                     fairway_traces::synthetic::generate(spec, self.seed, &self.base)?,
                     Vec::new(),
@@ -725,6 +788,20 @@ impl Scenario {
             }
         }
         let w = whatif::apply_workload(&self.whatif, w, self.seed).map_err(|m| self.invalid("whatif", m))?;
+        let max_ms = self.limits.max_span_days * 86_400_000.0;
+        if let (Some(first), Some(last)) = (w.jobs.first(), w.jobs.last()) {
+            let span = last.submit.since(first.submit).millis() as f64;
+            if span > max_ms {
+                return Err(self.invalid(
+                    "limits.max_span_days",
+                    format!(
+                        "the trace's submissions span {:.0} days, more than the limit of {} (check time_scale, or raise the limit)",
+                        span / 86_400_000.0,
+                        self.limits.max_span_days
+                    ),
+                ));
+            }
+        }
         Ok((w, warnings))
     }
 

@@ -57,7 +57,13 @@ struct Cols {
 
 /// Reads a canonical trace. Rows may come in any order; the workload is sorted by submit time.
 pub fn read(path: &Path) -> Result<Loaded, TraceError> {
+    read_with(path, crate::table::DEFAULT_MAX_ROWS)
+}
+
+/// [`read`], refusing more than `max_jobs` rows.
+pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
     let mut t = Table::open(path)?;
+    t.limit_rows(max_jobs);
     let c = Cols {
         id: t.required("job_id")?,
         submit: t.required("submit_time")?,

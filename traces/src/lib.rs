@@ -19,6 +19,7 @@ pub mod write;
 pub use cluster::{ClusterFormat, PoolRow};
 pub use error::TraceError;
 pub use synthetic::SyntheticSpec;
+pub use table::DEFAULT_MAX_ROWS;
 
 use fairway_engine::Workload;
 use std::path::Path;
@@ -51,8 +52,13 @@ impl TraceFormat {
 
 /// Reads a trace file in the given format.
 pub fn read(path: &Path, format: TraceFormat) -> Result<Loaded, TraceError> {
+    read_with(path, format, table::DEFAULT_MAX_ROWS)
+}
+
+/// Reads a trace file, refusing one of more than `max_jobs` jobs.
+pub fn read_with(path: &Path, format: TraceFormat, max_jobs: u64) -> Result<Loaded, TraceError> {
     match format {
-        TraceFormat::Canonical => canonical::read(path),
-        TraceFormat::Openb => openb::read_pods(path),
+        TraceFormat::Canonical => canonical::read_with(path, max_jobs),
+        TraceFormat::Openb => openb::read_pods_with(path, max_jobs),
     }
 }

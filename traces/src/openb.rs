@@ -21,7 +21,13 @@ pub const QOS_PRIORITY: &[(&str, i32)] = &[("Guaranteed", 3), ("LS", 2), ("Burst
 
 /// Reads `openb_pod_list_*.csv`.
 pub fn read_pods(path: &Path) -> Result<Loaded, TraceError> {
+    read_pods_with(path, crate::table::DEFAULT_MAX_ROWS)
+}
+
+/// [`read_pods`], refusing more than `max_jobs` rows.
+pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
     let mut t = Table::open(path)?;
+    t.limit_rows(max_jobs);
     let name = t.required("name")?;
     let cpu = t.required("cpu_milli")?;
     let mem = t.required("memory_mib")?;

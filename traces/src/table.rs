@@ -10,7 +10,13 @@ pub struct Table {
     pub file: String,
     reader: csv::Reader<std::fs::File>,
     header: Vec<String>,
+    rows: u64,
+    max_rows: u64,
 }
+
+/// The most rows (jobs) a trace may have unless the scenario raises `[limits] max_jobs`: enough
+/// for the largest public traces, few enough that a wrong file cannot exhaust memory.
+pub const DEFAULT_MAX_ROWS: u64 = 20_000_000;
 
 /// Index of a column in the header.
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +55,18 @@ impl Table {
                 "the file is empty: expected a header row",
             ));
         }
-        Ok(Table { file, reader, header })
+        Ok(Table {
+            file,
+            reader,
+            header,
+            rows: 0,
+            max_rows: DEFAULT_MAX_ROWS,
+        })
+    }
+
+    /// Refuses files of more than `max` data rows (an error at the first row beyond).
+    pub fn limit_rows(&mut self, max: u64) {
+        self.max_rows = max;
     }
 
     pub fn header(&self) -> &[String] {
@@ -96,6 +113,17 @@ impl Table {
             Ok(false) => Ok(None),
             Ok(true) => {
                 let line = rec.position().map_or(0, |p| p.line());
+                self.rows += 1;
+                if self.rows > self.max_rows {
+                    return Err(TraceError::Row {
+                        file: self.file.clone(),
+                        line,
+                        message: format!(
+                            "more than {} rows: larger than the limit (the scenario's [limits] max_jobs; raise it if the trace is meant to be this large)",
+                            self.max_rows
+                        ),
+                    });
+                }
                 Ok(Some(Row {
                     file: &self.file,
                     line,
