@@ -253,3 +253,205 @@ fn broken_cluster_files() {
         assert!(e.contains(want), "{name}: got {e}\nwant {want}");
     }
 }
+
+/// A reader of one file format, with a valid file to break.
+struct Reader {
+    name: &'static str,
+    /// The header line (empty for header-less formats).
+    header: &'static str,
+    row: &'static str,
+    read: fn(&std::path::Path) -> Result<(), String>,
+}
+
+fn readers() -> Vec<Reader> {
+    use fairway_traces::cluster::ClusterFormat;
+    use fairway_traces::speeds;
+    vec![
+        Reader {
+            name: "canonical",
+            header: "job_id,submit_time,duration,gpus,team,pods,cpu,memory_gib,priority,gpu_util,kind",
+            row: "a,1,60,1,t,2,4,16,3,0.5,batch",
+            read: |p| {
+                read(p, TraceFormat::Canonical)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            },
+        },
+        Reader {
+            name: "openb pods",
+            header: "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time",
+            row: "p,12000,16384,1,1000,,LS,Running,0,100,0",
+            read: |p| read(p, TraceFormat::Openb).map(|_| ()).map_err(|e| e.to_string()),
+        },
+        Reader {
+            name: "openb nodes",
+            header: "sn,cpu_milli,memory_mib,gpu,model",
+            row: "n0,64000,262144,2,P100",
+            read: |p| read_cluster(p, ClusterFormat::OpenbNodes),
+        },
+        Reader {
+            name: "PAI machines",
+            header: "",
+            row: "m0,V100,96,512,8",
+            read: |p| read_cluster(p, ClusterFormat::PaiMachines),
+        },
+        Reader {
+            name: "spot nodes",
+            header: "gpu_model,gpu_capacity_num,cpu_num,node_name",
+            row: "A10,4,192,0",
+            read: |p| read_cluster(p, ClusterFormat::SpotNodes),
+        },
+        Reader {
+            name: "pool csv",
+            header: "name,gpu_model,nodes,gpus_per_node,cpu,memory_gib,speed",
+            row: "a,H100,2,8,64,512,1.5",
+            read: |p| read_cluster(p, ClusterFormat::Csv),
+        },
+        Reader {
+            name: "speed table",
+            header: "gpu_model,speed",
+            row: "A100,2.5",
+            read: |p| speeds::read_table(p).map(|_| ()).map_err(|e| e.to_string()),
+        },
+        Reader {
+            name: "speed matrix",
+            header: "class,gpu_model,speed",
+            row: "llm,A100,1.5",
+            read: |p| speeds::read_matrix(p).map(|_| ()).map_err(|e| e.to_string()),
+        },
+    ]
+}
+
+/// A cluster file read and built into a cluster.
+fn read_cluster(p: &std::path::Path, f: fairway_traces::cluster::ClusterFormat) -> Result<(), String> {
+    cluster::read(p, Some(f))
+        .map_err(|e| e.to_string())
+        .and_then(|spec| {
+            Cluster::new(&spec)
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+}
+
+fn text(header: &str, rows: &[String]) -> Vec<u8> {
+    let mut t = String::new();
+    if !header.is_empty() {
+        t += header;
+        t.push('\n');
+    }
+    for r in rows {
+        t += r;
+        t.push('\n');
+    }
+    t.into_bytes()
+}
+
+/// Every reader, against every field of a valid row replaced by NaN, infinity, a negative, a
+/// huge or an absurd number, non-UTF-8 bytes or an unknown word; and against an empty file, a
+/// truncated row, a duplicated row and rows out of order. Each result is a value or one error
+/// naming the file (and the line, for a row's fault); nothing panics.
+#[test]
+fn every_reader_survives_the_classic_breakages() {
+    let bad: &[&[u8]] = &[
+        b"NaN",
+        b"inf",
+        b"-inf",
+        b"-1",
+        b"1e300",
+        b"1000000000",
+        b"99999999999999999999999",
+        b"\xff\xfe",
+        b"zebra",
+        b"",
+    ];
+    for r in readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let check = |bytes: &[u8], what: &str, must_fail: bool| {
+            std::fs::write(&path, bytes).unwrap();
+            match (r.read)(&path) {
+                Ok(()) => assert!(!must_fail, "{}: {what}: accepted", r.name),
+                Err(e) => {
+                    assert!(
+                        e.contains("t.csv"),
+                        "{}: {what}: the error names no file: {e}",
+                        r.name
+                    );
+                    assert_eq!(e.lines().count(), 1, "{}: {what}: one line: {e}", r.name);
+                }
+            }
+        };
+        let row = r.row.to_string();
+        check(
+            &text(r.header, std::slice::from_ref(&row)),
+            "the valid file",
+            false,
+        );
+        check(b"", "an empty file", true);
+        let fields: Vec<&str> = r.row.split(',').collect();
+        let truncated = fields[..fields.len() - 1].join(",");
+        check(
+            &text(r.header, &[row.clone(), truncated]),
+            "a truncated row",
+            true,
+        );
+        for k in 0..fields.len() {
+            for b in bad {
+                let mut bytes = Vec::new();
+                if !r.header.is_empty() {
+                    bytes.extend_from_slice(r.header.as_bytes());
+                    bytes.push(b'\n');
+                }
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        bytes.push(b',');
+                    }
+                    bytes.extend_from_slice(if i == k { b } else { f.as_bytes() });
+                }
+                bytes.push(b'\n');
+                let what = format!("field {k} = {:?}", String::from_utf8_lossy(b));
+                std::fs::write(&path, &bytes).unwrap();
+                if let Err(e) = (r.read)(&path) {
+                    assert!(
+                        e.contains("t.csv"),
+                        "{}: {what}: the error names no file: {e}",
+                        r.name
+                    );
+                    // A fault in a row names its line; only a limit of the whole cluster
+                    // (too many nodes in all) has none.
+                    let line = e
+                        .split("t.csv:")
+                        .nth(1)
+                        .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()));
+                    assert!(
+                        line || e.contains("the cluster has"),
+                        "{}: {what}: no line in {e}",
+                        r.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Numbers no reader may take at face value: every numeric field of the canonical trace refuses
+/// NaN, infinities and values beyond what the engine can count.
+#[test]
+fn the_canonical_reader_refuses_non_finite_and_huge_numbers() {
+    let head = "job_id,submit_time,duration,gpus,team,pods,cpu,memory_gib,gpu_util";
+    let row = ["a", "1", "60", "1", "t", "2", "4", "16", "0.5"];
+    for (k, name) in head.split(',').enumerate() {
+        if matches!(name, "job_id" | "team") {
+            continue;
+        }
+        for v in ["NaN", "inf", "-inf", "1e300"] {
+            let mut f = row.map(str::to_string);
+            f[k] = v.to_string();
+            let e = canonical_err(&format!("{head}\n{}\n", f.join(",")));
+            assert!(
+                e.starts_with(&format!("t.csv:2: column '{name}'")),
+                "{name} = {v}: {e}"
+            );
+        }
+    }
+}
