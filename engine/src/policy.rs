@@ -139,7 +139,8 @@ pub struct QueueReport {
 }
 
 /// One queue (a team, or a Kueue ClusterQueue).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueInfo {
     pub name: String,
     /// The cohort it borrows in, if any.

@@ -297,9 +297,16 @@ fn stacked<'a, DB: DrawingBackend + 'a>(
 fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
 ) -> DrawResult<DB> {
+    legend_at(chart, SeriesLabelPosition::UpperRight)
+}
+
+fn legend_at<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    at: SeriesLabelPosition,
+) -> DrawResult<DB> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(at)
         .label_font(font(12))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
@@ -435,13 +442,7 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
             .label(short(name))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(font(12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
+    legend_at(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 fn bars<'a, DB: DrawingBackend + 'a>(

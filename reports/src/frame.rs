@@ -243,59 +243,69 @@ impl JobsTable {
 
     /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
     pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
-        let strs = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-            Ok(df
-                .column(name)?
-                .str()?
-                .iter()
-                .map(|s| s.map(str::to_string))
-                .collect())
-        };
-        let req = |name: &str| -> PolarsResult<Vec<String>> {
-            strs(name)?
-                .into_iter()
-                .map(|s| s.ok_or_else(|| missing(name)))
-                .collect()
-        };
-        let oms = |name: &str| -> PolarsResult<Vec<Option<u64>>> {
-            Ok(df.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
-        };
-        let ms = |name: &str| -> PolarsResult<Vec<u64>> {
-            oms(name)?
-                .into_iter()
-                .map(|s| s.ok_or_else(|| missing(name)))
-                .collect()
-        };
-        let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
-            df.column(name)?
-                .u32()?
-                .iter()
-                .map(|s| s.ok_or_else(|| missing(name)))
-                .collect()
-        };
+        let c = Cols(df);
         Ok(JobsTable {
-            job_id: req("job_id")?,
-            team: req("team")?,
-            status: req("status")?,
-            submit_ms: ms("submit_time")?,
-            start_ms: oms("start_time")?,
-            end_ms: oms("end_time")?,
-            preemptions: u32s("preemptions")?,
-            gpu_milli: ms("gpus")?.into_iter().map(|g| g as u32).collect(),
-            pods: u32s("pods")?,
-            reason: strs("reason")?,
-            admit_ms: oms("admit_time")?,
-            quota_wait_ms: ms("quota_wait_s")?,
-            node_wait_ms: ms("node_wait_s")?,
-            wait_reason: strs("wait_reason")?,
-            user: strs("user")?,
-            queue: strs("queue")?,
-            priority_class: strs("priority_class")?,
-            kind: req("kind")?,
-            pending_ms: ms("pending_s")?,
-            run_ms: ms("run_s")?,
+            job_id: c.req_strs("job_id")?,
+            team: c.req_strs("team")?,
+            status: c.req_strs("status")?,
+            submit_ms: c.ms("submit_time")?,
+            start_ms: c.opt_ms("start_time")?,
+            end_ms: c.opt_ms("end_time")?,
+            preemptions: c.u32s("preemptions")?,
+            gpu_milli: c.ms("gpus")?.into_iter().map(|g| g as u32).collect(),
+            pods: c.u32s("pods")?,
+            reason: c.strs("reason")?,
+            admit_ms: c.opt_ms("admit_time")?,
+            quota_wait_ms: c.ms("quota_wait_s")?,
+            node_wait_ms: c.ms("node_wait_s")?,
+            wait_reason: c.strs("wait_reason")?,
+            user: c.strs("user")?,
+            queue: c.strs("queue")?,
+            priority_class: c.strs("priority_class")?,
+            kind: c.req_strs("kind")?,
+            pending_ms: c.ms("pending_s")?,
+            run_ms: c.ms("run_s")?,
             gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
         })
+    }
+}
+
+/// Typed column readers over a frame this module wrote.
+struct Cols<'a>(&'a DataFrame);
+
+impl Cols<'_> {
+    fn strs(&self, name: &str) -> PolarsResult<Vec<Option<String>>> {
+        Ok(self
+            .0
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect())
+    }
+    fn req_strs(&self, name: &str) -> PolarsResult<Vec<String>> {
+        self.strs(name)?
+            .into_iter()
+            .map(|s| s.ok_or_else(|| missing(name)))
+            .collect()
+    }
+    /// Seconds back to milliseconds.
+    fn opt_ms(&self, name: &str) -> PolarsResult<Vec<Option<u64>>> {
+        Ok(self.0.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
+    }
+    fn ms(&self, name: &str) -> PolarsResult<Vec<u64>> {
+        self.opt_ms(name)?
+            .into_iter()
+            .map(|s| s.ok_or_else(|| missing(name)))
+            .collect()
+    }
+    fn u32s(&self, name: &str) -> PolarsResult<Vec<u32>> {
+        self.0
+            .column(name)?
+            .u32()?
+            .iter()
+            .map(|s| s.ok_or_else(|| missing(name)))
+            .collect()
     }
 }
 
@@ -426,37 +436,17 @@ impl SeriesTable {
     }
 
     pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {
-        let oms = |name: &str| -> PolarsResult<Vec<Option<u64>>> {
-            Ok(df.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
-        };
-        let ms = |name: &str| -> PolarsResult<Vec<u64>> {
-            oms(name)?
-                .into_iter()
-                .map(|s| s.ok_or_else(|| missing(name)))
-                .collect()
-        };
-        let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
-            df.column(name)?
-                .u32()?
-                .iter()
-                .map(|s| s.ok_or_else(|| missing(name)))
-                .collect()
-        };
+        let c = Cols(df);
         Ok(SeriesTable {
-            time_ms: ms("time_s")?,
-            team: df
-                .column("team")?
-                .str()?
-                .iter()
-                .map(|s| s.map(str::to_string))
-                .collect(),
-            gpu_milli: ms("gpus_allocated")?,
-            running: u32s("jobs_running")?,
-            pending: u32s("jobs_pending")?,
-            pending_gpu_milli: ms("gpus_pending")?,
-            used_gpu_milli: oms("gpus_used")?,
-            measured_gpu_milli: oms("gpus_measured")?,
-            fragmented_gpu_milli: oms("gpus_fragmented")?,
+            time_ms: c.ms("time_s")?,
+            team: c.strs("team")?,
+            gpu_milli: c.ms("gpus_allocated")?,
+            running: c.u32s("jobs_running")?,
+            pending: c.u32s("jobs_pending")?,
+            pending_gpu_milli: c.ms("gpus_pending")?,
+            used_gpu_milli: c.opt_ms("gpus_used")?,
+            measured_gpu_milli: c.opt_ms("gpus_measured")?,
+            fragmented_gpu_milli: c.opt_ms("gpus_fragmented")?,
         })
     }
 }

@@ -172,7 +172,7 @@ pub struct RunSummary {
     pub fairness: Fairness,
     /// The policy's queues, with quotas and entitlements.
     #[serde(default)]
-    pub queues: Vec<QueueSummary>,
+    pub queues: Vec<fairway_engine::QueueInfo>,
     /// Per-team right-sizing advice (`null` when no job has a `gpu_util`).
     #[serde(default)]
     pub right_sizing: Option<RightSizing>,
@@ -212,18 +212,6 @@ pub struct Fairness {
     pub worst_share_ratio: Option<f64>,
     /// Largest minus smallest team p95 wait, seconds.
     pub wait_p95_spread_s: Option<f64>,
-}
-
-/// A queue as the policy defines it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct QueueSummary {
-    pub name: String,
-    pub cohort: Option<String>,
-    pub nominal_gpus: Option<f64>,
-    pub borrowing_limit_gpus: Option<f64>,
-    pub lending_limit_gpus: Option<f64>,
-    pub weight: f64,
-    pub entitlement: f64,
 }
 
 /// The percentile of per-job GPU use a right-sizing recommendation covers.
@@ -549,14 +537,9 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             .collect(),
         fairness,
         queues: (o.queues.queues.iter())
-            .map(|q| QueueSummary {
-                name: q.name.clone(),
-                cohort: q.cohort.clone(),
-                nominal_gpus: q.nominal_gpus,
-                borrowing_limit_gpus: q.borrowing_limit_gpus,
-                lending_limit_gpus: q.lending_limit_gpus,
-                weight: q.weight,
+            .map(|q| fairway_engine::QueueInfo {
                 entitlement: round6(q.entitlement),
+                ..q.clone()
             })
             .collect(),
         right_sizing,

@@ -277,7 +277,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         }
     }
     // Quota gauges, constant over the run.
-    type Quota<'a> = (&'a str, &'a str, fn(&crate::metrics::QueueSummary) -> Option<f64>);
+    type Quota<'a> = (&'a str, &'a str, fn(&fairway_engine::QueueInfo) -> Option<f64>);
     let quota: [Quota; 3] = [
         (
             "kueue_cluster_queue_nominal_quota",
@@ -295,7 +295,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
             |q| Some(q.lending_limit_gpus.unwrap_or(f64::INFINITY)),
         ),
     ];
-    let quota_queues: Vec<&crate::metrics::QueueSummary> =
+    let quota_queues: Vec<&fairway_engine::QueueInfo> =
         s.queues.iter().filter(|q| q.nominal_gpus.is_some()).collect();
     if !quota_queues.is_empty() {
         for (name, help, pick) in quota {
