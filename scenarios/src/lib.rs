@@ -661,6 +661,9 @@ impl Scenario {
             checkpoint_every: ms(self.engine.checkpoint_every_s).map(SimDuration),
             restart_overhead: SimDuration(ms(self.engine.restart_overhead_s).unwrap_or(0)),
             track_fragmentation: self.engine.fragmentation,
+            // Debug builds (every test of a scenario run, what-if, sweep or plan) check the
+            // engine's invariants after every pass; release builds trust them.
+            audit: cfg!(debug_assertions),
             ..EngineOptions::default()
         };
         for c in &self.engine.class {
