@@ -777,3 +777,27 @@ fn a_run_refuses_a_foreign_non_empty_folder() {
     std::fs::write(&file, "x").unwrap();
     assert!(fails(&["run", q, "--quiet", "--out", file.to_str().unwrap()]).contains("not a folder"));
 }
+
+/// Two runs at once, into two folders, write exactly what each writes alone.
+#[test]
+fn concurrent_runs_into_different_folders_do_not_interfere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, alone) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("alone"),
+    );
+    let spawn = |scenario: &str, dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_fairway"))
+            .args(["run", scenario, "--quiet", "--out", dir.to_str().unwrap()])
+            .current_dir(root())
+            .spawn()
+            .unwrap()
+    };
+    let mut pa = spawn("scenarios/catalog/quickstart.toml", &a);
+    let mut pb = spawn("scenarios/catalog/quickstart.toml", &b);
+    assert!(pa.wait().unwrap().success() && pb.wait().unwrap().success());
+    run_to("scenarios/catalog/quickstart.toml", &alone);
+    assert_same_files(&a, &alone);
+    assert_same_files(&b, &alone);
+}
