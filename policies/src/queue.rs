@@ -59,6 +59,13 @@ impl FailedShapes {
 ///
 /// In best-effort mode, when nothing was released since the last pass, jobs that did not fit then
 /// cannot fit now, so only this instant's arrivals are tried: that keeps long queues cheap.
+///
+/// Cost per pass, with p pending jobs and s distinct job shapes among them: strict, one
+/// placement try per job started plus one for the head that does not fit; best effort with
+/// nothing released, one try per arrival; best effort after a release, a look at each of the p
+/// jobs (O(p)) but a placement scan only for the first job of each shape that fails (O(s) scans,
+/// at most 64 shapes remembered). That O(p) walk after every release is the one per-event rescan
+/// left in these policies.
 pub(crate) fn pass(
     cx: &mut Cycle<'_>,
     mode: QueueMode,
@@ -92,7 +99,8 @@ pub(crate) fn pass(
     }
 }
 
-/// First come, first served, in submit order (ties in trace order).
+/// First come, first served, in submit order (ties in trace order). Per-decision cost: see
+/// the queue pass (`queue::pass`); the queue is the engine's pending list, already in order.
 #[derive(Debug)]
 pub struct Fifo {
     mode: QueueMode,
@@ -115,7 +123,9 @@ impl Policy for Fifo {
     }
 }
 
-/// Highest priority first; equal priorities in submit order.
+/// Highest priority first; equal priorities in submit order. Per-decision cost: O(log p) to
+/// file each arrival in the ordered queue, then as the queue pass
+/// (`queue::pass`).
 #[derive(Debug)]
 pub struct PriorityQueue {
     mode: QueueMode,

@@ -8,7 +8,8 @@ use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
 use std::collections::{BTreeSet, HashMap};
 
 /// Shortest job first: pending jobs in order of their estimated run time (fixed at submission),
-/// ties in submit order. Not preemptive.
+/// ties in submit order. Not preemptive. Per-decision cost: O(log p) to file each arrival, then
+/// as the queue policies' pass (`queue::pass`).
 #[derive(Debug)]
 pub struct Sjf {
     est: Estimator,
@@ -80,7 +81,7 @@ impl Policy for Sjf {
 /// Shortest remaining time first: like SJF on the estimated remaining time (estimate minus the
 /// work done), and preemptive: a pending job that does not fit takes the place of running jobs
 /// with a longer remaining time. A waiting job's remaining time does not change, so the queue is
-/// kept in order incrementally; see [`preemptive::pass`] for the cost of a pass.
+/// kept in order incrementally; see `preemptive::pass` for the cost of a pass.
 #[derive(Debug)]
 pub struct Srtf {
     est: Estimator,
