@@ -82,7 +82,13 @@ pub enum ClusterError {
     TooManyModels,
     #[error("the cluster has more than {MAX_NODES} nodes")]
     TooManyNodes,
+    #[error("the cluster has more than {MAX_GPUS} GPUs")]
+    TooManyGpusInAll,
 }
+
+/// The most GPUs a cluster may have: allocations are counted in 32-bit milli-GPU (the recorder
+/// keeps its time series compact that way); over four million GPUs.
+pub const MAX_GPUS: u64 = u32::MAX as u64 / GPU_MILLI as u64;
 
 /// One pool at run time: the shape of its nodes and the node ids it owns.
 #[derive(Clone, Debug)]
@@ -168,6 +174,12 @@ impl Cluster {
     pub fn new(spec: &ClusterSpec) -> Result<Cluster, ClusterError> {
         if spec.pools.iter().map(|p| u64::from(p.nodes)).sum::<u64>() > MAX_NODES {
             return Err(ClusterError::TooManyNodes);
+        }
+        let gpus: u64 = (spec.pools.iter())
+            .map(|p| u64::from(p.nodes) * u64::from(p.gpus_per_node))
+            .sum();
+        if gpus > MAX_GPUS {
+            return Err(ClusterError::TooManyGpusInAll);
         }
         let mut models: Vec<String> = Vec::new();
         let mut pools = Vec::with_capacity(spec.pools.len());
@@ -778,5 +790,15 @@ mod tests {
             Cluster::new(&ClusterSpec::default()).unwrap_err(),
             ClusterError::Empty
         );
+        // 536,871 nodes of 8 GPUs are one node more than 4,294,967 GPUs allow; refused before
+        // anything is allocated.
+        let big = |nodes| ClusterSpec {
+            pools: vec![PoolSpec::new("g", Some("A"), nodes, 8, 1, 1)],
+        };
+        assert_eq!(
+            Cluster::new(&big(536_871)).unwrap_err(),
+            ClusterError::TooManyGpusInAll
+        );
+        assert_eq!(MAX_GPUS, 4_294_967);
     }
 }

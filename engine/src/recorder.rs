@@ -9,21 +9,29 @@ use crate::time::SimTime;
 
 /// The state of one team (or of the whole cluster) between two changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// Allocations are 32-bit milli-GPU (`cluster::MAX_GPUS` keeps every cluster within it), so a
+/// series point takes 48 bytes: the series is most of a long run's memory.
 pub struct Level {
     /// GPUs allocated to running pods, in milli-GPU.
-    pub gpu_milli: u64,
+    pub gpu_milli: u32,
     /// GPUs running pods actually use (allocation x the trace's `gpu_util`), in milli-GPU, over
     /// the running jobs whose utilisation is known.
-    pub used_gpu_milli: u64,
+    pub used_gpu_milli: u32,
     /// GPUs allocated to running jobs whose utilisation is known, in milli-GPU.
-    pub measured_gpu_milli: u64,
+    pub measured_gpu_milli: u32,
     pub running: u32,
     pub pending: u32,
     /// GPUs the pending jobs ask for (pods x GPUs per pod), in milli-GPU.
     pub pending_gpu_milli: u64,
     /// Idle GPU capacity no pending pod shape can use, milli-GPU (whole cluster only, when the
     /// engine tracks fragmentation; 0 otherwise).
-    pub fragmented_gpu_milli: u64,
+    pub fragmented_gpu_milli: u32,
+}
+
+/// An allocation of at most the cluster's capacity, as 32 bits.
+fn milli32(gpu_milli: u64) -> u32 {
+    u32::try_from(gpu_milli).expect("an allocation within the cluster's capacity (at most MAX_GPUS)")
 }
 
 /// Running totals of one team (or of the whole cluster).
@@ -170,6 +178,7 @@ impl Recorder {
 
     /// The cluster's fragmented GPU capacity changed (or was recomputed) at `now`.
     pub fn fragmented(&mut self, now: SimTime, gpu_milli: u64) {
+        let gpu_milli = milli32(gpu_milli);
         if self.total.now.fragmented_gpu_milli != gpu_milli {
             self.total.advance(now);
             self.total.now.fragmented_gpu_milli = gpu_milli;
@@ -201,9 +210,10 @@ impl Recorder {
         up: bool,
     ) {
         let (measured, used) = match util {
-            Some(u) => (gpu_milli, used_milli(gpu_milli, u)),
+            Some(u) => (milli32(gpu_milli), milli32(used_milli(gpu_milli, u))),
             None => (0, 0),
         };
+        let gpu_milli = milli32(gpu_milli);
         let (t, all) = self.touch(team, now);
         for u in [t, all] {
             if up {
@@ -375,6 +385,12 @@ pub(crate) struct RecorderParts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_series_point_stays_compact() {
+        // The series is most of a long run's memory: 48 bytes a point.
+        assert_eq!(std::mem::size_of::<SeriesPoint>(), 48);
+    }
 
     #[test]
     fn integrals_are_exact_and_points_coalesce_per_instant() {

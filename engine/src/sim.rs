@@ -1151,7 +1151,7 @@ impl<'w> Simulation<'w> {
                 return fail(format!("node {node}: free-GPU counter disagrees with its GPUs"));
             }
         }
-        if total_gpu != st.recorder.total().now.gpu_milli {
+        if total_gpu != u64::from(st.recorder.total().now.gpu_milli) {
             return fail(format!(
                 "recorder says {} milli-GPU allocated, running jobs hold {total_gpu}",
                 st.recorder.total().now.gpu_milli

@@ -373,16 +373,18 @@ impl SeriesTable {
         for p in &o.series {
             t.time_ms.push(p.time.millis());
             t.team.push(p.team.map(|x| w.teams[x.index()].clone()));
-            t.gpu_milli.push(p.level.gpu_milli);
+            t.gpu_milli.push(u64::from(p.level.gpu_milli));
             t.running.push(p.level.running);
             t.pending.push(p.level.pending);
             t.pending_gpu_milli.push(p.level.pending_gpu_milli);
             t.used_gpu_milli
-                .push(util_known.then_some(p.level.used_gpu_milli));
+                .push(util_known.then_some(u64::from(p.level.used_gpu_milli)));
             t.measured_gpu_milli
-                .push(util_known.then_some(p.level.measured_gpu_milli));
-            t.fragmented_gpu_milli
-                .push((o.fragmentation_tracked && p.team.is_none()).then_some(p.level.fragmented_gpu_milli));
+                .push(util_known.then_some(u64::from(p.level.measured_gpu_milli)));
+            t.fragmented_gpu_milli.push(
+                (o.fragmentation_tracked && p.team.is_none())
+                    .then_some(u64::from(p.level.fragmented_gpu_milli)),
+            );
         }
         t
     }

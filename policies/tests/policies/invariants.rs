@@ -165,8 +165,10 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
         }
     }
     for p in &o.series {
-        prop_assert!(p.level.gpu_milli <= o.capacity_gpu_milli);
-        prop_assert!(p.level.fragmented_gpu_milli + p.level.gpu_milli <= o.capacity_gpu_milli);
+        prop_assert!(u64::from(p.level.gpu_milli) <= o.capacity_gpu_milli);
+        prop_assert!(
+            u64::from(p.level.fragmented_gpu_milli) + u64::from(p.level.gpu_milli) <= o.capacity_gpu_milli
+        );
     }
     // The allocation integral is exactly the GPU time of all runs, preempted ones included.
     let used: u128 = o
