@@ -11,7 +11,7 @@
 //! `nvidia.com/gpu`. Admission wait is first submission to first admission (first start for
 //! policies without a quota step); requeues after preemption are not observed again.
 
-use crate::render::RunData;
+use crate::render::{RunData, sum_steps};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -122,61 +122,46 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     let team_queue: BTreeMap<&str, &str> = (s.per_team.iter())
         .filter_map(|(t, x)| x.queue.as_deref().map(|q| (t.as_str(), q)))
         .collect();
-    // Team levels summed per queue: team series as change lists, merged in time order.
-    let mut deltas: BTreeMap<&str, Vec<(u64, [f64; 4])>> = BTreeMap::new();
-    let mut last: BTreeMap<&str, [f64; 4]> = BTreeMap::new();
+    // Each team's levels as step functions; a queue's are the sum of its teams'.
     let ser = &run.series;
+    // Pending jobs, running jobs, GPUs allocated, GPUs pending: (seconds, level) each.
+    type Levels = [Vec<(u64, f64)>; 4];
+    let mut team_steps: BTreeMap<&str, Levels> = BTreeMap::new();
     for i in 0..ser.len() {
         let Some(team) = ser.team[i].as_deref() else {
             continue;
         };
-        let Some(&q) = team_queue.get(team) else { continue };
-        let now = [
+        let levels = [
             f64::from(ser.pending[i]),
             f64::from(ser.running[i]),
             ser.gpu_milli[i] as f64 / 1000.0,
             ser.pending_gpu_milli[i] as f64 / 1000.0,
         ];
-        let prev = last.insert(team, now).unwrap_or([0.0; 4]);
-        let d = [
-            now[0] - prev[0],
-            now[1] - prev[1],
-            now[2] - prev[2],
-            now[3] - prev[3],
-        ];
-        deltas.entry(q).or_default().push((rel(ser.time_ms[i]), d));
-    }
-    for (q, mut d) in deltas {
-        d.sort_by_key(|x| x.0);
-        let qd = queues.entry(q.to_string()).or_default();
-        let mut level = [0.0; 4];
-        for (t, dv) in d {
-            for k in 0..4 {
-                level[k] += dv[k];
-            }
-            for (k, v) in [
-                &mut qd.pending,
-                &mut qd.running,
-                &mut qd.gpus,
-                &mut qd.pending_gpus,
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                match v.last_mut() {
-                    Some(p) if p.0 == t => p.1 = level[k],
-                    _ => v.push((t, level[k])),
-                }
-            }
+        let steps = team_steps.entry(team).or_default();
+        for (k, v) in levels.into_iter().enumerate() {
+            steps[k].push((rel(ser.time_ms[i]), v));
         }
     }
+    let mut queue_teams: BTreeMap<&str, Vec<&Levels>> = BTreeMap::new();
+    for (team, steps) in &team_steps {
+        if let Some(&q) = team_queue.get(team) {
+            queue_teams.entry(q).or_default().push(steps);
+        }
+    }
+    for (q, teams) in queue_teams {
+        let qd = queues.entry(q.to_string()).or_default();
+        let field = |k: usize| sum_steps(teams.iter().map(|s| s[k].as_slice()));
+        (qd.pending, qd.running, qd.gpus, qd.pending_gpus) = (field(0), field(1), field(2), field(3));
+    }
     let jobs = &run.jobs;
-    let mut queue_of_job: BTreeMap<&str, &str> = BTreeMap::new();
+    // Jobs with a queue, by id: their queue and priority class.
+    let mut job_queue: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     for i in 0..jobs.len() {
         let Some(q) = jobs.queue[i].as_deref() else {
             continue;
         };
-        queue_of_job.insert(&jobs.job_id[i], q);
+        let class_name = jobs.priority_class[i].as_deref().unwrap_or("");
+        job_queue.insert(&jobs.job_id[i], (q, class_name));
         let qd = queues.entry(q.to_string()).or_default();
         let class = jobs.priority_class[i].clone().unwrap_or_default();
         if let Some(a) = jobs.admit_ms[i].or(jobs.start_ms[i]) {
@@ -189,27 +174,18 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
             qd.finishes.push((rel(e), class));
         }
     }
-    let class_of: BTreeMap<&str, &str> = (0..jobs.len())
-        .map(|i| {
-            (
-                jobs.job_id[i].as_str(),
-                jobs.priority_class[i].as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
     for p in &run.preemptions {
         let t = rel(t0 + (p.time_s * 1000.0).round() as u64);
         let failure = p.reason == fairway_engine::sim::NODE_FAILURE;
-        if let Some(&q) = queue_of_job.get(p.job_id.as_str()) {
+        if let Some(&(q, class)) = job_queue.get(p.job_id.as_str()) {
             let reason = if failure { "NodeFailures" } else { "Preempted" };
-            let class = class_of.get(p.job_id.as_str()).copied().unwrap_or("");
             queues.get_mut(q).expect("queue of a job").evictions.push((
                 t,
                 reason.to_string(),
                 class.to_string(),
             ));
         }
-        if let Some(&q) = queue_of_job.get(p.by_job_id.as_str()) {
+        if let Some(&(q, _)) = job_queue.get(p.by_job_id.as_str()) {
             queues
                 .get_mut(q)
                 .expect("queue of a job")

@@ -208,15 +208,18 @@ fn fold_teams(order: &[String], mut steps: BTreeMap<String, Vec<(f64, f64)>>) ->
     if !rest.is_empty() {
         out.push(Steps {
             name: format!("other ({} teams)", rest.len()),
-            points: sum_steps(&rest),
+            points: sum_steps(rest.iter().map(Vec::as_slice)),
         });
     }
     out
 }
 
-/// The sum of several step functions.
-fn sum_steps(series: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
-    let mut changes: Vec<(f64, f64)> = Vec::new();
+/// The sum of several step functions (each a list of (time, level) in time order); a time at
+/// which several change gets one point.
+pub(crate) fn sum_steps<'a, T: Copy + PartialOrd + 'a>(
+    series: impl IntoIterator<Item = &'a [(T, f64)]>,
+) -> Vec<(T, f64)> {
+    let mut changes: Vec<(T, f64)> = Vec::new();
     for s in series {
         let mut last = 0.0;
         for &(t, v) in s {
@@ -224,8 +227,9 @@ fn sum_steps(series: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
             last = v;
         }
     }
-    changes.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::new();
+    // Stable, so changes at one time add up in series order. Times are never NaN.
+    changes.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let mut out: Vec<(T, f64)> = Vec::new();
     let mut level = 0.0;
     for (t, d) in changes {
         level += d;
@@ -489,6 +493,9 @@ mod tests {
     fn sum_of_steps_adds_levels_at_each_change() {
         let a = vec![(0.0, 2.0), (2.0, 0.0)];
         let b = vec![(1.0, 3.0), (2.0, 1.0)];
-        assert_eq!(sum_steps(&[a, b]), vec![(0.0, 2.0), (1.0, 5.0), (2.0, 1.0)]);
+        assert_eq!(
+            sum_steps([a.as_slice(), b.as_slice()]),
+            vec![(0.0, 2.0), (1.0, 5.0), (2.0, 1.0)]
+        );
     }
 }
