@@ -182,12 +182,22 @@ enum SweepCommand {
 /// What the sweep chart (charts/sweep.svg) plots.
 #[derive(clap::Args)]
 struct SweepChartArgs {
-    /// The metric on the y axis (a name `fairway compare` knows).
-    #[arg(long, default_value = "p95_wait")]
-    chart_metric: String,
+    /// The metric on the y axis (a name `fairway compare` knows) [default: p95_wait].
+    #[arg(long)]
+    chart_metric: Option<String>,
     /// The swept key on the x axis [default: the first numeric swept key].
     #[arg(long)]
     chart_x: Option<String>,
+}
+
+impl SweepChartArgs {
+    fn metric(&self) -> &str {
+        self.chart_metric.as_deref().unwrap_or("p95_wait")
+    }
+    /// Whether the user chose what to plot, so that a chart that cannot be drawn is an error.
+    fn chosen(&self) -> bool {
+        self.chart_metric.is_some() || self.chart_x.is_some()
+    }
 }
 
 #[derive(Subcommand)]
@@ -964,8 +974,7 @@ fn sweep(
     } = *opts;
     use fairway_scenarios::sweep::{Sweep, parse_shard};
     use rayon::prelude::*;
-    fairway_reports::compare::metric_path(&chart.chart_metric, "--chart-metric")
-        .map_err(anyhow::Error::msg)?;
+    fairway_reports::compare::metric_path(chart.metric(), "--chart-metric").map_err(anyhow::Error::msg)?;
     let sw = Sweep::load(file)?;
     let (i, n) = match shard {
         Some(s) => parse_shard(s).map_err(anyhow::Error::msg)?,
@@ -1065,7 +1074,7 @@ fn write_sweep_tables(dir: &Path, csv_bytes: &[u8], chart: &SweepChartArgs, quie
     fairway_reports::write_atomic(&dir.join("sweep.csv"), |f| f.write_all(csv_bytes))?;
     let frame = sweep_frame(csv_bytes).map_err(anyhow::Error::msg)?;
     fairway_reports::frame::write_parquet(&dir.join("sweep.parquet"), frame)?;
-    match sweep_chart(csv_bytes, &chart.chart_metric, chart.chart_x.as_deref()) {
+    match sweep_chart(csv_bytes, chart.metric(), chart.chart_x.as_deref()) {
         Ok(c) => {
             let svg = c.svg().map_err(anyhow::Error::msg)?;
             let charts = dir.join("charts");
@@ -1073,7 +1082,7 @@ fn write_sweep_tables(dir: &Path, csv_bytes: &[u8], chart: &SweepChartArgs, quie
                 .with_context(|| format!("{}: cannot create", charts.display()))?;
             fairway_reports::write_atomic(&charts.join("sweep.svg"), |f| f.write_all(svg.as_bytes()))?;
         }
-        Err(e) if chart.chart_x.is_some() || chart.chart_metric != "p95_wait" => {
+        Err(e) if chart.chosen() => {
             anyhow::bail!("sweep chart: {e}")
         }
         Err(e) if !quiet => eprintln!("no sweep chart: {e}"),
