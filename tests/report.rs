@@ -114,27 +114,17 @@ fn fairway_report_re_renders_the_same_bytes() {
     let dir = tmp.path().join("q");
     run("scenarios/catalog/quickstart.toml", &dir);
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-    let before: Vec<Vec<u8>> = [
+    let files = [
         "report.html",
         "metrics.prom",
         "charts/wait_cdf.svg",
         "charts/share.png",
-    ]
-    .iter()
-    .map(|f| read(f))
-    .collect();
+    ];
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
     std::fs::remove_file(dir.join("report.html")).unwrap();
     std::fs::remove_dir_all(dir.join("charts")).unwrap();
     ok(&["report", dir.to_str().unwrap(), "--png"]);
-    let after: Vec<Vec<u8>> = [
-        "report.html",
-        "metrics.prom",
-        "charts/wait_cdf.svg",
-        "charts/share.png",
-    ]
-    .iter()
-    .map(|f| read(f))
-    .collect();
+    let after: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
     assert!(before == after, "re-rendering changed the output");
 }
 

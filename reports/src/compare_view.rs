@@ -134,14 +134,7 @@ pub fn charts(runs: &[RunData]) -> Vec<Chart> {
     let waits = runs
         .iter()
         .zip(&labels)
-        .map(|(r, l)| {
-            let mut w: Vec<f64> = (0..r.jobs.len())
-                .filter_map(|i| r.jobs.wait_ms(i))
-                .map(|m| m as f64 / 3_600_000.0)
-                .collect();
-            w.sort_by(f64::total_cmp);
-            (l.clone(), w)
-        })
+        .map(|(r, l)| (l.clone(), r.waits_h()))
         .collect();
     let end_h = runs.iter().map(RunData::end_h).fold(0.0, f64::max);
     vec![

@@ -160,6 +160,16 @@ impl RunData {
         out
     }
 
+    /// Sorted waits in hours of every job that started.
+    pub fn waits_h(&self) -> Vec<f64> {
+        let mut all: Vec<f64> = (0..self.jobs.len())
+            .filter_map(|i| self.jobs.wait_ms(i))
+            .map(|w| w as f64 / 3_600_000.0)
+            .collect();
+        all.sort_by(f64::total_cmp);
+        all
+    }
+
     /// Sorted waits in hours per team (jobs that started).
     pub fn team_waits_h(&self) -> BTreeMap<String, Vec<f64>> {
         let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -286,12 +296,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
         .take(crate::chart::MAX_TEAMS)
         .filter_map(|t| waits.remove(t).map(|w| (t.clone(), w)))
         .collect();
-    let mut all: Vec<f64> = (0..run.jobs.len())
-        .filter_map(|i| run.jobs.wait_ms(i))
-        .map(|w| w as f64 / 3_600_000.0)
-        .collect();
-    all.sort_by(f64::total_cmp);
-    cdf.insert(0, ("all jobs".into(), all));
+    cdf.insert(0, ("all jobs".into(), run.waits_h()));
     charts.push(Chart::Cdf {
         stem: "wait_cdf",
         title: "Wait (first start - submit), by team".into(),
