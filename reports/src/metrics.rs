@@ -354,13 +354,15 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut team_bslows = vec![Vec::new(); teams];
     let mut team_use: Vec<Vec<UseSample>> = vec![Vec::new(); teams];
     let nq = o.queues.queues.len();
-    let mut team_queue_jobs = vec![vec![0u32; nq]; teams];
+    // Jobs per (team, queue): sparse, since with one queue per team a dense table would be
+    // teams x teams.
+    let mut team_queue_jobs: BTreeMap<(usize, usize), u32> = BTreeMap::new();
     for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
         let t = j.team.index();
         if let Some(&q) = o.queues.job_queue.get(i)
             && (q as usize) < nq
         {
-            team_queue_jobs[t][q as usize] += 1;
+            *team_queue_jobs.entry((t, q as usize)).or_default() += 1;
         }
         if let Some(u) = j.gpu_util
             && r.run_ms > 0
@@ -423,15 +425,15 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let capacity = o.capacity_gpu_milli as f64 / 1000.0;
     // A team's queue is the one most of its jobs went to; teams sharing a queue split its
     // entitlement evenly.
-    let team_queue: Vec<Option<usize>> = (team_queue_jobs.iter())
-        .map(|c| {
-            let (q, &n) = c
-                .iter()
-                .enumerate()
-                .max_by_key(|&(q, n)| (*n, std::cmp::Reverse(q)))?;
-            (n > 0).then_some(q)
-        })
-        .collect();
+    let mut team_queue: Vec<Option<usize>> = vec![None; teams];
+    let mut best = vec![0u32; teams];
+    // In (team, queue) order, so the lowest queue wins a tie.
+    for (&(t, q), &n) in &team_queue_jobs {
+        if n > best[t] {
+            best[t] = n;
+            team_queue[t] = Some(q);
+        }
+    }
     let mut sharing = vec![0usize; nq];
     for q in team_queue.iter().flatten() {
         sharing[*q] += 1;
