@@ -335,20 +335,26 @@ fn run(
     if scenario.bakeoff.is_some() {
         return bakeoff(&resolved, &info, &dir, quiet);
     }
+    // The series goes to disk as the run makes it; the job table a batch at a time after.
+    let shape =
+        fairway_reports::frame::SeriesShape::of(&resolved.workload, resolved.options.track_fragmentation);
+    let mut series = fairway_reports::SeriesFiles::create(&dir, shape)?;
     let started = Instant::now();
-    let outcome = resolved.run()?;
+    let outcome = resolved.run_streaming(&mut series)?;
     let elapsed = started.elapsed();
+    series.finish()?;
     let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
-    fairway_reports::write_run(&dir, &resolved.workload, &outcome, &summary)?;
+    fairway_reports::write_outcome(&dir, &resolved.workload, &outcome, &summary)?;
+    let events = outcome.counters.events;
+    drop(outcome);
+    drop(resolved);
     fairway_reports::render::render_dir(&dir, RenderOptions { png })?;
     if !quiet {
         print!("{}", fairway_reports::render(&summary));
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
-            "\nsimulated {} events in {:.2}s ({:.0} events/s); wrote {}",
-            outcome.counters.events,
-            secs,
-            outcome.counters.events as f64 / secs,
+            "\nsimulated {events} events in {secs:.2}s ({:.0} events/s); wrote {}",
+            events as f64 / secs,
             dir.display()
         );
     }

@@ -23,7 +23,7 @@ pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport, Transition};
-pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, Usage};
+pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
 pub use sim::{
     ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, PoolUsage,

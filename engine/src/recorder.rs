@@ -79,6 +79,18 @@ pub struct SeriesPoint {
     pub level: Level,
 }
 
+/// Where a run's series points go when they are not kept in the outcome: a writer that streams
+/// them to disk as the run goes, so a long run never holds its whole series (at about four
+/// points a job, the series is otherwise the largest thing a run keeps).
+pub trait SeriesSink {
+    /// The next points, in order; called with at most [`SERIES_CHUNK`] points at a time.
+    /// A sink that fails keeps its error for its owner to collect after the run.
+    fn write(&mut self, points: &[SeriesPoint]);
+}
+
+/// How many points the recorder holds before it hands them to a sink.
+pub const SERIES_CHUNK: usize = 16_384;
+
 /// A preemption, as the policy explained it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PreemptionRecord {
@@ -114,7 +126,7 @@ struct ReasonClock {
 }
 
 /// Keeps team counters up to date and emits series points.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Recorder {
     reasons: Vec<String>,
     reason_clocks: Vec<ReasonClock>,
@@ -347,8 +359,16 @@ impl Recorder {
     pub fn total(&self) -> &Usage {
         &self.total
     }
+    /// The points not yet handed to a sink (all of them when there is none).
     pub fn series(&self) -> &[SeriesPoint] {
         &self.series
+    }
+    /// Hands the held points to `sink` and forgets them.
+    pub fn drain_series(&mut self, sink: &mut dyn SeriesSink) {
+        if !self.series.is_empty() {
+            sink.write(&self.series);
+            self.series.clear();
+        }
     }
     pub(crate) fn into_parts(self) -> RecorderParts {
         let n = self.reasons.len();

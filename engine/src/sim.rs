@@ -696,6 +696,8 @@ pub struct Simulation<'w> {
     idle_wakes: u32,
     start: SimTime,
     done: bool,
+    /// Where series points go as the run makes them (`None`: kept in the outcome).
+    series_sink: Option<&'w mut dyn crate::recorder::SeriesSink>,
 }
 
 /// Consecutive idle wake-ups (nothing running, nothing arriving, no decision) taken as a livelock.
@@ -770,7 +772,15 @@ impl<'w> Simulation<'w> {
             idle_wakes: 0,
             start,
             done: false,
+            series_sink: None,
         })
+    }
+
+    /// Streams the time series to `sink` as the run makes it, in chunks of at most
+    /// [`SERIES_CHUNK`](crate::recorder::SERIES_CHUNK) points; the outcome's `series` is then
+    /// empty.
+    pub fn stream_series(&mut self, sink: &'w mut dyn crate::recorder::SeriesSink) {
+        self.series_sink = Some(sink);
     }
 
     /// Takes `node` down at `down` (its pods are evicted) and, if given, back up at `up`.
@@ -865,6 +875,11 @@ impl<'w> Simulation<'w> {
             self.st.recorder.fragmented(now, v);
         }
         self.st.recorder.flush(now);
+        if let Some(sink) = &mut self.series_sink
+            && self.st.recorder.series().len() >= crate::recorder::SERIES_CHUNK
+        {
+            self.st.recorder.drain_series(&mut **sink);
+        }
         if self.st.opts.audit {
             self.audit()?;
         }
@@ -920,6 +935,9 @@ impl<'w> Simulation<'w> {
                     r.reason = Some(reasons[r.pending_reason as usize].as_str().into());
                 }
             }
+        }
+        if let Some(sink) = &mut self.series_sink {
+            self.st.recorder.drain_series(&mut **sink);
         }
         let parts = self.st.recorder.into_parts();
         let (teams, total, series) = (parts.teams, parts.total, parts.series);

@@ -498,3 +498,40 @@ fn preemptions_are_logged_with_reason_and_preemptor() {
     assert_eq!(out.reasons[p.reason as usize], "InClusterQueue");
     assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(120)));
 }
+
+/// Collects what a streaming run hands over, and how.
+#[derive(Default)]
+struct Collect {
+    points: Vec<SeriesPoint>,
+    calls: usize,
+    largest: usize,
+}
+impl SeriesSink for Collect {
+    fn write(&mut self, points: &[SeriesPoint]) {
+        self.points.extend_from_slice(points);
+        self.calls += 1;
+        self.largest = self.largest.max(points.len());
+    }
+}
+
+#[test]
+fn a_streamed_series_is_the_kept_series_in_chunks() {
+    // 20,000 one-GPU jobs, one a second, each running 2 s on one 1-GPU node: the queue grows
+    // by one every second, so the levels change at most instants (well over
+    // two chunks of points).
+    let jobs: Vec<_> = (0..20_000).map(|i| (i, 2, 1, 1)).collect();
+    let w = workload(&jobs);
+    let kept = run_all(&w, cluster(1, 1), EngineOptions::default());
+    let mut sink = Collect::default();
+    let mut sim = greedy(&w, cluster(1, 1), EngineOptions::default());
+    sim.stream_series(&mut sink);
+    let streamed = sim.run().unwrap();
+    assert!(streamed.series.is_empty());
+    assert!(kept.series.len() > 2 * recorder::SERIES_CHUNK);
+    assert_eq!(sink.points, kept.series);
+    assert!(sink.calls >= 2, "handed over in chunks, not at the end only");
+    // A chunk is handed over at the end of the instant that fills it: at most one instant's
+    // points (two series here) beyond the chunk size.
+    assert!(sink.largest <= recorder::SERIES_CHUNK + 2, "{}", sink.largest);
+    assert_eq!(format!("{:?}", streamed.jobs), format!("{:?}", kept.jobs));
+}

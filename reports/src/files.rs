@@ -2,10 +2,10 @@
 //! `preemptions.csv`. Each file is written to a
 //! temporary name and renamed into place, so a run that dies leaves no half-written file.
 
-use crate::frame::{JobsTable, SeriesTable, write_parquet};
+use crate::frame::{JobsTable, SeriesShape, SeriesTable, Table};
 use crate::metrics::RunSummary;
 use fairway_engine::resources::fmt_milli;
-use fairway_engine::{Outcome, Workload};
+use fairway_engine::{Outcome, SeriesPoint, SeriesSink, Workload};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -92,32 +92,213 @@ pub fn write_summary(dir: &Path, summary: &impl serde::Serialize) -> Result<(), 
     })
 }
 
+/// Rows per batch when the tables are streamed: each is one Parquet row group.
+pub const ROWS_PER_BATCH: usize = 65_536;
+
 /// Writes the tables of a run into `dir` (created if needed): `summary.json`, `jobs.csv`,
-/// `jobs.parquet`, `timeseries.csv`, `timeseries.parquet` and `preemptions.csv`.
+/// `jobs.parquet`, `timeseries.csv`, `timeseries.parquet` and `preemptions.csv`. The job table
+/// is built and written a batch at a time, so it is never held whole next to the outcome.
 pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
+    write_outcome(dir, w, o, summary)?;
+    let mut series = SeriesFiles::create(dir, SeriesShape::of(w, o.fragmentation_tracked))?;
+    series.write(&o.series);
+    series.finish()
+}
+
+/// Writes what [`write_run`] writes except the time series, for a run that streamed its series
+/// through a [`SeriesFiles`] as it went.
+pub fn write_outcome(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
     write_summary(dir, summary)?;
-    let jobs = JobsTable::build(w, o);
-    write_atomic(&dir.join("jobs.csv"), |f| jobs.write_csv(f))?;
-    write_parquet(
-        &dir.join("jobs.parquet"),
-        frame_of(dir, "jobs.parquet", jobs.to_frame())?,
-    )?;
-    drop(jobs);
-    let series = SeriesTable::build(w, o);
-    write_atomic(&dir.join("timeseries.csv"), |f| series.write_csv(f))?;
-    write_parquet(
-        &dir.join("timeseries.parquet"),
-        frame_of(dir, "timeseries.parquet", series.to_frame())?,
-    )?;
+    write_jobs(dir, w, o, ROWS_PER_BATCH)?;
     write_atomic(&dir.join("preemptions.csv"), |f| preemptions_csv(f, w, o))?;
     Ok(())
 }
 
-fn frame_of<T>(dir: &Path, file: &str, r: polars::prelude::PolarsResult<T>) -> Result<T, WriteError> {
-    r.map_err(|e| WriteError {
-        file: dir.join(file).display().to_string(),
+/// Writes `jobs.csv` and `jobs.parquet`, building and writing `batch` rows at a time.
+pub fn write_jobs(dir: &Path, w: &Workload, o: &Outcome, batch: usize) -> Result<(), WriteError> {
+    let batch = batch.max(1);
+    let mut jobs = TableFiles::create(dir, "jobs")?;
+    for start in (0..w.len()).step_by(batch) {
+        jobs.append(&JobsTable::build_rows(w, o, start..(start + batch).min(w.len())))?;
+    }
+    if w.is_empty() {
+        jobs.append(&JobsTable::default())?;
+    }
+    jobs.finish()
+}
+
+/// `STEM.csv` and `STEM.parquet`, written a batch of rows at a time to temporary names and
+/// renamed into place by [`TableFiles::finish`]; dropped unfinished, it removes them.
+pub struct TableFiles {
+    csv_path: PathBuf,
+    parquet_path: PathBuf,
+    csv: Option<std::io::BufWriter<std::fs::File>>,
+    parquet_file: Option<std::fs::File>,
+    parquet: Option<polars::prelude::BatchedWriter<std::fs::File>>,
+    header_written: bool,
+}
+
+fn tmp_of(path: &Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    PathBuf::from(tmp)
+}
+
+impl TableFiles {
+    pub fn create(dir: &Path, stem: &str) -> Result<TableFiles, WriteError> {
+        let csv_path = dir.join(format!("{stem}.csv"));
+        let parquet_path = dir.join(format!("{stem}.parquet"));
+        let csv = std::fs::File::create(tmp_of(&csv_path)).map_err(|e| io_error(&csv_path, e))?;
+        let parquet_file =
+            std::fs::File::create(tmp_of(&parquet_path)).map_err(|e| io_error(&parquet_path, e))?;
+        Ok(TableFiles {
+            csv: Some(std::io::BufWriter::new(csv)),
+            parquet_file: Some(parquet_file),
+            parquet: None,
+            csv_path,
+            parquet_path,
+            header_written: false,
+        })
+    }
+
+    /// Appends the rows of `t` to both files.
+    pub fn append<T: Table>(&mut self, t: &T) -> Result<(), WriteError> {
+        let (Some(out), Some(file)) = (&mut self.csv, &self.parquet_file) else {
+            return Ok(());
+        };
+        let out: &mut dyn Write = out;
+        let mut wr = csv::Writer::from_writer(out);
+        if !self.header_written {
+            wr.write_record(T::COLUMNS)
+                .map_err(|e| io_error(&self.csv_path, e.into()))?;
+            self.header_written = true;
+        }
+        t.write_rows(&mut wr)
+            .and_then(|()| wr.flush())
+            .map_err(|e| io_error(&self.csv_path, e))?;
+        let perr = |e: polars::prelude::PolarsError| io_error(&self.parquet_path, std::io::Error::other(e));
+        let df = t.to_frame().map_err(perr)?;
+        if self.parquet.is_none() {
+            let f = file.try_clone().map_err(|e| io_error(&self.parquet_path, e))?;
+            self.parquet = Some(
+                crate::frame::parquet_writer(f)
+                    .batched(df.schema())
+                    .map_err(perr)?,
+            );
+        }
+        // A file with the schema and no row group is a valid empty table.
+        if t.rows() > 0 {
+            self.parquet
+                .as_mut()
+                .expect("created above")
+                .write_batch(&df)
+                .map_err(perr)?;
+        }
+        Ok(())
+    }
+
+    /// Completes both files and renames them into place.
+    pub fn finish(mut self) -> Result<(), WriteError> {
+        let csv = self.csv.take().expect("finished once");
+        let parquet_file = self.parquet_file.take().expect("finished once");
+        let f = csv
+            .into_inner()
+            .map_err(|e| io_error(&self.csv_path, e.into_error()))?;
+        f.sync_all().map_err(|e| io_error(&self.csv_path, e))?;
+        if let Some(p) = self.parquet.take() {
+            p.finish()
+                .map_err(|e| io_error(&self.parquet_path, std::io::Error::other(e)))?;
+        }
+        parquet_file
+            .sync_all()
+            .map_err(|e| io_error(&self.parquet_path, e))?;
+        for path in [&self.csv_path, &self.parquet_path] {
+            std::fs::rename(tmp_of(path), path).map_err(|e| io_error(path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TableFiles {
+    fn drop(&mut self) {
+        if self.csv.is_some() {
+            for path in [&self.csv_path, &self.parquet_path] {
+                let _ = std::fs::remove_file(tmp_of(path));
+            }
+        }
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> WriteError {
+    WriteError {
+        file: path.display().to_string(),
         message: e.to_string(),
-    })
+    }
+}
+
+/// `timeseries.csv` and `timeseries.parquet`, fed by the engine as the run goes (a
+/// [`SeriesSink`]), so a long run never holds its whole series. Points are batched into
+/// [`ROWS_PER_BATCH`]-row tables; the first write error is kept and returned by `finish`.
+pub struct SeriesFiles {
+    files: TableFiles,
+    shape: SeriesShape,
+    held: Vec<SeriesPoint>,
+    batch: usize,
+    error: Option<WriteError>,
+}
+
+impl SeriesFiles {
+    pub fn create(dir: &Path, shape: SeriesShape) -> Result<SeriesFiles, WriteError> {
+        Ok(SeriesFiles {
+            files: TableFiles::create(dir, "timeseries")?,
+            shape,
+            held: Vec::new(),
+            batch: ROWS_PER_BATCH,
+            error: None,
+        })
+    }
+
+    /// Batches of `rows` rows instead of [`ROWS_PER_BATCH`].
+    pub fn with_batch(mut self, rows: usize) -> SeriesFiles {
+        self.batch = rows.max(1);
+        self
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            let t = SeriesTable::from_points(&self.held, &self.shape);
+            if let Err(e) = self.files.append(&t) {
+                self.error = Some(e);
+            }
+        }
+        self.held.clear();
+    }
+
+    /// Writes what is held and completes both files.
+    pub fn finish(mut self) -> Result<(), WriteError> {
+        if !self.held.is_empty() || !self.files.header_written {
+            self.flush();
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.files.finish(),
+        }
+    }
+}
+
+impl SeriesSink for SeriesFiles {
+    fn write(&mut self, points: &[SeriesPoint]) {
+        let mut points = points;
+        while !points.is_empty() {
+            let room = self.batch - self.held.len();
+            let (now, rest) = points.split_at(room.min(points.len()));
+            self.held.extend_from_slice(now);
+            if self.held.len() == self.batch {
+                self.flush();
+            }
+            points = rest;
+        }
+    }
 }
 
 /// One row per preemption, in order: who lost its run, why, and for whom.

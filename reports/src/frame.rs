@@ -7,7 +7,7 @@
 //! decimal text in CSV).
 
 use fairway_engine::resources::fmt_milli;
-use fairway_engine::{JobStatus, Outcome, Workload};
+use fairway_engine::{JobStatus, Outcome, SeriesPoint, Workload};
 use polars::prelude::*;
 use std::io::Write;
 use std::path::Path;
@@ -85,10 +85,17 @@ impl JobsTable {
 
     /// The table of a finished run.
     pub fn build(w: &Workload, o: &Outcome) -> JobsTable {
-        let n = w.len();
+        JobsTable::build_rows(w, o, 0..w.len())
+    }
+
+    /// The rows of jobs `rows` (job ids) of a finished run, so that a large run's table can be
+    /// written a batch at a time rather than held whole next to the outcome.
+    pub fn build_rows(w: &Workload, o: &Outcome, rows: std::ops::Range<usize>) -> JobsTable {
+        let n = rows.len();
         let mut t = JobsTable::default();
         let queue_names: Vec<&str> = o.queues.queues.iter().map(|q| q.name.as_str()).collect();
-        for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
+        for i in rows {
+            let (r, j) = (&o.jobs[i], &w.jobs[i]);
             t.job_id.push(w.names[i].clone());
             t.team.push(w.teams[j.team.index()].clone());
             t.status.push(r.status.as_str().to_string());
@@ -152,8 +159,23 @@ impl JobsTable {
 
     /// Writes the table as CSV (times of things that never happened are empty).
     pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut wr = csv::Writer::from_writer(out);
-        wr.write_record(JOB_COLUMNS)?;
+        write_csv(self, out)
+    }
+
+    /// The table as a polars frame, with the documented column names and types.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        Table::to_frame(self)
+    }
+}
+
+impl Table for JobsTable {
+    const COLUMNS: &'static [&'static str] = JOB_COLUMNS;
+
+    fn rows(&self) -> usize {
+        self.len()
+    }
+
+    fn write_rows(&self, wr: &mut csv::Writer<&mut dyn Write>) -> std::io::Result<()> {
         let ms = |v: Option<u64>| v.map(fmt_milli).unwrap_or_default();
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         let num = |v: Option<f64>| v.map(fmt_f64).unwrap_or_default();
@@ -189,11 +211,10 @@ impl JobsTable {
                 fmt_f64(self.gpu_hours(i)),
             ])?;
         }
-        wr.flush()
+        Ok(())
     }
 
-    /// The table as a polars frame, with the documented column names and types.
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+    fn to_frame(&self) -> PolarsResult<DataFrame> {
         let n = self.len();
         let secs = |v: &[u64]| v.iter().map(|&m| m as f64 / 1000.0).collect::<Vec<f64>>();
         let osecs = |v: &[Option<u64>]| v.iter().map(|m| m.map(|m| m as f64 / 1000.0)).collect::<Vec<_>>();
@@ -240,7 +261,9 @@ impl JobsTable {
         ];
         DataFrame::new(n, cols)
     }
+}
 
+impl JobsTable {
     /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
     pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
         let c = Cols(df);
@@ -327,6 +350,25 @@ pub fn fmt_f64(x: f64) -> String {
     }
 }
 
+/// A table the run writes as CSV and Parquet, one batch of rows at a time.
+pub trait Table {
+    /// The file columns, in order (the CSV header).
+    const COLUMNS: &'static [&'static str];
+    fn rows(&self) -> usize;
+    /// Appends the rows (no header) to a CSV writer.
+    fn write_rows(&self, wr: &mut csv::Writer<&mut dyn Write>) -> std::io::Result<()>;
+    /// The rows as a polars frame, with the documented column names and types.
+    fn to_frame(&self) -> PolarsResult<DataFrame>;
+}
+
+/// Writes a whole table as CSV, header first.
+fn write_csv<T: Table>(t: &T, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut wr = csv::Writer::from_writer(out);
+    wr.write_record(T::COLUMNS)?;
+    t.write_rows(&mut wr)?;
+    wr.flush()
+}
+
 /// One row per change of the cluster's or a team's level.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeriesTable {
@@ -368,11 +410,21 @@ impl SeriesTable {
     }
 
     pub fn build(w: &Workload, o: &Outcome) -> SeriesTable {
-        let util_known = w.jobs.iter().any(|j| j.gpu_util.is_some());
+        SeriesTable::from_points(&o.series, &SeriesShape::of(w, o.fragmentation_tracked))
+    }
+
+    /// The rows of `points`, named and shaped as `shape` says.
+    pub fn from_points(points: &[SeriesPoint], shape: &SeriesShape) -> SeriesTable {
+        let SeriesShape {
+            teams,
+            util_known,
+            fragmentation_tracked,
+        } = shape;
+        let (util_known, fragmentation_tracked) = (*util_known, *fragmentation_tracked);
         let mut t = SeriesTable::default();
-        for p in &o.series {
+        for p in points {
             t.time_ms.push(p.time.millis());
-            t.team.push(p.team.map(|x| w.teams[x.index()].clone()));
+            t.team.push(p.team.map(|x| teams[x.index()].clone()));
             t.gpu_milli.push(u64::from(p.level.gpu_milli));
             t.running.push(p.level.running);
             t.pending.push(p.level.pending);
@@ -382,7 +434,7 @@ impl SeriesTable {
             t.measured_gpu_milli
                 .push(util_known.then_some(u64::from(p.level.measured_gpu_milli)));
             t.fragmented_gpu_milli.push(
-                (o.fragmentation_tracked && p.team.is_none())
+                (fragmentation_tracked && p.team.is_none())
                     .then_some(u64::from(p.level.fragmented_gpu_milli)),
             );
         }
@@ -390,8 +442,57 @@ impl SeriesTable {
     }
 
     pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut wr = csv::Writer::from_writer(out);
-        wr.write_record(SERIES_COLUMNS)?;
+        write_csv(self, out)
+    }
+
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        Table::to_frame(self)
+    }
+
+    pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {
+        let c = Cols(df);
+        Ok(SeriesTable {
+            time_ms: c.ms("time_s")?,
+            team: c.strs("team")?,
+            gpu_milli: c.ms("gpus_allocated")?,
+            running: c.u32s("jobs_running")?,
+            pending: c.u32s("jobs_pending")?,
+            pending_gpu_milli: c.ms("gpus_pending")?,
+            used_gpu_milli: c.opt_ms("gpus_used")?,
+            measured_gpu_milli: c.opt_ms("gpus_measured")?,
+            fragmented_gpu_milli: c.opt_ms("gpus_fragmented")?,
+        })
+    }
+}
+
+/// What turns series points into rows: the team names, and which optional columns the run has.
+#[derive(Clone, Debug)]
+pub struct SeriesShape {
+    pub teams: Vec<String>,
+    /// Whether any job has a measured utilisation (else the used/measured columns are empty).
+    pub util_known: bool,
+    /// Whether the run tracked fragmentation (else that column is empty).
+    pub fragmentation_tracked: bool,
+}
+
+impl SeriesShape {
+    pub fn of(w: &Workload, fragmentation_tracked: bool) -> SeriesShape {
+        SeriesShape {
+            teams: w.teams.clone(),
+            util_known: w.jobs.iter().any(|j| j.gpu_util.is_some()),
+            fragmentation_tracked,
+        }
+    }
+}
+
+impl Table for SeriesTable {
+    const COLUMNS: &'static [&'static str] = SERIES_COLUMNS;
+
+    fn rows(&self) -> usize {
+        self.len()
+    }
+
+    fn write_rows(&self, wr: &mut csv::Writer<&mut dyn Write>) -> std::io::Result<()> {
         let opt = |v: Option<u64>| v.map(fmt_milli).unwrap_or_default();
         for i in 0..self.len() {
             let (scope, team) = match &self.team[i] {
@@ -411,10 +512,10 @@ impl SeriesTable {
                 &opt(self.measured_gpu_milli[i]),
             ])?;
         }
-        wr.flush()
+        Ok(())
     }
 
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+    fn to_frame(&self) -> PolarsResult<DataFrame> {
         let secs = |v: &[u64]| v.iter().map(|&m| m as f64 / 1000.0).collect::<Vec<f64>>();
         let osecs = |v: &[Option<u64>]| v.iter().map(|m| m.map(|m| m as f64 / 1000.0)).collect::<Vec<_>>();
         let scope: Vec<&str> = (self.team.iter())
@@ -436,21 +537,6 @@ impl SeriesTable {
             ],
         )
     }
-
-    pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {
-        let c = Cols(df);
-        Ok(SeriesTable {
-            time_ms: c.ms("time_s")?,
-            team: c.strs("team")?,
-            gpu_milli: c.ms("gpus_allocated")?,
-            running: c.u32s("jobs_running")?,
-            pending: c.u32s("jobs_pending")?,
-            pending_gpu_milli: c.ms("gpus_pending")?,
-            used_gpu_milli: c.opt_ms("gpus_used")?,
-            measured_gpu_milli: c.opt_ms("gpus_measured")?,
-            fragmented_gpu_milli: c.opt_ms("gpus_fragmented")?,
-        })
-    }
 }
 
 /// A Parquet file could not be written or read.
@@ -465,16 +551,21 @@ pub struct TableError {
 /// layout version in the file's metadata.
 pub fn write_parquet(path: &Path, mut df: DataFrame) -> Result<(), crate::WriteError> {
     crate::write_atomic(path, |f| {
-        ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
-                "fairway.schema".to_string(),
-                TABLES_SCHEMA.to_string(),
-            )])))
+        parquet_writer(f)
             .finish(&mut df)
             .map(|_| ())
             .map_err(std::io::Error::other)
     })
+}
+
+/// fairway's Parquet settings: zstd, with the layout version in the file's metadata.
+pub(crate) fn parquet_writer<W: Write>(out: W) -> ParquetWriter<W> {
+    ParquetWriter::new(out)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            "fairway.schema".to_string(),
+            TABLES_SCHEMA.to_string(),
+        )])))
 }
 
 /// Reads a Parquet file into a frame.

@@ -17,6 +17,9 @@ pub mod render;
 pub mod sweep;
 pub mod table;
 
-pub use files::{OUTPUT_MARKER, WriteError, claim_output_dir, write_atomic, write_run};
+pub use files::{
+    OUTPUT_MARKER, ROWS_PER_BATCH, SeriesFiles, TableFiles, WriteError, claim_output_dir, write_atomic,
+    write_jobs, write_outcome, write_run,
+};
 pub use metrics::{Dist, RunInfo, RunSummary, SUMMARY_SCHEMA, TeamSummary, summarize};
 pub use table::{human_secs, render};

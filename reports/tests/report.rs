@@ -11,6 +11,26 @@ const EVIL: &str = "<script>alert(1)</script>";
 /// (2 GPUs, 100 %) of the team named like a script wait for it and run 100-200 s and 100-150 s.
 /// Fair-share weights a:3, other:1 make the entitlements 3/4 and 1/4.
 fn hand_run(dir: &Path) -> RunSummary {
+    let (sc, resolved) = hand_scenario(dir);
+    let o = resolved.run().unwrap();
+    let info = RunInfo {
+        scenario: sc.name.clone(),
+        seed: sc.seed,
+        trace: "trace.csv".into(),
+        interactive_target_s: None,
+    };
+    let s = summarize(&resolved.workload, &o, &info);
+    let out = dir.join("out");
+    write_run(&out, &resolved.workload, &o, &s).unwrap();
+    render_dir(&out, RenderOptions { png: true }).unwrap();
+    // The tables the run wrote equal the ones built from its outcome.
+    let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
+    assert_eq!(jobs, JobsTable::build(&resolved.workload, &o));
+    assert_eq!(series, SeriesTable::build(&resolved.workload, &o));
+    s
+}
+
+fn hand_scenario(dir: &Path) -> (fairway_scenarios::Scenario, fairway_scenarios::Resolved) {
     std::fs::create_dir_all(dir).unwrap();
     let trace = dir.join("trace.csv");
     std::fs::write(
@@ -33,22 +53,73 @@ fn hand_run(dir: &Path) -> RunSummary {
     .unwrap();
     let sc = fairway_scenarios::Scenario::load(&scenario).unwrap();
     let resolved = sc.resolve().unwrap();
-    let o = resolved.run().unwrap();
-    let info = RunInfo {
-        scenario: sc.name.clone(),
-        seed: sc.seed,
-        trace: "trace.csv".into(),
-        interactive_target_s: None,
-    };
-    let s = summarize(&resolved.workload, &o, &info);
-    let out = dir.join("out");
-    write_run(&out, &resolved.workload, &o, &s).unwrap();
-    render_dir(&out, RenderOptions { png: true }).unwrap();
-    // The tables the run wrote equal the ones built from its outcome.
-    let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
-    assert_eq!(jobs, JobsTable::build(&resolved.workload, &o));
-    assert_eq!(series, SeriesTable::build(&resolved.workload, &o));
-    s
+    (sc, resolved)
+}
+
+#[test]
+fn tables_written_a_batch_at_a_time_equal_the_whole_tables() {
+    use fairway_engine::SeriesSink;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, resolved) = hand_scenario(tmp.path());
+    let (w, o) = (&resolved.workload, resolved.run().unwrap());
+    let whole = tmp.path().join("whole");
+    let batched = tmp.path().join("batched");
+    for d in [&whole, &batched] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    fairway_reports::write_jobs(&whole, w, &o, 1000).unwrap();
+    fairway_reports::write_jobs(&batched, w, &o, 1).unwrap();
+    let shape = || fairway_reports::frame::SeriesShape::of(w, o.fragmentation_tracked);
+    let mut s = fairway_reports::SeriesFiles::create(&whole, shape()).unwrap();
+    s.write(&o.series);
+    s.finish().unwrap();
+    // Batches of 2 rows, fed 1 then 3 points at a time, cut the series at other places.
+    assert!(o.series.len() >= 5, "{}", o.series.len());
+    let mut s = fairway_reports::SeriesFiles::create(&batched, shape())
+        .unwrap()
+        .with_batch(2);
+    s.write(&o.series[..1]);
+    for c in o.series[1..].chunks(3) {
+        s.write(c);
+    }
+    s.finish().unwrap();
+    for f in ["jobs.csv", "timeseries.csv"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(batched.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    for f in ["jobs.parquet", "timeseries.parquet"] {
+        let (a, b) = (
+            read_parquet(&whole.join(f)).unwrap(),
+            read_parquet(&batched.join(f)).unwrap(),
+        );
+        assert_eq!(a.height(), b.height());
+        assert!(a.equals_missing(&b), "{f}");
+    }
+    let (jobs, series) = fairway_reports::frame::read_tables(&batched).unwrap();
+    assert_eq!(jobs, JobsTable::build(w, &o));
+    assert_eq!(series, SeriesTable::build(w, &o));
+    // No temporary file is left behind.
+    let mut names: Vec<_> = std::fs::read_dir(&batched)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["jobs.csv", "jobs.parquet", "timeseries.csv", "timeseries.parquet"]
+    );
+}
+
+#[test]
+fn an_unfinished_table_leaves_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = fairway_reports::TableFiles::create(tmp.path(), "jobs").unwrap();
+    t.append(&JobsTable::default()).unwrap();
+    drop(t);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
 fn close(a: f64, b: f64) -> bool {

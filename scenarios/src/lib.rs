@@ -10,8 +10,8 @@ pub mod sweep;
 pub mod whatif;
 
 use fairway_engine::{
-    Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, Placement, Policy, SimDuration,
-    SimTime, Simulation, UnknownModel, Workload,
+    Cluster, ClusterError, ClusterSpec, EngineError, EngineOptions, Outcome, Placement, Policy, SeriesSink,
+    SimDuration, SimTime, Simulation, UnknownModel, Workload,
 };
 use fairway_policies::{Param, RegistryError, Spec, SpecSyntaxError};
 use fairway_traces::{ClusterFormat, PoolRow, SyntheticSpec, TraceError, TraceFormat};
@@ -937,8 +937,23 @@ impl Resolved {
         self.run_with(&self.policy, &self.placement)
     }
 
+    /// Runs the simulation, handing its time series to `sink` as the run goes (the outcome's
+    /// `series` is then empty).
+    pub fn run_streaming(&self, sink: &mut dyn SeriesSink) -> Result<Outcome, ScenarioError> {
+        self.simulate(&self.policy, &self.placement, Some(sink))
+    }
+
     /// Runs the simulation under another policy and placement (the scenario's cluster and trace).
     pub fn run_with(&self, policy: &Spec, placement: &Spec) -> Result<Outcome, ScenarioError> {
+        self.simulate(policy, placement, None)
+    }
+
+    fn simulate<'a>(
+        &'a self,
+        policy: &Spec,
+        placement: &Spec,
+        sink: Option<&'a mut dyn SeriesSink>,
+    ) -> Result<Outcome, ScenarioError> {
         let (policy, placement) = self.scenario.build(policy, placement)?;
         let mut sim = Simulation::new(
             &self.workload,
@@ -949,6 +964,9 @@ impl Resolved {
         )?;
         for o in &self.outages {
             sim.add_outage(o.node, o.down, o.up);
+        }
+        if let Some(sink) = sink {
+            sim.stream_series(sink);
         }
         Ok(sim.run()?)
     }
