@@ -1,7 +1,8 @@
 //! One timed run, for quick measurements outside criterion:
-//! `cargo run --release -p fairway-benches --example throughput -- JOBS NODES POLICY PLACEMENT`.
+//! `cargo run --release -p fairway-benches --example throughput -- JOBS NODES POLICY PLACEMENT [LOAD]`.
+//! Jobs arrive at the rate that offers LOAD (default 0.8) of the cluster's GPUs.
 
-use fairway_benches::{cluster, run, workload};
+use fairway_benches::{cluster, per_hour_for_load, run, workload};
 use std::time::Instant;
 
 fn main() {
@@ -10,8 +11,10 @@ fn main() {
     let nodes: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
     let policy = args.get(3).map_or("fifo", String::as_str);
     let placement = args.get(4).map_or("first-fit", String::as_str);
+    let load: f64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(0.8);
+    let per_hour = per_hour_for_load(load, f64::from(nodes) * 8.0);
     let t = Instant::now();
-    let w = workload(jobs, 50.0, 42);
+    let w = workload(jobs, per_hour, 42);
     let generated = t.elapsed().as_secs_f64();
     let c = cluster(nodes);
     let t = Instant::now();
@@ -21,10 +24,10 @@ fn main() {
         .jobs
         .iter()
         .zip(&w.jobs)
-        .filter_map(|(r, j)| r.first_start.map(|s| s.since(j.submit).as_secs_f64()))
+        .filter_map(|(r, j)| r.first_start().map(|s| s.since(j.submit).as_secs_f64()))
         .sum();
     println!(
-        "{jobs} jobs on {} GPUs, {policy} + {placement}: generated in {generated:.2}s; {} events, {} passes in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; mean wait {:.0}s",
+        "{jobs} jobs on {} GPUs at {load} offered load ({per_hour:.0} an hour), {policy} + {placement}: generated in {generated:.2}s; {} events, {} passes in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; mean wait {:.0}s",
         nodes * 8,
         o.counters.events,
         o.counters.passes,

@@ -6,6 +6,7 @@
 use crate::ids::{ModelId, ModelSet, NodeId, PoolId};
 use crate::job::{JobKind, JobSpec};
 use crate::resources::{GPU_MILLI, GpuNeed, PodRequest, fmt_gib, fmt_milli};
+use crate::room::{Room, RoomIndex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -167,6 +168,8 @@ pub struct Cluster {
     gpu_free: Vec<u16>,
     capacity_gpu_milli: u64,
     free_gpu_milli: u64,
+    /// Free capacity per node, indexed for [`Cluster::first_with_room`].
+    room: RoomIndex,
 }
 
 impl Cluster {
@@ -240,14 +243,42 @@ impl Cluster {
             return Err(ClusterError::Empty);
         }
         let capacity = gpu_free.len() as u64 * u64::from(GPU_MILLI);
-        Ok(Cluster {
+        let mut c = Cluster {
             models,
             pools,
             nodes,
             gpu_free,
             capacity_gpu_milli: capacity,
             free_gpu_milli: capacity,
-        })
+            room: RoomIndex::new(std::iter::empty()),
+        };
+        c.room = RoomIndex::new((0..c.nodes.len()).map(|i| c.room_of(i)));
+        Ok(c)
+    }
+
+    fn room_of(&self, i: usize) -> Room {
+        let n = &self.nodes[i];
+        let gpus = &self.gpu_free[n.gpu_base as usize..(n.gpu_base + n.gpus) as usize];
+        Room {
+            cpu: n.free_cpu,
+            mem: n.free_mem,
+            whole: n.free_whole,
+            share: gpus.iter().copied().max().unwrap_or(0),
+            up: n.up,
+        }
+    }
+
+    fn reindex(&mut self, id: NodeId) {
+        let r = self.room_of(id.index());
+        self.room.set(id.index(), r);
+    }
+
+    /// The lowest-numbered node in `from..end` that is up and has room for one pod of `req`
+    /// (`pods_that_fit > 0`), in O(log n) when most nodes are full. Model and pool constraints are
+    /// the caller's (they are per pool, and pools are contiguous node ranges).
+    pub fn first_with_room(&self, from: NodeId, end: u32, req: &PodRequest) -> Option<NodeId> {
+        let end = (end as usize).min(self.nodes.len());
+        self.room.first(from.index(), end, req).map(|i| NodeId(i as u32))
     }
 
     /// GPU model names; a `ModelId` indexes this.
@@ -295,12 +326,18 @@ impl Cluster {
     /// Whether pods may run on the node: it is up, of an allowed model, in an allowed pool.
     pub fn eligible(&self, id: NodeId, allowed: &Allowed<'_>) -> bool {
         let n = &self.nodes[id.index()];
-        let pool = &self.pools[n.pool.index()];
-        n.up && allowed.models.admits(pool.model)
+        n.up && self.pool_allowed(n.pool, allowed)
+    }
+
+    /// Whether pods may run on the pool's nodes (those that are up): an allowed model, an allowed
+    /// pool, open to the job's kind.
+    pub fn pool_allowed(&self, id: PoolId, allowed: &Allowed<'_>) -> bool {
+        let pool = &self.pools[id.index()];
+        allowed.models.admits(pool.model)
             && (!pool.interactive_only || allowed.kind == JobKind::Interactive)
             && allowed
                 .pools
-                .is_none_or(|p| p.get(n.pool.index()).copied().unwrap_or(false))
+                .is_none_or(|p| p.get(id.index()).copied().unwrap_or(false))
     }
 
     /// How many pods of `req` fit on the node right now (ignores up/down and model constraints).
@@ -440,6 +477,7 @@ impl Cluster {
         n.free_mem -= req.mem_mib;
         n.free_whole -= whole_taken;
         self.free_gpu_milli -= u64::from(per_gpu) * u64::from(bits);
+        self.reindex(slot.node);
         Ok(())
     }
 
@@ -462,6 +500,7 @@ impl Cluster {
             }
         }
         self.free_gpu_milli += u64::from(per_gpu) * u64::from(slot.gpus.count_ones());
+        self.reindex(slot.node);
     }
 
     /// A node's GPU capacity, in milli-GPU.
@@ -472,8 +511,11 @@ impl Cluster {
     pub fn is_up(&self, id: NodeId) -> bool {
         self.nodes[id.index()].up
     }
-    pub(crate) fn set_up(&mut self, id: NodeId, up: bool) {
+    /// Marks a node up or down (its pods are the caller's business: the engine evicts them
+    /// first). Like `take`, for policies' own copies of the cluster.
+    pub fn set_up(&mut self, id: NodeId, up: bool) {
         self.nodes[id.index()].up = up;
+        self.reindex(id);
     }
 
     /// Whether a job of `pods` pods could ever run here, on an empty cluster with every node up.
@@ -556,7 +598,7 @@ impl Cluster {
             .iter()
             .filter(|&&f| u32::from(f) == GPU_MILLI)
             .count() as u32;
-        whole == n.free_whole
+        whole == n.free_whole && self.room.get(id.index()) == self.room_of(id.index())
     }
 }
 

@@ -14,6 +14,7 @@ pub mod job;
 pub mod policy;
 pub mod recorder;
 pub mod resources;
+mod room;
 pub mod sim;
 pub mod stats;
 pub mod time;

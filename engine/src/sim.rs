@@ -61,92 +61,131 @@ impl EngineOptions {
     }
 }
 
-/// A job's execution record, kept current by the engine and returned in the outcome.
+/// An instant that may not have happened yet, in 8 bytes (`u64::MAX` for none): a job record
+/// holds four of them, on every job of traces of millions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct OptTime(u64);
+
+impl OptTime {
+    const NONE: OptTime = OptTime(u64::MAX);
+    fn get(self) -> Option<SimTime> {
+        (self.0 != u64::MAX).then_some(SimTime(self.0))
+    }
+    fn set(&mut self, t: SimTime) {
+        self.0 = t.0;
+    }
+    fn set_once(&mut self, t: SimTime) {
+        if *self == OptTime::NONE {
+            self.0 = t.0;
+        }
+    }
+}
+
+impl fmt::Debug for OptTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// A job's execution record, kept current by the engine and returned in the outcome (96 bytes:
+/// what a job needs only while it is pending or running lives in a [`Live`] entry instead).
 #[derive(Clone, Debug)]
 pub struct JobRun {
     pub status: JobStatus,
-    pub first_start: Option<SimTime>,
+    /// Whether the pending queue holds an entry for the job (possibly a dead one).
+    in_queue: bool,
+    /// The reason the job spent the most pending time under, fixed when it left the system.
+    main_reason: u16,
+    pub preemptions: u32,
+    first_start: OptTime,
     /// Start of the current (or last) run.
-    pub last_start: Option<SimTime>,
+    last_start: OptTime,
     /// When the job finished, was abandoned or was found unschedulable.
-    pub end: Option<SimTime>,
+    end: OptTime,
+    /// When a quota system first admitted the job (see `Decision::Admit`).
+    first_admitted: OptTime,
     /// Work done, in reference-GPU milliseconds (saved at checkpoints while running).
     pub work_done: u64,
-    pub preemptions: u32,
     /// Total time spent pending, including after preemptions (up to now for a pending job).
     pub pending_ms: u64,
-    pub reason: Option<Box<str>>,
-    /// When a quota system first admitted the job (see `Decision::Admit`).
-    pub first_admitted: Option<SimTime>,
     /// Time spent pending while admitted: waiting for nodes rather than for quota.
     pub admitted_wait_ms: u64,
     /// Time spent running, over all runs so far (up to the last stop for a running job).
     pub run_ms: u64,
-    admitted_since: Option<SimTime>,
-    /// The current (or, once it left the queue, the last) pending reason: 0 is none.
-    pending_reason: u16,
-    reason_since: SimTime,
-    /// Pending time per reason the policy gave (reason index, ms).
-    reason_ms: Vec<(u16, u64)>,
-    epoch: u32,
-    pending_since: SimTime,
-    speed_permille: u32,
-    overhead_ms: u64,
-    in_queue: bool,
-    running_pos: u32,
-    slots: Vec<PodSlot>,
+    pub reason: Option<Box<str>>,
+    /// Index of the job's [`Live`] entry while it is pending or running.
+    live: u32,
 }
+
+/// No live entry.
+const NO_LIVE: u32 = u32::MAX;
 
 impl JobRun {
     fn new() -> Self {
         JobRun {
             status: JobStatus::Future,
-            first_start: None,
-            last_start: None,
-            end: None,
-            work_done: 0,
+            in_queue: false,
+            main_reason: 0,
             preemptions: 0,
+            first_start: OptTime::NONE,
+            last_start: OptTime::NONE,
+            end: OptTime::NONE,
+            first_admitted: OptTime::NONE,
+            work_done: 0,
             pending_ms: 0,
-            reason: None,
-            first_admitted: None,
             admitted_wait_ms: 0,
             run_ms: 0,
-            admitted_since: None,
-            pending_reason: 0,
-            reason_since: SimTime::ZERO,
-            reason_ms: Vec::new(),
-            epoch: 0,
-            pending_since: SimTime::ZERO,
-            speed_permille: 0,
-            overhead_ms: 0,
-            in_queue: false,
-            running_pos: u32::MAX,
-            slots: Vec::new(),
+            reason: None,
+            live: NO_LIVE,
         }
     }
-    /// Where the pods of a running job are.
-    pub fn slots(&self) -> &[PodSlot] {
-        &self.slots
+    /// When the job first started.
+    pub fn first_start(&self) -> Option<SimTime> {
+        self.first_start.get()
     }
-    /// Since when a pending job has been waiting (its submit time, or its last preemption).
-    pub fn pending_since(&self) -> SimTime {
-        self.pending_since
+    /// Start of the current (or last) run.
+    pub fn last_start(&self) -> Option<SimTime> {
+        self.last_start.get()
     }
-    /// Speed of the current run, per-mille of the reference GPU.
-    pub fn speed_permille(&self) -> u32 {
-        self.speed_permille
+    /// When the job finished, was abandoned or was found unschedulable.
+    pub fn end(&self) -> Option<SimTime> {
+        self.end.get()
+    }
+    /// When a quota system first admitted the job (see `Decision::Admit`).
+    pub fn first_admitted(&self) -> Option<SimTime> {
+        self.first_admitted.get()
     }
     /// The reason the job spent the most pending time under (an index into the outcome's
     /// `reasons`; 0 when the policy gave none). Ties go to the reason given first.
     pub fn main_wait_reason(&self) -> u16 {
-        let mut best = (0u64, 0u16);
-        for &(r, ms) in &self.reason_ms {
-            if ms > best.0 {
-                best = (ms, r);
-            }
-        }
-        best.1
+        self.main_reason
     }
+}
+
+/// What a job needs only while it is in the system (pending or running). Entries are recycled,
+/// so a run holds as many as jobs are ever in the system at once, not one per job of the trace.
+#[derive(Clone, Debug, Default)]
+struct Live {
+    admitted_since: Option<SimTime>,
+    /// The current pending reason: 0 is none.
+    pending_reason: u16,
+    reason_since: SimTime,
+    /// Pending time per reason the policy gave (reason index, ms).
+    reason_ms: Vec<(u16, u64)>,
+    /// Identifies the current run: a completion event of an older run is stale.
+    epoch: u32,
+    /// Since when a pending job has been waiting (its submit time, or its last preemption).
+    pending_since: SimTime,
+    /// Speed of the current run, per-mille of the reference GPU.
+    speed_permille: u32,
+    overhead_ms: u64,
+    /// Position on the engine's running list.
+    running_pos: u32,
+    /// Where the pods of a running job are.
+    slots: Vec<PodSlot>,
+}
+
+impl Live {
     /// Adds the time since the last change to the current reason's total.
     fn clock_reason(&mut self, now: SimTime) {
         if self.pending_reason != 0 {
@@ -157,6 +196,15 @@ impl JobRun {
             }
         }
         self.reason_since = now;
+    }
+    fn main_reason(&self) -> u16 {
+        let mut best = (0u64, 0u16);
+        for &(r, ms) in &self.reason_ms {
+            if ms > best.0 {
+                best = (ms, r);
+            }
+        }
+        best.1
     }
 }
 
@@ -266,7 +314,9 @@ struct State {
     running: Vec<JobId>,
     requeued: Vec<JobId>,
     transitions: Vec<(JobId, Transition)>,
-    slot_pool: Vec<Vec<PodSlot>>,
+    /// Entries of the jobs in the system; `free_lives` lists the unused ones.
+    lives: Vec<Live>,
+    free_lives: Vec<u32>,
     /// Resources were released since the last pass (completion, preemption, node back).
     freed: bool,
     decisions: u64,
@@ -280,6 +330,54 @@ struct State {
 }
 
 impl State {
+    fn live(&self, id: JobId) -> &Live {
+        &self.lives[self.runs[id.index()].live as usize]
+    }
+
+    fn slots(&self, id: JobId) -> &[PodSlot] {
+        match self.runs[id.index()].live {
+            NO_LIVE => &[],
+            i => &self.lives[i as usize].slots,
+        }
+    }
+
+    /// A job's record and its live entry, together.
+    fn both(&mut self, id: JobId) -> (&mut JobRun, &mut Live) {
+        let r = &mut self.runs[id.index()];
+        let l = &mut self.lives[r.live as usize];
+        (r, l)
+    }
+
+    /// Gives a job entering the system its live entry.
+    fn open_live(&mut self, id: JobId) {
+        let i = match self.free_lives.pop() {
+            Some(i) => i,
+            None => {
+                self.lives.push(Live::default());
+                (self.lives.len() - 1) as u32
+            }
+        };
+        self.runs[id.index()].live = i;
+    }
+
+    /// A job left the system: its main pending reason is fixed and its entry recycled (keeping
+    /// its buffers' capacity).
+    fn close_live(&mut self, id: JobId) {
+        let r = &mut self.runs[id.index()];
+        let i = std::mem::replace(&mut r.live, NO_LIVE);
+        let l = &mut self.lives[i as usize];
+        r.main_reason = l.main_reason();
+        let (mut slots, mut reasons) = (std::mem::take(&mut l.slots), std::mem::take(&mut l.reason_ms));
+        slots.clear();
+        reasons.clear();
+        *l = Live {
+            slots,
+            reason_ms: reasons,
+            ..Live::default()
+        };
+        self.free_lives.push(i);
+    }
+
     fn fail(&mut self, jobs: &Workload, decision: &'static str, job: JobId, reason: String) -> bool {
         if self.error.is_none() {
             let job = if job.index() < jobs.len() {
@@ -301,16 +399,16 @@ impl State {
     /// `tombstones` counts queue entries of jobs that are no longer pending.
     fn leave_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
         let now = self.now;
-        let r = &mut self.runs[id.index()];
-        r.pending_ms += now.since(r.pending_since).millis();
-        if let Some(a) = r.admitted_since.take() {
+        let (r, l) = self.both(id);
+        r.pending_ms += now.since(l.pending_since).millis();
+        if let Some(a) = l.admitted_since.take() {
             r.admitted_wait_ms += now.since(a).millis();
         }
         if r.in_queue {
             *tombstones += 1;
         }
-        r.clock_reason(now);
-        let reason = r.pending_reason;
+        l.clock_reason(now);
+        let reason = l.pending_reason;
         if let Some(f) = &mut self.frag {
             f.pending_removed(spec);
         }
@@ -320,15 +418,16 @@ impl State {
     }
 
     fn enter_pending(&mut self, id: JobId, spec: &JobSpec, tombstones: &mut usize) {
-        let r = &mut self.runs[id.index()];
+        let now = self.now;
+        let (r, l) = self.both(id);
         if r.in_queue {
             // Its old queue entry is live again.
             *tombstones -= 1;
         }
         r.status = JobStatus::Pending;
-        r.pending_since = self.now;
-        r.pending_reason = 0;
-        r.reason_since = self.now;
+        l.pending_since = now;
+        l.pending_reason = 0;
+        l.reason_since = now;
         if let Some(f) = &mut self.frag {
             f.pending_added(spec);
         }
@@ -419,8 +518,6 @@ impl State {
                     })
                     .min()
                     .unwrap_or(crate::cluster::REFERENCE_SPEED);
-                let mut buf = self.slot_pool.pop().unwrap_or_default();
-                buf.extend_from_slice(slots);
                 let now = self.now;
                 let overhead = if self.runs[job.index()].preemptions > 0 {
                     self.opts.costs(spec.class).1.millis()
@@ -431,19 +528,21 @@ impl State {
                     self.recorder
                         .overhead(spec.team, u128::from(overhead) * u128::from(spec.gpu_milli()));
                 }
-                let r = &mut self.runs[job.index()];
+                let running_pos = self.running.len() as u32;
+                let (r, l) = self.both(job);
                 r.status = JobStatus::Running;
-                r.first_start.get_or_insert(now);
-                r.last_start = Some(now);
-                r.epoch += 1;
-                r.speed_permille = speed;
-                r.overhead_ms = overhead;
-                r.slots = buf;
-                r.running_pos = self.running.len() as u32;
+                r.first_start.set_once(now);
+                r.last_start.set(now);
+                l.epoch += 1;
+                l.speed_permille = speed;
+                l.overhead_ms = overhead;
+                l.slots.extend_from_slice(slots);
+                l.running_pos = running_pos;
+                let epoch = l.epoch;
                 let remaining = spec.work.millis() - r.work_done;
                 let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
                 self.queue
-                    .push(now + SimDuration(run), Event::Finish { job, epoch: r.epoch });
+                    .push(now + SimDuration(run), Event::Finish { job, epoch });
                 self.running.push(job);
                 self.recorder
                     .running_changed(spec.team, now, spec.gpu_milli(), spec.gpu_util, true);
@@ -484,9 +583,10 @@ impl State {
                     return self.fail(w, kind, job, "a rejection needs a reason".into());
                 }
                 self.leave_pending(job, spec, tombstones);
+                self.close_live(job);
                 let r = &mut self.runs[job.index()];
                 r.status = JobStatus::Unschedulable;
-                r.end = Some(self.now);
+                r.end.set(self.now);
                 r.reason = Some(format!("rejected by {}: {reason}", self.policy_label).into());
                 self.counters.rejections += 1;
                 self.transitions.push((job, Transition::Unschedulable));
@@ -504,27 +604,29 @@ impl State {
             }
             Decision::Admit { .. } => {
                 let now = self.now;
-                let r = &mut self.runs[job.index()];
-                r.admitted_since.get_or_insert(now);
-                r.first_admitted.get_or_insert(now);
+                let (r, l) = self.both(job);
+                l.admitted_since.get_or_insert(now);
+                r.first_admitted.set_once(now);
                 true
             }
             Decision::Unadmit { .. } => {
-                let r = &mut self.runs[job.index()];
-                if let Some(a) = r.admitted_since.take() {
-                    r.admitted_wait_ms += self.now.since(a).millis();
+                let now = self.now;
+                let (r, l) = self.both(job);
+                if let Some(a) = l.admitted_since.take() {
+                    r.admitted_wait_ms += now.since(a).millis();
                 }
                 true
             }
             Decision::Reason { reason, .. } => {
                 let id = self.recorder.intern_reason(reason);
-                let old = self.runs[job.index()].pending_reason;
+                let old = self.live(job).pending_reason;
                 if id != old {
                     self.recorder
                         .reason_changed(spec.team, self.now, Some(old), Some(id));
-                    let r = &mut self.runs[job.index()];
-                    r.clock_reason(self.now);
-                    r.pending_reason = id;
+                    let now = self.now;
+                    let (_, l) = self.both(job);
+                    l.clock_reason(now);
+                    l.pending_reason = id;
                 }
                 true
             }
@@ -537,22 +639,23 @@ impl State {
         let spec = &w.jobs[job.index()];
         let now = self.now;
         self.stop_running(spec, job);
-        let r = &mut self.runs[job.index()];
+        let checkpoint = self.opts.costs(spec.class).0;
+        let (r, l) = self.both(job);
         let elapsed = now
-            .since(r.last_start.expect("running jobs have started"))
+            .since(r.last_start().expect("running jobs have started"))
             .millis();
-        let effective = elapsed.saturating_sub(r.overhead_ms);
-        let progress = effective * u64::from(r.speed_permille) / 1000;
+        let effective = elapsed.saturating_sub(l.overhead_ms);
+        let progress = effective * u64::from(l.speed_permille) / 1000;
         let remaining = spec.work.millis() - r.work_done;
-        let saved = match self.opts.costs(spec.class).0 {
+        let saved = match checkpoint {
             Some(c) if c.millis() > 0 => (progress - progress % c.millis()).min(remaining.saturating_sub(1)),
             _ => 0,
         };
         r.work_done += saved;
-        let useful_wall = (saved * 1000).div_ceil(u64::from(r.speed_permille));
+        let useful_wall = (saved * 1000).div_ceil(u64::from(l.speed_permille));
         let lost_wall = elapsed.saturating_sub(useful_wall);
         r.preemptions += 1;
-        r.epoch += 1;
+        l.epoch += 1;
         r.reason = Some(reason.into());
         let reason = self.recorder.intern_reason(reason);
         self.recorder.log_preemption(crate::recorder::PreemptionRecord {
@@ -572,11 +675,11 @@ impl State {
     /// Frees a running job's pods and takes it off the running list.
     fn stop_running(&mut self, spec: &JobSpec, job: JobId) {
         let now = self.now;
-        let r = &mut self.runs[job.index()];
+        let (r, l) = self.both(job);
         r.run_ms += now
-            .since(r.last_start.expect("running jobs have started"))
+            .since(r.last_start().expect("running jobs have started"))
             .millis();
-        let mut slots = std::mem::take(&mut self.runs[job.index()].slots);
+        let mut slots = std::mem::take(&mut l.slots);
         for &s in &slots {
             self.cluster.give_back(&spec.pod, s);
             let pool = self.cluster.node(s.node).pool.index();
@@ -587,13 +690,14 @@ impl State {
             }
         }
         slots.clear();
-        self.slot_pool.push(slots);
-        let pos = self.runs[job.index()].running_pos as usize;
+        let (_, l) = self.both(job);
+        l.slots = slots;
+        let pos = l.running_pos as usize;
+        l.running_pos = u32::MAX;
         self.running.swap_remove(pos);
         if let Some(&moved) = self.running.get(pos) {
-            self.runs[moved.index()].running_pos = pos as u32;
+            self.both(moved).1.running_pos = pos as u32;
         }
-        self.runs[job.index()].running_pos = u32::MAX;
         self.recorder
             .running_changed(spec.team, self.now, spec.gpu_milli(), spec.gpu_util, false);
         self.freed = true;
@@ -751,7 +855,8 @@ impl<'w> Simulation<'w> {
                 running: Vec::new(),
                 requeued: Vec::new(),
                 transitions: Vec::new(),
-                slot_pool: Vec::new(),
+                lives: Vec::new(),
+                free_lives: Vec::new(),
                 freed: false,
                 decisions: 0,
                 down: DownClock {
@@ -799,6 +904,10 @@ impl<'w> Simulation<'w> {
     }
     pub fn job(&self, id: JobId) -> &JobRun {
         &self.st.runs[id.index()]
+    }
+    /// Where the pods of a running job are (empty for a job that is not running).
+    pub fn slots(&self, id: JobId) -> &[PodSlot] {
+        self.st.slots(id)
     }
     pub fn counters(&self) -> &Counters {
         &self.st.counters
@@ -923,18 +1032,24 @@ impl<'w> Simulation<'w> {
         self.st.recorder.close(end);
         self.st.down.advance(end);
         let reasons = self.st.recorder.reasons().to_vec();
+        // Jobs still in the system: close their clocks at the end, fix their main reason.
         for r in &mut self.st.runs {
+            if r.live == NO_LIVE {
+                continue;
+            }
+            let l = &mut self.st.lives[r.live as usize];
             if r.status == JobStatus::Pending {
-                r.pending_ms += end.since(r.pending_since).millis();
-                r.pending_since = end;
-                if let Some(a) = r.admitted_since.take() {
+                r.pending_ms += end.since(l.pending_since).millis();
+                l.pending_since = end;
+                if let Some(a) = l.admitted_since.take() {
                     r.admitted_wait_ms += end.since(a).millis();
                 }
-                r.clock_reason(end);
-                if r.pending_reason != 0 {
-                    r.reason = Some(reasons[r.pending_reason as usize].as_str().into());
+                l.clock_reason(end);
+                if l.pending_reason != 0 {
+                    r.reason = Some(reasons[l.pending_reason as usize].as_str().into());
                 }
             }
+            r.main_reason = l.main_reason();
         }
         if let Some(sink) = &mut self.series_sink {
             self.st.recorder.drain_series(&mut **sink);
@@ -999,12 +1114,13 @@ impl<'w> Simulation<'w> {
         {
             let r = &mut st.runs[id.index()];
             r.status = JobStatus::Unschedulable;
-            r.end = Some(st.now);
+            r.end.set(st.now);
             r.reason = Some(why.to_string().into());
             st.counters.unschedulable += 1;
             st.transitions.push((id, Transition::Unschedulable));
             return;
         }
+        st.open_live(id);
         st.enter_pending(id, spec, &mut self.pending.tombstones);
         self.pending.ids.push(id);
         st.runs[id.index()].in_queue = true;
@@ -1020,7 +1136,7 @@ impl<'w> Simulation<'w> {
         match ev {
             Event::Finish { job, epoch } => {
                 let r = &st.runs[job.index()];
-                if r.status != JobStatus::Running || r.epoch != epoch {
+                if r.status != JobStatus::Running || st.live(job).epoch != epoch {
                     st.counters.stale += 1;
                     return;
                 }
@@ -1028,24 +1144,26 @@ impl<'w> Simulation<'w> {
                 st.counters.completions += 1;
                 let spec = &w.jobs[job.index()];
                 st.stop_running(spec, job);
+                st.close_live(job);
                 let r = &mut st.runs[job.index()];
                 r.status = JobStatus::Finished;
                 r.work_done = spec.work.millis();
-                r.end = Some(st.now);
+                r.end.set(st.now);
                 st.transitions.push((job, Transition::Finished));
             }
             Event::Abandon { job } => {
                 let r = &st.runs[job.index()];
-                if r.status != JobStatus::Pending || r.first_start.is_some() {
+                if r.status != JobStatus::Pending || r.first_start().is_some() {
                     return;
                 }
                 st.counters.events += 1;
                 st.counters.abandonments += 1;
                 let spec = &w.jobs[job.index()];
                 st.leave_pending(job, spec, &mut self.pending.tombstones);
+                st.close_live(job);
                 let r = &mut st.runs[job.index()];
                 r.status = JobStatus::Abandoned;
-                r.end = Some(st.now);
+                r.end.set(st.now);
                 r.reason = Some("gave up waiting before it started".into());
                 st.transitions.push((job, Transition::Abandoned));
             }
@@ -1069,7 +1187,7 @@ impl<'w> Simulation<'w> {
                     .running
                     .iter()
                     .copied()
-                    .filter(|j| st.runs[j.index()].slots.iter().any(|s| s.node == node))
+                    .filter(|&j| st.live(j).slots.iter().any(|s| s.node == node))
                     .collect();
                 for j in victims {
                     st.preempt(w, j, NODE_FAILURE, None, &mut self.pending.tombstones);
@@ -1134,22 +1252,23 @@ impl<'w> Simulation<'w> {
         for &j in &st.running {
             let spec = &self.workload.jobs[j.index()];
             let r = &st.runs[j.index()];
-            if r.status != JobStatus::Running {
+            if r.status != JobStatus::Running || r.live == NO_LIVE {
                 return fail(format!(
                     "job {} is on the running list but {}",
                     j,
                     r.status.as_str()
                 ));
             }
-            if r.slots.len() != spec.pods as usize {
+            let slots = &st.live(j).slots;
+            if slots.len() != spec.pods as usize {
                 return fail(format!(
                     "job {} runs {} of its {} pods",
                     j,
-                    r.slots.len(),
+                    slots.len(),
                     spec.pods
                 ));
             }
-            for s in &r.slots {
+            for s in slots {
                 let a = &mut alloc[s.node.index()];
                 a.0 += spec.pod.cpu_milli;
                 a.1 += spec.pod.mem_mib;
@@ -1242,6 +1361,14 @@ impl<'c> Cycle<'c> {
     pub fn status(&self, id: JobId) -> JobStatus {
         self.st.runs[id.index()].status
     }
+    /// Where the pods of a running job are (empty for a job that is not running).
+    pub fn slots(&self, id: JobId) -> &[PodSlot] {
+        self.st.slots(id)
+    }
+    /// Since when a pending job has been waiting (its submit time, or its last preemption).
+    pub fn pending_since(&self, id: JobId) -> Option<SimTime> {
+        (self.st.runs[id.index()].status == JobStatus::Pending).then(|| self.st.live(id).pending_since)
+    }
     pub fn is_pending(&self, id: JobId) -> bool {
         self.status(id) == JobStatus::Pending
     }
@@ -1282,10 +1409,11 @@ impl<'c> Cycle<'c> {
     pub fn work_done_now(&self, id: JobId) -> u64 {
         let r = &self.st.runs[id.index()];
         let work = self.w.jobs[id.index()].work.millis();
-        match (r.status, r.last_start) {
+        match (r.status, r.last_start()) {
             (JobStatus::Running, Some(s)) => {
-                let ran = self.st.now.since(s).millis().saturating_sub(r.overhead_ms);
-                (r.work_done + ran * u64::from(r.speed_permille) / 1000).min(work)
+                let l = self.st.live(id);
+                let ran = self.st.now.since(s).millis().saturating_sub(l.overhead_ms);
+                (r.work_done + ran * u64::from(l.speed_permille) / 1000).min(work)
             }
             _ => r.work_done,
         }
@@ -1294,7 +1422,7 @@ impl<'c> Cycle<'c> {
     /// Time the job has spent running, over all its runs, up to now.
     pub fn run_ms_now(&self, id: JobId) -> u64 {
         let r = &self.st.runs[id.index()];
-        match (r.status, r.last_start) {
+        match (r.status, r.last_start()) {
             (JobStatus::Running, Some(s)) => r.run_ms + self.st.now.since(s).millis(),
             _ => r.run_ms,
         }
@@ -1306,9 +1434,10 @@ impl<'c> Cycle<'c> {
         if r.status != JobStatus::Running {
             return None;
         }
-        let start = r.last_start?;
+        let start = r.last_start()?;
+        let l = self.st.live(id);
         let remaining = self.w.jobs[id.index()].work.millis() - r.work_done;
-        Some(start + SimDuration(r.overhead_ms + (remaining * 1000).div_ceil(u64::from(r.speed_permille))))
+        Some(start + SimDuration(l.overhead_ms + (remaining * 1000).div_ceil(u64::from(l.speed_permille))))
     }
 
     /// Applies a decision after checking it. Returns whether it was applied; an invalid decision
@@ -1396,5 +1525,14 @@ impl fmt::Debug for Simulation<'_> {
             .field("pending", &(self.pending.live().len() - self.pending.tombstones))
             .field("running", &self.st.running.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_job_record_stays_compact() {
+        // One record per job of the trace, so it bounds the per-job memory of long replays.
+        assert_eq!(std::mem::size_of::<super::JobRun>(), 96);
     }
 }

@@ -133,9 +133,9 @@ fn preemption_loses_work_since_the_last_checkpoint_and_pays_the_restart_overhead
     let r = &out.jobs[0];
     // 30 s of work saved; restart at 50 s runs 5 s overhead + 70 s of work: ends at 125 s.
     assert_eq!(r.status, JobStatus::Finished);
-    assert_eq!(r.first_start, Some(SimTime::from_secs(0)));
-    assert_eq!(r.last_start, Some(SimTime::from_secs(50)));
-    assert_eq!(r.end, Some(SimTime::from_secs(125)));
+    assert_eq!(r.first_start(), Some(SimTime::from_secs(0)));
+    assert_eq!(r.last_start(), Some(SimTime::from_secs(50)));
+    assert_eq!(r.end(), Some(SimTime::from_secs(125)));
     assert_eq!(r.preemptions, 1);
     assert_eq!(r.pending_ms, 15_000);
     assert_eq!(r.work_done, 100_000);
@@ -155,7 +155,7 @@ fn slow_gpus_take_longer() {
     spec.pools[0].speed_permille = 400;
     let c = Cluster::new(&spec).unwrap();
     let out = run_all(&w, c, opts());
-    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(250)));
+    assert_eq!(out.jobs[0].end(), Some(SimTime::from_secs(250)));
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn a_job_no_node_can_hold_is_unschedulable_with_a_reason_and_the_rest_runs() {
     );
     assert_eq!(out.jobs[1].status, JobStatus::Finished);
     assert_eq!(out.jobs[2].status, JobStatus::Finished);
-    assert_eq!(out.jobs[2].first_start, Some(SimTime::from_secs(10)));
+    assert_eq!(out.jobs[2].first_start(), Some(SimTime::from_secs(10)));
     assert_eq!(out.counters.unschedulable, 1);
 }
 
@@ -182,10 +182,10 @@ fn impatient_jobs_abandon_the_queue() {
     w.jobs[2].patience = Some(SimDuration::from_secs(500));
     let out = run_all(&w, cluster(1, 1), opts());
     assert_eq!(out.jobs[1].status, JobStatus::Abandoned);
-    assert_eq!(out.jobs[1].end, Some(SimTime::from_secs(40)));
-    assert_eq!(out.jobs[1].first_start, None);
+    assert_eq!(out.jobs[1].end(), Some(SimTime::from_secs(40)));
+    assert_eq!(out.jobs[1].first_start(), None);
     assert_eq!(out.jobs[2].status, JobStatus::Finished);
-    assert_eq!(out.jobs[2].first_start, Some(SimTime::from_secs(100)));
+    assert_eq!(out.jobs[2].first_start(), Some(SimTime::from_secs(100)));
 }
 
 #[test]
@@ -212,10 +212,10 @@ fn a_node_failure_evicts_its_pods() {
     // Evicted at 20 s, restarted at once on nodes 0 and 2.
     assert_eq!(sim.job(JobId(0)).preemptions, 1);
     assert_eq!(sim.job(JobId(0)).status, JobStatus::Running);
-    let nodes: Vec<u32> = sim.job(JobId(0)).slots().iter().map(|s| s.node.0).collect();
+    let nodes: Vec<u32> = sim.slots(JobId(0)).iter().map(|s| s.node.0).collect();
     assert_eq!(nodes, vec![0, 2]);
     let out = sim.run().unwrap();
-    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(120)));
+    assert_eq!(out.jobs[0].end(), Some(SimTime::from_secs(120)));
     assert_eq!(out.jobs[0].reason.as_deref(), Some("node failure"));
 }
 
@@ -412,10 +412,10 @@ mod random_preemption {
             for (r, j) in out.jobs.iter().zip(&w.jobs) {
                 prop_assert_eq!(r.status, JobStatus::Finished);
                 prop_assert_eq!(r.work_done, j.work.millis());
-                let first = r.first_start.unwrap();
+                let first = r.first_start().unwrap();
                 prop_assert!(first >= j.submit);
                 // Time in the system = time pending + time running (at least the work itself).
-                let in_system = r.end.unwrap().since(j.submit).millis();
+                let in_system = r.end().unwrap().since(j.submit).millis();
                 prop_assert!(in_system >= r.pending_ms + j.work.millis());
                 if r.preemptions == 0 {
                     prop_assert_eq!(in_system, r.pending_ms + j.work.millis());
@@ -464,7 +464,7 @@ fn admission_and_pending_reasons_are_accounted_exactly() {
         .run()
         .unwrap();
     let r = &out.jobs[1];
-    assert_eq!(r.first_admitted, Some(SimTime::from_secs(40)));
+    assert_eq!(r.first_admitted(), Some(SimTime::from_secs(40)));
     assert_eq!((r.pending_ms, r.admitted_wait_ms), (90_000, 60_000));
     assert_eq!(out.reasons, vec!["", "WaitingForQuota", "no node"]);
     // Team t: 30 s waiting for quota, 60 s for a node; no pending time without a reason.
@@ -496,7 +496,7 @@ fn preemptions_are_logged_with_reason_and_preemptor() {
         (SimTime::from_secs(10), JobId(0), Some(JobId(1)))
     );
     assert_eq!(out.reasons[p.reason as usize], "InClusterQueue");
-    assert_eq!(out.jobs[0].end, Some(SimTime::from_secs(120)));
+    assert_eq!(out.jobs[0].end(), Some(SimTime::from_secs(120)));
 }
 
 /// Collects what a streaming run hands over, and how.

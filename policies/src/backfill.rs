@@ -68,7 +68,7 @@ impl EasyBackfill {
             .running()
             .iter()
             .map(|&r| {
-                let start = cx.run(r).last_start.unwrap_or(now);
+                let start = cx.run(r).last_start().unwrap_or(now);
                 let e = self.estimates.get(&r).copied().unwrap_or(0);
                 // A job past its estimate is assumed to end at once.
                 let end = (start + SimDuration(e)).max(now + SimDuration(1));
@@ -79,7 +79,7 @@ impl EasyBackfill {
         let mut c = cx.cluster().clone();
         for (end, r) in ends {
             let spec = cx.job(r);
-            for &s in cx.run(r).slots() {
+            for &s in cx.slots(r) {
                 c.give_back(&spec.pod, s);
             }
             if cx.place_on(&c, head).is_some() {

@@ -79,10 +79,11 @@ impl Las {
 
     /// When waiting job `j` is due for promotion, if it can be.
     fn promotion_due(&self, cx: &Cycle<'_>, j: JobId) -> Option<SimTime> {
-        (self.promote_after > 0.0 && self.level(cx, j) > 0).then(|| {
-            let wait = (self.promote_after * cx.run_ms_now(j) as f64).ceil() as u64;
-            cx.run(j).pending_since() + SimDuration(wait)
-        })
+        if self.promote_after <= 0.0 || self.level(cx, j) == 0 {
+            return None;
+        }
+        let wait = (self.promote_after * cx.run_ms_now(j) as f64).ceil() as u64;
+        cx.pending_since(j).map(|since| since + SimDuration(wait))
     }
 
     fn forget_due(&mut self, j: JobId) {

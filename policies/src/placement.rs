@@ -1,6 +1,6 @@
 //! Where pods go: first-fit and best-fit. Both place a whole gang or nothing.
 
-use fairway_engine::{Allowed, Cluster, NodeId, Placement, PodRequest, PodSlot};
+use fairway_engine::{Allowed, Cluster, NodeId, Placement, PodRequest, PodSlot, PoolId};
 
 pub use crate::fgd::Fgd;
 
@@ -21,17 +21,27 @@ impl Placement for FirstFit {
         allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool {
+        // Eligibility is per pool and pools are node ranges: walk the eligible pools in node
+        // order, and within each jump from one node with room to the next through the cluster's
+        // index, so full nodes cost nothing.
         let mut left = pods;
-        for node in cluster.node_ids() {
+        for (i, p) in cluster.pools().iter().enumerate() {
             if left == 0 {
                 break;
             }
-            if !cluster.eligible(node, allowed) {
+            if !cluster.pool_allowed(PoolId(i as u32), allowed) {
                 continue;
             }
-            let k = cluster.pods_that_fit(node, pod).min(left);
-            if k > 0 && cluster.pick_slots(node, pod, k, out) {
-                left -= k;
+            let mut from = NodeId(p.nodes.start);
+            while left > 0 {
+                let Some(node) = cluster.first_with_room(from, p.nodes.end, pod) else {
+                    break;
+                };
+                let k = cluster.pods_that_fit(node, pod).min(left);
+                if k > 0 && cluster.pick_slots(node, pod, k, out) {
+                    left -= k;
+                }
+                from = NodeId(node.0 + 1);
             }
         }
         finish(left, out)
@@ -296,6 +306,75 @@ mod tests {
         out.clear();
         assert!(BestFit::default().place(&c, &req(4000), 1, &Allowed::models(ModelSet::ANY), &mut out));
         assert_eq!(out[0].node, NodeId(0));
+    }
+
+    /// First-fit as its definition reads: every node in order, as many pods as fit.
+    fn first_fit_by_scan(c: &Cluster, pod: &PodRequest, pods: u32, allowed: &Allowed<'_>) -> Vec<PodSlot> {
+        let mut out = Vec::new();
+        let mut left = pods;
+        for n in c.node_ids() {
+            if left > 0 && c.eligible(n, allowed) {
+                let k = c.pods_that_fit(n, pod).min(left);
+                if k > 0 && c.pick_slots(n, pod, k, &mut out) {
+                    left -= k;
+                }
+            }
+        }
+        if left > 0 {
+            out.clear();
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The indexed first-fit picks exactly what the scan picks, on clusters of several pools
+        /// and models, partly filled with whole and shared GPUs, some nodes down.
+        #[test]
+        fn first_fit_through_the_index_equals_the_scan(
+            fills in proptest::collection::vec((0usize..40, 0u32..4, 0u32..2000), 0..120),
+            down in proptest::collection::vec(0u32..40, 0..6),
+            asks in proptest::collection::vec((0u32..5000, 1u32..6, 0u64..40, 0u8..3), 1..20),
+        ) {
+            let mut c = Cluster::new(&ClusterSpec {
+                pools: vec![
+                    PoolSpec::new("a", Some("A100"), 13, 8, 64, 512),
+                    PoolSpec::new("cpu", None, 5, 0, 32, 128),
+                    PoolSpec::new("h", Some("H100"), 22, 4, 96, 768),
+                ],
+            })
+            .unwrap();
+            // Fill through the scan's own choice of slots (the cluster checks every take).
+            for (node, kind, milli) in fills {
+                let n = NodeId(node as u32);
+                let r = match kind {
+                    0 => req(1000 * (1 + milli % 3)),
+                    1 => req(100 + milli % 900),
+                    2 => PodRequest { gpu_milli: 0, cpu_milli: 4000, mem_mib: 8192 },
+                    _ => req(0),
+                };
+                let mut out = Vec::new();
+                if c.pods_that_fit(n, &r) > 0 && c.pick_slots(n, &r, 1, &mut out) {
+                    c.take(&r, out[0], ModelSet::ANY).unwrap();
+                }
+            }
+            for d in down {
+                c.set_up(NodeId(d), false);
+            }
+            let h100 = ModelSet::ANY.with(c.model_id("H100").unwrap());
+            for (milli, pods, cpu, which) in asks {
+                let pod = PodRequest { gpu_milli: milli, cpu_milli: cpu * 1000, mem_mib: 1024 };
+                let allowed = match which {
+                    0 => Allowed::models(ModelSet::ANY),
+                    1 => Allowed::models(h100),
+                    _ => Allowed { kind: fairway_engine::JobKind::Interactive, ..Allowed::models(ModelSet::ANY) },
+                };
+                let mut out = Vec::new();
+                let placed = FirstFit.place(&c, &pod, pods, &allowed, &mut out);
+                let scan = first_fit_by_scan(&c, &pod, pods, &allowed);
+                proptest::prop_assert_eq!(placed, !scan.is_empty());
+                proptest::prop_assert_eq!(out, scan);
+            }
+        }
     }
 
     #[test]

@@ -188,7 +188,7 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
     let need = cx.job(job).gpu_milli();
     for &(_, v) in candidates {
         let spec = cx.job(v);
-        for &slot in cx.run(v).slots() {
+        for &slot in cx.slots(v) {
             what_if.give_back(&spec.pod, slot);
         }
         victims.push(v);
@@ -208,8 +208,7 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         let mut trial = what_if.clone();
         let spec = cx.job(v);
         let ok = cx
-            .run(v)
-            .slots()
+            .slots(v)
             .iter()
             .all(|&s| trial.take(&spec.pod, s, spec.models).is_ok());
         if ok && cx.place_on(&trial, job).is_some() {

@@ -100,13 +100,13 @@ impl JobsTable {
             t.team.push(w.teams[j.team.index()].clone());
             t.status.push(r.status.as_str().to_string());
             t.submit_ms.push(j.submit.millis());
-            t.start_ms.push(r.first_start.map(|s| s.millis()));
-            t.end_ms.push(r.end.map(|e| e.millis()));
+            t.start_ms.push(r.first_start().map(|s| s.millis()));
+            t.end_ms.push(r.end().map(|e| e.millis()));
             t.preemptions.push(r.preemptions);
             t.gpu_milli.push(j.pod.gpu_milli);
             t.pods.push(j.pods);
             t.reason.push(r.reason.as_deref().map(str::to_string));
-            t.admit_ms.push(r.first_admitted.map(|a| a.millis()));
+            t.admit_ms.push(r.first_admitted().map(|a| a.millis()));
             t.quota_wait_ms.push(r.pending_ms - r.admitted_wait_ms);
             t.node_wait_ms.push(r.admitted_wait_ms);
             t.wait_reason.push(match r.main_wait_reason() {

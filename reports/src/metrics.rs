@@ -373,13 +373,13 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                 run_h: r.run_ms as f64 / MS_PER_HOUR,
             });
         }
-        if r.first_start.is_some() {
+        if r.first_start().is_some() {
             let p = r.pending_ms as f64 / 1000.0;
             pendings.push(p);
             team_pendings[t].push(p);
         }
         if r.status == JobStatus::Finished
-            && let Some(end) = r.end
+            && let Some(end) = r.end()
         {
             let jct = end.since(j.submit).millis();
             if let Some(x) = slowdown(jct, r.run_ms) {
@@ -392,7 +392,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         }
         if j.kind == fairway_engine::JobKind::Interactive {
             interactive += 1;
-            if let (Some(s), Some(t)) = (r.first_start, info.interactive_target_s)
+            if let (Some(s), Some(t)) = (r.first_start(), info.interactive_target_s)
                 && s.since(j.submit).as_secs_f64() <= t
             {
                 on_time += 1;
@@ -403,7 +403,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         team_preempt[t] += u64::from(r.preemptions);
         team_pending_ms[t] += r.pending_ms;
         team_node_ms[t] += r.admitted_wait_ms;
-        if let Some(s) = r.first_start {
+        if let Some(s) = r.first_start() {
             let wait = s.since(j.submit).as_secs_f64();
             waits.push(wait);
             team_waits[t].push(wait);
@@ -413,7 +413,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                 .push(wait);
         }
         if r.status == JobStatus::Finished {
-            let end = r.end.expect("finished jobs have an end");
+            let end = r.end().expect("finished jobs have an end");
             let jct = end.since(j.submit).as_secs_f64();
             jcts.push(jct);
             team_jcts[t].push(jct);

@@ -24,7 +24,7 @@ fn mean_wait(s: &Scenario) -> f64 {
         .jobs
         .iter()
         .zip(&r.workload.jobs)
-        .map(|(j, spec)| j.first_start.unwrap().since(spec.submit).as_secs_f64())
+        .map(|(j, spec)| j.first_start().unwrap().since(spec.submit).as_secs_f64())
         .collect();
     waits.iter().sum::<f64>() / waits.len() as f64
 }
@@ -106,7 +106,7 @@ fn kueue_edits_reach_the_run() {
                 .jobs
                 .iter()
                 .zip(&r.workload.jobs)
-                .filter(|(x, j)| j.team.index() == ls && x.first_start.is_some())
+                .filter(|(x, j)| j.team.index() == ls && x.first_start().is_some())
                 .count();
             Ok(started)
         })

@@ -35,7 +35,7 @@ fn recorded_start_replay_reproduces_the_trace() {
     for (r, j) in o.jobs.iter().zip(&w.jobs) {
         match j.recorded_start {
             Some(s) => {
-                assert_eq!(r.first_start, Some(s));
+                assert_eq!(r.first_start(), Some(s));
                 waits.push(s.since(j.submit).as_secs_f64());
             }
             None => assert_eq!(r.status, JobStatus::Abandoned),

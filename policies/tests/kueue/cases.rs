@@ -123,7 +123,7 @@ fn flavor_fungibility_decides_between_borrowing_and_the_next_flavor() {
         &jobs,
         "",
     );
-    assert_eq!(default.job("j").end, Some(SimTime::from_secs(200)));
+    assert_eq!(default.job("j").end(), Some(SimTime::from_secs(200)));
     let next = format!(
         "{flavors}{}{}",
         two(
@@ -135,7 +135,7 @@ fn flavor_fungibility_decides_between_borrowing_and_the_next_flavor() {
         two("l", 8, 0, "")
     );
     let r = run_named(&next, vec![spot, od], &jobs, "");
-    assert_eq!(r.job("j").end, Some(SimTime::from_secs(100)));
+    assert_eq!(r.job("j").end(), Some(SimTime::from_secs(100)));
 }
 
 /// waitForPodsReady (timeout 60 s, backoff base 10 s): q has 16 GPUs of quota but the cluster has
@@ -156,7 +156,7 @@ fn wait_for_pods_ready_evicts_and_backs_off() {
     assert_eq!(r.pending_s("q", "WaitingForNodes"), 169);
     assert_eq!(r.pending_s("q", "BackoffAfterEviction"), 30);
     assert_eq!(r.job("b").admitted_wait_ms, 169_000);
-    assert_eq!(r.job("b").first_admitted, Some(SimTime::from_secs(1)));
+    assert_eq!(r.job("b").first_admitted(), Some(SimTime::from_secs(1)));
 }
 
 /// Queue q (8 GPUs, withinClusterQueue: LowerPriority). low (8, prio 0) runs from 0; high (8,
@@ -190,7 +190,7 @@ fn within_cluster_queue_preemption_by_priority() {
     assert_eq!(
         (
             r.start("high"),
-            r.job("low").last_start.map(|t| t.millis() / 1000)
+            r.job("low").last_start().map(|t| t.millis() / 1000)
         ),
         (Some(10), Some(61))
     );

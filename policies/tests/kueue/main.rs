@@ -47,7 +47,7 @@ impl Run {
             .unwrap_or_else(|| panic!("no job {name}"))]
     }
     pub fn start(&self, name: &str) -> Option<u64> {
-        self.job(name).first_start.map(|t| t.millis() / 1000)
+        self.job(name).first_start().map(|t| t.millis() / 1000)
     }
     /// (victim, reason, preemptor) of every preemption, in order.
     pub fn preemptions(&self) -> Vec<(String, String, Option<String>)> {

@@ -98,6 +98,8 @@ fn yaml(qs: &[Q], fair: bool, hierarchical: bool) -> String {
     out
 }
 
+type Raw = (usize, u64, u64, u32, u32, i32);
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -109,7 +111,19 @@ proptest! {
         hierarchical in any::<bool>(),
         latency in prop::option::of(1u64..20),
     ) {
-        let text = yaml(&qs, fair, hierarchical);
+        books_balance(&qs, &jobs, fair, hierarchical, latency)?;
+    }
+}
+
+fn books_balance(
+    qs: &[Q],
+    jobs: &[Raw],
+    fair: bool,
+    hierarchical: bool,
+    latency: Option<u64>,
+) -> Result<(), TestCaseError> {
+    {
+        let text = yaml(qs, fair, hierarchical);
         let names: Vec<String> = (0..qs.len()).map(|i| format!("q{i}")).collect();
         let named: Vec<(String, J)> = jobs
             .iter()
@@ -120,18 +134,39 @@ proptest! {
             })
             .collect();
         let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
-        let params = latency.map(|l| format!("eviction_latency_s={l}")).unwrap_or_default();
+        let params = latency
+            .map(|l| format!("eviction_latency_s={l}"))
+            .unwrap_or_default();
         // The engine's audit and the policy's (debug) audit run after every pass.
         let a = run_named(&text, nodes(2), &refs, &params);
         for r in &a.o.jobs {
-            prop_assert!(matches!(r.status, JobStatus::Finished | JobStatus::Pending | JobStatus::Unschedulable), "{:?}", r.status);
+            prop_assert!(
+                matches!(
+                    r.status,
+                    JobStatus::Finished | JobStatus::Pending | JobStatus::Unschedulable
+                ),
+                "{:?}",
+                r.status
+            );
             if r.status == JobStatus::Pending {
                 prop_assert!(r.reason.is_some(), "a job left waiting says why");
             }
         }
         let b = run_named(&text, nodes(2), &refs, &params);
         // Same outcome (the label differs: each run has its own temporary manifest path).
-        let view = |r: &Run| format!("{:?}", (&r.o.jobs, &r.o.series, &r.o.preemption_log, &r.o.pending_by_reason, r.o.end));
+        let view = |r: &Run| {
+            format!(
+                "{:?}",
+                (
+                    &r.o.jobs,
+                    &r.o.series,
+                    &r.o.preemption_log,
+                    &r.o.pending_by_reason,
+                    r.o.end
+                )
+            )
+        };
         prop_assert_eq!(view(&a), view(&b));
     }
+    Ok(())
 }

@@ -289,7 +289,7 @@ fn want(list: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Seconds the named workload's last run took (its flavor's pool speed shows in it).
 fn ran_s(r: &Run, name: &str) -> u64 {
     let j = r.job(name);
-    (j.end.expect("ended").millis() - j.last_start.expect("started").millis()) / 1000
+    (j.end().expect("ended").millis() - j.last_start().expect("started").millis()) / 1000
 }
 
 // ---------------------------------------------------------------------------------------------

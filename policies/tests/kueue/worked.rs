@@ -43,7 +43,7 @@ fn classical_reclaim_takes_the_lowest_priority_newest_first() {
     assert_eq!(r.job("r1").preemptions, 0);
     // r2 and r3 wait for prod to shrink: p2 ends at 110, and parked (inadmissible) workloads
     // return to the queue at the next flush, which Kueue batches over 1 s: 111.
-    assert_eq!(r.job("r2").last_start.map(|t| t.millis() / 1000), Some(111));
+    assert_eq!(r.job("r2").last_start().map(|t| t.millis() / 1000), Some(111));
 }
 
 #[test]

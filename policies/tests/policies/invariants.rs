@@ -152,14 +152,14 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
         prop_assert!(r.status.is_terminal(), "job {} ended {:?}", i, r.status);
         match r.status {
             JobStatus::Finished => {
-                let (s, e) = (r.first_start.unwrap(), r.end.unwrap());
+                let (s, e) = (r.first_start().unwrap(), r.end().unwrap());
                 prop_assert!(s >= j.submit && e >= s + SimDuration(1));
                 prop_assert_eq!(r.work_done, j.work.millis());
             }
             JobStatus::Unschedulable => prop_assert!(r.reason.as_deref().is_some_and(|s| !s.is_empty())),
             JobStatus::Abandoned => {
-                prop_assert!(r.first_start.is_none());
-                prop_assert_eq!(r.end, Some(j.submit + j.patience.unwrap()));
+                prop_assert!(r.first_start().is_none());
+                prop_assert_eq!(r.end(), Some(j.submit + j.patience.unwrap()));
             }
             _ => unreachable!(),
         }

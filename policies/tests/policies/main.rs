@@ -86,6 +86,6 @@ pub fn waits(w: &Workload, o: &Outcome) -> Vec<u64> {
     o.jobs
         .iter()
         .zip(&w.jobs)
-        .map(|(r, j)| r.first_start.expect("started").since(j.submit).millis() / 1000)
+        .map(|(r, j)| r.first_start().expect("started").since(j.submit).millis() / 1000)
         .collect()
 }

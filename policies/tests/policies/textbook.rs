@@ -71,8 +71,8 @@ fn replay_reproduces_recorded_starts() {
     // j3 never started in the trace; it gives up after 100 s.
     w.jobs[2].patience = Some(SimDuration::from_secs(100));
     let o = run(&w, one_node(4), "replay", "first-fit");
-    assert_eq!(o.jobs[0].first_start, Some(SimTime::from_secs(30)));
-    assert_eq!(o.jobs[1].first_start, Some(SimTime::from_secs(10)));
+    assert_eq!(o.jobs[0].first_start(), Some(SimTime::from_secs(30)));
+    assert_eq!(o.jobs[1].first_start(), Some(SimTime::from_secs(10)));
     assert_eq!(o.jobs[2].status, JobStatus::Abandoned);
-    assert_eq!(o.jobs[2].end, Some(SimTime::from_secs(120)));
+    assert_eq!(o.jobs[2].end(), Some(SimTime::from_secs(120)));
 }

@@ -25,7 +25,7 @@ fn audited() -> EngineOptions {
 fn ends(o: &Outcome) -> Vec<u64> {
     o.jobs
         .iter()
-        .map(|r| r.end.expect("ended").millis() / 1000)
+        .map(|r| r.end().expect("ended").millis() / 1000)
         .collect()
 }
 
@@ -282,7 +282,7 @@ fn drf_serves_the_team_with_the_lowest_dominant_share() {
     .unwrap();
     let at_zero = |o: &Outcome| -> Vec<&str> {
         (0..w.len())
-            .filter(|&i| o.jobs[i].first_start == Some(SimTime(0)))
+            .filter(|&i| o.jobs[i].first_start() == Some(SimTime(0)))
             .map(|i| w.names[i].as_str())
             .collect()
     };
@@ -405,7 +405,7 @@ fn a_node_failure_interrupts_and_requeues_its_job() {
         let r = &o.jobs[0];
         assert_eq!(r.status, JobStatus::Finished, "{pol}");
         assert_eq!(
-            (r.end, r.preemptions, r.work_done),
+            (r.end(), r.preemptions, r.work_done),
             (Some(SimTime::from_secs(130)), 1, 100_000),
             "{pol}"
         );
@@ -420,5 +420,5 @@ fn a_node_failure_interrupts_and_requeues_its_job() {
     })
     .unwrap();
     let o = run_with(&w, two, "fifo", "first-fit", opts, &outage);
-    assert_eq!(o.jobs[0].end, Some(SimTime::from_secs(105)));
+    assert_eq!(o.jobs[0].end(), Some(SimTime::from_secs(105)));
 }
