@@ -27,7 +27,7 @@ pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport,
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
 pub use sim::{
-    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, Outcome, PoolUsage,
-    Simulation,
+    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, MAX_PREEMPTIONS_PER_JOB,
+    Outcome, PoolUsage, Simulation,
 };
 pub use time::{SimDuration, SimTime};

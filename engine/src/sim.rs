@@ -32,7 +32,14 @@ pub struct EngineOptions {
     /// series. Costs O(GPUs + shapes) per node touched in a pass, O(nodes) when the set of
     /// pending shapes changes.
     pub track_fragmentation: bool,
+    /// Stop the run with [`EngineError::Thrashing`] when one job has been preempted this many
+    /// times (`None`: [`MAX_PREEMPTIONS_PER_JOB`]): a policy that keeps evicting the same jobs
+    /// never lets the run end.
+    pub max_preemptions_per_job: Option<u32>,
 }
+
+/// The default of `EngineOptions::max_preemptions_per_job`.
+pub const MAX_PREEMPTIONS_PER_JOB: u32 = 10_000;
 
 /// The preemption cost of one job class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,6 +309,15 @@ pub enum EngineError {
     Livelock { policy: String, time: SimTime },
     #[error("engine audit failed at t={time}: {what}")]
     Audit { time: SimTime, what: String },
+    #[error(
+        "policy {policy} has preempted job '{job}' {times} times by t={time}: the run is thrashing and would not end (raise [engine] max_preemptions_per_job if this many is intended)"
+    )]
+    Thrashing {
+        policy: String,
+        time: SimTime,
+        job: String,
+        times: u32,
+    },
 }
 
 /// Mutable state of a run, apart from the queue of pending jobs.
@@ -656,6 +672,7 @@ impl State {
         let lost_wall = elapsed.saturating_sub(useful_wall);
         r.preemptions += 1;
         l.epoch += 1;
+        let times = r.preemptions;
         r.reason = Some(reason.into());
         let reason = self.recorder.intern_reason(reason);
         self.recorder.log_preemption(crate::recorder::PreemptionRecord {
@@ -666,6 +683,20 @@ impl State {
         });
         self.recorder
             .work_lost(spec.team, u128::from(lost_wall) * u128::from(spec.gpu_milli()));
+        if times
+            >= self
+                .opts
+                .max_preemptions_per_job
+                .unwrap_or(MAX_PREEMPTIONS_PER_JOB)
+            && self.error.is_none()
+        {
+            self.error = Some(EngineError::Thrashing {
+                policy: self.policy_label.clone(),
+                time: now,
+                job: w.name(job).to_string(),
+                times,
+            });
+        }
         self.enter_pending(job, spec, tombstones);
         self.requeued.push(job);
         self.counters.preemptions += 1;

@@ -323,6 +323,37 @@ fn a_policy_that_only_wakes_itself_is_a_livelock() {
 }
 
 #[test]
+fn a_policy_that_keeps_preempting_the_same_job_is_stopped() {
+    // Two jobs that each want the whole node; the policy always evicts whichever runs and
+    // starts the other one second later, so neither ever finishes.
+    let w = workload(&[(0, 100, 4, 1), (0, 100, 4, 1)]);
+    let policy = Scripted(|cx: &mut Cycle<'_>| {
+        if let Some(&r) = cx.running().first() {
+            cx.preempt(r, "my turn", None);
+        }
+        start_all(cx);
+        let t = cx.now() + SimDuration(1000);
+        cx.wake_at(t);
+    });
+    let opts = EngineOptions {
+        max_preemptions_per_job: Some(30),
+        ..opts()
+    };
+    let e = Simulation::new(&w, cluster(1, 4), Box::new(policy), Box::new(Lowest), opts)
+        .unwrap()
+        .run()
+        .unwrap_err();
+    // Each second the running job is evicted and the other starts: j0 runs first and is evicted
+    // at 1, 3, 5, ... s, so its 30th eviction is at 59 s.
+    match e {
+        EngineError::Thrashing { job, times, time, .. } => {
+            assert_eq!((job.as_str(), times, time), ("j0", 30, SimTime::from_secs(59)));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
 fn rejected_jobs_are_unschedulable_with_the_policy_reason() {
     let w = workload(&[(0, 10, 2, 1)]);
     let out = Simulation::new(

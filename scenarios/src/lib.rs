@@ -179,6 +179,10 @@ pub struct EngineSection {
     /// Record fragmentation (idle GPU capacity no pending pod shape can use) over time.
     #[serde(default)]
     pub fragmentation: bool,
+    /// Stop with an error once one job has been preempted this many times (default 10,000):
+    /// a policy that keeps evicting the same jobs would never let the run end.
+    #[serde(default)]
+    pub max_preemptions_per_job: Option<u32>,
 }
 
 /// `[failures]`: nodes that fail, on a schedule or at random.
@@ -661,6 +665,7 @@ impl Scenario {
             checkpoint_every: ms(self.engine.checkpoint_every_s).map(SimDuration),
             restart_overhead: SimDuration(ms(self.engine.restart_overhead_s).unwrap_or(0)),
             track_fragmentation: self.engine.fragmentation,
+            max_preemptions_per_job: self.engine.max_preemptions_per_job,
             // Debug builds (every test of a scenario run, what-if, sweep or plan) check the
             // engine's invariants after every pass; release builds trust them.
             audit: cfg!(debug_assertions),

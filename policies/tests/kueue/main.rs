@@ -89,6 +89,11 @@ impl Run {
 
 /// Jobs are named by their position: `<queue><i>` is given explicitly in `names`.
 pub fn run_named(yaml: &str, pools: Vec<PoolSpec>, jobs: &[(&str, J)], params: &str) -> Run {
+    run_workload(yaml, pools, named_workload(jobs), params)
+}
+
+/// The workload of `jobs`, named.
+pub fn named_workload(jobs: &[(&str, J)]) -> Workload {
     let mut b = WorkloadBuilder::new("test");
     for (name, j) in jobs {
         let team = b.team(j.0).unwrap();
@@ -107,11 +112,22 @@ pub fn run_named(yaml: &str, pools: Vec<PoolSpec>, jobs: &[(&str, J)], params: &
         s.priority = j.6;
         b.push(name, 0, s).unwrap();
     }
-    run_workload(yaml, pools, b.finish(), params)
+    b.finish()
 }
 
 /// Runs a workload through the kueue policy with these manifests (engine audit on).
 pub fn run_workload(yaml: &str, pools: Vec<PoolSpec>, w: Workload, params: &str) -> Run {
+    try_run_workload(yaml, pools, w, params, None).unwrap()
+}
+
+/// Like `run_workload`, with the engine's error, and a cap on preemptions per job.
+pub fn try_run_workload(
+    yaml: &str,
+    pools: Vec<PoolSpec>,
+    w: Workload,
+    params: &str,
+    max_preemptions_per_job: Option<u32>,
+) -> Result<Run, EngineError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kueue.yaml");
     std::fs::File::create(&path)
@@ -128,13 +144,13 @@ pub fn run_workload(yaml: &str, pools: Vec<PoolSpec>, w: Workload, params: &str)
     let cluster = Cluster::new(&ClusterSpec { pools }).unwrap();
     let opts = EngineOptions {
         audit: true,
+        max_preemptions_per_job,
         ..EngineOptions::default()
     };
     let o = Simulation::new(&w, cluster, policy, placement, opts)
         .unwrap()
-        .run()
-        .unwrap();
-    Run { w, o }
+        .run()?;
+    Ok(Run { w, o })
 }
 
 /// `n` nodes of 8 H100 GPUs and 128 CPUs.

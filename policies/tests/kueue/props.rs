@@ -122,51 +122,155 @@ fn books_balance(
     hierarchical: bool,
     latency: Option<u64>,
 ) -> Result<(), TestCaseError> {
-    {
-        let text = yaml(qs, fair, hierarchical);
-        let names: Vec<String> = (0..qs.len()).map(|i| format!("q{i}")).collect();
-        let named: Vec<(String, J)> = jobs
-            .iter()
-            .enumerate()
-            .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
-                let queue: &'static str = Box::leak(names[q % names.len()].clone().into_boxed_str());
-                (format!("j{i}"), J(queue, submit, dur, pods, gpus, 0, prio))
-            })
-            .collect();
-        let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
-        let params = latency
-            .map(|l| format!("eviction_latency_s={l}"))
-            .unwrap_or_default();
-        // The engine's audit and the policy's (debug) audit run after every pass.
-        let a = run_named(&text, nodes(2), &refs, &params);
-        for r in &a.o.jobs {
-            prop_assert!(
-                matches!(
-                    r.status,
-                    JobStatus::Finished | JobStatus::Pending | JobStatus::Unschedulable
-                ),
-                "{:?}",
-                r.status
-            );
-            if r.status == JobStatus::Pending {
-                prop_assert!(r.reason.is_some(), "a job left waiting says why");
-            }
+    let text = yaml(qs, fair, hierarchical);
+    let names: Vec<String> = (0..qs.len()).map(|i| format!("q{i}")).collect();
+    let named: Vec<(String, J)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
+            let queue: &'static str = Box::leak(names[q % names.len()].clone().into_boxed_str());
+            (format!("j{i}"), J(queue, submit, dur, pods, gpus, 0, prio))
+        })
+        .collect();
+    let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
+    let params = latency
+        .map(|l| format!("eviction_latency_s={l}"))
+        .unwrap_or_default();
+    // The engine's audit and the policy's (debug) audit run after every pass. A run that
+    // thrashes (see `a_preemption_ping_pong_is_stopped_and_reported`) must say so, the same way
+    // twice; 200 preemptions of one job is far beyond anything these small traces need otherwise.
+    let run = || try_run_workload(&text, nodes(2), named_workload(&refs), &params, Some(200));
+    let a = match run() {
+        Ok(a) => a,
+        Err(EngineError::Thrashing { time, job, times, .. }) => {
+            let again = match run() {
+                Err(EngineError::Thrashing { time, job, times, .. }) => Some((time, job, times)),
+                _ => None,
+            };
+            prop_assert_eq!(again, Some((time, job, times)));
+            return Ok(());
         }
-        let b = run_named(&text, nodes(2), &refs, &params);
-        // Same outcome (the label differs: each run has its own temporary manifest path).
-        let view = |r: &Run| {
-            format!(
-                "{:?}",
-                (
-                    &r.o.jobs,
-                    &r.o.series,
-                    &r.o.preemption_log,
-                    &r.o.pending_by_reason,
-                    r.o.end
-                )
-            )
-        };
-        prop_assert_eq!(view(&a), view(&b));
+        Err(e) => return Err(TestCaseError::fail(e.to_string())),
+    };
+    for r in &a.o.jobs {
+        prop_assert!(
+            matches!(
+                r.status,
+                JobStatus::Finished | JobStatus::Pending | JobStatus::Unschedulable
+            ),
+            "{:?}",
+            r.status
+        );
+        if r.status == JobStatus::Pending {
+            prop_assert!(r.reason.is_some(), "a job left waiting says why");
+        }
     }
+    let b = run().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // Same outcome (the label differs: each run has its own temporary manifest path).
+    let view = |r: &Run| {
+        format!(
+            "{:?}",
+            (
+                &r.o.jobs,
+                &r.o.series,
+                &r.o.preemption_log,
+                &r.o.pending_by_reason,
+                r.o.end
+            )
+        )
+    };
+    prop_assert_eq!(view(&a), view(&b));
     Ok(())
+}
+
+fn q(
+    cohort: u8,
+    nominal: i64,
+    lending: Option<i64>,
+    within: u8,
+    reclaim: u8,
+    borrow_within: Option<Option<i32>>,
+    weight: u8,
+) -> Q {
+    Q {
+        cohort,
+        nominal,
+        borrowing: None,
+        lending,
+        strict: false,
+        within,
+        reclaim,
+        borrow_within,
+        weight,
+    }
+}
+
+/// A case random search found running for ever: P (q0, 9 GPUs, priority 0) must borrow, and
+/// reclaims from two priority -2 workloads of q1 (6 and 3 GPUs) that borrow q0's lendable quota.
+/// Each cycle it evicts one of them; while that eviction takes its 7 s, the other, evicted
+/// before, is admitted again into the quota just freed, and the two take turns for ever. The
+/// engine stops such a run with a clear error instead of spinning.
+#[test]
+fn a_preemption_ping_pong_is_stopped_and_reported() {
+    let qs = [
+        q(0, 8, Some(6), 2, 2, Some(None), 1),
+        q(0, 1, None, 2, 1, None, 2),
+    ];
+    let jobs = [
+        (3, 286, 169, 2, 2, 0),
+        (3, 221, 4, 2, 2, 2),
+        (2, 64, 104, 3, 3, 0),
+        (0, 116, 152, 1, 1, -2),
+        (3, 71, 107, 1, 2, 0),
+        (3, 298, 187, 1, 3, -2),
+        (1, 235, 91, 1, 1, -1),
+        (1, 92, 29, 3, 2, 2),
+        (2, 249, 194, 3, 1, 1),
+        (3, 269, 3, 1, 3, 2),
+        (1, 18, 5, 3, 3, 2),
+        (3, 86, 82, 2, 1, 1),
+        (1, 223, 66, 3, 2, -2),
+        (3, 173, 102, 1, 3, 1),
+        (3, 59, 9, 3, 1, -2),
+        (2, 125, 120, 1, 1, -2),
+        (3, 28, 157, 2, 1, 2),
+        (2, 291, 179, 1, 2, 1),
+        (3, 263, 62, 3, 2, 1),
+        (2, 93, 191, 2, 2, 2),
+        (0, 276, 79, 3, 2, 2),
+        (3, 212, 73, 3, 3, -2),
+        (1, 46, 170, 1, 2, -1),
+        (1, 268, 116, 3, 3, 1),
+        (2, 90, 10, 1, 3, -1),
+        (3, 174, 139, 1, 2, 2),
+    ];
+    let named: Vec<(String, J)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
+            (
+                format!("j{i}"),
+                J(["q0", "q1"][q % 2], submit, dur, pods, gpus, 0, prio),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
+    let err = try_run_workload(
+        &yaml(&qs, false, true),
+        nodes(2),
+        named_workload(&refs),
+        "eviction_latency_s=7",
+        Some(50),
+    )
+    .err()
+    .expect("the run thrashes");
+    match err {
+        EngineError::Thrashing { job, times, .. } => {
+            assert_eq!(times, 50);
+            assert!(job == "j5" || job == "j12", "{job}");
+        }
+        e => panic!("{e}"),
+    }
+    // The case also passes the property (which accepts a reported ping-pong).
+    books_balance(&qs, &jobs, false, true, Some(7)).unwrap();
 }
