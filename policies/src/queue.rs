@@ -2,7 +2,8 @@
 
 use fairway_engine::{Cycle, JobId, JobKind, JobSpec, ModelSet, PodRequest, Policy, SimTime, Transition};
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
 
 /// What happens when the job at the head of the queue does not fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,60 +56,104 @@ impl FailedShapes {
     }
 }
 
-/// Runs `order` front to back, starting what fits, as `mode` says.
-///
-/// In best-effort mode, when nothing was released since the last pass, jobs that did not fit then
-/// cannot fit now, so only this instant's arrivals are tried: that keeps long queues cheap.
-///
-/// Cost per pass, with p pending jobs and s distinct job shapes among them: strict, one
-/// placement try per job started plus one for the head that does not fit; best effort with
-/// nothing released, one try per arrival; best effort after a release, a look at each of the p
-/// jobs (O(p)) but a placement scan only for the first job of each shape that fails (O(s) scans,
-/// at most 64 shapes remembered). That O(p) walk after every release is the one per-event rescan
-/// left in these policies.
-pub(crate) fn pass(
-    cx: &mut Cycle<'_>,
-    mode: QueueMode,
-    order: impl Iterator<Item = JobId>,
-    fresh: impl Iterator<Item = JobId>,
-) {
-    match mode {
-        QueueMode::Strict => {
-            for j in order {
-                if cx.is_pending(j) && !cx.try_start(j) {
-                    break;
-                }
-            }
+type Shape = (PodRequest, u32, ModelSet, JobKind);
+
+/// Pending jobs in queue order (a policy's key, then job id), grouped by shape (pod, pod count,
+/// allowed models, kind). A pass merges the groups in queue order; since starting jobs only takes
+/// capacity away, the first job of a shape that does not fit rules out its whole group for the
+/// rest of the pass. So a pass costs O(s log s) to look at the s shapes plus O(log p) per job it
+/// starts, never a walk over the p pending jobs.
+#[derive(Debug)]
+pub(crate) struct ShapeQueue<K> {
+    index: HashMap<Shape, usize>,
+    groups: Vec<BTreeSet<(K, JobId)>>,
+    /// Scratch for the merge: the next job of each group still in play.
+    heads: BinaryHeap<Reverse<((K, JobId), usize)>>,
+}
+
+impl<K> Default for ShapeQueue<K> {
+    fn default() -> Self {
+        ShapeQueue {
+            index: HashMap::new(),
+            groups: Vec::new(),
+            heads: BinaryHeap::new(),
         }
-        QueueMode::BestEffort if cx.freed() => {
-            let mut failed = FailedShapes::default();
-            for j in order {
-                if cx.is_pending(j) {
-                    failed.try_start(cx, j);
-                }
-            }
+    }
+}
+
+impl<K: Ord + Copy> ShapeQueue<K> {
+    fn shape(spec: &JobSpec) -> Shape {
+        (spec.pod, spec.pods, spec.models, spec.kind)
+    }
+
+    pub(crate) fn insert(&mut self, spec: &JobSpec, key: K, job: JobId) {
+        let n = self.groups.len();
+        let g = *self.index.entry(Self::shape(spec)).or_insert(n);
+        if g == n {
+            self.groups.push(BTreeSet::new());
         }
-        QueueMode::BestEffort => {
+        self.groups[g].insert((key, job));
+    }
+
+    pub(crate) fn remove(&mut self, spec: &JobSpec, key: K, job: JobId) {
+        if let Some(&g) = self.index.get(&Self::shape(spec)) {
+            self.groups[g].remove(&(key, job));
+        }
+    }
+
+    /// One pass over the queue, starting what fits, as `mode` says; `fresh` are this instant's
+    /// arrivals in queue order.
+    ///
+    /// Cost per pass, with p pending jobs of s distinct shapes: strict or best effort after a
+    /// release, O(s log s) to seed the merge plus O(log p) and one placement try per job
+    /// started and per shape that stops fitting; best effort with nothing released since the
+    /// last pass (jobs that did not fit then cannot fit now), one try per arrival.
+    pub(crate) fn pass(&mut self, cx: &mut Cycle<'_>, mode: QueueMode, fresh: impl Iterator<Item = JobId>) {
+        if mode == QueueMode::BestEffort && !cx.freed() {
             let mut failed = FailedShapes::default();
             for j in fresh {
                 if cx.is_pending(j) {
                     failed.try_start(cx, j);
                 }
             }
+            return;
+        }
+        self.heads.clear();
+        for (g, group) in self.groups.iter().enumerate() {
+            if let Some(&first) = group.first() {
+                self.heads.push(Reverse((first, g)));
+            }
+        }
+        while let Some(Reverse((at, g))) = self.heads.pop() {
+            let job = at.1;
+            if cx.is_pending(job) && !cx.try_start(job) {
+                match mode {
+                    QueueMode::Strict => break,
+                    // Nothing of this shape fits for the rest of the pass.
+                    QueueMode::BestEffort => continue,
+                }
+            }
+            if let Some(&next) = self.groups[g].range((Excluded(at), Unbounded)).next() {
+                self.heads.push(Reverse((next, g)));
+            }
         }
     }
 }
 
 /// First come, first served, in submit order (ties in trace order). Per-decision cost: see
-/// the queue pass (`queue::pass`); the queue is the engine's pending list, already in order.
+/// the queue pass (`ShapeQueue::pass`): O(s log s) for the s job shapes plus O(log p) per start.
 #[derive(Debug)]
 pub struct Fifo {
     mode: QueueMode,
+    queue: ShapeQueue<()>,
 }
 
 impl Fifo {
     pub fn new(mode: QueueMode) -> Self {
-        Fifo { mode }
+        Fifo {
+            mode,
+            queue: ShapeQueue::default(),
+        }
     }
 }
 
@@ -117,19 +162,38 @@ impl Policy for Fifo {
         format!("fifo[mode={}]", self.mode.as_str())
     }
 
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+        file(&mut self.queue, spec, (), job, what);
+    }
+
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
-        let (pending, arrived) = (cx.pending(), cx.arrived());
-        pass(cx, self.mode, pending.iter().copied(), arrived.iter().copied());
+        let arrived = cx.arrived();
+        self.queue.pass(cx, self.mode, arrived.iter().copied());
+    }
+}
+
+/// Keeps a queue policy's `ShapeQueue` to the pending jobs as the engine reports transitions.
+pub(crate) fn file<K: Ord + Copy>(
+    q: &mut ShapeQueue<K>,
+    spec: &JobSpec,
+    key: K,
+    job: JobId,
+    what: Transition,
+) {
+    match what {
+        Transition::Submitted | Transition::Preempted => q.insert(spec, key, job),
+        Transition::Started | Transition::Abandoned | Transition::Unschedulable => q.remove(spec, key, job),
+        Transition::Finished => {}
     }
 }
 
 /// Highest priority first; equal priorities in submit order. Per-decision cost: O(log p) to
 /// file each arrival in the ordered queue, then as the queue pass
-/// (`queue::pass`).
+/// (`ShapeQueue::pass`).
 #[derive(Debug)]
 pub struct PriorityQueue {
     mode: QueueMode,
-    queue: BTreeSet<(Reverse<i32>, JobId)>,
+    queue: ShapeQueue<Reverse<i32>>,
     fresh: Vec<(Reverse<i32>, JobId)>,
 }
 
@@ -137,7 +201,7 @@ impl PriorityQueue {
     pub fn new(mode: QueueMode) -> Self {
         PriorityQueue {
             mode,
-            queue: BTreeSet::new(),
+            queue: ShapeQueue::default(),
             fresh: Vec::new(),
         }
     }
@@ -149,16 +213,7 @@ impl Policy for PriorityQueue {
     }
 
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
-        let key = (Reverse(spec.priority), job);
-        match what {
-            Transition::Submitted | Transition::Preempted => {
-                self.queue.insert(key);
-            }
-            Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
-                self.queue.remove(&key);
-            }
-            Transition::Finished => {}
-        }
+        file(&mut self.queue, spec, Reverse(spec.priority), job, what);
     }
 
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
@@ -166,11 +221,6 @@ impl Policy for PriorityQueue {
         self.fresh
             .extend(cx.arrived().iter().map(|&j| (Reverse(cx.job(j).priority), j)));
         self.fresh.sort_unstable();
-        pass(
-            cx,
-            self.mode,
-            self.queue.iter().map(|k| k.1),
-            self.fresh.iter().map(|k| k.1),
-        );
+        self.queue.pass(cx, self.mode, self.fresh.iter().map(|k| k.1));
     }
 }

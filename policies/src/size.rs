@@ -3,18 +3,18 @@
 
 use crate::estimate::{EstimateMode, Estimator};
 use crate::preemptive::{self, KeyedQueue};
-use crate::queue::QueueMode;
+use crate::queue::{QueueMode, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, Transition};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Shortest job first: pending jobs in order of their estimated run time (fixed at submission),
 /// ties in submit order. Not preemptive. Per-decision cost: O(log p) to file each arrival, then
-/// as the queue policies' pass (`queue::pass`).
+/// as the queue policies' pass (`ShapeQueue::pass`).
 #[derive(Debug)]
 pub struct Sjf {
     est: Estimator,
     mode: QueueMode,
-    queue: BTreeSet<(u64, JobId)>,
+    queue: ShapeQueue<u64>,
     keys: HashMap<JobId, u64>,
     fresh: Vec<(u64, JobId)>,
 }
@@ -24,7 +24,7 @@ impl Sjf {
         Sjf {
             est: Estimator::new(estimate),
             mode,
-            queue: BTreeSet::new(),
+            queue: ShapeQueue::default(),
             keys: HashMap::new(),
             fresh: Vec::new(),
         }
@@ -47,11 +47,11 @@ impl Policy for Sjf {
                     .keys
                     .entry(job)
                     .or_insert_with(|| self.est.estimate(spec).millis());
-                self.queue.insert((k, job));
+                self.queue.insert(spec, k, job);
             }
             Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
                 if let Some(&k) = self.keys.get(&job) {
-                    self.queue.remove(&(k, job));
+                    self.queue.remove(spec, k, job);
                 }
             }
             Transition::Finished => {
@@ -69,12 +69,7 @@ impl Policy for Sjf {
                 .filter_map(|j| self.keys.get(j).map(|&k| (k, *j))),
         );
         self.fresh.sort_unstable();
-        crate::queue::pass(
-            cx,
-            self.mode,
-            self.queue.iter().map(|k| k.1),
-            self.fresh.iter().map(|k| k.1),
-        );
+        self.queue.pass(cx, self.mode, self.fresh.iter().map(|k| k.1));
     }
 }
 

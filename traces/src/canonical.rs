@@ -6,7 +6,7 @@
 
 use crate::Loaded;
 use crate::error::TraceError;
-use crate::table::{Col, Row, Table, UniqueIds};
+use crate::table::{Col, Row, Table, unique_id};
 use fairway_engine::{
     GPU_MILLI, JobKind, JobSpec, ModelSet, PodRequest, SimDuration, SimTime, WorkloadBuilder,
 };
@@ -94,10 +94,9 @@ pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
         ));
     }
     let mut b = WorkloadBuilder::new(t.file.clone());
-    let mut seen = UniqueIds::default();
     let mut rec = csv::StringRecord::new();
     while let Some(row) = t.next(&mut rec)? {
-        let name = seen.claim(&row, c.id)?;
+        let name = unique_id(&row, c.id, &b)?;
         let spec = parse_row(&row, &c, &mut b)?;
         b.push(name, row.line as u32, spec)
             .map_err(|e| row.row_err(e.to_string()))?;

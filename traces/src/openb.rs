@@ -11,7 +11,7 @@
 //! - `gpu_spec` (`V100M16|V100M32`) is the set of allowed GPU models.
 
 use crate::error::TraceError;
-use crate::table::{Table, UniqueIds};
+use crate::table::{Table, unique_id};
 use crate::{Loaded, canonical};
 use fairway_engine::{GPU_MILLI, JobSpec, PodRequest, PoolSpec, SimDuration, SimTime, WorkloadBuilder};
 use std::path::Path;
@@ -40,13 +40,12 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
     let scheduled = t.required("scheduled_time")?;
 
     let mut b = WorkloadBuilder::new(t.file.clone());
-    let mut seen = UniqueIds::default();
     let mut rec = csv::StringRecord::new();
     let mut never_scheduled = 0usize;
     // Rows deleted at the file's last deletion time were still running when the trace ended.
     let (mut last_deletion, mut censored) = (0u64, 0usize);
     while let Some(row) = t.next(&mut rec)? {
-        let id = seen.claim(&row, name)?;
+        let id = unique_id(&row, name, &b)?;
         let n_gpu = row.count(num_gpu)?;
         let g_milli = row.count(gpu_milli)?;
         let per_pod = match n_gpu {

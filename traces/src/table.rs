@@ -2,7 +2,6 @@
 
 use crate::error::TraceError;
 use csv::StringRecord;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// A CSV file with a header row, whose columns are looked up by name.
@@ -135,22 +134,20 @@ impl Table {
     }
 }
 
-/// Remembers the ids seen so far, to refuse duplicates with the line of the first one.
-#[derive(Default)]
-pub struct UniqueIds(HashMap<String, u64>);
-
-impl UniqueIds {
-    /// The row's id in `col`: non-empty and not seen before.
-    pub fn claim<'r>(&mut self, row: &Row<'r>, col: Col) -> Result<&'r str, TraceError> {
-        let id = row.non_empty(col)?;
-        if let Some(first) = self.0.get(id) {
-            return Err(row.err(
-                col,
-                format!("duplicate {} '{id}' (first on line {first})", col.name),
-            ));
-        }
-        self.0.insert(id.to_string(), row.line);
-        Ok(id)
+/// The row's id in `col`: non-empty and not the name of a job `b` already holds (the error
+/// names the line of the first one).
+pub fn unique_id<'r>(
+    row: &Row<'r>,
+    col: Col,
+    b: &fairway_engine::WorkloadBuilder,
+) -> Result<&'r str, TraceError> {
+    let id = row.non_empty(col)?;
+    match b.line_of(id) {
+        Some(first) => Err(row.err(
+            col,
+            format!("duplicate {} '{id}' (first on line {first})", col.name),
+        )),
+        None => Ok(id),
     }
 }
 
