@@ -492,7 +492,7 @@ fn validate(path: &Path) -> Result<ExitCode> {
             never.len()
         );
         for (i, why) in never.iter().take(5) {
-            println!("  {}: {why}", r.workload.names[*i]);
+            println!("  {}: {why}", &r.workload.names[*i]);
         }
     }
     println!("ok");

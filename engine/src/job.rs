@@ -2,6 +2,7 @@
 
 use crate::cluster::Cluster;
 use crate::ids::{JobId, ModelId, ModelSet, TeamId, UserId};
+use crate::names::Names;
 use crate::resources::PodRequest;
 use crate::time::{SimDuration, SimTime};
 use std::collections::HashMap;
@@ -96,7 +97,7 @@ pub struct Workload {
     /// Sorted by submit time; a `JobId` indexes this.
     pub jobs: Vec<JobSpec>,
     /// The trace's own id of each job.
-    pub names: Vec<String>,
+    pub names: Names,
     /// The line of the source file each job came from (0 when there is no file).
     pub lines: Vec<u32>,
     pub teams: Vec<String>,
@@ -135,7 +136,7 @@ impl Workload {
         order.sort_by_key(|&i| self.jobs[i].submit);
         Workload {
             jobs: order.iter().map(|&i| self.jobs[i].clone()).collect(),
-            names: order.iter().map(|&i| self.names[i].clone()).collect(),
+            names: self.names.reordered(order.iter().copied()),
             lines: order.iter().map(|&i| self.lines[i]).collect(),
             ..self.clone_tables()
         }
@@ -146,7 +147,7 @@ impl Workload {
         Workload {
             source: self.source.clone(),
             jobs: Vec::new(),
-            names: Vec::new(),
+            names: Names::new(),
             lines: Vec::new(),
             teams: self.teams.clone(),
             users: self.users.clone(),
@@ -179,7 +180,7 @@ impl Workload {
                         return Err(UnknownModel {
                             source: self.source.clone(),
                             line: self.lines.get(j).copied().unwrap_or(0),
-                            job: self.names[j].clone(),
+                            job: self.names[j].to_string(),
                             model: self.models[m.index()].clone(),
                             known: cluster.models().to_vec(),
                         });
@@ -374,7 +375,7 @@ impl WorkloadBuilder {
     pub fn line_of(&self, name: &str) -> Option<u32> {
         let names = &self.w.names;
         self.by_name
-            .find(name_hash(name), |&i| names[i as usize] == name)
+            .find(name_hash(name), |&i| &names[i as usize] == name)
             .map(|&i| self.w.lines[i as usize])
     }
 
@@ -394,7 +395,7 @@ impl WorkloadBuilder {
             self.sorted = false;
         }
         self.w.jobs.push(job);
-        self.w.names.push(name.to_string());
+        self.w.names.push(name);
         self.w.lines.push(line);
         Ok(())
     }
@@ -413,7 +414,7 @@ impl WorkloadBuilder {
             let mut order: Vec<u32> = (0..self.w.jobs.len() as u32).collect();
             order.sort_by_key(|&i| self.w.jobs[i as usize].submit);
             permute(&mut self.w.jobs, &mut order.clone());
-            permute(&mut self.w.names, &mut order.clone());
+            self.w.names = self.w.names.reordered(order.iter().map(|&i| i as usize));
             permute(&mut self.w.lines, &mut order);
         }
         self.w

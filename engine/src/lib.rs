@@ -11,6 +11,7 @@ pub mod event;
 mod frag;
 pub mod ids;
 pub mod job;
+pub mod names;
 pub mod policy;
 pub mod recorder;
 pub mod resources;
@@ -23,6 +24,7 @@ pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, 
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
+pub use names::Names;
 pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport, Transition};
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};

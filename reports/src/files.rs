@@ -308,14 +308,14 @@ pub fn preemptions_csv(out: &mut dyn Write, w: &Workload, o: &Outcome) -> std::i
     for p in &o.preemption_log {
         let (by, by_team) = match p.by {
             Some(b) => (
-                w.names[b.index()].as_str(),
+                &w.names[b.index()],
                 w.teams[w.jobs[b.index()].team.index()].as_str(),
             ),
             None => ("", ""),
         };
         wr.write_record([
             &fmt_milli(p.time.millis()),
-            w.names[p.job.index()].as_str(),
+            &w.names[p.job.index()],
             w.teams[w.jobs[p.job.index()].team.index()].as_str(),
             o.reasons[p.reason as usize].as_str(),
             by,

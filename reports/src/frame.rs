@@ -96,7 +96,7 @@ impl JobsTable {
         let queue_names: Vec<&str> = o.queues.queues.iter().map(|q| q.name.as_str()).collect();
         for i in rows {
             let (r, j) = (&o.jobs[i], &w.jobs[i]);
-            t.job_id.push(w.names[i].clone());
+            t.job_id.push(w.names[i].to_string());
             t.team.push(w.teams[j.team.index()].clone());
             t.status.push(r.status.as_str().to_string());
             t.submit_ms.push(j.submit.millis());

@@ -120,7 +120,7 @@ pub fn run(
                     placement.label(),
                     slots.len(),
                     spec.pods,
-                    w.names[j]
+                    &w.names[j]
                 ));
             }
             for &s in &slots {
@@ -128,7 +128,7 @@ pub fn run(
                     format!(
                         "placement {} put job {} where it does not fit: {e}",
                         placement.label(),
-                        w.names[j]
+                        &w.names[j]
                     )
                 })?;
             }

@@ -214,11 +214,15 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
                 // The workload is in submit order and so are `picks`, so `select` keeps their
                 // order. Copies after the first get a suffix, so every job id stays unique.
                 let mut nw = w.select(&picks);
-                for (name, &c) in nw.names.iter_mut().zip(&copies) {
-                    if c > 0 {
-                        *name = format!("{name}#{c}");
-                    }
-                }
+                nw.names = (nw.names.iter().zip(&copies))
+                    .map(|(name, &c)| {
+                        if c > 0 {
+                            format!("{name}#{c}")
+                        } else {
+                            name.to_string()
+                        }
+                    })
+                    .collect();
                 w = nw;
             }
             WhatIf::Window { from_s, to_s } => {
@@ -302,7 +306,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.len(), 15);
-        assert_eq!(&out.names[..4], ["j0", "j1", "j1#1", "j2"]);
+        assert_eq!(
+            out.names.iter().take(4).collect::<Vec<_>>(),
+            ["j0", "j1", "j1#1", "j2"]
+        );
         assert_eq!(out.jobs[2].submit, out.jobs[1].submit);
 
         // 1.5: every b job once, and a second copy with probability one half (seeded).

@@ -580,7 +580,7 @@ mod tests {
             assert!(
                 day % 7 < 5 && (9.0..18.0).contains(&hour),
                 "{} at day {day} hour {hour}",
-                both.names[i]
+                &both.names[i]
             );
             assert_eq!((j.pod.gpu_milli, j.gpu_util), (500, Some(0.15)));
         }

@@ -13,7 +13,7 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
     for (i, j) in w.jobs.iter().enumerate() {
         let models: Vec<&str> = j.models.iter().map(|m| w.models[m.index()].as_str()).collect();
         let rec = [
-            w.names[i].clone(),
+            w.names[i].to_string(),
             secs(j.submit.millis()),
             secs(j.work.millis()),
             if j.pod.gpu_milli % GPU_MILLI == 0 {

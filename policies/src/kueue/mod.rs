@@ -776,7 +776,7 @@ impl Policy for Kueue {
                     };
                     let msg = format!(
                         "job '{}' goes to {what} '{name}', which the manifests do not define (known: {})",
-                        w.names[i],
+                        &w.names[i],
                         known.join(", ")
                     );
                     if !self.opts.reject_unknown_queues {
@@ -804,7 +804,7 @@ impl Policy for Kueue {
                         None => {
                             return Err(format!(
                                 "job '{}' names WorkloadPriorityClass '{class}', which the manifests do not define",
-                                w.names[i]
+                                &w.names[i]
                             ));
                         }
                     }

@@ -56,9 +56,9 @@ impl Run {
             .iter()
             .map(|p| {
                 (
-                    self.w.names[p.job.index()].clone(),
+                    self.w.names[p.job.index()].to_string(),
                     self.o.reasons[p.reason as usize].clone(),
-                    p.by.map(|b| self.w.names[b.index()].clone()),
+                    p.by.map(|b| self.w.names[b.index()].to_string()),
                 )
             })
             .collect()
@@ -69,7 +69,7 @@ impl Run {
             .preemption_log
             .iter()
             .filter(|p| p.time.millis() / 1000 == t)
-            .map(|p| self.w.names[p.job.index()].clone())
+            .map(|p| self.w.names[p.job.index()].to_string())
             .collect();
         v.sort();
         v

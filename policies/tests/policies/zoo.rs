@@ -283,7 +283,7 @@ fn drf_serves_the_team_with_the_lowest_dominant_share() {
     let at_zero = |o: &Outcome| -> Vec<&str> {
         (0..w.len())
             .filter(|&i| o.jobs[i].first_start() == Some(SimTime(0)))
-            .map(|i| w.names[i].as_str())
+            .map(|i| &w.names[i])
             .collect()
     };
     let o = run(&w, c.clone(), "drf", "first-fit");
