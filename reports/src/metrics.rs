@@ -25,7 +25,7 @@
 //! - percentiles interpolate linearly between closest ranks (type 7, as numpy's default).
 
 use fairway_engine::stats::{Summary, quantile_sorted};
-use fairway_engine::{JobStatus, Outcome, Workload};
+use fairway_engine::{JobRun, JobSpec, JobStatus, Outcome, Workload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -332,26 +332,59 @@ fn count(c: &mut Counts, s: JobStatus) {
     }
 }
 
+/// Wait before the first start, seconds.
+fn wait_s(r: &JobRun, j: &JobSpec) -> Option<f64> {
+    r.first_start().map(|s| s.since(j.submit).as_secs_f64())
+}
+
+/// Time pending (including after preemptions), seconds, of a job that started.
+fn pending_s(r: &JobRun, _: &JobSpec) -> Option<f64> {
+    r.first_start().map(|_| r.pending_ms as f64 / 1000.0)
+}
+
+/// Job completion time of a finished job, ms.
+fn jct_ms(r: &JobRun, j: &JobSpec) -> Option<u64> {
+    (r.status == JobStatus::Finished)
+        .then(|| r.end())
+        .flatten()
+        .map(|e| e.since(j.submit).millis())
+}
+
+fn jct_s(r: &JobRun, j: &JobSpec) -> Option<f64> {
+    jct_ms(r, j).map(|ms| ms as f64 / 1000.0)
+}
+
+/// The distribution of `metric` over all jobs and over each of `groups` groups (`group` of a
+/// job), values in job order. Only one metric's values are held at a time.
+fn dists(
+    w: &Workload,
+    o: &Outcome,
+    groups: usize,
+    group: impl Fn(&JobRun, &JobSpec) -> usize,
+    metric: impl Fn(&JobRun, &JobSpec) -> Option<f64>,
+) -> (Dist, Vec<Dist>) {
+    let jobs = || o.jobs.iter().zip(&w.jobs);
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); groups];
+    for (r, j) in jobs() {
+        if let Some(x) = metric(r, j) {
+            per[group(r, j)].push(x);
+        }
+    }
+    let per: Vec<Dist> = per.into_iter().map(Dist::of).collect();
+    let all = Dist::of(jobs().filter_map(|(r, j)| metric(r, j)).collect());
+    (all, per)
+}
+
 /// Computes every headline metric.
 pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut counts = Counts::default();
-    let mut waits = Vec::new();
-    let mut jcts = Vec::new();
     let teams = w.teams.len();
     let mut team_counts = vec![Counts::default(); teams];
-    let mut team_waits = vec![Vec::new(); teams];
-    let mut team_jcts = vec![Vec::new(); teams];
     let mut team_preempt = vec![0u64; teams];
     let mut team_pending_ms = vec![0u64; teams];
     let mut team_node_ms = vec![0u64; teams];
     let mut last_finish = None;
-    let mut kind_waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let (mut interactive, mut on_time) = (0usize, 0usize);
-    let mut pendings = Vec::new();
-    let (mut slows, mut bslows) = (Vec::new(), Vec::new());
-    let mut team_pendings = vec![Vec::new(); teams];
-    let mut team_slows = vec![Vec::new(); teams];
-    let mut team_bslows = vec![Vec::new(); teams];
     let mut team_use: Vec<Vec<UseSample>> = vec![Vec::new(); teams];
     let nq = o.queues.queues.len();
     // Jobs per (team, queue): sparse, since with one queue per team a dense table would be
@@ -373,23 +406,6 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                 run_h: r.run_ms as f64 / MS_PER_HOUR,
             });
         }
-        if r.first_start().is_some() {
-            let p = r.pending_ms as f64 / 1000.0;
-            pendings.push(p);
-            team_pendings[t].push(p);
-        }
-        if r.status == JobStatus::Finished
-            && let Some(end) = r.end()
-        {
-            let jct = end.since(j.submit).millis();
-            if let Some(x) = slowdown(jct, r.run_ms) {
-                slows.push(x);
-                team_slows[t].push(x);
-            }
-            let b = bounded_slowdown(jct, r.run_ms);
-            bslows.push(b);
-            team_bslows[t].push(b);
-        }
         if j.kind == fairway_engine::JobKind::Interactive {
             interactive += 1;
             if let (Some(s), Some(t)) = (r.first_start(), info.interactive_target_s)
@@ -403,23 +419,31 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         team_preempt[t] += u64::from(r.preemptions);
         team_pending_ms[t] += r.pending_ms;
         team_node_ms[t] += r.admitted_wait_ms;
-        if let Some(s) = r.first_start() {
-            let wait = s.since(j.submit).as_secs_f64();
-            waits.push(wait);
-            team_waits[t].push(wait);
-            kind_waits
-                .entry(j.kind.as_str().to_string())
-                .or_default()
-                .push(wait);
-        }
         if r.status == JobStatus::Finished {
-            let end = r.end().expect("finished jobs have an end");
-            let jct = end.since(j.submit).as_secs_f64();
-            jcts.push(jct);
-            team_jcts[t].push(jct);
-            last_finish = last_finish.max(Some(end));
+            last_finish = last_finish.max(r.end());
         }
     }
+    // The distributions, one metric at a time: a run of millions of jobs then holds one value
+    // per job at once (plus the sorted copy), not one per metric and team.
+    let team_of = |_: &JobRun, j: &JobSpec| j.team.index();
+    let (waits, mut team_waits) = dists(w, o, teams, team_of, wait_s);
+    let (jcts, mut team_jcts) = dists(w, o, teams, team_of, jct_s);
+    let (pendings, mut team_pendings) = dists(w, o, teams, team_of, pending_s);
+    let (slows, mut team_slows) = dists(w, o, teams, team_of, |r, j| {
+        jct_ms(r, j).and_then(|jct| slowdown(jct, r.run_ms))
+    });
+    let (bslows, mut team_bslows) = dists(w, o, teams, team_of, |r, j| {
+        jct_ms(r, j).map(|jct| bounded_slowdown(jct, r.run_ms))
+    });
+    let kinds = [
+        fairway_engine::JobKind::Batch,
+        fairway_engine::JobKind::Interactive,
+    ];
+    let (_, kind_waits) = dists(w, o, kinds.len(), |_, j| j.kind as usize, wait_s);
+    let kind_waits: BTreeMap<String, Dist> = (kinds.iter().zip(kind_waits))
+        .filter(|(_, d)| d.count > 0)
+        .map(|(k, d)| (k.as_str().to_string(), d))
+        .collect();
     let span_ms = o.end.since(o.start).millis();
     let total_gpu_ms = o.total.gpu_milli_ms as f64 / 1000.0;
     let capacity = o.capacity_gpu_milli as f64 / 1000.0;
@@ -457,11 +481,11 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                     gpu_hours: gpu_ms / MS_PER_HOUR,
                     gpu_share: share,
                     preemptions: team_preempt[t],
-                    wait_s: Dist::of(std::mem::take(&mut team_waits[t])),
-                    jct_s: Dist::of(std::mem::take(&mut team_jcts[t])),
-                    pending_s: Dist::of(std::mem::take(&mut team_pendings[t])),
-                    slowdown: Dist::of(std::mem::take(&mut team_slows[t])),
-                    bounded_slowdown: Dist::of(std::mem::take(&mut team_bslows[t])),
+                    wait_s: std::mem::take(&mut team_waits[t]),
+                    jct_s: std::mem::take(&mut team_jcts[t]),
+                    pending_s: std::mem::take(&mut team_pendings[t]),
+                    slowdown: std::mem::take(&mut team_slows[t]),
+                    bounded_slowdown: std::mem::take(&mut team_bslows[t]),
                     queue: team_queue[t].map(|q| o.queues.queues[q].name.clone()),
                     entitlement: round6(ent),
                     share_ratio: (ent > 0.0).then(|| round6(share / ent)),
@@ -512,9 +536,9 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     });
     let cap_ms = capacity * span_ms as f64;
     RunSummary {
-        pending_s: Dist::of(pendings),
-        slowdown: Dist::of(slows),
-        bounded_slowdown: Dist::of(bslows),
+        pending_s: pendings,
+        slowdown: slows,
+        bounded_slowdown: bslows,
         gpu_utilisation_rate: (o.total.measured_gpu_milli_ms > 0 && cap_ms > 0.0)
             .then(|| round6(o.total.used_gpu_milli_ms as f64 / 1000.0 / cap_ms)),
         gpu_util_coverage: (o.total.measured_gpu_milli_ms > 0 && o.total.gpu_milli_ms > 0)
@@ -577,15 +601,15 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             .iter()
             .filter(|p| o.reasons[p.reason as usize] == fairway_engine::sim::NODE_FAILURE)
             .count() as u64,
-        wait_s_by_kind: kind_waits.into_iter().map(|(k, v)| (k, Dist::of(v))).collect(),
+        wait_s_by_kind: kind_waits,
         interactive_jobs: interactive,
         interactive_target_s: info.interactive_target_s,
         interactive_within_target: info
             .interactive_target_s
             .filter(|_| interactive > 0)
             .map(|_| round(on_time as f64 / interactive as f64)),
-        wait_s: Dist::of(waits),
-        jct_s: Dist::of(jcts),
+        wait_s: waits,
+        jct_s: jcts,
         per_team,
         preemptions_by_reason: o.preemption_log.iter().fold(BTreeMap::new(), |mut m, p| {
             *m.entry(o.reasons[p.reason as usize].clone()).or_insert(0) += 1;
