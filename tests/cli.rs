@@ -801,3 +801,56 @@ fn concurrent_runs_into_different_folders_do_not_interfere() {
     assert_same_files(&a, &alone);
     assert_same_files(&b, &alone);
 }
+
+#[test]
+fn no_report_writes_the_summary_and_tables_only_and_report_renders_them_later() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("q");
+    let out_s = out.to_str().unwrap();
+    ok(&[
+        "run",
+        "scenarios/catalog/quickstart.toml",
+        "--out",
+        out_s,
+        "--no-report",
+        "-q",
+    ]);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".fairway-output",
+            "jobs.csv",
+            "jobs.parquet",
+            "preemptions.csv",
+            "summary.json",
+            "timeseries.csv",
+            "timeseries.parquet"
+        ]
+    );
+    // The summary is the same as a full run's (the golden).
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/golden/quickstart/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary, golden);
+    ok(&["report", out_s]);
+    assert!(out.join("report.html").exists() && out.join("metrics.prom").exists());
+    // --png asks for a report, so the two do not go together.
+    let both = fairway(&[
+        "run",
+        "scenarios/catalog/quickstart.toml",
+        "--out",
+        out_s,
+        "--no-report",
+        "--png",
+    ]);
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("'--no-report' cannot be used with '--png'"));
+}
