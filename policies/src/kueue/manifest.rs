@@ -55,8 +55,22 @@ pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestErr
             flatten_lists(v, &file, i, &mut docs);
         }
     }
-    Reader::new(gpu_resource).read(docs)
+    let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    Reader::new(gpu_resource)
+        .read(docs)
+        .map_err(|e| name_files(e, &files.join(", ")))
 }
+
+/// An error about the manifests as a whole names the files they came from.
+fn name_files(mut e: ManifestError, files: &str) -> ManifestError {
+    if e.file == WHOLE {
+        e.file = files.to_string();
+    }
+    e
+}
+
+/// The `file` of an error about all the manifests together.
+const WHOLE: &str = "manifests";
 
 /// Reads manifests from text (for tests and error messages name `file`).
 pub fn load_str(text: &str, file: &str, gpu_resource: &str) -> Result<Config, ManifestError> {
@@ -64,7 +78,9 @@ pub fn load_str(text: &str, file: &str, gpu_resource: &str) -> Result<Config, Ma
     for (i, v) in parse_yaml(text, file)?.into_iter().enumerate() {
         flatten_lists(v, file, i, &mut docs);
     }
-    Reader::new(gpu_resource).read(docs)
+    Reader::new(gpu_resource)
+        .read(docs)
+        .map_err(|e| name_files(e, file))
 }
 
 fn parse_yaml(text: &str, file: &str) -> Result<Vec<Value>, ManifestError> {
@@ -380,7 +396,7 @@ impl Reader {
         mark_inactive(&mut cfg, defined);
         if cfg.cluster_queues.is_empty() {
             return Err(ManifestError {
-                file: "manifests".into(),
+                file: WHOLE.into(),
                 message: "no ClusterQueue found".into(),
             });
         }
@@ -1061,7 +1077,7 @@ mod tests {
             err(&cq(&format!("{GROUP}  queueingStrategy: LIFO\n"))).contains("Unsupported value: \"LIFO\"")
         );
         assert!(err("a: [1, 2\nb: 3").starts_with("m.yaml: line 2 column 2"));
-        assert_eq!(err(FLAVOR), "manifests: no ClusterQueue found");
+        assert_eq!(err(FLAVOR), "m.yaml: no ClusterQueue found");
         let two_groups = GROUP.to_string() + "  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors: []\n";
         assert!(err(&cq(&two_groups)).contains("resource nvidia.com/gpu is in more than one resource group"));
     }
