@@ -208,8 +208,10 @@ fn q(
 /// A case random search found running for ever: P (q0, 9 GPUs, priority 0) must borrow, and
 /// reclaims from two priority -2 workloads of q1 (6 and 3 GPUs) that borrow q0's lendable quota.
 /// Each cycle it evicts one of them; while that eviction takes its 7 s, the other, evicted
-/// before, is admitted again into the quota just freed, and the two take turns for ever. The
-/// engine stops such a run with a clear error instead of spinning.
+/// before, is admitted again into the quota just freed, and the two take turns for ever. Kueue
+/// itself does this with its default feature gates (kubernetes-sigs/kueue#13662; the alpha gate
+/// PrioritizePreemptorWorkloads avoids it). The engine stops such a run with a clear error
+/// instead of spinning.
 #[test]
 fn a_preemption_ping_pong_is_stopped_and_reported() {
     let qs = [
