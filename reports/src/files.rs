@@ -59,13 +59,7 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), WriteError> {
-    let err = |e: std::io::Error| WriteError {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    let tmp = tmp_of(path);
     let result = (|| {
         let f = std::fs::File::create(&tmp)?;
         let mut buf = std::io::BufWriter::new(f);
@@ -77,7 +71,7 @@ pub fn write_atomic(
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(err)
+    result.map_err(|e| io_error(path, e))
 }
 
 /// Creates `dir` if needed and writes `summary.json` into it, pretty-printed.
@@ -121,21 +115,20 @@ pub fn write_jobs(dir: &Path, w: &Workload, o: &Outcome, batch: usize) -> Result
     for start in (0..w.len()).step_by(batch) {
         jobs.append(&JobsTable::build_rows(w, o, start..(start + batch).min(w.len())))?;
     }
-    if w.is_empty() {
-        jobs.append(&JobsTable::default())?;
-    }
     jobs.finish()
 }
 
-/// `STEM.csv` and `STEM.parquet`, written a batch of rows at a time to temporary names and
-/// renamed into place by [`TableFiles::finish`]; dropped unfinished, it removes them.
-pub struct TableFiles {
+/// `STEM.csv` and `STEM.parquet` of a table of type `T`, written a batch of rows at a time to
+/// temporary names and renamed into place by [`TableFiles::finish`]; dropped unfinished, it
+/// removes them.
+pub struct TableFiles<T> {
     csv_path: PathBuf,
     parquet_path: PathBuf,
     csv: Option<std::io::BufWriter<std::fs::File>>,
     parquet_file: Option<std::fs::File>,
     parquet: Option<polars::prelude::BatchedWriter<std::fs::File>>,
     header_written: bool,
+    rows: std::marker::PhantomData<T>,
 }
 
 fn tmp_of(path: &Path) -> PathBuf {
@@ -144,8 +137,8 @@ fn tmp_of(path: &Path) -> PathBuf {
     PathBuf::from(tmp)
 }
 
-impl TableFiles {
-    pub fn create(dir: &Path, stem: &str) -> Result<TableFiles, WriteError> {
+impl<T: Table + Default> TableFiles<T> {
+    pub fn create(dir: &Path, stem: &str) -> Result<TableFiles<T>, WriteError> {
         let csv_path = dir.join(format!("{stem}.csv"));
         let parquet_path = dir.join(format!("{stem}.parquet"));
         let csv = std::fs::File::create(tmp_of(&csv_path)).map_err(|e| io_error(&csv_path, e))?;
@@ -158,11 +151,12 @@ impl TableFiles {
             csv_path,
             parquet_path,
             header_written: false,
+            rows: std::marker::PhantomData,
         })
     }
 
     /// Appends the rows of `t` to both files.
-    pub fn append<T: Table>(&mut self, t: &T) -> Result<(), WriteError> {
+    pub fn append(&mut self, t: &T) -> Result<(), WriteError> {
         let (Some(out), Some(file)) = (&mut self.csv, &self.parquet_file) else {
             return Ok(());
         };
@@ -197,8 +191,12 @@ impl TableFiles {
         Ok(())
     }
 
-    /// Completes both files and renames them into place.
+    /// Completes both files and renames them into place. With no rows appended, the files
+    /// still hold the header and the schema: an empty table.
     pub fn finish(mut self) -> Result<(), WriteError> {
+        if !self.header_written {
+            self.append(&T::default())?;
+        }
         let csv = self.csv.take().expect("finished once");
         let parquet_file = self.parquet_file.take().expect("finished once");
         let f = csv
@@ -219,7 +217,7 @@ impl TableFiles {
     }
 }
 
-impl Drop for TableFiles {
+impl<T> Drop for TableFiles<T> {
     fn drop(&mut self) {
         if self.csv.is_some() {
             for path in [&self.csv_path, &self.parquet_path] {
@@ -240,7 +238,7 @@ fn io_error(path: &Path, e: std::io::Error) -> WriteError {
 /// [`SeriesSink`]), so a long run never holds its whole series. Points are batched into
 /// [`ROWS_PER_BATCH`]-row tables; the first write error is kept and returned by `finish`.
 pub struct SeriesFiles {
-    files: TableFiles,
+    files: TableFiles<SeriesTable>,
     shape: SeriesShape,
     held: Vec<SeriesPoint>,
     batch: usize,
@@ -276,7 +274,7 @@ impl SeriesFiles {
 
     /// Writes what is held and completes both files.
     pub fn finish(mut self) -> Result<(), WriteError> {
-        if !self.held.is_empty() || !self.files.header_written {
+        if !self.held.is_empty() {
             self.flush();
         }
         match self.error.take() {

@@ -156,16 +156,6 @@ impl JobsTable {
     pub fn gpu_hours(&self, i: usize) -> f64 {
         self.gpus(i) * self.run_ms[i] as f64 / 3_600_000.0
     }
-
-    /// Writes the table as CSV (times of things that never happened are empty).
-    pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        write_csv(self, out)
-    }
-
-    /// The table as a polars frame, with the documented column names and types.
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
-        Table::to_frame(self)
-    }
 }
 
 impl Table for JobsTable {
@@ -361,14 +351,6 @@ pub trait Table {
     fn to_frame(&self) -> PolarsResult<DataFrame>;
 }
 
-/// Writes a whole table as CSV, header first.
-fn write_csv<T: Table>(t: &T, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut wr = csv::Writer::from_writer(out);
-    wr.write_record(T::COLUMNS)?;
-    t.write_rows(&mut wr)?;
-    wr.flush()
-}
-
 /// One row per change of the cluster's or a team's level.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeriesTable {
@@ -439,14 +421,6 @@ impl SeriesTable {
             );
         }
         t
-    }
-
-    pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        write_csv(self, out)
-    }
-
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
-        Table::to_frame(self)
     }
 
     pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {

@@ -120,6 +120,16 @@ fn an_unfinished_table_leaves_no_file() {
     t.append(&JobsTable::default()).unwrap();
     drop(t);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    // Finished with no rows at all, it is an empty table: the header, and the schema.
+    let t: fairway_reports::TableFiles<JobsTable> =
+        fairway_reports::TableFiles::create(tmp.path(), "jobs").unwrap();
+    t.finish().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("jobs.csv")).unwrap(),
+        format!("{}\n", JOB_COLUMNS.join(","))
+    );
+    let df = read_parquet(&tmp.path().join("jobs.parquet")).unwrap();
+    assert_eq!((df.height(), df.width()), (0, JOB_COLUMNS.len()));
 }
 
 fn close(a: f64, b: f64) -> bool {
