@@ -27,19 +27,23 @@ impl QueueMode {
 /// jobs only takes capacity away, so until something is freed a job of the same shape cannot fit
 /// either: a long queue of a few shapes costs a placement scan per shape, not per job.
 #[derive(Debug, Default)]
-pub(crate) struct FailedShapes(Vec<(PodRequest, u32, ModelSet, JobKind)>);
+pub(crate) struct FailedShapes(Vec<Shape>);
+
+/// What decides whether a job fits where another did not: its pod, pod count, allowed models
+/// and kind.
+type Shape = (PodRequest, u32, ModelSet, JobKind);
+
+fn shape(spec: &JobSpec) -> Shape {
+    (spec.pod, spec.pods, spec.models, spec.kind)
+}
 
 impl FailedShapes {
     /// Remembering more shapes than this costs more than it saves.
     const CAP: usize = 64;
 
-    fn key(spec: &JobSpec) -> (PodRequest, u32, ModelSet, JobKind) {
-        (spec.pod, spec.pods, spec.models, spec.kind)
-    }
-
     /// Starts `job` where the placement puts it, unless a job of its shape already failed.
     pub(crate) fn try_start(&mut self, cx: &mut Cycle<'_>, job: JobId) -> bool {
-        let k = Self::key(cx.job(job));
+        let k = shape(cx.job(job));
         if self.0.contains(&k) {
             return false;
         }
@@ -55,8 +59,6 @@ impl FailedShapes {
         self.0.clear();
     }
 }
-
-type Shape = (PodRequest, u32, ModelSet, JobKind);
 
 /// Pending jobs in queue order (a policy's key, then job id), grouped by shape (pod, pod count,
 /// allowed models, kind). A pass merges the groups in queue order; since starting jobs only takes
@@ -82,13 +84,9 @@ impl<K> Default for ShapeQueue<K> {
 }
 
 impl<K: Ord + Copy> ShapeQueue<K> {
-    fn shape(spec: &JobSpec) -> Shape {
-        (spec.pod, spec.pods, spec.models, spec.kind)
-    }
-
     pub(crate) fn insert(&mut self, spec: &JobSpec, key: K, job: JobId) {
         let n = self.groups.len();
-        let g = *self.index.entry(Self::shape(spec)).or_insert(n);
+        let g = *self.index.entry(shape(spec)).or_insert(n);
         if g == n {
             self.groups.push(BTreeSet::new());
         }
@@ -96,7 +94,7 @@ impl<K: Ord + Copy> ShapeQueue<K> {
     }
 
     pub(crate) fn remove(&mut self, spec: &JobSpec, key: K, job: JobId) {
-        if let Some(&g) = self.index.get(&Self::shape(spec)) {
+        if let Some(&g) = self.index.get(&shape(spec)) {
             self.groups[g].remove(&(key, job));
         }
     }

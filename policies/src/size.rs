@@ -41,24 +41,18 @@ impl Policy for Sjf {
     }
 
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
-        match what {
-            Transition::Submitted | Transition::Preempted => {
-                let k = *self
-                    .keys
-                    .entry(job)
-                    .or_insert_with(|| self.est.estimate(spec).millis());
-                self.queue.insert(spec, k, job);
-            }
-            Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
-                if let Some(&k) = self.keys.get(&job) {
-                    self.queue.remove(spec, k, job);
-                }
-            }
-            Transition::Finished => {
-                self.keys.remove(&job);
-                self.est.learn(spec);
-            }
+        if what == Transition::Finished {
+            self.keys.remove(&job);
+            self.est.learn(spec);
+            return;
         }
+        // Keyed once, at submission (every job is submitted before anything else happens to
+        // it), so the estimate does not move while it waits.
+        let k = *self
+            .keys
+            .entry(job)
+            .or_insert_with(|| self.est.estimate(spec).millis());
+        crate::queue::file(&mut self.queue, spec, k, job, what);
     }
 
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
