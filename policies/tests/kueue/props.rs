@@ -98,7 +98,25 @@ fn yaml(qs: &[Q], fair: bool, hierarchical: bool) -> String {
     out
 }
 
+/// A job as the properties draw it: (queue, submit s, duration s, pods, GPUs a pod, priority).
 type Raw = (usize, u64, u64, u32, u32, i32);
+
+/// The queues' names (there are at most four).
+const QUEUES: [&str; 4] = ["q0", "q1", "q2", "q3"];
+
+/// The workload of `jobs`, named j0, j1, ... in their order, each in queue `q % queues`.
+fn raw_workload(queues: usize, jobs: &[Raw]) -> Workload {
+    let named: Vec<(String, J)> = (jobs.iter().enumerate())
+        .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
+            (
+                format!("j{i}"),
+                J(QUEUES[q % queues], submit, dur, pods, gpus, 0, prio),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
+    named_workload(&refs)
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
@@ -123,23 +141,14 @@ fn books_balance(
     latency: Option<u64>,
 ) -> Result<(), TestCaseError> {
     let text = yaml(qs, fair, hierarchical);
-    let names: Vec<String> = (0..qs.len()).map(|i| format!("q{i}")).collect();
-    let named: Vec<(String, J)> = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
-            let queue: &'static str = Box::leak(names[q % names.len()].clone().into_boxed_str());
-            (format!("j{i}"), J(queue, submit, dur, pods, gpus, 0, prio))
-        })
-        .collect();
-    let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
+    let w = raw_workload(qs.len(), jobs);
     let params = latency
         .map(|l| format!("eviction_latency_s={l}"))
         .unwrap_or_default();
     // The engine's audit and the policy's (debug) audit run after every pass. A run that
     // thrashes (see `a_preemption_ping_pong_is_stopped_and_reported`) must say so, the same way
     // twice; 200 preemptions of one job is far beyond anything these small traces need otherwise.
-    let run = || try_run_workload(&text, nodes(2), named_workload(&refs), &params, Some(200));
+    let run = || try_run_workload(&text, nodes(2), w.clone(), &params, Some(200));
     let a = match run() {
         Ok(a) => a,
         Err(EngineError::Thrashing { time, job, times, .. }) => {
@@ -246,21 +255,10 @@ fn a_preemption_ping_pong_is_stopped_and_reported() {
         (2, 90, 10, 1, 3, -1),
         (3, 174, 139, 1, 2, 2),
     ];
-    let named: Vec<(String, J)> = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, &(q, submit, dur, pods, gpus, prio))| {
-            (
-                format!("j{i}"),
-                J(["q0", "q1"][q % 2], submit, dur, pods, gpus, 0, prio),
-            )
-        })
-        .collect();
-    let refs: Vec<(&str, J)> = named.iter().map(|(n, j)| (n.as_str(), *j)).collect();
     let err = try_run_workload(
         &yaml(&qs, false, true),
         nodes(2),
-        named_workload(&refs),
+        raw_workload(qs.len(), &jobs),
         "eviction_latency_s=7",
         Some(50),
     )
