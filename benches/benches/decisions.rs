@@ -31,6 +31,7 @@ fn event_queue(c: &mut Criterion) {
                     t,
                     Event::Finish {
                         job: JobId(i as u32),
+                        live: 0,
                         epoch: 0,
                     },
                 );

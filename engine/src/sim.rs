@@ -8,6 +8,7 @@ use crate::job::{JobSpec, Workload};
 use crate::policy::{Decision, JobStatus, Placement, Policy, Transition};
 use crate::recorder::{Recorder, SeriesPoint, Usage};
 use crate::time::{SimDuration, SimTime};
+use smallvec::SmallVec;
 use std::fmt;
 
 /// How the engine treats time limits and preemption.
@@ -171,8 +172,11 @@ impl JobRun {
 
 /// What a job needs only while it is in the system (pending or running). Entries are recycled,
 /// so a run holds as many as jobs are ever in the system at once, not one per job of the trace.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Live {
+    /// The job holding the entry (`NO_JOB` while the entry is free), so that a completion
+    /// event can be checked against its entry without reading the job's record.
+    job: u32,
     admitted_since: Option<SimTime>,
     /// The current pending reason: 0 is none.
     pending_reason: u16,
@@ -188,8 +192,30 @@ struct Live {
     overhead_ms: u64,
     /// Position on the engine's running list.
     running_pos: u32,
-    /// Where the pods of a running job are.
-    slots: Vec<PodSlot>,
+    /// Where the pods of a running job are: a one-pod job's slot is held in the entry itself,
+    /// which saves following a pointer when the job stops.
+    slots: SmallVec<[PodSlot; 1]>,
+}
+
+/// No job: a free live entry.
+const NO_JOB: u32 = u32::MAX;
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            job: NO_JOB,
+            admitted_since: None,
+            pending_reason: 0,
+            reason_since: SimTime::ZERO,
+            reason_ms: Vec::new(),
+            epoch: 0,
+            pending_since: SimTime::ZERO,
+            speed_permille: 0,
+            overhead_ms: 0,
+            running_pos: 0,
+            slots: SmallVec::new(),
+        }
+    }
 }
 
 impl Live {
@@ -328,6 +354,9 @@ struct State {
     queue: EventQueue,
     recorder: Recorder,
     running: Vec<JobId>,
+    /// The live entry of each job on `running`, at the same position: taking a job off the list
+    /// updates the moved job's position without reading its record.
+    running_lives: Vec<u32>,
     requeued: Vec<JobId>,
     transitions: Vec<(JobId, Transition)>,
     /// Entries of the jobs in the system; `free_lives` lists the unused ones.
@@ -374,6 +403,7 @@ impl State {
             }
         };
         self.runs[id.index()].live = i;
+        self.lives[i as usize].job = id.0;
     }
 
     /// A job left the system: its main pending reason is fixed and its entry recycled (keeping
@@ -545,6 +575,7 @@ impl State {
                         .overhead(spec.team, u128::from(overhead) * u128::from(spec.gpu_milli()));
                 }
                 let running_pos = self.running.len() as u32;
+                let live = self.runs[job.index()].live;
                 let (r, l) = self.both(job);
                 r.status = JobStatus::Running;
                 r.first_start.set_once(now);
@@ -558,8 +589,9 @@ impl State {
                 let remaining = spec.work.millis() - r.work_done;
                 let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
                 self.queue
-                    .push(now + SimDuration(run), Event::Finish { job, epoch });
+                    .push(now + SimDuration(run), Event::Finish { job, live, epoch });
                 self.running.push(job);
+                self.running_lives.push(live);
                 self.recorder
                     .running_changed(spec.team, now, spec.gpu_milli(), spec.gpu_util, true);
                 for s in slots {
@@ -726,8 +758,9 @@ impl State {
         let pos = l.running_pos as usize;
         l.running_pos = u32::MAX;
         self.running.swap_remove(pos);
-        if let Some(&moved) = self.running.get(pos) {
-            self.both(moved).1.running_pos = pos as u32;
+        self.running_lives.swap_remove(pos);
+        if let Some(&moved) = self.running_lives.get(pos) {
+            self.lives[moved as usize].running_pos = pos as u32;
         }
         self.recorder
             .running_changed(spec.team, self.now, spec.gpu_milli(), spec.gpu_util, false);
@@ -884,6 +917,7 @@ impl<'w> Simulation<'w> {
                 queue: EventQueue::default(),
                 recorder: Recorder::new(workload.teams.len(), npools, start),
                 running: Vec::new(),
+                running_lives: Vec::new(),
                 requeued: Vec::new(),
                 transitions: Vec::new(),
                 lives: Vec::new(),
@@ -1165,9 +1199,11 @@ impl<'w> Simulation<'w> {
         let w = self.workload;
         let st = &mut self.st;
         match ev {
-            Event::Finish { job, epoch } => {
-                let r = &st.runs[job.index()];
-                if r.status != JobStatus::Running || st.live(job).epoch != epoch {
+            Event::Finish { job, live, epoch } => {
+                // A run's entry holds its job and epoch for as long as it runs: any other
+                // pairing means the run was preempted (or the job has left).
+                let l = st.lives.get(live as usize);
+                if l.is_none_or(|l| l.job != job.0 || l.epoch != epoch) {
                     st.counters.stale += 1;
                     return;
                 }
