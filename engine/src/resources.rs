@@ -75,11 +75,21 @@ impl fmt::Display for PodRequest {
 
 /// 1500 -> "1.5", 2000 -> "2".
 pub fn fmt_milli(v: u64) -> String {
-    if v.is_multiple_of(1000) {
-        format!("{}", v / 1000)
-    } else {
-        let s = format!("{}.{:03}", v / 1000, v % 1000);
-        s.trim_end_matches('0').to_string()
+    let mut s = String::new();
+    push_milli(&mut s, v);
+    s
+}
+
+/// Appends `v` thousandths as [`fmt_milli`] formats them, without allocating.
+pub fn push_milli(out: &mut String, v: u64) {
+    use std::fmt::Write;
+    let (int, frac) = (v / 1000, v % 1000);
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        let _ = write!(out, ".{frac:03}");
+        let trimmed = out.trim_end_matches('0').len();
+        out.truncate(trimmed);
     }
 }
 
@@ -89,5 +99,28 @@ pub fn fmt_gib(mib: u64) -> String {
         format!("{}", mib / 1024)
     } else {
         format!("{:.1}", mib as f64 / 1024.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousandths_print_without_trailing_zeros() {
+        for (v, s) in [
+            (0, "0"),
+            (1, "0.001"),
+            (1010, "1.01"),
+            (1500, "1.5"),
+            (2000, "2"),
+            (123_456, "123.456"),
+        ] {
+            assert_eq!(fmt_milli(v), s);
+        }
+        // Appending keeps what was there, even its zeros.
+        let mut out = String::from("10,");
+        push_milli(&mut out, 120);
+        assert_eq!(out, "10,0.12");
     }
 }
