@@ -219,6 +219,12 @@ impl Default for Live {
 }
 
 impl Live {
+    /// Ends a wait while admitted (if the job was admitted), adding it to the job's total.
+    fn end_admitted_wait(&mut self, r: &mut JobRun, now: SimTime) {
+        if let Some(a) = self.admitted_since.take() {
+            r.admitted_wait_ms += now.since(a).millis();
+        }
+    }
     /// Adds the time since the last change to the current reason's total.
     fn clock_reason(&mut self, now: SimTime) {
         if self.pending_reason != 0 {
@@ -447,9 +453,7 @@ impl State {
         let now = self.now;
         let (r, l) = self.both(id);
         r.pending_ms += now.since(l.pending_since).millis();
-        if let Some(a) = l.admitted_since.take() {
-            r.admitted_wait_ms += now.since(a).millis();
-        }
+        l.end_admitted_wait(r, now);
         if r.in_queue {
             *tombstones += 1;
         }
@@ -660,9 +664,7 @@ impl State {
             Decision::Unadmit { .. } => {
                 let now = self.now;
                 let (r, l) = self.both(job);
-                if let Some(a) = l.admitted_since.take() {
-                    r.admitted_wait_ms += now.since(a).millis();
-                }
+                l.end_admitted_wait(r, now);
                 true
             }
             Decision::Reason { reason, .. } => {
@@ -1106,9 +1108,7 @@ impl<'w> Simulation<'w> {
             if r.status == JobStatus::Pending {
                 r.pending_ms += end.since(l.pending_since).millis();
                 l.pending_since = end;
-                if let Some(a) = l.admitted_since.take() {
-                    r.admitted_wait_ms += end.since(a).millis();
-                }
+                l.end_admitted_wait(r, end);
                 l.clock_reason(end);
                 if l.pending_reason != 0 {
                     r.reason = Some(reasons[l.pending_reason as usize].as_str().into());
