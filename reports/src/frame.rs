@@ -7,10 +7,31 @@
 //! decimal text in CSV).
 
 use fairway_engine::resources::push_milli;
-use fairway_engine::{JobStatus, Outcome, SeriesPoint, Workload};
+use fairway_engine::{JobStatus, Names, Outcome, SeriesPoint, Workload};
 use polars::prelude::*;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+
+/// A text value of a table column. Most columns repeat a few values (teams, statuses, kinds,
+/// queues) over millions of rows, so each distinct value is held once and shared.
+pub type Text = Arc<str>;
+
+/// Hands out one shared [`Text`] per distinct value.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Text>);
+
+impl Interner {
+    pub fn get(&mut self, s: &str) -> Text {
+        if let Some(t) = self.0.get(s) {
+            return t.clone();
+        }
+        let t: Text = s.into();
+        self.0.insert(t.clone());
+        t
+    }
+}
 
 /// Version of the Parquet layouts, written into each file's key-value metadata.
 pub const TABLES_SCHEMA: &str = "fairway.tables/1";
@@ -18,9 +39,10 @@ pub const TABLES_SCHEMA: &str = "fairway.tables/1";
 /// One row per job of the trace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobsTable {
-    pub job_id: Vec<String>,
-    pub team: Vec<String>,
-    pub status: Vec<String>,
+    /// Unique per row, so packed into one buffer rather than shared.
+    pub job_id: Names,
+    pub team: Vec<Text>,
+    pub status: Vec<Text>,
     pub submit_ms: Vec<u64>,
     pub start_ms: Vec<Option<u64>>,
     pub end_ms: Vec<Option<u64>>,
@@ -28,16 +50,16 @@ pub struct JobsTable {
     /// GPUs per pod, milli-GPU.
     pub gpu_milli: Vec<u32>,
     pub pods: Vec<u32>,
-    pub reason: Vec<Option<String>>,
+    pub reason: Vec<Option<Text>>,
     pub admit_ms: Vec<Option<u64>>,
     pub quota_wait_ms: Vec<u64>,
     pub node_wait_ms: Vec<u64>,
-    pub wait_reason: Vec<Option<String>>,
-    pub user: Vec<Option<String>>,
+    pub wait_reason: Vec<Option<Text>>,
+    pub user: Vec<Option<Text>>,
     /// The policy's queue (a Kueue ClusterQueue; the team otherwise).
-    pub queue: Vec<Option<String>>,
-    pub priority_class: Vec<Option<String>>,
-    pub kind: Vec<String>,
+    pub queue: Vec<Option<Text>>,
+    pub priority_class: Vec<Option<Text>>,
+    pub kind: Vec<Text>,
     /// Total time pending, including after preemptions.
     pub pending_ms: Vec<u64>,
     /// Total time running, over all runs.
@@ -93,37 +115,45 @@ impl JobsTable {
     pub fn build_rows(w: &Workload, o: &Outcome, rows: std::ops::Range<usize>) -> JobsTable {
         let n = rows.len();
         let mut t = JobsTable::default();
-        let queue_names: Vec<&str> = o.queues.queues.iter().map(|q| q.name.as_str()).collect();
+        let mut text = Interner::default();
+        let texts = |names: &[String], text: &mut Interner| -> Vec<Text> {
+            names.iter().map(|n| text.get(n)).collect()
+        };
+        let teams = texts(&w.teams, &mut text);
+        let users = texts(&w.users, &mut text);
+        let classes = texts(&w.classes, &mut text);
+        let reasons = texts(&o.reasons, &mut text);
+        let queue_names: Vec<Text> = o.queues.queues.iter().map(|q| text.get(&q.name)).collect();
         for i in rows {
             let (r, j) = (&o.jobs[i], &w.jobs[i]);
-            t.job_id.push(w.names[i].to_string());
-            t.team.push(w.teams[j.team.index()].clone());
-            t.status.push(r.status.as_str().to_string());
+            t.job_id.push(&w.names[i]);
+            t.team.push(teams[j.team.index()].clone());
+            t.status.push(text.get(r.status.as_str()));
             t.submit_ms.push(j.submit.millis());
             t.start_ms.push(r.first_start().map(|s| s.millis()));
             t.end_ms.push(r.end().map(|e| e.millis()));
             t.preemptions.push(r.preemptions);
             t.gpu_milli.push(j.pod.gpu_milli);
             t.pods.push(j.pods);
-            t.reason.push(r.reason.as_deref().map(str::to_string));
+            t.reason.push(r.reason.as_deref().map(|x| text.get(x)));
             t.admit_ms.push(r.first_admitted().map(|a| a.millis()));
             t.quota_wait_ms.push(r.pending_ms - r.admitted_wait_ms);
             t.node_wait_ms.push(r.admitted_wait_ms);
             t.wait_reason.push(match r.main_wait_reason() {
                 0 => None,
-                k => Some(o.reasons[k as usize].clone()),
+                k => Some(reasons[k as usize].clone()),
             });
-            t.user.push(j.user.map(|u| w.users[u.index()].clone()));
+            t.user.push(j.user.map(|u| users[u.index()].clone()));
             t.queue.push(
                 o.queues
                     .job_queue
                     .get(i)
                     .and_then(|&q| queue_names.get(q as usize))
-                    .map(|s| s.to_string()),
+                    .cloned(),
             );
             t.priority_class
-                .push(j.priority_class.map(|c| w.classes[c as usize].clone()));
-            t.kind.push(j.kind.as_str().to_string());
+                .push(j.priority_class.map(|c| classes[c as usize].clone()));
+            t.kind.push(text.get(j.kind.as_str()));
             t.pending_ms.push(r.pending_ms);
             t.run_ms.push(r.run_ms);
             t.gpu_util.push(j.gpu_util);
@@ -137,7 +167,7 @@ impl JobsTable {
     }
     /// End - submit, for finished jobs.
     pub fn jct_ms(&self, i: usize) -> Option<u64> {
-        if self.status[i] != JobStatus::Finished.as_str() {
+        if *self.status[i] != *JobStatus::Finished.as_str() {
             return None;
         }
         self.end_ms[i].map(|e| e - self.submit_ms[i])
@@ -205,9 +235,9 @@ impl Table for JobsTable {
         let osecs = |v: &[Option<u64>]| v.iter().map(|m| m.map(|m| m as f64 / 1000.0)).collect::<Vec<_>>();
         let each = |f: &dyn Fn(usize) -> Option<f64>| (0..n).map(f).collect::<Vec<_>>();
         let cols = vec![
-            Column::new("job_id".into(), &self.job_id),
-            Column::new("team".into(), &self.team),
-            Column::new("status".into(), &self.status),
+            Column::new("job_id".into(), self.job_id.iter().collect::<Vec<&str>>()),
+            Column::new("team".into(), strs(&self.team)),
+            Column::new("status".into(), strs(&self.status)),
             Column::new("submit_time".into(), secs(&self.submit_ms)),
             Column::new("start_time".into(), osecs(&self.start_ms)),
             Column::new("end_time".into(), osecs(&self.end_ms)),
@@ -228,15 +258,15 @@ impl Table for JobsTable {
                     .collect::<Vec<_>>(),
             ),
             Column::new("pods".into(), &self.pods),
-            Column::new("reason".into(), &self.reason),
+            Column::new("reason".into(), opt_strs(&self.reason)),
             Column::new("admit_time".into(), osecs(&self.admit_ms)),
             Column::new("quota_wait_s".into(), secs(&self.quota_wait_ms)),
             Column::new("node_wait_s".into(), secs(&self.node_wait_ms)),
-            Column::new("wait_reason".into(), &self.wait_reason),
-            Column::new("user".into(), &self.user),
-            Column::new("queue".into(), &self.queue),
-            Column::new("priority_class".into(), &self.priority_class),
-            Column::new("kind".into(), &self.kind),
+            Column::new("wait_reason".into(), opt_strs(&self.wait_reason)),
+            Column::new("user".into(), opt_strs(&self.user)),
+            Column::new("queue".into(), opt_strs(&self.queue)),
+            Column::new("priority_class".into(), opt_strs(&self.priority_class)),
+            Column::new("kind".into(), strs(&self.kind)),
             Column::new("pending_s".into(), secs(&self.pending_ms)),
             Column::new("run_s".into(), secs(&self.run_ms)),
             Column::new("slowdown".into(), each(&|i| self.slowdown(i))),
@@ -251,26 +281,26 @@ impl Table for JobsTable {
 impl JobsTable {
     /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
     pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
-        let c = Cols(df);
+        let mut c = Cols(df, Interner::default());
         Ok(JobsTable {
-            job_id: c.req_strs("job_id")?,
-            team: c.req_strs("team")?,
-            status: c.req_strs("status")?,
+            job_id: c.names("job_id")?,
+            team: c.req_texts("team")?,
+            status: c.req_texts("status")?,
             submit_ms: c.ms("submit_time")?,
             start_ms: c.opt_ms("start_time")?,
             end_ms: c.opt_ms("end_time")?,
             preemptions: c.u32s("preemptions")?,
             gpu_milli: c.ms("gpus")?.into_iter().map(|g| g as u32).collect(),
             pods: c.u32s("pods")?,
-            reason: c.strs("reason")?,
+            reason: c.texts("reason")?,
             admit_ms: c.opt_ms("admit_time")?,
             quota_wait_ms: c.ms("quota_wait_s")?,
             node_wait_ms: c.ms("node_wait_s")?,
-            wait_reason: c.strs("wait_reason")?,
-            user: c.strs("user")?,
-            queue: c.strs("queue")?,
-            priority_class: c.strs("priority_class")?,
-            kind: c.req_strs("kind")?,
+            wait_reason: c.texts("wait_reason")?,
+            user: c.texts("user")?,
+            queue: c.texts("queue")?,
+            priority_class: c.texts("priority_class")?,
+            kind: c.req_texts("kind")?,
             pending_ms: c.ms("pending_s")?,
             run_ms: c.ms("run_s")?,
             gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
@@ -278,24 +308,37 @@ impl JobsTable {
     }
 }
 
-/// Typed column readers over a frame this module wrote.
-struct Cols<'a>(&'a DataFrame);
+/// A text column as polars takes it.
+fn strs(v: &[Text]) -> Vec<&str> {
+    v.iter().map(|s| &**s).collect()
+}
+
+fn opt_strs(v: &[Option<Text>]) -> Vec<Option<&str>> {
+    v.iter().map(|s| s.as_deref()).collect()
+}
+
+/// Typed column readers over a frame this module wrote; text values are shared through one
+/// interner.
+struct Cols<'a>(&'a DataFrame, Interner);
 
 impl Cols<'_> {
-    fn strs(&self, name: &str) -> PolarsResult<Vec<Option<String>>> {
-        Ok(self
-            .0
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect())
+    fn texts(&mut self, name: &str) -> PolarsResult<Vec<Option<Text>>> {
+        let col = self.0.column(name)?.str()?;
+        Ok(col.iter().map(|s| s.map(|s| self.1.get(s))).collect())
     }
-    fn req_strs(&self, name: &str) -> PolarsResult<Vec<String>> {
-        self.strs(name)?
+    fn req_texts(&mut self, name: &str) -> PolarsResult<Vec<Text>> {
+        self.texts(name)?
             .into_iter()
             .map(|s| s.ok_or_else(|| missing(name)))
             .collect()
+    }
+    /// A text column with a distinct value on every row.
+    fn names(&self, name: &str) -> PolarsResult<Names> {
+        let col = self.0.column(name)?.str()?;
+        col.iter()
+            .map(|s| s.ok_or_else(|| missing(name)))
+            .collect::<PolarsResult<Vec<&str>>>()
+            .map(|v| v.into_iter().collect())
     }
     /// Seconds back to milliseconds.
     fn opt_ms(&self, name: &str) -> PolarsResult<Vec<Option<u64>>> {
@@ -352,7 +395,7 @@ impl<'a, 'w> Fields<'a, 'w> {
     fn text(&mut self, s: &str) -> std::io::Result<()> {
         Ok(self.wr.write_field(s)?)
     }
-    fn opt_text(&mut self, s: &Option<String>) -> std::io::Result<()> {
+    fn opt_text(&mut self, s: &Option<Text>) -> std::io::Result<()> {
         self.text(s.as_deref().unwrap_or_default())
     }
     /// Thousandths, as [`fairway_engine::resources::fmt_milli`] prints them.
@@ -400,7 +443,7 @@ pub trait Table {
 pub struct SeriesTable {
     pub time_ms: Vec<u64>,
     /// `None` for the whole cluster.
-    pub team: Vec<Option<String>>,
+    pub team: Vec<Option<Text>>,
     pub gpu_milli: Vec<u64>,
     pub running: Vec<u32>,
     pub pending: Vec<u32>,
@@ -468,10 +511,10 @@ impl SeriesTable {
     }
 
     pub fn from_frame(df: &DataFrame) -> PolarsResult<SeriesTable> {
-        let c = Cols(df);
+        let mut c = Cols(df, Interner::default());
         Ok(SeriesTable {
             time_ms: c.ms("time_s")?,
-            team: c.strs("team")?,
+            team: c.texts("team")?,
             gpu_milli: c.ms("gpus_allocated")?,
             running: c.u32s("jobs_running")?,
             pending: c.u32s("jobs_pending")?,
@@ -486,7 +529,7 @@ impl SeriesTable {
 /// What turns series points into rows: the team names, and which optional columns the run has.
 #[derive(Clone, Debug)]
 pub struct SeriesShape {
-    pub teams: Vec<String>,
+    pub teams: Vec<Text>,
     /// Whether any job has a measured utilisation (else the used/measured columns are empty).
     pub util_known: bool,
     /// Whether the run tracked fragmentation (else that column is empty).
@@ -496,7 +539,7 @@ pub struct SeriesShape {
 impl SeriesShape {
     pub fn of(w: &Workload, fragmentation_tracked: bool) -> SeriesShape {
         SeriesShape {
-            teams: w.teams.clone(),
+            teams: w.teams.iter().map(|t| Text::from(t.as_str())).collect(),
             util_known: w.jobs.iter().any(|j| j.gpu_util.is_some()),
             fragmentation_tracked,
         }
@@ -515,7 +558,7 @@ impl Table for SeriesTable {
         for i in 0..self.len() {
             let (scope, team) = match &self.team[i] {
                 None => ("cluster", ""),
-                Some(t) => ("team", t.as_str()),
+                Some(t) => ("team", &**t),
             };
             f.milli(Some(self.time_ms[i]))?;
             f.text(scope)?;
@@ -543,7 +586,7 @@ impl Table for SeriesTable {
             vec![
                 Column::new("time_s".into(), secs(&self.time_ms)),
                 Column::new("scope".into(), scope),
-                Column::new("team".into(), &self.team),
+                Column::new("team".into(), opt_strs(&self.team)),
                 Column::new("gpus_allocated".into(), secs(&self.gpu_milli)),
                 Column::new("jobs_running".into(), &self.running),
                 Column::new("jobs_pending".into(), &self.pending),

@@ -11,6 +11,7 @@
 //! `nvidia.com/gpu`. Admission wait is first submission to first admission (first start for
 //! policies without a quota step); requeues after preemption are not observed again.
 
+use crate::frame::Text;
 use crate::render::{RunData, sum_steps};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -101,9 +102,9 @@ struct QueueData {
     gpus: Vec<(u64, f64)>,
     pending_gpus: Vec<(u64, f64)>,
     /// (time, priority class, wait seconds) of first admissions.
-    admissions: Vec<(u64, String, f64)>,
+    admissions: Vec<(u64, Text, f64)>,
     /// (time, priority class) of finishes.
-    finishes: Vec<(u64, String)>,
+    finishes: Vec<(u64, Text)>,
     /// (time, reason, priority class) of evictions.
     evictions: Vec<(u64, String, String)>,
     /// (time, reason) of preemptions this queue caused.
@@ -156,19 +157,23 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     let jobs = &run.jobs;
     // Jobs with a queue, by id: their queue and priority class.
     let mut job_queue: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let no_class = Text::from("");
     for i in 0..jobs.len() {
         let Some(q) = jobs.queue[i].as_deref() else {
             continue;
         };
         let class_name = jobs.priority_class[i].as_deref().unwrap_or("");
         job_queue.insert(&jobs.job_id[i], (q, class_name));
-        let qd = queues.entry(q.to_string()).or_default();
-        let class = jobs.priority_class[i].clone().unwrap_or_default();
+        if !queues.contains_key(q) {
+            queues.insert(q.to_string(), QueueData::default());
+        }
+        let qd = queues.get_mut(q).expect("inserted above");
+        let class = jobs.priority_class[i].clone().unwrap_or_else(|| no_class.clone());
         if let Some(a) = jobs.admit_ms[i].or(jobs.start_ms[i]) {
             let wait = (a - jobs.submit_ms[i]) as f64 / 1000.0;
             qd.admissions.push((rel(a), class.clone(), wait));
         }
-        if jobs.status[i] == "finished"
+        if *jobs.status[i] == *"finished"
             && let Some(e) = jobs.end_ms[i]
         {
             qd.finishes.push((rel(e), class));
@@ -303,7 +308,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         |qd| {
             qd.admissions
                 .iter()
-                .map(|a| (a.0, vec![("priority_class", a.1.clone())]))
+                .map(|a| (a.0, vec![("priority_class", a.1.to_string())]))
                 .collect()
         },
     )?;
@@ -316,7 +321,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         |qd| {
             qd.finishes
                 .iter()
-                .map(|a| (a.0, vec![("priority_class", a.1.clone())]))
+                .map(|a| (a.0, vec![("priority_class", a.1.to_string())]))
                 .collect()
         },
     )?;
@@ -363,12 +368,12 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         "# HELP {name} The time between a workload was created or requeued until admission, per 'cluster_queue'."
     )?;
     for (q, qd) in &queues {
-        let mut classes: Vec<&str> = qd.admissions.iter().map(|a| a.1.as_str()).collect();
+        let mut classes: Vec<&str> = qd.admissions.iter().map(|a| &*a.1).collect();
         classes.sort_unstable();
         classes.dedup();
         for class in classes {
             let obs: Vec<(u64, f64)> = (qd.admissions.iter())
-                .filter(|a| a.1 == class)
+                .filter(|a| *a.1 == *class)
                 .map(|a| (a.0, a.2))
                 .collect();
             let base = [

@@ -104,16 +104,14 @@ impl RunData {
         value: impl Fn(&SeriesTable, usize) -> f64,
     ) -> BTreeMap<String, Vec<(f64, f64)>> {
         let t0 = self.t0_ms();
-        let mut out: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        let mut out: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
         for i in 0..self.series.len() {
             if let Some(team) = &self.series.team[i] {
                 let h = (self.series.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
-                out.entry(team.clone())
-                    .or_default()
-                    .push((h, value(&self.series, i)));
+                out.entry(team).or_default().push((h, value(&self.series, i)));
             }
         }
-        out
+        out.into_iter().map(|(t, v)| (t.to_string(), v)).collect()
     }
 
     /// The cluster's step function of `value`.
@@ -172,10 +170,10 @@ impl RunData {
 
     /// Sorted waits in hours per team (jobs that started).
     pub fn team_waits_h(&self) -> BTreeMap<String, Vec<f64>> {
-        let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut out: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         for i in 0..self.jobs.len() {
             if let Some(w) = self.jobs.wait_ms(i) {
-                out.entry(self.jobs.team[i].clone())
+                out.entry(&self.jobs.team[i])
                     .or_default()
                     .push(w as f64 / 3_600_000.0);
             }
@@ -183,7 +181,7 @@ impl RunData {
         for v in out.values_mut() {
             v.sort_by(f64::total_cmp);
         }
-        out
+        out.into_iter().map(|(t, v)| (t.to_string(), v)).collect()
     }
 
     /// Pending job-hours by reason over all teams, largest first.
