@@ -93,7 +93,7 @@ fn decisions(c: &mut Criterion) {
                 pod(8000, 1000, 1024),
                 team,
             );
-            j.estimate = Some(j.work);
+            j.estimate = j.work.into();
             b.push(&format!("j{i}"), 0, j).expect("valid job");
         }
         let w = b.finish();

@@ -4,7 +4,7 @@ use crate::cluster::Cluster;
 use crate::ids::{JobId, ModelId, ModelSet, TeamId, UserId};
 use crate::names::Names;
 use crate::resources::PodRequest;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{OptDuration, OptTime, SimDuration, SimTime};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -45,7 +45,7 @@ pub struct JobSpec {
     /// resolve names to values (Kueue's WorkloadPriorityClass); `priority` is then 0.
     pub priority_class: Option<u32>,
     /// What the user said the job would take, if anything.
-    pub estimate: Option<SimDuration>,
+    pub estimate: OptDuration,
     /// Allowed GPU models; empty means any.
     pub models: ModelSet,
     pub kind: JobKind,
@@ -55,9 +55,9 @@ pub struct JobSpec {
     /// Measured GPU utilisation (0..1) while running, when the trace has it.
     pub gpu_util: Option<f32>,
     /// The job leaves the queue if it has not started this long after submission.
-    pub patience: Option<SimDuration>,
+    pub patience: OptDuration,
     /// The start time the trace recorded, for replays that reproduce the trace exactly.
-    pub recorded_start: Option<SimTime>,
+    pub recorded_start: OptTime,
 }
 
 impl JobSpec {
@@ -73,13 +73,13 @@ impl JobSpec {
             queue: None,
             priority: 0,
             priority_class: None,
-            estimate: None,
+            estimate: OptDuration::NONE,
             models: ModelSet::ANY,
             kind: JobKind::Batch,
             class: None,
             gpu_util: None,
-            patience: None,
-            recorded_start: None,
+            patience: OptDuration::NONE,
+            recorded_start: OptTime::NONE,
         }
     }
 

@@ -32,4 +32,4 @@ pub use sim::{
     ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, MAX_PREEMPTIONS_PER_JOB,
     Outcome, PoolUsage, Simulation,
 };
-pub use time::{SimDuration, SimTime};
+pub use time::{OptDuration, OptTime, SimDuration, SimTime};

@@ -7,7 +7,7 @@ use crate::ids::{JobId, NodeId, TeamId};
 use crate::job::{JobSpec, Workload};
 use crate::policy::{Decision, JobStatus, Placement, Policy, Transition};
 use crate::recorder::{Recorder, SeriesPoint, Usage};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{OptTime, SimDuration, SimTime};
 use smallvec::SmallVec;
 use std::fmt;
 
@@ -66,32 +66,6 @@ impl EngineOptions {
             Some(c) => (c.checkpoint_every, c.restart_overhead),
             None => (self.checkpoint_every, self.restart_overhead),
         }
-    }
-}
-
-/// An instant that may not have happened yet, in 8 bytes (`u64::MAX` for none): a job record
-/// holds four of them, on every job of traces of millions.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct OptTime(u64);
-
-impl OptTime {
-    const NONE: OptTime = OptTime(u64::MAX);
-    fn get(self) -> Option<SimTime> {
-        (self.0 != u64::MAX).then_some(SimTime(self.0))
-    }
-    fn set(&mut self, t: SimTime) {
-        self.0 = t.0;
-    }
-    fn set_once(&mut self, t: SimTime) {
-        if *self == OptTime::NONE {
-            self.0 = t.0;
-        }
-    }
-}
-
-impl fmt::Debug for OptTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
     }
 }
 
@@ -1190,7 +1164,7 @@ impl<'w> Simulation<'w> {
         self.pending.ids.push(id);
         st.runs[id.index()].in_queue = true;
         self.arrived.push(id);
-        if let Some(p) = spec.patience {
+        if let Some(p) = spec.patience.get() {
             st.queue.push(spec.submit + p, Event::Abandon { job: id });
         }
     }
@@ -1601,5 +1575,7 @@ mod tests {
     fn a_job_record_stays_compact() {
         // One record per job of the trace, so it bounds the per-job memory of long replays.
         assert_eq!(std::mem::size_of::<super::JobRun>(), 96);
+        // And so does the job as read.
+        assert_eq!(std::mem::size_of::<crate::JobSpec>(), 128);
     }
 }

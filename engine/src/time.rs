@@ -1,6 +1,7 @@
 //! Simulated time: integer milliseconds, never floats, so that runs are exactly reproducible.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Add, Sub};
 
 /// An instant of simulated time, in milliseconds since the trace origin.
@@ -101,6 +102,88 @@ fn write_secs(f: &mut fmt::Formatter<'_>, ms: u64) -> fmt::Result {
     }
 }
 
+/// A time value counted in milliseconds, which [`Opt`] packs.
+pub trait Millis: Copy {
+    fn to_millis(self) -> u64;
+    fn from_millis(ms: u64) -> Self;
+}
+
+impl Millis for SimTime {
+    fn to_millis(self) -> u64 {
+        self.0
+    }
+    fn from_millis(ms: u64) -> Self {
+        SimTime(ms)
+    }
+}
+
+impl Millis for SimDuration {
+    fn to_millis(self) -> u64 {
+        self.0
+    }
+    fn from_millis(ms: u64) -> Self {
+        SimDuration(ms)
+    }
+}
+
+/// An optional time value in 8 bytes, where `Option` takes 16: `u64::MAX` milliseconds stands
+/// for none (so `SimTime::MAX` reads back as none). Records held per job on traces of millions
+/// carry several.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Opt<T>(u64, PhantomData<T>);
+
+/// An instant that may be absent.
+pub type OptTime = Opt<SimTime>;
+/// A span that may be absent.
+pub type OptDuration = Opt<SimDuration>;
+
+impl<T: Millis> Opt<T> {
+    pub const NONE: Opt<T> = Opt(u64::MAX, PhantomData);
+
+    pub fn get(self) -> Option<T> {
+        (self.0 != u64::MAX).then(|| T::from_millis(self.0))
+    }
+    pub fn is_some(self) -> bool {
+        self.0 != u64::MAX
+    }
+    pub fn is_none(self) -> bool {
+        self.0 == u64::MAX
+    }
+    pub fn set(&mut self, v: T) {
+        self.0 = v.to_millis();
+    }
+    /// Sets the value unless it is already set.
+    pub fn set_once(&mut self, v: T) {
+        if self.is_none() {
+            self.set(v);
+        }
+    }
+}
+
+impl<T: Millis> Default for Opt<T> {
+    fn default() -> Self {
+        Opt::NONE
+    }
+}
+
+impl<T: Millis> From<Option<T>> for Opt<T> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Opt::NONE, |v| Opt(v.to_millis(), PhantomData))
+    }
+}
+
+impl<T: Millis> From<T> for Opt<T> {
+    fn from(v: T) -> Self {
+        Opt(v.to_millis(), PhantomData)
+    }
+}
+
+impl<T: Millis + fmt::Debug> fmt::Debug for Opt<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +204,24 @@ mod tests {
         assert_eq!(SimTime(1500).to_string(), "1.5s");
         assert_eq!(SimTime(2000).to_string(), "2s");
         assert_eq!(SimDuration(1).to_string(), "0.001s");
+    }
+
+    #[test]
+    fn an_optional_time_packs_into_eight_bytes_and_reads_back() {
+        assert_eq!(std::mem::size_of::<OptTime>(), 8);
+        assert_eq!(OptTime::NONE.get(), None);
+        assert_eq!(OptTime::default(), OptTime::NONE);
+        assert_eq!(
+            OptDuration::from(Some(SimDuration(0))).get(),
+            Some(SimDuration(0))
+        );
+        assert_eq!(OptTime::from(None).get(), None);
+        let mut t = OptTime::from(SimTime(7));
+        t.set_once(SimTime(9));
+        assert_eq!(t.get(), Some(SimTime(7)));
+        t.set(SimTime(9));
+        assert_eq!(format!("{t:?}"), "Some(SimTime(9))");
+        // The one value it cannot hold: the largest instant reads back as none.
+        assert!(OptTime::from(SimTime::MAX).is_none());
     }
 }

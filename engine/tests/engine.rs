@@ -178,8 +178,8 @@ fn a_job_no_node_can_hold_is_unschedulable_with_a_reason_and_the_rest_runs() {
 #[test]
 fn impatient_jobs_abandon_the_queue() {
     let mut w = workload(&[(0, 100, 1, 1), (10, 5, 1, 1), (20, 5, 1, 1)]);
-    w.jobs[1].patience = Some(SimDuration::from_secs(30));
-    w.jobs[2].patience = Some(SimDuration::from_secs(500));
+    w.jobs[1].patience = SimDuration::from_secs(30).into();
+    w.jobs[2].patience = SimDuration::from_secs(500).into();
     let out = run_all(&w, cluster(1, 1), opts());
     assert_eq!(out.jobs[1].status, JobStatus::Abandoned);
     assert_eq!(out.jobs[1].end(), Some(SimTime::from_secs(40)));

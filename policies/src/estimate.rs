@@ -57,7 +57,7 @@ impl Estimator {
     pub fn estimate(&self, job: &JobSpec) -> SimDuration {
         match self.mode {
             EstimateMode::Oracle => job.work,
-            EstimateMode::Trace => job.estimate.unwrap_or_else(|| self.team_mean(job.team)),
+            EstimateMode::Trace => job.estimate.get().unwrap_or_else(|| self.team_mean(job.team)),
             EstimateMode::TeamMean => self.team_mean(job.team),
         }
     }

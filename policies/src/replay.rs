@@ -17,7 +17,9 @@ impl Policy for Replay {
     }
 
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
-        let Some(start) = spec.recorded_start else { return };
+        let Some(start) = spec.recorded_start.get() else {
+            return;
+        };
         let key = (start.max(spec.submit), job);
         match what {
             Transition::Submitted | Transition::Preempted => {

@@ -790,8 +790,9 @@ impl Scenario {
         if let Some(s) = t.time_scale {
             for j in &mut w.jobs {
                 j.submit = SimTime((j.submit.millis() as f64 * s).round() as u64);
-                if let Some(r) = &mut j.recorded_start {
-                    *r = SimTime((r.millis() as f64 * s).round() as u64);
+                if let Some(r) = j.recorded_start.get() {
+                    j.recorded_start
+                        .set(SimTime((r.millis() as f64 * s).round() as u64));
                 }
             }
         }

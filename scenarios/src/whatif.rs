@@ -176,8 +176,9 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
             WhatIf::ScaleLoad(x) => {
                 for j in &mut w.jobs {
                     j.submit = SimTime((j.submit.millis() as f64 / x).round() as u64);
-                    if let Some(r) = &mut j.recorded_start {
-                        *r = SimTime((r.millis() as f64 / x).round() as u64);
+                    if let Some(r) = j.recorded_start.get() {
+                        j.recorded_start
+                            .set(SimTime((r.millis() as f64 / x).round() as u64));
                     }
                 }
             }
@@ -185,7 +186,7 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
                 let scale = |d: SimDuration| SimDuration(((d.millis() as f64 * x).round() as u64).max(1));
                 for j in &mut w.jobs {
                     j.work = scale(j.work);
-                    j.estimate = j.estimate.map(scale);
+                    j.estimate = j.estimate.get().map(scale).into();
                 }
             }
             WhatIf::TeamLoad { team, scale } => {
@@ -259,7 +260,7 @@ mod tests {
                 pod,
                 if i % 2 == 0 { a } else { bt },
             );
-            s.estimate = Some(SimDuration::from_secs(40));
+            s.estimate = SimDuration::from_secs(40).into();
             b.push(&format!("j{i}"), i as u32, s).unwrap();
         }
         b.finish()
@@ -281,7 +282,7 @@ mod tests {
         let out = apply_workload(&e, w(), 1).unwrap();
         assert_eq!(out.jobs[3].submit, SimTime::from_secs(150));
         assert_eq!(out.jobs[3].work, SimDuration::from_secs(75));
-        assert_eq!(out.jobs[3].estimate, Some(SimDuration::from_secs(60)));
+        assert_eq!(out.jobs[3].estimate.get(), Some(SimDuration::from_secs(60)));
 
         let out = apply_workload(
             &edits("[[whatif]]\nwindow = { from_s = 200, to_s = 500 }\n"),

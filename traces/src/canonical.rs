@@ -179,7 +179,7 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
                 .map_err(|e| row.err(c.queue.expect("present"), e.to_string()))?,
         );
     }
-    spec.estimate = row.opt_secs(c.estimate, true)?.map(SimDuration);
+    spec.estimate = row.opt_secs(c.estimate, true)?.map(SimDuration).into();
     if let Some(u) = row.opt_f64(c.util)? {
         if !(0.0..=1.0).contains(&u) {
             return Err(row.err(
@@ -214,9 +214,9 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
                 "the recorded start is before submit_time",
             ));
         }
-        spec.recorded_start = Some(SimTime(r));
+        spec.recorded_start = SimTime(r).into();
     }
-    spec.patience = row.opt_secs(c.patience, false)?.map(SimDuration);
+    spec.patience = row.opt_secs(c.patience, false)?.map(SimDuration).into();
     Ok(spec)
 }
 

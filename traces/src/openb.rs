@@ -105,8 +105,8 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
         // A pod deleted the instant it started held nothing; give it the smallest run we model.
         let mut spec = JobSpec::new(SimTime(submit), SimDuration(work.max(1000)), 1, pod, team);
         spec.priority = priority;
-        spec.patience = patience;
-        spec.recorded_start = start.map(SimTime);
+        spec.patience = patience.into();
+        spec.recorded_start = start.map(SimTime).into();
         if let Some(text) = row.opt_str(gpu_spec) {
             spec.models =
                 canonical::model_set(text, &mut b).map_err(|m| row.err(gpu_spec.expect("present"), m))?;

@@ -29,7 +29,7 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
             j.priority.to_string(),
             j.user.map(|u| w.users[u.index()].clone()).unwrap_or_default(),
             j.queue.map(|q| w.queues[q as usize].clone()).unwrap_or_default(),
-            j.estimate.map(|e| secs(e.millis())).unwrap_or_default(),
+            j.estimate.get().map(|e| secs(e.millis())).unwrap_or_default(),
             j.gpu_util.map(|u| u.to_string()).unwrap_or_default(),
             match j.kind {
                 JobKind::Batch => String::new(),
@@ -38,8 +38,11 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
             j.class
                 .map(|c| w.job_classes[c as usize].clone())
                 .unwrap_or_default(),
-            j.recorded_start.map(|t| secs(t.millis())).unwrap_or_default(),
-            j.patience.map(|p| secs(p.millis())).unwrap_or_default(),
+            j.recorded_start
+                .get()
+                .map(|t| secs(t.millis()))
+                .unwrap_or_default(),
+            j.patience.get().map(|p| secs(p.millis())).unwrap_or_default(),
         ];
         wr.write_record(&rec)?;
     }

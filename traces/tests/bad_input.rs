@@ -155,7 +155,12 @@ fn a_full_row_reads_into_every_field() {
     );
     assert_eq!((a.priority, a.models.iter().count()), (-1, 2));
     assert_eq!(
-        (b.submit.0, b.pod.gpu_milli, b.estimate.map(|e| e.0), b.gpu_util),
+        (
+            b.submit.0,
+            b.pod.gpu_milli,
+            b.estimate.get().map(|e| e.0),
+            b.gpu_util
+        ),
         (20_500, 250, Some(90_000), Some(0.4))
     );
     assert_eq!(b.kind, fairway_engine::JobKind::Interactive);

@@ -33,7 +33,7 @@ fn recorded_start_replay_reproduces_the_trace() {
     // Every scheduled pod started exactly when the trace says; the 897 never-scheduled ones gave up.
     let mut waits = Vec::new();
     for (r, j) in o.jobs.iter().zip(&w.jobs) {
-        match j.recorded_start {
+        match j.recorded_start.get() {
             Some(s) => {
                 assert_eq!(r.first_start(), Some(s));
                 waits.push(s.since(j.submit).as_secs_f64());

@@ -126,7 +126,7 @@ fn build(jobs: &[RawJob], pools: &[(u8, u32, u32, u64, u32)]) -> (Workload, Clus
             teams[i % 2],
         );
         s.priority = j.prio;
-        s.patience = j.patience.map(SimDuration::from_secs);
+        s.patience = j.patience.map(SimDuration::from_secs).into();
         if let Some(m) = j.model {
             s.models = ModelSet::ANY.with(b.model(MODELS[m as usize]).unwrap());
         }
@@ -159,7 +159,7 @@ fn check(w: &Workload, o: &Outcome) -> Result<(), TestCaseError> {
             JobStatus::Unschedulable => prop_assert!(r.reason.as_deref().is_some_and(|s| !s.is_empty())),
             JobStatus::Abandoned => {
                 prop_assert!(r.first_start().is_none());
-                prop_assert_eq!(r.end(), Some(j.submit + j.patience.unwrap()));
+                prop_assert_eq!(r.end(), Some(j.submit + j.patience.get().unwrap()));
             }
             _ => unreachable!(),
         }

@@ -41,7 +41,7 @@ pub fn build(
             ids[team],
         );
         spec.priority = prio;
-        spec.estimate = est.map(SimDuration::from_secs);
+        spec.estimate = est.map(SimDuration::from_secs).into();
         b.push(&format!("j{}", i + 1), i as u32 + 2, spec).unwrap();
     }
     b.finish()

@@ -66,10 +66,10 @@ fn priority_orders_the_queue() {
 #[test]
 fn replay_reproduces_recorded_starts() {
     let mut w = workload(&[(0, 50, 1, 0), (10, 50, 1, 0), (20, 5, 1, 0)]);
-    w.jobs[0].recorded_start = Some(SimTime::from_secs(30));
-    w.jobs[1].recorded_start = Some(SimTime::from_secs(10));
+    w.jobs[0].recorded_start = SimTime::from_secs(30).into();
+    w.jobs[1].recorded_start = SimTime::from_secs(10).into();
     // j3 never started in the trace; it gives up after 100 s.
-    w.jobs[2].patience = Some(SimDuration::from_secs(100));
+    w.jobs[2].patience = SimDuration::from_secs(100).into();
     let o = run(&w, one_node(4), "replay", "first-fit");
     assert_eq!(o.jobs[0].first_start(), Some(SimTime::from_secs(30)));
     assert_eq!(o.jobs[1].first_start(), Some(SimTime::from_secs(10)));
