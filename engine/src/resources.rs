@@ -80,16 +80,24 @@ pub fn fmt_milli(v: u64) -> String {
     s
 }
 
-/// Appends `v` thousandths as [`fmt_milli`] formats them, without allocating.
+/// Appends `v` thousandths as [`fmt_milli`] formats them, without allocating (tables of
+/// millions of rows are written through this).
 pub fn push_milli(out: &mut String, v: u64) {
-    use std::fmt::Write;
     let (int, frac) = (v / 1000, v % 1000);
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{int}");
+    out.push_str(itoa::Buffer::new().format(int));
     if frac != 0 {
-        let _ = write!(out, ".{frac:03}");
-        let trimmed = out.trim_end_matches('0').len();
-        out.truncate(trimmed);
+        out.push('.');
+        let digits = [frac / 100, frac / 10 % 10, frac % 10];
+        let keep = if digits[2] != 0 {
+            3
+        } else if digits[1] != 0 {
+            2
+        } else {
+            1
+        };
+        for d in &digits[..keep] {
+            out.push(char::from(b'0' + *d as u8));
+        }
     }
 }
 
@@ -117,6 +125,12 @@ mod tests {
             (123_456, "123.456"),
         ] {
             assert_eq!(fmt_milli(v), s);
+        }
+        // The plain definition: integer part, then the three decimals without trailing zeros.
+        for v in (0..30_000).chain([u64::MAX - 1, u64::MAX, 1_000_000_007]) {
+            let plain = format!("{}.{:03}", v / 1000, v % 1000);
+            let plain = plain.trim_end_matches('0').trim_end_matches('.');
+            assert_eq!(fmt_milli(v), plain, "{v}");
         }
         // Appending keeps what was there, even its zeros.
         let mut out = String::from("10,");

@@ -407,10 +407,7 @@ impl<'a, 'w> Fields<'a, 'w> {
         Ok(self.wr.write_field(&self.buf)?)
     }
     fn int(&mut self, v: u32) -> std::io::Result<()> {
-        use std::fmt::Write as _;
-        self.buf.clear();
-        let _ = write!(self.buf, "{v}");
-        Ok(self.wr.write_field(&self.buf)?)
+        Ok(self.wr.write_field(itoa::Buffer::new().format(v))?)
     }
     /// A float as [`fmt_f64`] prints it.
     fn num(&mut self, v: Option<f64>) -> std::io::Result<()> {
