@@ -5,9 +5,11 @@
 //! counted afresh from there, so it is not demoted (and preempted) again the moment it restarts.
 //!
 //! A waiting job's queue changes only by promotion, so waiting jobs are kept in order
-//! incrementally, with their promotion times in a second ordered set. Cost per pass: O(r) to find
-//! the next threshold crossing among the r running jobs, O(log p) per promotion, plus the shared
-//! pass ([`preemptive::pass`]).
+//! incrementally, with their promotion times in a second ordered set. Cost per pass, with p
+//! pending jobs of s shapes and r running: O(r) to find the next threshold crossing among the
+//! running jobs, O(log p) per arrival and per promotion, plus the shared pass
+//! ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, and O(r log r) to rank the
+//! running jobs once a job does not start.
 
 use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{Cluster, Cycle, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload};
@@ -23,8 +25,7 @@ pub struct Las {
     /// (0: never).
     promote_after: f64,
     queue: KeyedQueue<Key>,
-    /// Scratch for the preemptive pass.
-    running: Vec<(Key, JobId)>,
+    scratch: preemptive::Scratch<Key>,
     /// (due, job) of waiting jobs that promotion will move to the first queue.
     due: BTreeSet<(SimTime, JobId)>,
     due_of: Vec<Option<SimTime>>,
@@ -51,7 +52,7 @@ impl Las {
                 .collect(),
             promote_after,
             queue: KeyedQueue::default(),
-            running: Vec::new(),
+            scratch: preemptive::Scratch::default(),
             due: BTreeSet::new(),
             due_of: Vec::new(),
             base: Vec::new(),
@@ -135,11 +136,11 @@ impl Policy for Las {
         Ok(())
     }
 
-    fn observe(&mut self, job: JobId, _spec: &JobSpec, what: Transition, _now: SimTime) {
+    fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         match what {
             Transition::Submitted | Transition::Preempted => self.queue.arrive(job),
             Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
-                self.queue.leave(job);
+                self.queue.leave(job, spec);
                 self.forget_due(job);
             }
             Transition::Finished => {}
@@ -167,20 +168,20 @@ impl Policy for Las {
             if cx.is_pending(j) {
                 self.base[j.index()] = u128::from(cx.job(j).gpu_milli()) * u128::from(cx.run_ms_now(j));
                 self.promoted += 1;
-                queue.rekey(j, (0, cx.job(j).submit, j));
+                queue.rekey(j, cx.job(j), (0, cx.job(j).submit, j));
             }
         }
-        let mut running = std::mem::take(&mut self.running);
+        let mut scratch = std::mem::take(&mut self.scratch);
         let me = &*self;
         let n = preemptive::pass(
             cx,
-            &queue,
-            &mut running,
+            &mut queue,
+            &mut scratch,
             |cx, r| me.key(cx, r),
             "las: more attained service",
         );
         self.queue = queue;
-        self.running = running;
+        self.scratch = scratch;
         self.preempted += n;
         if let Some(t) = self.next_change(cx)
             && self.wake.is_none_or(|w| w <= cx.now() || w > t)

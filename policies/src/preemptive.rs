@@ -2,20 +2,20 @@
 //! order incrementally, and a pass that starts jobs in that order, preempting running jobs with a
 //! worse key when that makes room.
 
-use crate::queue::FailedShapes;
-use fairway_engine::{Cycle, JobId, JobStatus};
-use std::collections::BTreeSet;
+use crate::queue::{FailedShapes, ShapeQueue};
+use fairway_engine::{Cycle, JobId, JobSpec, JobStatus};
 
 /// At most this many pending jobs per pass try to make room by preemption (each try costs a
 /// copy of the cluster's free capacity); the rest try at the next pass, which every event brings.
 pub const MAX_PREEMPTION_TRIES: usize = 16;
 
-/// Pending jobs in key order (lower first). A job's key is fixed while it waits: jobs that arrive
-/// or are requeued are keyed at the next pass, when the policy can read their state.
-#[derive(Clone, Debug)]
+/// Pending jobs in key order (lower first), grouped by shape (see [`ShapeQueue`]). A job's key is
+/// fixed while it waits: jobs that arrive or are requeued are keyed at the next pass, when the
+/// policy can read their state.
+#[derive(Debug)]
 pub struct KeyedQueue<K> {
     keys: Vec<Option<K>>,
-    set: BTreeSet<(K, JobId)>,
+    jobs: ShapeQueue<K>,
     incoming: Vec<JobId>,
     /// Jobs keyed at this pass (arrived or requeued): the only ones that can fit when nothing
     /// was released since the last pass.
@@ -27,7 +27,7 @@ impl<K> Default for KeyedQueue<K> {
     fn default() -> Self {
         KeyedQueue {
             keys: Vec::new(),
-            set: BTreeSet::new(),
+            jobs: ShapeQueue::default(),
             incoming: Vec::new(),
             fresh: Vec::new(),
             fresh_list: Vec::new(),
@@ -42,9 +42,9 @@ impl<K: Ord + Copy> KeyedQueue<K> {
     }
 
     /// A job left the queue (started, gave up, or was found unschedulable).
-    pub fn leave(&mut self, job: JobId) {
+    pub fn leave(&mut self, job: JobId, spec: &JobSpec) {
         if let Some(k) = self.keys.get_mut(job.index()).and_then(Option::take) {
-            self.set.remove(&(k, job));
+            self.jobs.remove(spec, k, job);
         }
     }
 
@@ -61,26 +61,22 @@ impl<K: Ord + Copy> KeyedQueue<K> {
                 self.keys.resize(j.index() + 1, None);
                 self.fresh.resize(j.index() + 1, false);
             }
-            self.rekey(j, key(cx, j));
+            self.rekey(j, cx.job(j), key(cx, j));
             self.fresh[j.index()] = true;
             self.fresh_list.push(j);
         }
     }
 
     /// Gives a queued job a new key.
-    pub fn rekey(&mut self, job: JobId, key: K) {
+    pub fn rekey(&mut self, job: JobId, spec: &JobSpec, key: K) {
         if let Some(old) = self.keys[job.index()].replace(key) {
-            self.set.remove(&(old, job));
+            self.jobs.remove(spec, old, job);
         }
-        self.set.insert((key, job));
+        self.jobs.insert(spec, key, job);
     }
 
     pub fn key(&self, job: JobId) -> Option<K> {
         self.keys.get(job.index()).copied().flatten()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &(K, JobId)> {
-        self.set.iter()
     }
 
     /// The jobs keyed at this pass (arrived or requeued since the last one).
@@ -88,15 +84,15 @@ impl<K: Ord + Copy> KeyedQueue<K> {
         &self.fresh_list
     }
 
-    /// This pass's arrivals, in key order.
-    fn fresh_in_key_order(&self) -> Vec<JobId> {
-        let mut v: Vec<(K, JobId)> = self
-            .fresh_list
-            .iter()
-            .filter_map(|&j| self.key(j).map(|k| (k, j)))
-            .collect();
-        v.sort_unstable();
-        v.into_iter().map(|x| x.1).collect()
+    /// This pass's arrivals, in key order, into `out`.
+    fn fresh_in_key_order(&self, out: &mut Vec<(K, JobId)>) {
+        out.clear();
+        out.extend(
+            self.fresh_list
+                .iter()
+                .filter_map(|&j| self.key(j).map(|k| (k, j))),
+        );
+        out.sort_unstable();
     }
 
     fn is_fresh(&self, job: JobId) -> bool {
@@ -104,46 +100,132 @@ impl<K: Ord + Copy> KeyedQueue<K> {
     }
 }
 
+/// What a pass keeps between calls so that it allocates nothing.
+#[derive(Debug)]
+pub struct Scratch<K> {
+    /// Running jobs by key, worst first, as they were when the rank was taken.
+    running: Vec<(K, JobId)>,
+    /// `could[i]`: milli-GPU the first `i` jobs of `running` hold.
+    could: Vec<u64>,
+    /// Jobs started since the rank was due (they are not in it).
+    started: Vec<JobId>,
+    fresh: Vec<(K, JobId)>,
+}
+
+impl<K> Default for Scratch<K> {
+    fn default() -> Self {
+        Scratch {
+            running: Vec::new(),
+            could: Vec::new(),
+            started: Vec::new(),
+            fresh: Vec::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> Scratch<K> {
+    /// Ranks the jobs that were running when the rank was due: those running now but for the
+    /// ones started since.
+    fn rank(&mut self, cx: &Cycle<'_>, key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K) {
+        self.started.sort_unstable();
+        let started = &self.started;
+        self.running.clear();
+        self.running.extend(
+            (cx.running().iter())
+                .filter(|r| started.binary_search(r).is_err())
+                .map(|&r| (key_of_running(cx, r), r)),
+        );
+        // Worst first.
+        self.running.sort_unstable_by(|a, b| b.cmp(a));
+        self.could.clear();
+        self.could.push(0);
+        let mut sum = 0;
+        for &(_, r) in &self.running {
+            sum += cx.job(r).gpu_milli();
+            self.could.push(sum);
+        }
+    }
+}
+
 /// Starts the queue's jobs in key order. A job that does not fit may take the place of running
 /// jobs whose key is worse than its own, worst first, if giving back their pods makes it fit;
-/// only the victims it needs are preempted. `key_of_running` gives the key of a running job;
-/// `running` is the caller's scratch for the running jobs ranked by it (kept between passes so a
-/// pass allocates nothing). Returns how many jobs were preempted.
+/// only the victims it needs are preempted. `key_of_running` gives the key of a running job.
+/// Returns how many jobs were preempted.
 ///
-/// Cost per pass: O(r log r) to key the r running jobs; a placement try per queued job when
-/// resources were released since the last pass (else only for this pass's arrivals, as nothing
-/// else can fit); and at most [`MAX_PREEMPTION_TRIES`] preemption tries of O(nodes + r) each.
-/// The scan stops at the first job no running job is worse than.
+/// The running jobs are ranked once when a job first fails to start, and again after each
+/// preemption; within those spans capacity only shrinks, and a later job (a worse key) has
+/// fewer running jobs to preempt. So once a job does not start and cannot preempt either, no
+/// later job of its shape can: the queue walks its shape groups merged in key order and drops
+/// a group there (the queue policies' pass, [`ShapeQueue::pass`], with preemption on top).
+///
+/// Cost per pass, with p pending jobs of s shapes and r running: O(r log r) to rank the running
+/// jobs if a job fails to start; O(s log s) to seed the merge, again after each preemption; and
+/// O(log p) plus one placement try per job started and per shape that stops fitting. When
+/// nothing was released since the last pass, only this pass's arrivals try to start, and the
+/// walk stops at the first job no running job is worse than. At most
+/// [`MAX_PREEMPTION_TRIES`] preemption tries of O(nodes + r) each.
 pub fn pass<K: Ord + Copy>(
     cx: &mut Cycle<'_>,
-    queue: &KeyedQueue<K>,
-    running: &mut Vec<(K, JobId)>,
+    queue: &mut KeyedQueue<K>,
+    scratch: &mut Scratch<K>,
     key_of_running: impl Fn(&Cycle<'_>, JobId) -> K,
     reason: &str,
 ) -> u64 {
-    let rank = |cx: &Cycle<'_>, running: &mut Vec<(K, JobId)>| {
-        running.clear();
-        running.extend(cx.running().iter().map(|&r| (key_of_running(cx, r), r)));
-        // Worst first.
-        running.sort_unstable_by(|a, b| b.cmp(a));
-    };
-    rank(cx, running);
     let mut preempted = 0;
     let mut tries = 0;
     let mut stopped = false;
     let mut failed = FailedShapes::default();
-    for &(key, job) in queue.iter() {
-        if !cx.is_pending(job) {
+    let mut ranked = false;
+    scratch.started.clear();
+    queue.fresh_in_key_order(&mut scratch.fresh);
+    // Without releases this pass's arrivals come from their own list, in key order, and the
+    // groups yield only the jobs that waited already (they can only preempt).
+    let mut freed = cx.freed();
+    let mut next_fresh = 0;
+    queue.jobs.seed(None);
+    loop {
+        let fresh_head = if freed {
+            None
+        } else {
+            scratch.fresh.get(next_fresh).copied()
+        };
+        let (at, group) = match (fresh_head, queue.jobs.peek()) {
+            (None, None) => break,
+            (Some(f), g) if g.is_none_or(|g| f < g) => {
+                next_fresh += 1;
+                (f, None)
+            }
+            _ => {
+                let (at, g) = queue.jobs.pop().expect("peeked");
+                (at, Some(g))
+            }
+        };
+        let (key, job) = at;
+        let go_on = |queue: &mut KeyedQueue<K>| {
+            if let Some(g) = group {
+                queue.jobs.advance(g, at);
+            }
+        };
+        if !cx.is_pending(job) || (!freed && group.is_some() && queue.is_fresh(job)) {
+            go_on(queue);
             continue;
         }
         // Without releases since the last pass only this pass's arrivals can fit.
-        if (cx.freed() || queue.is_fresh(job)) && failed.try_start(cx, job) {
+        if (freed || queue.is_fresh(job)) && failed.try_start(cx, job) {
+            scratch.started.push(job);
+            go_on(queue);
             continue;
         }
+        if !ranked {
+            scratch.rank(cx, &key_of_running);
+            ranked = true;
+        }
         // Running jobs with a worse key: a prefix of `running`.
-        let worse = running.partition_point(|&(k, _)| k > key);
+        let worse = scratch.running.partition_point(|&(k, _)| k > key);
+        // From here on a group left out of the merge stays out until the next preemption:
+        // nothing later in it can start, and the conditions below only get harder along it.
         if worse == 0 || tries == MAX_PREEMPTION_TRIES {
-            if cx.freed() {
+            if freed {
                 continue; // a later job may still fit
             }
             // No later job can preempt; only later arrivals can still fit (below).
@@ -151,13 +233,12 @@ pub fn pass<K: Ord + Copy>(
             break;
         }
         // Not even all of them would free enough GPU.
-        let need = cx.job(job).gpu_milli();
-        let could: u64 = running[..worse].iter().map(|&(_, v)| cx.job(v).gpu_milli()).sum();
-        if cx.cluster().free_gpu_milli() + could < need {
+        if cx.cluster().free_gpu_milli() + scratch.could[worse] < cx.job(job).gpu_milli() {
             continue;
         }
         tries += 1;
-        let Some(victims) = victims_for(cx, job, &running[..worse]) else {
+        let Some(victims) = victims_for(cx, job, &scratch.running[..worse]) else {
+            go_on(queue);
             continue;
         };
         for &v in &victims {
@@ -167,10 +248,14 @@ pub fn pass<K: Ord + Copy>(
         }
         failed.clear();
         cx.try_start(job);
-        rank(cx, running);
+        // Room came back: every group is in play again from here, under a new rank.
+        ranked = false;
+        scratch.started.clear();
+        freed = cx.freed();
+        queue.jobs.seed(Some(at));
     }
     if stopped {
-        for &j in queue.fresh_in_key_order().iter() {
+        for &(_, j) in &scratch.fresh {
             if cx.is_pending(j) {
                 failed.try_start(cx, j);
             }
@@ -217,4 +302,202 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         }
     }
     Some(victims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairway_engine::{
+        Cluster, ClusterSpec, EngineOptions, ModelSet, Outcome, PodRequest, Policy, PoolSpec, SimDuration,
+        SimTime, Simulation, Transition, WorkloadBuilder,
+    };
+    use proptest::prelude::*;
+
+    /// The pass as a walk over the whole queue in key order, ranking all running jobs first: what
+    /// the indexed pass must decide exactly as.
+    fn pass_by_scan<K: Ord + Copy>(
+        cx: &mut Cycle<'_>,
+        queue: &KeyedQueue<K>,
+        key_of_running: impl Fn(&Cycle<'_>, JobId) -> K,
+        reason: &str,
+    ) -> u64 {
+        let mut all: Vec<(K, JobId)> = queue.jobs.jobs().collect();
+        all.sort_unstable();
+        let rank = |cx: &Cycle<'_>| {
+            let mut running: Vec<(K, JobId)> =
+                cx.running().iter().map(|&r| (key_of_running(cx, r), r)).collect();
+            running.sort_unstable_by(|a, b| b.cmp(a));
+            running
+        };
+        let mut running = rank(cx);
+        let (mut preempted, mut tries, mut stopped) = (0, 0, false);
+        let mut failed = FailedShapes::default();
+        for &(key, job) in &all {
+            if !cx.is_pending(job) {
+                continue;
+            }
+            if (cx.freed() || queue.is_fresh(job)) && failed.try_start(cx, job) {
+                continue;
+            }
+            let worse = running.partition_point(|&(k, _)| k > key);
+            if worse == 0 || tries == MAX_PREEMPTION_TRIES {
+                if cx.freed() {
+                    continue;
+                }
+                stopped = true;
+                break;
+            }
+            let need = cx.job(job).gpu_milli();
+            let could: u64 = running[..worse].iter().map(|&(_, v)| cx.job(v).gpu_milli()).sum();
+            if cx.cluster().free_gpu_milli() + could < need {
+                continue;
+            }
+            tries += 1;
+            let Some(victims) = victims_for(cx, job, &running[..worse]) else {
+                continue;
+            };
+            for &v in &victims {
+                if cx.status(v) == JobStatus::Running && cx.preempt(v, reason, Some(job)) {
+                    preempted += 1;
+                }
+            }
+            failed.clear();
+            cx.try_start(job);
+            running = rank(cx);
+        }
+        if stopped {
+            let mut fresh = Vec::new();
+            queue.fresh_in_key_order(&mut fresh);
+            for &(_, j) in &fresh {
+                if cx.is_pending(j) {
+                    failed.try_start(cx, j);
+                }
+            }
+        }
+        preempted
+    }
+
+    /// Shortest remaining time first on the true run time, through either pass.
+    #[derive(Default)]
+    struct Probe {
+        queue: KeyedQueue<u64>,
+        scratch: Scratch<u64>,
+        by_scan: bool,
+    }
+
+    fn remaining(cx: &Cycle<'_>, j: JobId) -> u64 {
+        cx.job(j).work.millis() - cx.work_done_now(j)
+    }
+
+    impl Policy for Probe {
+        fn label(&self) -> String {
+            "probe".into()
+        }
+        fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+            match what {
+                Transition::Submitted | Transition::Preempted => self.queue.arrive(job),
+                Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
+                    self.queue.leave(job, spec)
+                }
+                Transition::Finished => {}
+            }
+        }
+        fn schedule(&mut self, cx: &mut Cycle<'_>) {
+            self.queue.absorb(cx, remaining);
+            if self.by_scan {
+                pass_by_scan(cx, &self.queue, remaining, "shorter");
+            } else {
+                pass(cx, &mut self.queue, &mut self.scratch, remaining, "shorter");
+            }
+        }
+    }
+
+    /// (submit s, run s, pods, milli-GPU a pod, model, patience s)
+    type Raw = (u64, u64, u32, u32, Option<u8>, Option<u64>);
+
+    fn run(jobs: &[Raw], nodes: u32, placement: &str, by_scan: bool) -> Outcome {
+        let spec = ClusterSpec {
+            pools: vec![
+                PoolSpec::new("a", Some("A100"), nodes, 4, 64, 512),
+                PoolSpec::new("h", Some("H100"), 1, 8, 64, 512),
+            ],
+        };
+        let cluster = Cluster::new(&spec).unwrap();
+        let mut b = WorkloadBuilder::new("random");
+        let team = b.team("t").unwrap();
+        for (i, &(submit, secs, pods, gpu_milli, model, patience)) in jobs.iter().enumerate() {
+            let pod = PodRequest {
+                gpu_milli,
+                cpu_milli: 1000,
+                mem_mib: 1024,
+            };
+            let mut s = JobSpec::new(
+                SimTime::from_secs(submit),
+                SimDuration::from_secs(secs),
+                pods,
+                pod,
+                team,
+            );
+            s.patience = patience.map(SimDuration::from_secs);
+            if let Some(m) = model {
+                s.models = ModelSet::ANY.with(b.model(["A100", "H100"][usize::from(m)]).unwrap());
+            }
+            b.push(&format!("j{i}"), i as u32, s).unwrap();
+        }
+        let mut w = b.finish();
+        w.bind_models(&cluster).unwrap();
+        let policy = Box::new(Probe {
+            by_scan,
+            ..Probe::default()
+        });
+        let pl = crate::placement(&placement.parse().unwrap(), 7).unwrap();
+        let opts = EngineOptions {
+            checkpoint_every: Some(SimDuration::from_secs(30)),
+            restart_overhead: SimDuration::from_secs(2),
+            audit: true,
+            ..EngineOptions::default()
+        };
+        Simulation::new(&w, cluster, policy, pl, opts)
+            .unwrap()
+            .run()
+            .unwrap()
+    }
+
+    fn gpu() -> impl Strategy<Value = u32> {
+        prop_oneof![(1u32..=999), (1u32..=4).prop_map(|g| g * 1000), Just(8000)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Over random queues (a few shapes, many jobs of each, bursts of arrivals at one
+        /// instant) the indexed pass starts and preempts the same jobs at the same times as
+        /// the walk over the whole queue.
+        #[test]
+        fn the_indexed_pass_decides_as_the_plain_scan(
+            jobs in prop::collection::vec(
+                (
+                    prop_oneof![0u64..50, (0u64..20).prop_map(|t| t * 30)],
+                    1u64..400,
+                    1u32..=3,
+                    gpu(),
+                    prop::option::weighted(0.2, 0u8..2),
+                    prop::option::weighted(0.1, 1u64..300),
+                ),
+                1..80,
+            ),
+            nodes in 1u32..=3,
+            placement in prop_oneof![Just("first-fit"), Just("best-fit"), Just("random")],
+        ) {
+            let a = run(&jobs, nodes, placement, false);
+            let b = run(&jobs, nodes, placement, true);
+            let times = |o: &Outcome| -> Vec<_> {
+                o.jobs.iter().map(|r| (r.status, r.first_start(), r.last_start(), r.end(), r.preemptions)).collect()
+            };
+            prop_assert_eq!(times(&a), times(&b));
+            let log = |o: &Outcome| -> Vec<_> { o.preemption_log.iter().map(|p| (p.time, p.job, p.by)).collect() };
+            prop_assert_eq!(log(&a), log(&b));
+            prop_assert_eq!(a.counters.passes, b.counters.passes);
+        }
+    }
 }
