@@ -307,10 +307,8 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairway_engine::{
-        Cluster, ClusterSpec, EngineOptions, ModelSet, Outcome, PodRequest, Policy, PoolSpec, SimDuration,
-        SimTime, Simulation, Transition, WorkloadBuilder,
-    };
+    use crate::testkit;
+    use fairway_engine::{Policy, SimTime, Transition};
     use proptest::prelude::*;
 
     /// The pass as a walk over the whole queue in key order, ranking all running jobs first: what
@@ -412,61 +410,6 @@ mod tests {
         }
     }
 
-    /// (submit s, run s, pods, milli-GPU a pod, model, patience s)
-    type Raw = (u64, u64, u32, u32, Option<u8>, Option<u64>);
-
-    fn run(jobs: &[Raw], nodes: u32, placement: &str, by_scan: bool) -> Outcome {
-        let spec = ClusterSpec {
-            pools: vec![
-                PoolSpec::new("a", Some("A100"), nodes, 4, 64, 512),
-                PoolSpec::new("h", Some("H100"), 1, 8, 64, 512),
-            ],
-        };
-        let cluster = Cluster::new(&spec).unwrap();
-        let mut b = WorkloadBuilder::new("random");
-        let team = b.team("t").unwrap();
-        for (i, &(submit, secs, pods, gpu_milli, model, patience)) in jobs.iter().enumerate() {
-            let pod = PodRequest {
-                gpu_milli,
-                cpu_milli: 1000,
-                mem_mib: 1024,
-            };
-            let mut s = JobSpec::new(
-                SimTime::from_secs(submit),
-                SimDuration::from_secs(secs),
-                pods,
-                pod,
-                team,
-            );
-            s.patience = patience.map(SimDuration::from_secs);
-            if let Some(m) = model {
-                s.models = ModelSet::ANY.with(b.model(["A100", "H100"][usize::from(m)]).unwrap());
-            }
-            b.push(&format!("j{i}"), i as u32, s).unwrap();
-        }
-        let mut w = b.finish();
-        w.bind_models(&cluster).unwrap();
-        let policy = Box::new(Probe {
-            by_scan,
-            ..Probe::default()
-        });
-        let pl = crate::placement(&placement.parse().unwrap(), 7).unwrap();
-        let opts = EngineOptions {
-            checkpoint_every: Some(SimDuration::from_secs(30)),
-            restart_overhead: SimDuration::from_secs(2),
-            audit: true,
-            ..EngineOptions::default()
-        };
-        Simulation::new(&w, cluster, policy, pl, opts)
-            .unwrap()
-            .run()
-            .unwrap()
-    }
-
-    fn gpu() -> impl Strategy<Value = u32> {
-        prop_oneof![(1u32..=999), (1u32..=4).prop_map(|g| g * 1000), Just(8000)]
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -475,29 +418,12 @@ mod tests {
         /// the walk over the whole queue.
         #[test]
         fn the_indexed_pass_decides_as_the_plain_scan(
-            jobs in prop::collection::vec(
-                (
-                    prop_oneof![0u64..50, (0u64..20).prop_map(|t| t * 30)],
-                    1u64..400,
-                    1u32..=3,
-                    gpu(),
-                    prop::option::weighted(0.2, 0u8..2),
-                    prop::option::weighted(0.1, 1u64..300),
-                ),
-                1..80,
-            ),
+            jobs in testkit::jobs(),
             nodes in 1u32..=3,
-            placement in prop_oneof![Just("first-fit"), Just("best-fit"), Just("random")],
+            placement in testkit::placements(),
         ) {
-            let a = run(&jobs, nodes, placement, false);
-            let b = run(&jobs, nodes, placement, true);
-            let times = |o: &Outcome| -> Vec<_> {
-                o.jobs.iter().map(|r| (r.status, r.first_start(), r.last_start(), r.end(), r.preemptions)).collect()
-            };
-            prop_assert_eq!(times(&a), times(&b));
-            let log = |o: &Outcome| -> Vec<_> { o.preemption_log.iter().map(|p| (p.time, p.job, p.by)).collect() };
-            prop_assert_eq!(log(&a), log(&b));
-            prop_assert_eq!(a.counters.passes, b.counters.passes);
+            let run = |by_scan| testkit::run(&jobs, nodes, placement, Box::new(Probe { by_scan, ..Probe::default() }));
+            testkit::same_decisions(&run(false), &run(true))?;
         }
     }
 }
