@@ -69,6 +69,7 @@ impl FailedShapes {
 pub(crate) struct ShapeQueue<K> {
     index: HashMap<Shape, usize>,
     groups: Vec<BTreeSet<(K, JobId)>>,
+    len: usize,
     /// Scratch for the merge: the next job of each group still in play.
     heads: BinaryHeap<Reverse<((K, JobId), usize)>>,
 }
@@ -78,6 +79,7 @@ impl<K> Default for ShapeQueue<K> {
         ShapeQueue {
             index: HashMap::new(),
             groups: Vec::new(),
+            len: 0,
             heads: BinaryHeap::new(),
         }
     }
@@ -90,13 +92,21 @@ impl<K: Ord + Copy> ShapeQueue<K> {
         if g == n {
             self.groups.push(BTreeSet::new());
         }
-        self.groups[g].insert((key, job));
+        if self.groups[g].insert((key, job)) {
+            self.len += 1;
+        }
     }
 
     pub(crate) fn remove(&mut self, spec: &JobSpec, key: K, job: JobId) {
-        if let Some(&g) = self.index.get(&shape(spec)) {
-            self.groups[g].remove(&(key, job));
+        if let Some(&g) = self.index.get(&shape(spec))
+            && self.groups[g].remove(&(key, job))
+        {
+            self.len -= 1;
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// One pass over the queue, starting what fits, as `mode` says; `fresh` are this instant's
