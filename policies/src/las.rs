@@ -8,8 +8,8 @@
 //! incrementally, with their promotion times in a second ordered set. Cost per pass, with p
 //! pending jobs of s shapes and r running: O(r) to find the next threshold crossing among the
 //! running jobs, O(log p) per arrival and per promotion, plus the shared pass
-//! ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, and O(r log r) to rank the
-//! running jobs once a job does not start.
+//! ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, O(r) to key the running
+//! jobs once a job does not start, and O(w log w) to sort the w of them it could preempt.
 
 use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{Cluster, Cycle, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload};

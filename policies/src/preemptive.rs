@@ -103,9 +103,12 @@ impl<K: Ord + Copy> KeyedQueue<K> {
 /// What a pass keeps between calls so that it allocates nothing.
 #[derive(Debug)]
 pub struct Scratch<K> {
-    /// Running jobs by key, worst first, as they were when the rank was taken.
+    /// Running jobs with their keys, as they were when the rank was due. The first `sorted` are
+    /// those with a key worse than `bound`, worst first; the rest are in no order.
     running: Vec<(K, JobId)>,
-    /// `could[i]`: milli-GPU the first `i` jobs of `running` hold.
+    sorted: usize,
+    bound: Option<K>,
+    /// `could[i]`: milli-GPU the first `i` jobs of `running` hold (for `i <= sorted`).
     could: Vec<u64>,
     /// Jobs started since the rank was due (they are not in it).
     started: Vec<JobId>,
@@ -116,6 +119,8 @@ impl<K> Default for Scratch<K> {
     fn default() -> Self {
         Scratch {
             running: Vec::new(),
+            sorted: 0,
+            bound: None,
             could: Vec::new(),
             started: Vec::new(),
             fresh: Vec::new(),
@@ -124,9 +129,9 @@ impl<K> Default for Scratch<K> {
 }
 
 impl<K: Ord + Copy> Scratch<K> {
-    /// Ranks the jobs that were running when the rank was due: those running now but for the
+    /// Keys the jobs that were running when the rank was due: those running now but for the
     /// ones started since.
-    fn rank(&mut self, cx: &Cycle<'_>, key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K) {
+    fn key_running(&mut self, cx: &Cycle<'_>, key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K) {
         self.started.sort_unstable();
         let started = &self.started;
         self.running.clear();
@@ -135,15 +140,34 @@ impl<K: Ord + Copy> Scratch<K> {
                 .filter(|r| started.binary_search(r).is_err())
                 .map(|&r| (key_of_running(cx, r), r)),
         );
-        // Worst first.
-        self.running.sort_unstable_by(|a, b| b.cmp(a));
-        self.could.clear();
-        self.could.push(0);
-        let mut sum = 0;
-        for &(_, r) in &self.running {
-            sum += cx.job(r).gpu_milli();
-            self.could.push(sum);
+        self.sorted = 0;
+        self.bound = None;
+    }
+
+    /// How many running jobs have a key worse than `key`: they are `running[..worse]`, worst
+    /// first. Only those are sorted, once for the first (best) key a span asks about: the keys
+    /// asked about after it are worse, so their running jobs are a prefix of the same list.
+    fn worse(&mut self, cx: &Cycle<'_>, key: K) -> usize {
+        if self.bound.is_none_or(|b| key < b) {
+            let mut w = 0;
+            for i in 0..self.running.len() {
+                if self.running[i].0 > key {
+                    self.running.swap(w, i);
+                    w += 1;
+                }
+            }
+            self.running[..w].sort_unstable_by(|a, b| b.cmp(a));
+            self.could.clear();
+            self.could.push(0);
+            let mut sum = 0;
+            for &(_, r) in &self.running[..w] {
+                sum += cx.job(r).gpu_milli();
+                self.could.push(sum);
+            }
+            self.sorted = w;
+            self.bound = Some(key);
         }
+        self.running[..self.sorted].partition_point(|&(k, _)| k > key)
     }
 }
 
@@ -152,14 +176,15 @@ impl<K: Ord + Copy> Scratch<K> {
 /// only the victims it needs are preempted. `key_of_running` gives the key of a running job.
 /// Returns how many jobs were preempted.
 ///
-/// The running jobs are ranked once when a job first fails to start, and again after each
+/// The running jobs are keyed once when a job first fails to start, and again after each
 /// preemption; within those spans capacity only shrinks, and a later job (a worse key) has
 /// fewer running jobs to preempt. So once a job does not start and cannot preempt either, no
 /// later job of its shape can: the queue walks its shape groups merged in key order and drops
 /// a group there (the queue policies' pass, [`ShapeQueue::pass`], with preemption on top).
 ///
-/// Cost per pass, with p pending jobs of s shapes and r running: O(r log r) to rank the running
-/// jobs if a job fails to start; O(s log s) to seed the merge, again after each preemption; and
+/// Cost per pass, with p pending jobs of s shapes and r running: O(r) to key the running jobs if
+/// a job fails to start, and O(w log w) to sort the w of them with a worse key than the first
+/// that fails; O(s log s) to seed the merge, again after each preemption; and
 /// O(log p) plus one placement try per job started and per shape that stops fitting. When
 /// nothing was released since the last pass, only this pass's arrivals try to start, and the
 /// walk stops at the first job no running job is worse than. At most
@@ -217,11 +242,11 @@ pub fn pass<K: Ord + Copy>(
             continue;
         }
         if !ranked {
-            scratch.rank(cx, &key_of_running);
+            scratch.key_running(cx, &key_of_running);
             ranked = true;
         }
         // Running jobs with a worse key: a prefix of `running`.
-        let worse = scratch.running.partition_point(|&(k, _)| k > key);
+        let worse = scratch.worse(cx, key);
         // From here on a group left out of the merge stays out until the next preemption:
         // nothing later in it can start, and the conditions below only get harder along it.
         if worse == 0 || tries == MAX_PREEMPTION_TRIES {

@@ -72,7 +72,8 @@ impl Policy for Sjf {
 /// with a longer remaining time. A waiting job's remaining time does not change, so the queue is
 /// kept in order incrementally. Cost per pass, with p pending jobs of s shapes and r running:
 /// O(log p) to file each arrival, then the preemptive pass (`preemptive::pass`): O(s log s) plus
-/// O(log p) per job started, and O(r log r) to rank the running jobs once a job does not start.
+/// O(log p) per job started, O(r) to key the running jobs once a job does not start, and
+/// O(w log w) to sort the w of them it could preempt.
 #[derive(Debug)]
 pub struct Srtf {
     est: Estimator,
