@@ -5,14 +5,18 @@
 //! counted afresh from there, so it is not demoted (and preempted) again the moment it restarts.
 //!
 //! A waiting job's queue changes only by promotion, so waiting jobs are kept in order
-//! incrementally, with their promotion times in a second ordered set. Cost per pass, with p
-//! pending jobs of s shapes and r running: O(r) to find the next threshold crossing among the
-//! running jobs, O(log p) per arrival and per promotion, plus the shared pass
-//! ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, O(r) to key the running
-//! jobs once a job does not start, and O(w log w) to sort the w of them it could preempt.
+//! incrementally, with their promotion times in a second ordered set; a running job's service
+//! grows at a fixed rate, so the instants running jobs cross thresholds are kept in a third.
+//! Cost per pass, with p pending jobs of s shapes and r running: O(log p) per arrival and per
+//! promotion; O(log r) per job started or stopped and per threshold crossed, for the next wake;
+//! plus the shared pass ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, O(r)
+//! to key the running jobs once a job does not start, and O(w log w) to sort the w of them it
+//! could preempt.
 
 use crate::preemptive::{self, KeyedQueue};
-use fairway_engine::{Cluster, Cycle, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload};
+use fairway_engine::{
+    Cluster, Cycle, JobId, JobSpec, JobStatus, Policy, SimDuration, SimTime, Transition, Workload,
+};
 use std::collections::BTreeSet;
 
 type Key = (usize, SimTime, JobId);
@@ -29,12 +33,20 @@ pub struct Las {
     /// (due, job) of waiting jobs that promotion will move to the first queue.
     due: BTreeSet<(SimTime, JobId)>,
     due_of: Vec<Option<SimTime>>,
+    /// (instant, job) at which each running job next crosses a threshold, and the instant by
+    /// job. A running job's service grows at a fixed rate, so the instant stays put while it runs.
+    crossings: BTreeSet<(SimTime, JobId)>,
+    crossing_of: Vec<Option<SimTime>>,
     /// Attained service at each job's last promotion (milli-GPU x ms), by job index.
     base: Vec<u128>,
     preempted: u64,
     promoted: u64,
     wake: Option<SimTime>,
     label_thresholds: String,
+    /// Find the next change by walking the running jobs (the reference the tests hold the
+    /// crossings to).
+    #[cfg(test)]
+    by_scan: bool,
 }
 
 impl Las {
@@ -55,11 +67,15 @@ impl Las {
             scratch: preemptive::Scratch::default(),
             due: BTreeSet::new(),
             due_of: Vec::new(),
+            crossings: BTreeSet::new(),
+            crossing_of: Vec::new(),
             base: Vec::new(),
             preempted: 0,
             promoted: 0,
             wake: None,
             label_thresholds,
+            #[cfg(test)]
+            by_scan: false,
         }
     }
 
@@ -93,25 +109,56 @@ impl Las {
         }
     }
 
+    /// When running job `j` next crosses a threshold (after now), if it will.
+    fn next_crossing(&self, cx: &Cycle<'_>, j: JobId) -> Option<SimTime> {
+        let g = u128::from(cx.job(j).gpu_milli());
+        if g == 0 {
+            return None;
+        }
+        let a = self.attained(cx, j);
+        let t = self.thresholds.iter().find(|&&t| t > a)?;
+        Some(cx.now() + SimDuration(((t - a).div_ceil(g)) as u64))
+    }
+
+    fn set_crossing(&mut self, j: JobId, at: Option<SimTime>) {
+        if let Some(old) = std::mem::replace(&mut self.crossing_of[j.index()], at) {
+            self.crossings.remove(&(old, j));
+        }
+        if let Some(t) = at {
+            self.crossings.insert((t, j));
+        }
+    }
+
     /// The next instant a queue changes: a running job crossing a threshold, or a waiting one
     /// due for promotion (jobs preempted in this pass are not queued yet: checked directly).
-    fn next_change(&self, cx: &Cycle<'_>) -> Option<SimTime> {
+    /// Brings the crossings up to date first: the jobs this pass preempted leave them, the jobs
+    /// it started join them, and those that crossed a threshold by now get their next one.
+    fn next_change(&mut self, cx: &Cycle<'_>, started: &[JobId]) -> Option<SimTime> {
         let now = cx.now();
+        for &p in cx.requeued() {
+            self.set_crossing(p, None);
+        }
+        while let Some(&(t, j)) = self.crossings.first() {
+            if t > now {
+                break;
+            }
+            let next = self.next_crossing(cx, j);
+            self.set_crossing(j, next);
+        }
+        for &j in started {
+            if cx.status(j) == JobStatus::Running {
+                let next = self.next_crossing(cx, j);
+                self.set_crossing(j, next);
+            }
+        }
         let mut next: Option<SimTime> = self.due.first().map(|d| d.0).filter(|&t| t > now);
         let mut consider = |t: SimTime| {
             if t > now && next.is_none_or(|n| t < n) {
                 next = Some(t);
             }
         };
-        for &r in cx.running() {
-            let g = u128::from(cx.job(r).gpu_milli());
-            if g == 0 {
-                continue;
-            }
-            let a = self.attained(cx, r);
-            if let Some(&t) = self.thresholds.iter().find(|&&t| t > a) {
-                consider(now + SimDuration(((t - a).div_ceil(g)) as u64));
-            }
+        if let Some(&(t, _)) = self.crossings.first() {
+            consider(t);
         }
         for &p in cx.requeued() {
             if let Some(due) = self.promotion_due(cx, p) {
@@ -133,17 +180,22 @@ impl Policy for Las {
     fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
         self.base = vec![0; workload.len()];
         self.due_of = vec![None; workload.len()];
+        self.crossing_of = vec![None; workload.len()];
         Ok(())
     }
 
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         match what {
-            Transition::Submitted | Transition::Preempted => self.queue.arrive(job),
+            Transition::Submitted => self.queue.arrive(job),
+            Transition::Preempted => {
+                self.set_crossing(job, None);
+                self.queue.arrive(job);
+            }
             Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
                 self.queue.leave(job, spec);
                 self.forget_due(job);
             }
-            Transition::Finished => {}
+            Transition::Finished => self.set_crossing(job, None),
         }
     }
 
@@ -181,9 +233,16 @@ impl Policy for Las {
             "las: more attained service",
         );
         self.queue = queue;
-        self.scratch = scratch;
         self.preempted += n;
-        if let Some(t) = self.next_change(cx)
+        let next = self.next_change(cx, scratch.started_in_pass());
+        #[cfg(test)]
+        let next = if self.by_scan {
+            tests::next_change_by_scan(self, cx)
+        } else {
+            next
+        };
+        self.scratch = scratch;
+        if let Some(t) = next
             && self.wake.is_none_or(|w| w <= cx.now() || w > t)
         {
             self.wake = Some(t);
@@ -199,5 +258,63 @@ impl Policy for Las {
             ),
             ("promotions_after_starving".into(), self.promoted as f64),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit;
+    use proptest::prelude::*;
+
+    /// The next change found by walking every running job.
+    pub(super) fn next_change_by_scan(las: &Las, cx: &Cycle<'_>) -> Option<SimTime> {
+        let now = cx.now();
+        let mut next: Option<SimTime> = las.due.first().map(|d| d.0).filter(|&t| t > now);
+        let mut consider = |t: SimTime| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for &r in cx.running() {
+            let g = u128::from(cx.job(r).gpu_milli());
+            if g == 0 {
+                continue;
+            }
+            let a = las.attained(cx, r);
+            if let Some(&t) = las.thresholds.iter().find(|&&t| t > a) {
+                consider(now + SimDuration(((t - a).div_ceil(g)) as u64));
+            }
+        }
+        for &p in cx.requeued() {
+            if let Some(due) = las.promotion_due(cx, p) {
+                consider(due);
+            }
+        }
+        next
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Over random queues, with thresholds the jobs cross while they run, LAS wakes and
+        /// decides as when every pass walks the running jobs for the next crossing.
+        #[test]
+        fn the_crossings_decide_as_the_walk_over_running_jobs(
+            jobs in testkit::jobs(),
+            nodes in 1u32..=3,
+            placement in testkit::placements(),
+            promote_after in prop_oneof![Just(0.0), Just(2.0)],
+        ) {
+            let las = |by_scan| {
+                let mut p = Las::new(&[0.01, 0.05, 0.1], promote_after);
+                p.by_scan = by_scan;
+                Box::new(p)
+            };
+            let a = testkit::run(&jobs, nodes, placement, las(false));
+            let b = testkit::run(&jobs, nodes, placement, las(true));
+            testkit::same_decisions(&a, &b)?;
+            prop_assert_eq!(a.counters.wakes, b.counters.wakes);
+        }
     }
 }

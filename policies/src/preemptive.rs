@@ -112,6 +112,8 @@ pub struct Scratch<K> {
     could: Vec<u64>,
     /// Jobs started since the rank was due (they are not in it).
     started: Vec<JobId>,
+    /// Jobs started in the last pass.
+    started_in_pass: Vec<JobId>,
     fresh: Vec<(K, JobId)>,
 }
 
@@ -123,12 +125,18 @@ impl<K> Default for Scratch<K> {
             bound: None,
             could: Vec::new(),
             started: Vec::new(),
+            started_in_pass: Vec::new(),
             fresh: Vec::new(),
         }
     }
 }
 
 impl<K: Ord + Copy> Scratch<K> {
+    /// The jobs the last pass started.
+    pub fn started_in_pass(&self) -> &[JobId] {
+        &self.started_in_pass
+    }
+
     /// Keys the jobs that were running when the rank was due: those running now but for the
     /// ones started since.
     fn key_running(&mut self, cx: &Cycle<'_>, key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K) {
@@ -202,6 +210,7 @@ pub fn pass<K: Ord + Copy>(
     let mut failed = FailedShapes::default();
     let mut ranked = false;
     scratch.started.clear();
+    scratch.started_in_pass.clear();
     queue.fresh_in_key_order(&mut scratch.fresh);
     // Without releases this pass's arrivals come from their own list, in key order, and the
     // groups yield only the jobs that waited already (they can only preempt).
@@ -238,6 +247,7 @@ pub fn pass<K: Ord + Copy>(
         // Without releases since the last pass only this pass's arrivals can fit.
         if (freed || queue.is_fresh(job)) && failed.try_start(cx, job) {
             scratch.started.push(job);
+            scratch.started_in_pass.push(job);
             go_on(queue);
             continue;
         }
@@ -272,7 +282,9 @@ pub fn pass<K: Ord + Copy>(
             }
         }
         failed.clear();
-        cx.try_start(job);
+        if cx.try_start(job) {
+            scratch.started_in_pass.push(job);
+        }
         // Room came back: every group is in play again from here, under a new rank.
         ranked = false;
         scratch.started.clear();
@@ -281,8 +293,8 @@ pub fn pass<K: Ord + Copy>(
     }
     if stopped {
         for &(_, j) in &scratch.fresh {
-            if cx.is_pending(j) {
-                failed.try_start(cx, j);
+            if cx.is_pending(j) && failed.try_start(cx, j) {
+                scratch.started_in_pass.push(j);
             }
         }
     }
