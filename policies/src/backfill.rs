@@ -5,16 +5,19 @@
 //!
 //! Pending jobs are kept grouped by shape in queue order ([`ShapeQueue`]): starting jobs only
 //! takes capacity away, so once a job finds no room now, no later job of its shape will in this
-//! pass. Cost per pass, with p pending jobs of s shapes and r running: O(s log s) to seed the
-//! merge of the groups, O(log p) and a placement try per job started, per job that fits now but
-//! would delay the reservation, and per shape that stops fitting; and, when the head does not
-//! fit, O(r log r) plus a placement try per running job to find its reservation.
+//! pass. Running jobs are kept in order of their estimated end. Cost per pass, with p pending
+//! jobs of s shapes on n nodes, r running: O(s log s) to seed the merge of the groups; O(log p)
+//! and a placement try per job started, per shape that stops fitting, and per job that fits now
+//! but runs past the reservation (plus O(pods log n) to check the head still fits beside it);
+//! and, when the head does not fit, O(n) to copy the cluster, O(log r) per running job that
+//! passed its estimate since the last pass, and O(log r) plus a placement try per running job
+//! the head waits for.
 
 use crate::estimate::{EstimateMode, Estimator};
 use crate::queue::ShapeQueue;
 use fairway_engine::{Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The queue order EASY works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,14 @@ pub struct EasyBackfill {
     estimates: HashMap<JobId, u64>,
     /// First reservation each head got.
     reserved: BTreeMap<JobId, SimTime>,
+    /// (start + estimate, job) of the running jobs, and that instant by job; jobs found past it
+    /// (by the last reservation) move to `overdue`.
+    ends: BTreeSet<(SimTime, JobId)>,
+    overdue: BTreeSet<JobId>,
+    end_of: HashMap<JobId, SimTime>,
+    /// Scratch: the jobs a pass started in queue order, before the head, and their ends.
+    started: Vec<JobId>,
+    started_ends: Vec<(SimTime, JobId)>,
     stats: BackfillStats,
 }
 
@@ -55,6 +66,11 @@ impl EasyBackfill {
             queue: ShapeQueue::default(),
             estimates: HashMap::new(),
             reserved: BTreeMap::new(),
+            ends: BTreeSet::new(),
+            overdue: BTreeSet::new(),
+            end_of: HashMap::new(),
+            started: Vec::new(),
+            started_ends: Vec::new(),
             stats: BackfillStats::default(),
         }
     }
@@ -71,22 +87,38 @@ impl EasyBackfill {
 
     /// When `head` could start if running jobs end at their estimated ends: the reservation time
     /// and the cluster as it would be then (with the head's pods not yet placed).
-    fn reservation(&self, cx: &mut Cycle<'_>, head: JobId) -> Option<(SimTime, Cluster)> {
+    ///
+    /// Running jobs are taken in order of their estimated end, a job past its estimate counting
+    /// as ending at once (ties in job order). So those past it come first, in job order, then
+    /// this pass's starts (not in `ends` yet) and the rest of `ends` merged in order, as far as
+    /// the head needs.
+    fn reservation(&mut self, cx: &mut Cycle<'_>, head: JobId) -> Option<(SimTime, Cluster)> {
         let now = cx.now();
-        let mut ends: Vec<(SimTime, JobId)> = cx
-            .running()
-            .iter()
-            .map(|&r| {
-                let start = cx.run(r).last_start().unwrap_or(now);
-                let e = self.estimates.get(&r).copied().unwrap_or(0);
-                // A job past its estimate is assumed to end at once.
-                let end = (start + SimDuration(e)).max(now + SimDuration(1));
-                (end, r)
-            })
-            .collect();
-        ends.sort_unstable();
+        let soon = now + SimDuration(1);
+        while let Some(&(t, r)) = self.ends.first()
+            && t <= soon
+        {
+            self.ends.pop_first();
+            self.overdue.insert(r);
+        }
+        let estimates = &self.estimates;
+        self.started_ends.clear();
+        self.started_ends.extend(self.started.iter().map(|&r| {
+            let e = estimates.get(&r).copied().unwrap_or(0);
+            ((now + SimDuration(e)).max(soon), r)
+        }));
+        self.started_ends.sort_unstable();
+        let mut first = (self.overdue.iter().map(|&r| (soon, r)))
+            .chain(self.started_ends.iter().copied())
+            .peekable();
+        let mut later = self.ends.iter().copied().peekable();
         let mut c = cx.cluster().clone();
-        for (end, r) in ends {
+        loop {
+            let (end, r) = match (first.peek(), later.peek()) {
+                (Some(a), Some(b)) if b < a => later.next(),
+                (Some(_), _) => first.next(),
+                (None, _) => later.next(),
+            }?;
             let spec = cx.job(r);
             for &s in cx.slots(r) {
                 c.give_back(&spec.pod, s);
@@ -96,7 +128,19 @@ impl EasyBackfill {
                 return Some((end, c));
             }
         }
-        None
+    }
+
+    /// A job started or stopped running: its estimated end joins or leaves `ends`.
+    fn set_end(&mut self, job: JobId, end: Option<SimTime>) {
+        if let Some(old) = self.end_of.remove(&job)
+            && !self.ends.remove(&(old, job))
+        {
+            self.overdue.remove(&job);
+        }
+        if let Some(t) = end {
+            self.end_of.insert(job, t);
+            self.ends.insert((t, job));
+        }
     }
 }
 
@@ -117,9 +161,12 @@ impl Policy for EasyBackfill {
                 self.queue.insert(spec, key, job);
             }
             Transition::Preempted => {
+                self.set_end(job, None);
                 self.queue.insert(spec, key, job);
             }
             Transition::Started => {
+                let e = self.estimates.get(&job).copied().unwrap_or(0);
+                self.set_end(job, Some(now + SimDuration(e)));
                 self.queue.remove(spec, key, job);
                 if let Some(t) = self.reserved.remove(&job) {
                     self.stats.reservations += 1;
@@ -135,6 +182,7 @@ impl Policy for EasyBackfill {
                 self.reserved.remove(&job);
             }
             Transition::Finished => {
+                self.set_end(job, None);
                 if let Some(e) = self.estimates.remove(&job) {
                     let actual = spec.work.millis();
                     self.stats.finished += 1;
@@ -153,11 +201,15 @@ impl Policy for EasyBackfill {
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
         // Queue order while jobs fit.
         self.queue.seed(None);
+        self.started.clear();
         let head = loop {
             let Some((at, g)) = self.queue.pop() else { return };
             self.queue.advance(g, at);
-            if cx.is_pending(at.1) && !cx.try_start(at.1) {
-                break at.1;
+            if cx.is_pending(at.1) {
+                if !cx.try_start(at.1) {
+                    break at.1;
+                }
+                self.started.push(at.1);
             }
         };
         let Some((shadow, mut at_shadow)) = self.reservation(cx, head) else {
@@ -181,15 +233,20 @@ impl Policy for EasyBackfill {
             let ok = if ends <= shadow {
                 true
             } else {
-                // Still running at the reservation: the head must fit beside it then.
+                // Still running at the reservation: the head must fit beside it then. Its pods
+                // are taken from the cluster as it will be then, and given back if not (a take
+                // changes nothing when it fails), rather than trying on a copy.
                 let spec = cx.job(j);
-                let mut trial = at_shadow.clone();
-                let fits = slots
-                    .iter()
-                    .all(|&s| trial.take(&spec.pod, s, spec.models).is_ok())
-                    && cx.place_on(&trial, head).is_some();
-                if fits {
-                    at_shadow = trial;
+                let mut taken = 0;
+                let fits = slots.iter().all(|&s| {
+                    let ok = at_shadow.take(&spec.pod, s, spec.models).is_ok();
+                    taken += usize::from(ok);
+                    ok
+                }) && cx.place_on(&at_shadow, head).is_some();
+                if !fits {
+                    for &s in &slots[..taken] {
+                        at_shadow.give_back(&spec.pod, s);
+                    }
                 }
                 fits
             };
@@ -231,8 +288,32 @@ mod tests {
     use crate::testkit;
     use proptest::prelude::*;
 
-    /// EASY with the pass as a walk over the whole queue in order: what the indexed pass must
-    /// decide exactly as.
+    /// The reservation from every running job's estimated end, sorted.
+    fn reservation_by_scan(me: &EasyBackfill, cx: &mut Cycle<'_>, head: JobId) -> Option<(SimTime, Cluster)> {
+        let now = cx.now();
+        let mut ends: Vec<(SimTime, JobId)> = (cx.running().iter())
+            .map(|&r| {
+                let start = cx.run(r).last_start().unwrap_or(now);
+                let e = me.estimates.get(&r).copied().unwrap_or(0);
+                ((start + SimDuration(e)).max(now + SimDuration(1)), r)
+            })
+            .collect();
+        ends.sort_unstable();
+        let mut c = cx.cluster().clone();
+        for (end, r) in ends {
+            let spec = cx.job(r);
+            for &s in cx.slots(r) {
+                c.give_back(&spec.pod, s);
+            }
+            if cx.place_on(&c, head).is_some() {
+                return Some((end, c));
+            }
+        }
+        None
+    }
+
+    /// EASY with the pass as a walk over the whole queue in order, and the reservation from all
+    /// running jobs sorted by estimated end: what the indexed pass must decide exactly as.
     struct Scan(EasyBackfill);
 
     impl Policy for Scan {
@@ -254,7 +335,7 @@ mod tests {
                     break j;
                 }
             };
-            let Some((shadow, mut at_shadow)) = me.reservation(cx, head) else {
+            let Some((shadow, mut at_shadow)) = reservation_by_scan(me, cx, head) else {
                 return;
             };
             me.reserved.entry(head).or_insert(shadow);
