@@ -14,6 +14,7 @@
 //! the head waits for.
 
 use crate::estimate::{EstimateMode, Estimator};
+use crate::placement::take_if;
 use crate::queue::ShapeQueue;
 use fairway_engine::{Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition};
 use std::cmp::Reverse;
@@ -233,22 +234,10 @@ impl Policy for EasyBackfill {
             let ok = if ends <= shadow {
                 true
             } else {
-                // Still running at the reservation: the head must fit beside it then. Its pods
-                // are taken from the cluster as it will be then, and given back if not (a take
-                // changes nothing when it fails), rather than trying on a copy.
-                let spec = cx.job(j);
-                let mut taken = 0;
-                let fits = slots.iter().all(|&s| {
-                    let ok = at_shadow.take(&spec.pod, s, spec.models).is_ok();
-                    taken += usize::from(ok);
-                    ok
-                }) && cx.place_on(&at_shadow, head).is_some();
-                if !fits {
-                    for &s in &slots[..taken] {
-                        at_shadow.give_back(&spec.pod, s);
-                    }
-                }
-                fits
+                // Still running at the reservation: the head must fit beside it then.
+                take_if(&mut at_shadow, cx.job(j), &slots, |c| {
+                    cx.place_on(c, head).is_some()
+                })
             };
             if ok
                 && cx.decide(Decision::Start {

@@ -2,6 +2,7 @@
 //! order incrementally, and a pass that starts jobs in that order, preempting running jobs with a
 //! worse key when that makes room.
 
+use crate::placement::take_if;
 use crate::queue::{FailedShapes, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, JobStatus};
 
@@ -324,17 +325,13 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         return None;
     }
     let mut i = victims.len() - 1;
+    let mut slots = Vec::new();
     while i > 0 {
         i -= 1;
         let v = victims[i];
-        let mut trial = what_if.clone();
-        let spec = cx.job(v);
-        let ok = cx
-            .slots(v)
-            .iter()
-            .all(|&s| trial.take(&spec.pod, s, spec.models).is_ok());
-        if ok && cx.place_on(&trial, job).is_some() {
-            what_if = trial;
+        slots.clear();
+        slots.extend_from_slice(cx.slots(v));
+        if take_if(&mut what_if, cx.job(v), &slots, |c| cx.place_on(c, job).is_some()) {
             victims.remove(i);
         }
     }
@@ -348,8 +345,48 @@ mod tests {
     use fairway_engine::{Policy, SimTime, Transition};
     use proptest::prelude::*;
 
-    /// The pass as a walk over the whole queue in key order, ranking all running jobs first: what
-    /// the indexed pass must decide exactly as.
+    /// `victims_for` trying each victim it might put back on a copy of the cluster.
+    fn victims_by_copies<K: Copy>(
+        cx: &mut Cycle<'_>,
+        job: JobId,
+        candidates: &[(K, JobId)],
+    ) -> Option<Vec<JobId>> {
+        let mut what_if = cx.cluster().clone();
+        let mut victims = Vec::new();
+        let mut fits = false;
+        let need = cx.job(job).gpu_milli();
+        for &(_, v) in candidates {
+            let spec = cx.job(v);
+            for &slot in cx.slots(v) {
+                what_if.give_back(&spec.pod, slot);
+            }
+            victims.push(v);
+            if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
+                fits = true;
+                break;
+            }
+        }
+        if !fits {
+            return None;
+        }
+        let mut i = victims.len() - 1;
+        while i > 0 {
+            i -= 1;
+            let v = victims[i];
+            let mut trial = what_if.clone();
+            let spec = cx.job(v);
+            let ok = (cx.slots(v).iter()).all(|&s| trial.take(&spec.pod, s, spec.models).is_ok());
+            if ok && cx.place_on(&trial, job).is_some() {
+                what_if = trial;
+                victims.remove(i);
+            }
+        }
+        Some(victims)
+    }
+
+    /// The pass as a walk over the whole queue in key order, ranking all running jobs first and
+    /// planning preemptions on copies of the cluster: what the indexed pass must decide exactly
+    /// as.
     fn pass_by_scan<K: Ord + Copy>(
         cx: &mut Cycle<'_>,
         queue: &KeyedQueue<K>,
@@ -388,7 +425,7 @@ mod tests {
                 continue;
             }
             tries += 1;
-            let Some(victims) = victims_for(cx, job, &running[..worse]) else {
+            let Some(victims) = victims_by_copies(cx, job, &running[..worse]) else {
                 continue;
             };
             for &v in &victims {
