@@ -230,6 +230,8 @@ impl Policy for Las {
             &mut queue,
             &mut scratch,
             |cx, r| me.key(cx, r),
+            // A running job's key only gets worse as it runs: no ceilings.
+            None,
             "las: more attained service",
         );
         self.queue = queue;

@@ -5,10 +5,52 @@
 use crate::placement::take_if;
 use crate::queue::{FailedShapes, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, JobStatus};
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
 
 /// At most this many pending jobs per pass try to make room by preemption (each try costs a
 /// copy of the cluster's free capacity); the rest try at the next pass, which every event brings.
 pub const MAX_PREEMPTION_TRIES: usize = 16;
+
+/// For a policy whose running jobs' keys only get better while they run (SRTF: the remaining time
+/// only shrinks): each running job with its key when it started, which its key can only be below
+/// since. A job whose key at its start was no worse than a pending job's cannot be worse now, so
+/// a pass keys only the running jobs above that key here, not all of them.
+#[derive(Debug)]
+pub struct Ceilings<K> {
+    set: BTreeSet<(K, JobId)>,
+    of: HashMap<JobId, K>,
+}
+
+impl<K> Default for Ceilings<K> {
+    fn default() -> Self {
+        Ceilings {
+            set: BTreeSet::new(),
+            of: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> Ceilings<K> {
+    /// `job` started running with key `key`.
+    pub fn start(&mut self, job: JobId, key: K) {
+        self.stop(job);
+        self.of.insert(job, key);
+        self.set.insert((key, job));
+    }
+
+    /// `job` stopped running (finished or preempted).
+    pub fn stop(&mut self, job: JobId) {
+        if let Some(k) = self.of.remove(&job) {
+            self.set.remove(&(k, job));
+        }
+    }
+
+    /// The jobs whose key at their start was worse than `key`.
+    fn above(&self, key: K) -> impl Iterator<Item = JobId> + '_ {
+        (self.set.range((Excluded((key, JobId(u32::MAX))), Unbounded))).map(|x| x.1)
+    }
+}
 
 /// Pending jobs in key order (lower first), grouped by shape (see [`ShapeQueue`]). A job's key is
 /// fixed while it waits: jobs that arrive or are requeued are keyed at the next pass, when the
@@ -104,14 +146,13 @@ impl<K: Ord + Copy> KeyedQueue<K> {
 /// What a pass keeps between calls so that it allocates nothing.
 #[derive(Debug)]
 pub struct Scratch<K> {
-    /// Running jobs with their keys, as they were when the rank was due. The first `sorted` are
-    /// those with a key worse than `bound`, worst first; the rest are in no order.
+    /// The jobs running when the span began with a key worse than `bound`, and their keys,
+    /// worst first.
     running: Vec<(K, JobId)>,
-    sorted: usize,
     bound: Option<K>,
-    /// `could[i]`: milli-GPU the first `i` jobs of `running` hold (for `i <= sorted`).
+    /// `could[i]`: milli-GPU the first `i` jobs of `running` hold.
     could: Vec<u64>,
-    /// Jobs started since the rank was due (they are not in it).
+    /// Jobs started in this span (they are not in the rank).
     started: Vec<JobId>,
     /// Jobs started in the last pass.
     started_in_pass: Vec<JobId>,
@@ -122,7 +163,6 @@ impl<K> Default for Scratch<K> {
     fn default() -> Self {
         Scratch {
             running: Vec::new(),
-            sorted: 0,
             bound: None,
             could: Vec::new(),
             started: Vec::new(),
@@ -138,52 +178,67 @@ impl<K: Ord + Copy> Scratch<K> {
         &self.started_in_pass
     }
 
-    /// Keys the jobs that were running when the rank was due: those running now but for the
-    /// ones started since.
-    fn key_running(&mut self, cx: &Cycle<'_>, key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K) {
-        self.started.sort_unstable();
-        let started = &self.started;
+    /// A span of the pass begins (at its start, and after each preemption): the running jobs are
+    /// keyed afresh when a job first needs them.
+    fn new_span(&mut self) {
+        self.started.clear();
         self.running.clear();
-        self.running.extend(
-            (cx.running().iter())
-                .filter(|r| started.binary_search(r).is_err())
-                .map(|&r| (key_of_running(cx, r), r)),
-        );
-        self.sorted = 0;
         self.bound = None;
     }
 
-    /// How many running jobs have a key worse than `key`: they are `running[..worse]`, worst
-    /// first. Only those are sorted, once for the first (best) key a span asks about: the keys
-    /// asked about after it are worse, so their running jobs are a prefix of the same list.
-    fn worse(&mut self, cx: &Cycle<'_>, key: K) -> usize {
+    /// How many of the jobs that were running when the span began have a key worse than `key`:
+    /// they are `running[..worse]`, worst first. Only those are keyed and sorted, once for the
+    /// first (best) key a span asks about: the keys asked about after it are worse, so their
+    /// running jobs are a prefix of the same list. With `ceilings`, only the running jobs whose
+    /// key was worse than `key` when they started (and the jobs this pass started before the
+    /// span) are keyed; without, all of them.
+    fn worse(
+        &mut self,
+        cx: &Cycle<'_>,
+        key: K,
+        key_of_running: &impl Fn(&Cycle<'_>, JobId) -> K,
+        ceilings: Option<&Ceilings<K>>,
+    ) -> usize {
         if self.bound.is_none_or(|b| key < b) {
-            let mut w = 0;
-            for i in 0..self.running.len() {
-                if self.running[i].0 > key {
-                    self.running.swap(w, i);
-                    w += 1;
-                }
+            // Jobs started in this span are not in the rank.
+            self.started.sort_unstable();
+            let started = &self.started;
+            let in_rank =
+                |r: &JobId| cx.status(*r) == JobStatus::Running && started.binary_search(r).is_err();
+            self.running.clear();
+            match ceilings {
+                Some(c) => self.running.extend(
+                    (c.above(key).chain(self.started_in_pass.iter().copied()))
+                        .filter(in_rank)
+                        .map(|r| (key_of_running(cx, r), r))
+                        .filter(|&(k, _)| k > key),
+                ),
+                None => self.running.extend(
+                    (cx.running().iter().copied())
+                        .filter(in_rank)
+                        .map(|r| (key_of_running(cx, r), r))
+                        .filter(|&(k, _)| k > key),
+                ),
             }
-            self.running[..w].sort_unstable_by(|a, b| b.cmp(a));
+            self.running.sort_unstable_by(|a, b| b.cmp(a));
             self.could.clear();
             self.could.push(0);
             let mut sum = 0;
-            for &(_, r) in &self.running[..w] {
+            for &(_, r) in &self.running {
                 sum += cx.job(r).gpu_milli();
                 self.could.push(sum);
             }
-            self.sorted = w;
             self.bound = Some(key);
         }
-        self.running[..self.sorted].partition_point(|&(k, _)| k > key)
+        self.running.partition_point(|&(k, _)| k > key)
     }
 }
 
 /// Starts the queue's jobs in key order. A job that does not fit may take the place of running
 /// jobs whose key is worse than its own, worst first, if giving back their pods makes it fit;
-/// only the victims it needs are preempted. `key_of_running` gives the key of a running job.
-/// Returns how many jobs were preempted.
+/// only the victims it needs are preempted. `key_of_running` gives the key of a running job;
+/// `ceilings`, if the policy keeps them, narrows down the running jobs that can be worse than a
+/// pending one. Returns how many jobs were preempted.
 ///
 /// The running jobs are keyed once when a job first fails to start, and again after each
 /// preemption; within those spans capacity only shrinks, and a later job (a worse key) has
@@ -191,9 +246,10 @@ impl<K: Ord + Copy> Scratch<K> {
 /// later job of its shape can: the queue walks its shape groups merged in key order and drops
 /// a group there (the queue policies' pass, [`ShapeQueue::pass`], with preemption on top).
 ///
-/// Cost per pass, with p pending jobs of s shapes and r running: O(r) to key the running jobs if
-/// a job fails to start, and O(w log w) to sort the w of them with a worse key than the first
-/// that fails; O(s log s) to seed the merge, again after each preemption; and
+/// Cost per pass, with p pending jobs of s shapes and r running: when a job fails to start,
+/// O(r) to key the running jobs (with `ceilings`, O(log r + c) for the c whose key at their
+/// start was worse than its), and O(w log w) to sort the w of them with a worse key than it;
+/// O(s log s) to seed the merge, again after each preemption; and
 /// O(log p) plus one placement try per job started and per shape that stops fitting. When
 /// nothing was released since the last pass, only this pass's arrivals try to start, and the
 /// walk stops at the first job no running job is worse than. At most
@@ -203,14 +259,14 @@ pub fn pass<K: Ord + Copy>(
     queue: &mut KeyedQueue<K>,
     scratch: &mut Scratch<K>,
     key_of_running: impl Fn(&Cycle<'_>, JobId) -> K,
+    ceilings: Option<&Ceilings<K>>,
     reason: &str,
 ) -> u64 {
     let mut preempted = 0;
     let mut tries = 0;
     let mut stopped = false;
     let mut failed = FailedShapes::default();
-    let mut ranked = false;
-    scratch.started.clear();
+    scratch.new_span();
     scratch.started_in_pass.clear();
     queue.fresh_in_key_order(&mut scratch.fresh);
     // Without releases this pass's arrivals come from their own list, in key order, and the
@@ -252,12 +308,8 @@ pub fn pass<K: Ord + Copy>(
             go_on(queue);
             continue;
         }
-        if !ranked {
-            scratch.key_running(cx, &key_of_running);
-            ranked = true;
-        }
         // Running jobs with a worse key: a prefix of `running`.
-        let worse = scratch.worse(cx, key);
+        let worse = scratch.worse(cx, key, &key_of_running, ceilings);
         // From here on a group left out of the merge stays out until the next preemption:
         // nothing later in it can start, and the conditions below only get harder along it.
         if worse == 0 || tries == MAX_PREEMPTION_TRIES {
@@ -287,8 +339,7 @@ pub fn pass<K: Ord + Copy>(
             scratch.started_in_pass.push(job);
         }
         // Room came back: every group is in play again from here, under a new rank.
-        ranked = false;
-        scratch.started.clear();
+        scratch.new_span();
         freed = cx.freed();
         queue.jobs.seed(Some(at));
     }
@@ -449,11 +500,13 @@ mod tests {
         preempted
     }
 
-    /// Shortest remaining time first on the true run time, through either pass.
+    /// Shortest remaining time first on the true run time, through the plain scan or the
+    /// indexed pass (with or without ceilings).
     #[derive(Default)]
     struct Probe {
         queue: KeyedQueue<u64>,
         scratch: Scratch<u64>,
+        ceilings: Option<Ceilings<u64>>,
         by_scan: bool,
     }
 
@@ -466,6 +519,9 @@ mod tests {
             "probe".into()
         }
         fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
+            if let (Some(c), Transition::Preempted | Transition::Finished) = (&mut self.ceilings, what) {
+                c.stop(job);
+            }
             match what {
                 Transition::Submitted | Transition::Preempted => self.queue.arrive(job),
                 Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
@@ -478,8 +534,22 @@ mod tests {
             self.queue.absorb(cx, remaining);
             if self.by_scan {
                 pass_by_scan(cx, &self.queue, remaining, "shorter");
-            } else {
-                pass(cx, &mut self.queue, &mut self.scratch, remaining, "shorter");
+                return;
+            }
+            pass(
+                cx,
+                &mut self.queue,
+                &mut self.scratch,
+                remaining,
+                self.ceilings.as_ref(),
+                "shorter",
+            );
+            if let Some(c) = &mut self.ceilings {
+                for &j in self.scratch.started_in_pass() {
+                    if cx.status(j) == JobStatus::Running {
+                        c.start(j, remaining(cx, j));
+                    }
+                }
             }
         }
     }
@@ -488,16 +558,21 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
         /// Over random queues (a few shapes, many jobs of each, bursts of arrivals at one
-        /// instant) the indexed pass starts and preempts the same jobs at the same times as
-        /// the walk over the whole queue.
+        /// instant) the indexed pass, with or without ceilings, starts and preempts the same
+        /// jobs at the same times as the walk over the whole queue.
         #[test]
         fn the_indexed_pass_decides_as_the_plain_scan(
             jobs in testkit::jobs(),
             nodes in 1u32..=3,
             placement in testkit::placements(),
         ) {
-            let run = |by_scan| testkit::run(&jobs, nodes, placement, Box::new(Probe { by_scan, ..Probe::default() }));
-            testkit::same_decisions(&run(false), &run(true))?;
+            let run = |by_scan, ceilings: bool| {
+                let ceilings = ceilings.then(Ceilings::default);
+                testkit::run(&jobs, nodes, placement, Box::new(Probe { by_scan, ceilings, ..Probe::default() }))
+            };
+            let scan = run(true, false);
+            testkit::same_decisions(&run(false, false), &scan)?;
+            testkit::same_decisions(&run(false, true), &scan)?;
         }
     }
 }
