@@ -6,12 +6,12 @@
 //!
 //! A waiting job's queue changes only by promotion, so waiting jobs are kept in order
 //! incrementally, with their promotion times in a second ordered set; a running job's service
-//! grows at a fixed rate, so the instants running jobs cross thresholds are kept in a third.
+//! grows at a fixed rate, so the instants running jobs cross thresholds are kept in a third, and
+//! the running jobs' keys, which change only then, in a fourth.
 //! Cost per pass, with p pending jobs of s shapes and r running: O(log p) per arrival and per
-//! promotion; O(log r) per job started or stopped and per threshold crossed, for the next wake;
-//! plus the shared pass ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, O(r)
-//! to key the running jobs once a job does not start, and O(w log w) to sort the w of them it
-//! could preempt.
+//! promotion; O(log r) per job started or stopped and per threshold crossed; plus the shared
+//! pass ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, and once a job does
+//! not start, O(log r + w log w) for the w running jobs it could preempt.
 
 use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{
@@ -37,14 +37,17 @@ pub struct Las {
     /// job. A running job's service grows at a fixed rate, so the instant stays put while it runs.
     crossings: BTreeSet<(SimTime, JobId)>,
     crossing_of: Vec<Option<SimTime>>,
+    /// Each running job's key as of its start or its last threshold crossing: exact during a
+    /// pass, as the crossings up to now are taken first.
+    keys: preemptive::Ceilings<Key>,
     /// Attained service at each job's last promotion (milli-GPU x ms), by job index.
     base: Vec<u128>,
     preempted: u64,
     promoted: u64,
     wake: Option<SimTime>,
     label_thresholds: String,
-    /// Find the next change by walking the running jobs (the reference the tests hold the
-    /// crossings to).
+    /// Find the next change by walking the running jobs, and key all running jobs in a pass
+    /// (the reference the tests hold the crossings and `keys` to).
     #[cfg(test)]
     by_scan: bool,
 }
@@ -69,6 +72,7 @@ impl Las {
             due_of: Vec::new(),
             crossings: BTreeSet::new(),
             crossing_of: Vec::new(),
+            keys: preemptive::Ceilings::default(),
             base: Vec::new(),
             preempted: 0,
             promoted: 0,
@@ -129,26 +133,34 @@ impl Las {
         }
     }
 
-    /// The next instant a queue changes: a running job crossing a threshold, or a waiting one
-    /// due for promotion (jobs preempted in this pass are not queued yet: checked directly).
-    /// Brings the crossings up to date first: the jobs this pass preempted leave them, the jobs
-    /// it started join them, and those that crossed a threshold by now get their next one.
-    fn next_change(&mut self, cx: &Cycle<'_>, started: &[JobId]) -> Option<SimTime> {
-        let now = cx.now();
-        for &p in cx.requeued() {
-            self.set_crossing(p, None);
-        }
+    /// The running jobs that crossed a threshold by now move to their next queue (and get their
+    /// next crossing). Before each pass, so that `keys` are the running jobs' keys now.
+    fn cross(&mut self, cx: &Cycle<'_>) {
         while let Some(&(t, j)) = self.crossings.first() {
-            if t > now {
+            if t > cx.now() {
                 break;
             }
             let next = self.next_crossing(cx, j);
             self.set_crossing(j, next);
+            self.keys.start(j, self.key(cx, j));
+        }
+    }
+
+    /// The next instant a queue changes: a running job crossing a threshold, or a waiting one
+    /// due for promotion (jobs preempted in this pass are not queued yet: checked directly).
+    /// Brings the crossings up to date first: the jobs this pass preempted leave them, and the
+    /// jobs it started join them (and `keys`).
+    fn next_change(&mut self, cx: &Cycle<'_>, started: &[JobId]) -> Option<SimTime> {
+        let now = cx.now();
+        for &p in cx.requeued() {
+            self.set_crossing(p, None);
+            self.keys.stop(p);
         }
         for &j in started {
             if cx.status(j) == JobStatus::Running {
                 let next = self.next_crossing(cx, j);
                 self.set_crossing(j, next);
+                self.keys.start(j, self.key(cx, j));
             }
         }
         let mut next: Option<SimTime> = self.due.first().map(|d| d.0).filter(|&t| t > now);
@@ -189,13 +201,17 @@ impl Policy for Las {
             Transition::Submitted => self.queue.arrive(job),
             Transition::Preempted => {
                 self.set_crossing(job, None);
+                self.keys.stop(job);
                 self.queue.arrive(job);
             }
             Transition::Started | Transition::Abandoned | Transition::Unschedulable => {
                 self.queue.leave(job, spec);
                 self.forget_due(job);
             }
-            Transition::Finished => self.set_crossing(job, None),
+            Transition::Finished => {
+                self.set_crossing(job, None);
+                self.keys.stop(job);
+            }
         }
     }
 
@@ -223,15 +239,19 @@ impl Policy for Las {
                 queue.rekey(j, cx.job(j), (0, cx.job(j).submit, j));
             }
         }
+        self.cross(cx);
         let mut scratch = std::mem::take(&mut self.scratch);
         let me = &*self;
+        #[cfg(not(test))]
+        let keys = Some(&me.keys);
+        #[cfg(test)]
+        let keys = (!me.by_scan).then_some(&me.keys);
         let n = preemptive::pass(
             cx,
             &mut queue,
             &mut scratch,
             |cx, r| me.key(cx, r),
-            // A running job's key only gets worse as it runs: no ceilings.
-            None,
+            keys,
             "las: more attained service",
         );
         self.queue = queue;
@@ -300,9 +320,10 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
         /// Over random queues, with thresholds the jobs cross while they run, LAS wakes and
-        /// decides as when every pass walks the running jobs for the next crossing.
+        /// decides as when every pass walks the running jobs for the next crossing and keys
+        /// them all.
         #[test]
-        fn the_crossings_decide_as_the_walk_over_running_jobs(
+        fn the_crossings_and_kept_keys_decide_as_the_walk_over_running_jobs(
             jobs in testkit::jobs(),
             nodes in 1u32..=3,
             placement in testkit::placements(),

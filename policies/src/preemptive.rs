@@ -12,10 +12,10 @@ use std::ops::Bound::{Excluded, Unbounded};
 /// copy of the cluster's free capacity); the rest try at the next pass, which every event brings.
 pub const MAX_PREEMPTION_TRIES: usize = 16;
 
-/// For a policy whose running jobs' keys only get better while they run (SRTF: the remaining time
-/// only shrinks): each running job with its key when it started, which its key can only be below
-/// since. A job whose key at its start was no worse than a pending job's cannot be worse now, so
-/// a pass keys only the running jobs above that key here, not all of them.
+/// Each running job with a key its key now is no worse than: SRTF's remaining time at the job's
+/// start (it only shrinks as the job runs), or LAS's exact key (refreshed whenever it changes). A
+/// job whose ceiling is no worse than a pending job's key cannot be worse than it now, so a pass
+/// keys only the running jobs above that key here, not all of them.
 #[derive(Debug)]
 pub struct Ceilings<K> {
     set: BTreeSet<(K, JobId)>,
@@ -32,7 +32,7 @@ impl<K> Default for Ceilings<K> {
 }
 
 impl<K: Ord + Copy> Ceilings<K> {
-    /// `job` started running with key `key`.
+    /// `job` runs with a key no worse than `key` from now on.
     pub fn start(&mut self, job: JobId, key: K) {
         self.stop(job);
         self.of.insert(job, key);
