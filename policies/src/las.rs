@@ -17,7 +17,7 @@ use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{
     Cluster, Cycle, JobId, JobSpec, JobStatus, Policy, SimDuration, SimTime, Transition, Workload,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 type Key = (usize, SimTime, JobId);
 
@@ -36,7 +36,8 @@ pub struct Las {
     /// (instant, job) at which each running job next crosses a threshold, and the instant by
     /// job. A running job's service grows at a fixed rate, so the instant stays put while it runs.
     crossings: BTreeSet<(SimTime, JobId)>,
-    crossing_of: Vec<Option<SimTime>>,
+    /// Running jobs only, so not one entry per job of the trace.
+    crossing_of: HashMap<JobId, SimTime>,
     /// Each running job's key as of its start or its last threshold crossing: exact during a
     /// pass, as the crossings up to now are taken first.
     keys: preemptive::Ceilings<Key>,
@@ -71,7 +72,7 @@ impl Las {
             due: BTreeSet::new(),
             due_of: Vec::new(),
             crossings: BTreeSet::new(),
-            crossing_of: Vec::new(),
+            crossing_of: HashMap::new(),
             keys: preemptive::Ceilings::default(),
             base: Vec::new(),
             preempted: 0,
@@ -125,10 +126,11 @@ impl Las {
     }
 
     fn set_crossing(&mut self, j: JobId, at: Option<SimTime>) {
-        if let Some(old) = std::mem::replace(&mut self.crossing_of[j.index()], at) {
+        if let Some(old) = self.crossing_of.remove(&j) {
             self.crossings.remove(&(old, j));
         }
         if let Some(t) = at {
+            self.crossing_of.insert(j, t);
             self.crossings.insert((t, j));
         }
     }
@@ -192,7 +194,6 @@ impl Policy for Las {
     fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
         self.base = vec![0; workload.len()];
         self.due_of = vec![None; workload.len()];
-        self.crossing_of = vec![None; workload.len()];
         Ok(())
     }
 
