@@ -17,6 +17,8 @@ mod replay;
 mod share;
 mod size;
 pub mod spec;
+#[cfg(test)]
+mod testkit;
 
 pub use backfill::{BackfillOrder, EasyBackfill};
 pub use estimate::{EstimateMode, Estimator};

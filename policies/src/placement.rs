@@ -1,8 +1,32 @@
 //! Where pods go: first-fit and best-fit. Both place a whole gang or nothing.
 
-use fairway_engine::{Allowed, Cluster, NodeId, Placement, PodRequest, PodSlot, PoolId};
+use fairway_engine::{Allowed, Cluster, JobSpec, NodeId, Placement, PodRequest, PodSlot, PoolId};
 
 pub use crate::fgd::Fgd;
+
+/// For a policy's what-if copy of the cluster: takes the pods of `spec` at `slots` and keeps
+/// them if `keep` says so on the result; if not, or if a pod does not fit, gives back what was
+/// taken, leaving the cluster as it was (a take that fails changes nothing). Costs O(pods), where
+/// trying on a copy of the cluster costs O(nodes).
+pub(crate) fn take_if(
+    cluster: &mut Cluster,
+    spec: &JobSpec,
+    slots: &[PodSlot],
+    keep: impl FnOnce(&Cluster) -> bool,
+) -> bool {
+    let mut taken = 0;
+    let kept = slots.iter().all(|&s| {
+        let ok = cluster.take(&spec.pod, s, spec.models).is_ok();
+        taken += usize::from(ok);
+        ok
+    }) && keep(cluster);
+    if !kept {
+        for &s in &slots[..taken] {
+            cluster.give_back(&spec.pod, s);
+        }
+    }
+    kept
+}
 
 /// Takes the lowest-numbered eligible nodes, as many pods on each as fit.
 #[derive(Clone, Copy, Debug, Default)]

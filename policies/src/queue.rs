@@ -69,6 +69,7 @@ impl FailedShapes {
 pub(crate) struct ShapeQueue<K> {
     index: HashMap<Shape, usize>,
     groups: Vec<BTreeSet<(K, JobId)>>,
+    len: usize,
     /// Scratch for the merge: the next job of each group still in play.
     heads: BinaryHeap<Reverse<((K, JobId), usize)>>,
 }
@@ -78,6 +79,7 @@ impl<K> Default for ShapeQueue<K> {
         ShapeQueue {
             index: HashMap::new(),
             groups: Vec::new(),
+            len: 0,
             heads: BinaryHeap::new(),
         }
     }
@@ -90,13 +92,21 @@ impl<K: Ord + Copy> ShapeQueue<K> {
         if g == n {
             self.groups.push(BTreeSet::new());
         }
-        self.groups[g].insert((key, job));
+        if self.groups[g].insert((key, job)) {
+            self.len += 1;
+        }
     }
 
     pub(crate) fn remove(&mut self, spec: &JobSpec, key: K, job: JobId) {
-        if let Some(&g) = self.index.get(&shape(spec)) {
-            self.groups[g].remove(&(key, job));
+        if let Some(&g) = self.index.get(&shape(spec))
+            && self.groups[g].remove(&(key, job))
+        {
+            self.len -= 1;
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// One pass over the queue, starting what fits, as `mode` says; `fresh` are this instant's
@@ -116,13 +126,8 @@ impl<K: Ord + Copy> ShapeQueue<K> {
             }
             return;
         }
-        self.heads.clear();
-        for (g, group) in self.groups.iter().enumerate() {
-            if let Some(&first) = group.first() {
-                self.heads.push(Reverse((first, g)));
-            }
-        }
-        while let Some(Reverse((at, g))) = self.heads.pop() {
+        self.seed(None);
+        while let Some((at, g)) = self.pop() {
             let job = at.1;
             if cx.is_pending(job) && !cx.try_start(job) {
                 match mode {
@@ -131,9 +136,46 @@ impl<K: Ord + Copy> ShapeQueue<K> {
                     QueueMode::BestEffort => continue,
                 }
             }
-            if let Some(&next) = self.groups[g].range((Excluded(at), Unbounded)).next() {
-                self.heads.push(Reverse((next, g)));
+            self.advance(g, at);
+        }
+    }
+
+    /// Starts a merge of the groups in queue order, each from its first job after `after` (from
+    /// its front if `None`). O(s log s).
+    pub(crate) fn seed(&mut self, after: Option<(K, JobId)>) {
+        self.heads.clear();
+        for (g, group) in self.groups.iter().enumerate() {
+            let first = match after {
+                None => group.first(),
+                Some(at) => group.range((Excluded(at), Unbounded)).next(),
+            };
+            if let Some(&first) = first {
+                self.heads.push(Reverse((first, g)));
             }
+        }
+    }
+
+    /// The next job of the merge in queue order, without taking it.
+    pub(crate) fn peek(&self) -> Option<(K, JobId)> {
+        self.heads.peek().map(|h| h.0.0)
+    }
+
+    /// Takes the next job of the merge, with its group. The group is out of the merge until
+    /// `advance` puts it back: a caller drops a group by not advancing it.
+    pub(crate) fn pop(&mut self) -> Option<((K, JobId), usize)> {
+        self.heads.pop().map(|h| h.0)
+    }
+
+    /// Every queued job, group by group (for checks against a plain scan).
+    #[cfg(test)]
+    pub(crate) fn jobs(&self) -> impl Iterator<Item = (K, JobId)> + '_ {
+        self.groups.iter().flatten().copied()
+    }
+
+    /// Puts group `g` back in the merge at its first job after `at`. O(log p).
+    pub(crate) fn advance(&mut self, g: usize, at: (K, JobId)) {
+        if let Some(&next) = self.groups[g].range((Excluded(at), Unbounded)).next() {
+            self.heads.push(Reverse((next, g)));
         }
     }
 }

@@ -1,22 +1,52 @@
 //! Team-fair policies: Dominant Resource Fairness, and weighted fair share on decayed usage.
 //! Both keep a queue per team and repeatedly serve the team that is furthest behind.
 
-use crate::queue::QueueMode;
+use crate::queue::{FailedShapes, QueueMode, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, TeamId, Transition};
-use std::collections::BTreeSet;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
-/// Per team: pending jobs in submit order, and what the team holds now.
-#[derive(Clone, Debug, Default)]
+/// Per team: pending jobs in submit order (grouped by shape), and what the team holds now.
+#[derive(Debug, Default)]
 struct Teams {
-    pending: Vec<BTreeSet<JobId>>,
+    pending: Vec<ShapeQueue<()>>,
     /// (milli-GPU, milli-CPU, MiB) held by running jobs.
     held: Vec<[u64; 3]>,
+    /// Scratch for a pass: teams by score; this instant's arrivals by team, and per team with
+    /// arrivals, (team, next to try, end) in `arrivals`.
+    order: BinaryHeap<Reverse<(Score, usize)>>,
+    arrivals: Vec<(usize, JobId)>,
+    spans: Vec<(usize, usize, usize)>,
+    /// Passes walk every team queue instead (the reference the tests hold the pass to).
+    #[cfg(test)]
+    by_scan: bool,
+}
+
+/// A team's score, ordered as `f64::total_cmp` orders it.
+#[derive(Clone, Copy, Debug)]
+struct Score(f64);
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 impl Teams {
     fn ensure(&mut self, t: TeamId) {
         if self.pending.len() <= t.index() {
-            self.pending.resize(t.index() + 1, BTreeSet::new());
+            self.pending.resize_with(t.index() + 1, ShapeQueue::default);
             self.held.resize(t.index() + 1, [0; 3]);
         }
     }
@@ -34,31 +64,21 @@ impl Teams {
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition) {
         let t = spec.team;
         self.ensure(t);
+        crate::queue::file(&mut self.pending[t.index()], spec, (), job, what);
         let d = Self::demand(spec);
+        let held = &mut self.held[t.index()];
         match what {
-            Transition::Submitted => {
-                self.pending[t.index()].insert(job);
-            }
             Transition::Started => {
-                self.pending[t.index()].remove(&job);
-                for (h, x) in self.held[t.index()].iter_mut().zip(d) {
+                for (h, x) in held.iter_mut().zip(d) {
                     *h += x;
                 }
             }
-            Transition::Preempted => {
-                self.pending[t.index()].insert(job);
-                for (h, x) in self.held[t.index()].iter_mut().zip(d) {
+            Transition::Preempted | Transition::Finished => {
+                for (h, x) in held.iter_mut().zip(d) {
                     *h -= x;
                 }
             }
-            Transition::Finished => {
-                for (h, x) in self.held[t.index()].iter_mut().zip(d) {
-                    *h -= x;
-                }
-            }
-            Transition::Abandoned | Transition::Unschedulable => {
-                self.pending[t.index()].remove(&job);
-            }
+            Transition::Submitted | Transition::Abandoned | Transition::Unschedulable => {}
         }
     }
 
@@ -66,41 +86,111 @@ impl Teams {
     /// lowest score (ties to the lower team id) is tried. When it does not fit, strict mode passes
     /// the team over for the rest of the pass (its queue is FIFO); best-effort mode tries the
     /// team's next job. `score` sees what each team holds, counting this pass's starts.
-    /// Cost: O(tried jobs x teams) per pass.
-    fn pass(&self, cx: &mut Cycle<'_>, mode: QueueMode, score: impl Fn(usize, &[u64; 3]) -> f64) -> u64 {
+    ///
+    /// A team's score changes only when it starts a job, so the team served keeps its turn
+    /// until it starts one or has nothing that fits: teams wait in a heap by score, and each
+    /// team's queue is a merge of its shape groups in submit order, a group leaving at its first
+    /// job that does not fit (starting jobs only takes capacity away). Best effort tries every
+    /// pending job in a pass, so with nothing released since the last one only this instant's
+    /// arrivals can fit, and only they are tried.
+    ///
+    /// Cost per pass, with T teams, p pending jobs and s shapes in a team's queue: O(T log T) to
+    /// order the teams; O(s log s) to seed the merge of each team served; O(log p + log T) and a
+    /// placement try per job started and per team and shape that stops fitting. Best effort with
+    /// nothing released: O(a log a) for the a arrivals and a try for each.
+    fn pass(&mut self, cx: &mut Cycle<'_>, mode: QueueMode, score: impl Fn(usize, &[u64; 3]) -> f64) -> u64 {
+        #[cfg(test)]
+        if self.by_scan {
+            return tests::pass_by_scan(self, cx, mode, score);
+        }
         let mut held = self.held.clone();
-        let mut next: Vec<std::collections::btree_set::Iter<'_, JobId>> =
-            self.pending.iter().map(|q| q.iter()).collect();
-        let mut head: Vec<Option<JobId>> = next.iter_mut().map(|it| it.next().copied()).collect();
-        let mut started = 0;
-        loop {
-            let pick = (0..head.len())
-                .filter(|&t| head[t].is_some())
-                .min_by(|&a, &b| score(a, &held[a]).total_cmp(&score(b, &held[b])).then(a.cmp(&b)));
-            let Some(t) = pick else { break };
-            let job = head[t].expect("picked a team with a head");
-            if !cx.is_pending(job) {
-                head[t] = next[t].next().copied();
-                continue;
+        let mut failed = FailedShapes::default();
+        let only_arrivals = mode == QueueMode::BestEffort && !cx.freed();
+        self.order.clear();
+        self.arrivals.clear();
+        if only_arrivals {
+            self.arrivals
+                .extend(cx.arrived().iter().map(|&j| (cx.job(j).team.index(), j)));
+            self.arrivals.sort_unstable();
+            self.spans.clear();
+            for (i, &(t, _)) in self.arrivals.iter().enumerate() {
+                match self.spans.last_mut() {
+                    Some(span) if span.0 == t => span.2 = i + 1,
+                    _ => {
+                        self.spans.push((t, i, i + 1));
+                        self.order.push(Reverse((Score(score(t, &held[t])), t)));
+                    }
+                }
             }
-            if cx.try_start(job) {
+        } else {
+            for (t, q) in self.pending.iter_mut().enumerate() {
+                if !q.is_empty() {
+                    q.seed(None);
+                    self.order.push(Reverse((Score(score(t, &held[t])), t)));
+                }
+            }
+        }
+        let mut started = 0;
+        while let Some(Reverse((_, t))) = self.order.pop() {
+            let next = if only_arrivals {
+                // The team's arrivals not tried yet, in submit order.
+                let k = self
+                    .spans
+                    .binary_search_by_key(&t, |span| span.0)
+                    .expect("a team with arrivals");
+                let mut found = None;
+                while found.is_none() && self.spans[k].1 < self.spans[k].2 {
+                    let j = self.arrivals[self.spans[k].1].1;
+                    self.spans[k].1 += 1;
+                    if cx.is_pending(j) && failed.try_start(cx, j) {
+                        found = Some(j);
+                    }
+                }
+                found
+            } else {
+                Self::next_start(&mut self.pending[t], cx, mode, &mut failed)
+            };
+            if let Some(job) = next {
                 started += 1;
                 for (h, x) in held[t].iter_mut().zip(Self::demand(cx.job(job))) {
                     *h += x;
                 }
-                head[t] = next[t].next().copied();
-            } else if mode == QueueMode::Strict {
-                head[t] = None;
-            } else {
-                head[t] = next[t].next().copied();
+                self.order.push(Reverse((Score(score(t, &held[t])), t)));
             }
         }
         started
     }
+
+    /// Starts the next job of a team's queue that fits, if any (strict: only its first job).
+    fn next_start(
+        q: &mut ShapeQueue<()>,
+        cx: &mut Cycle<'_>,
+        mode: QueueMode,
+        failed: &mut FailedShapes,
+    ) -> Option<JobId> {
+        while let Some((at, g)) = q.pop() {
+            let job = at.1;
+            if !cx.is_pending(job) {
+                q.advance(g, at);
+                continue;
+            }
+            if failed.try_start(cx, job) {
+                q.advance(g, at);
+                return Some(job);
+            }
+            if mode == QueueMode::Strict {
+                return None;
+            }
+            // Nothing of this shape fits for the rest of the pass: the group stays out.
+        }
+        None
+    }
 }
 
 /// Dominant Resource Fairness (Ghodsi et al., NSDI '11): the team with the smallest dominant
-/// share (its largest fraction of the cluster's GPUs, CPUs or memory) goes next.
+/// share (its largest fraction of the cluster's GPUs, CPUs or memory) goes next. Cost per pass:
+/// as the team pass (`Teams::pass`): O(T log T) for the T teams, O(s log s) for the s shapes of
+/// each team served, O(log p + log T) per job started.
 #[derive(Debug)]
 pub struct Drf {
     teams: Teams,
@@ -148,7 +238,9 @@ impl Policy for Drf {
 
 /// Weighted fair share on decayed usage (as Slurm's fair-share factor, or Kueue's admission fair
 /// sharing): each team's GPU usage decays with a half-life; the team with the least usage per
-/// unit of weight goes next.
+/// unit of weight goes next. Cost per pass: O(T) to bring the T teams' usage to now, then as the
+/// team pass (`Teams::pass`): O(T log T), O(s log s) for the s shapes of each team served,
+/// O(log p + log T) per job started.
 #[derive(Debug)]
 pub struct FairShare {
     teams: Teams,
@@ -246,5 +338,83 @@ impl Policy for FairShare {
             .map(|t| self.usage_at(t, now) / self.team_weight.get(t).copied().unwrap_or(1.0).max(1e-9))
             .collect();
         self.teams.pass(cx, self.mode, |t, _| scores[t]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit;
+    use proptest::prelude::*;
+
+    /// The pass as it reads: each time, the team with the lowest score among those with a job
+    /// left to try tries its next job, over the whole of every team's queue.
+    pub(super) fn pass_by_scan(
+        teams: &Teams,
+        cx: &mut Cycle<'_>,
+        mode: QueueMode,
+        score: impl Fn(usize, &[u64; 3]) -> f64,
+    ) -> u64 {
+        let mut held = teams.held.clone();
+        let queues: Vec<Vec<JobId>> = (teams.pending.iter())
+            .map(|q| {
+                let mut v: Vec<JobId> = q.jobs().map(|x| x.1).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let mut next = vec![0; queues.len()];
+        let mut started = 0;
+        loop {
+            let pick = (0..queues.len())
+                .filter(|&t| next[t] < queues[t].len())
+                .min_by(|&a, &b| score(a, &held[a]).total_cmp(&score(b, &held[b])).then(a.cmp(&b)));
+            let Some(t) = pick else { break };
+            let job = queues[t][next[t]];
+            next[t] += 1;
+            if !cx.is_pending(job) {
+                continue;
+            }
+            if cx.try_start(job) {
+                started += 1;
+                for (h, x) in held[t].iter_mut().zip(Teams::demand(cx.job(job))) {
+                    *h += x;
+                }
+            } else if mode == QueueMode::Strict {
+                next[t] = queues[t].len();
+            }
+        }
+        started
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Over random queues of four teams, DRF and fair share start the same jobs at the same
+        /// instants as when every pass walks every team's queue.
+        #[test]
+        fn the_indexed_pass_decides_as_the_plain_scan(
+            jobs in testkit::jobs(),
+            nodes in 1u32..=3,
+            placement in testkit::placements(),
+            strict in any::<bool>(),
+            drf in any::<bool>(),
+        ) {
+            let mode = if strict { QueueMode::Strict } else { QueueMode::BestEffort };
+            let policy = |by_scan| -> Box<dyn Policy> {
+                if drf {
+                    let mut p = Drf::new(mode);
+                    p.teams.by_scan = by_scan;
+                    Box::new(p)
+                } else {
+                    let mut p = FairShare::new(0.01, vec![("b".into(), 3.0)], mode);
+                    p.teams.by_scan = by_scan;
+                    Box::new(p)
+                }
+            };
+            let a = testkit::run(&jobs, nodes, placement, policy(false));
+            let b = testkit::run(&jobs, nodes, placement, policy(true));
+            testkit::same_decisions(&a, &b)?;
+        }
     }
 }
