@@ -61,8 +61,8 @@ pub(crate) fn run(jobs: &[Raw], nodes: u32, placement: &str, policy: Box<dyn Pol
             pod,
             teams[usize::from(team)],
         );
-        s.patience = patience.map(SimDuration::from_secs);
-        s.estimate = Some(SimDuration::from_secs(secs * estimate / 100 + 1));
+        s.patience = patience.map(SimDuration::from_secs).into();
+        s.estimate = SimDuration::from_secs(secs * estimate / 100 + 1).into();
         s.priority = priority;
         if let Some(m) = model {
             s.models = ModelSet::ANY.with(b.model(["A100", "H100"][usize::from(m)]).unwrap());
