@@ -4,7 +4,7 @@
 
 use crate::placement::take_if;
 use crate::queue::{FailedShapes, ShapeQueue};
-use fairway_engine::{Cycle, JobId, JobSpec, JobStatus};
+use fairway_engine::{Cluster, Cycle, JobId, JobSpec, JobStatus};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound::{Excluded, Unbounded};
 
@@ -356,25 +356,7 @@ pub fn pass<K: Ord + Copy>(
 /// The fewest of `candidates` (worst first) whose pods, given back, let `job` fit: take them in
 /// order until it fits, then put back those it turns out not to need (best-keyed first).
 fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)]) -> Option<Vec<JobId>> {
-    let mut what_if = cx.cluster().clone();
-    let mut victims = Vec::new();
-    let mut fits = false;
-    let need = cx.job(job).gpu_milli();
-    for &(_, v) in candidates {
-        let spec = cx.job(v);
-        for &slot in cx.slots(v) {
-            what_if.give_back(&spec.pod, slot);
-        }
-        victims.push(v);
-        // A placement scan only once enough GPU is free in total.
-        if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
-            fits = true;
-            break;
-        }
-    }
-    if !fits {
-        return None;
-    }
+    let (mut what_if, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
     let mut i = victims.len() - 1;
     let mut slots = Vec::new();
     while i > 0 {
@@ -387,6 +369,30 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         }
     }
     Some(victims)
+}
+
+/// A copy of the cluster with the pods of `candidates` (in order) given back until `job` fits,
+/// and the candidates given back; `None` if it does not fit even with all of them gone.
+fn give_back_until_it_fits<K: Copy>(
+    cx: &mut Cycle<'_>,
+    job: JobId,
+    candidates: &[(K, JobId)],
+) -> Option<(Cluster, Vec<JobId>)> {
+    let mut what_if = cx.cluster().clone();
+    let mut victims = Vec::new();
+    let need = cx.job(job).gpu_milli();
+    for &(_, v) in candidates {
+        let spec = cx.job(v);
+        for &slot in cx.slots(v) {
+            what_if.give_back(&spec.pod, slot);
+        }
+        victims.push(v);
+        // A placement scan only once enough GPU is free in total.
+        if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
+            return Some((what_if, victims));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -402,24 +408,7 @@ mod tests {
         job: JobId,
         candidates: &[(K, JobId)],
     ) -> Option<Vec<JobId>> {
-        let mut what_if = cx.cluster().clone();
-        let mut victims = Vec::new();
-        let mut fits = false;
-        let need = cx.job(job).gpu_milli();
-        for &(_, v) in candidates {
-            let spec = cx.job(v);
-            for &slot in cx.slots(v) {
-                what_if.give_back(&spec.pod, slot);
-            }
-            victims.push(v);
-            if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
-                fits = true;
-                break;
-            }
-        }
-        if !fits {
-            return None;
-        }
+        let (mut what_if, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
         let mut i = victims.len() - 1;
         while i > 0 {
             i -= 1;
