@@ -335,10 +335,7 @@ impl Cols<'_> {
     /// A text column with a distinct value on every row.
     fn names(&self, name: &str) -> PolarsResult<Names> {
         let col = self.0.column(name)?.str()?;
-        col.iter()
-            .map(|s| s.ok_or_else(|| missing(name)))
-            .collect::<PolarsResult<Vec<&str>>>()
-            .map(|v| v.into_iter().collect())
+        col.iter().map(|s| s.ok_or_else(|| missing(name))).collect()
     }
     /// Seconds back to milliseconds.
     fn opt_ms(&self, name: &str) -> PolarsResult<Vec<Option<u64>>> {
