@@ -174,6 +174,43 @@ impl Wl {
     }
 }
 
+/// Workloads by job number: a dense table, because every head, candidate and victim is looked up
+/// here several times per cycle.
+#[derive(Clone, Debug, Default)]
+struct Wls(Vec<Option<Wl>>);
+
+impl Wls {
+    fn get(&self, job: &JobId) -> Option<&Wl> {
+        self.0.get(job.index()).and_then(Option::as_ref)
+    }
+    fn get_mut(&mut self, job: &JobId) -> Option<&mut Wl> {
+        self.0.get_mut(job.index()).and_then(Option::as_mut)
+    }
+    fn insert(&mut self, job: JobId, w: Wl) {
+        let i = job.index();
+        if i >= self.0.len() {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(w);
+    }
+    fn remove(&mut self, job: &JobId) {
+        if let Some(slot) = self.0.get_mut(job.index()) {
+            *slot = None;
+        }
+    }
+    /// Workloads in job order.
+    fn iter(&self) -> impl Iterator<Item = (JobId, &Wl)> {
+        (self.0.iter().enumerate()).filter_map(|(i, w)| w.as_ref().map(|w| (JobId(i as u32), w)))
+    }
+}
+
+impl std::ops::Index<&JobId> for Wls {
+    type Output = Wl;
+    fn index(&self, job: &JobId) -> &Wl {
+        self.get(job).expect("a known workload")
+    }
+}
+
 /// A ClusterQueue at run time.
 #[derive(Clone, Debug)]
 struct Cq {
@@ -199,6 +236,11 @@ pub struct Stats {
 }
 
 /// Kueue's admission as a fairway policy.
+///
+/// Cost per cycle: one nomination per ClusterQueue head whose cohort tree changed since that head
+/// last failed, plus a copy of the usage table (nodes x frs). A nomination is O(frs x tree depth)
+/// when the head fits, and O(admitted workloads of the tree x log of that) when it searches for
+/// victims. Workload look-ups are O(1) by job number.
 pub struct Kueue {
     cfg: Config,
     opts: Options,
@@ -219,7 +261,7 @@ pub struct Kueue {
     job_cq: Vec<u32>,
     job_prio: Vec<i32>,
     rejections: BTreeMap<JobId, String>,
-    wls: HashMap<JobId, Wl>,
+    wls: Wls,
     usage: Usage,
     /// Per tree node (used at roots): bumped whenever usage or queues change in that tree.
     gens: Vec<u64>,
@@ -376,7 +418,7 @@ impl Kueue {
             job_cq: Vec::new(),
             job_prio: Vec::new(),
             rejections: BTreeMap::new(),
-            wls: HashMap::new(),
+            wls: Wls::default(),
             gens: vec![0; n],
             last_flush_cycle: vec![0; n],
             flushes: BTreeSet::new(),
@@ -629,7 +671,7 @@ impl Kueue {
     /// state says. Run after every pass in debug builds (so in every test).
     pub fn audit(&self) -> Result<(), String> {
         let mut u = self.tree.empty_usage();
-        for (&job, w) in &self.wls {
+        for (job, w) in self.wls.iter() {
             let listed = self.cqs[w.cq].admitted.contains(&job);
             match (&w.adm, listed) {
                 (Some(a), true) => {

@@ -8,7 +8,29 @@
 //! keeps deep queues cheap without changing which workload is tried when.
 
 use super::Key;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Class keys are already hashes: use them as they are instead of hashing them again.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Maps keyed by a class hash. No code depends on their iteration order.
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<KeyIsHash>>;
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Queue {
