@@ -41,3 +41,69 @@ pub fn run(w: &Workload, c: &Cluster, policy: &str, placement: &str) -> Outcome 
         .run()
         .expect("runs")
 }
+
+/// The Kueue contention set-up: 50 ClusterQueues in 5 cohorts, `jobs` one-GPU workloads arriving
+/// within minutes, so queues hold tens of thousands of pending workloads while quota turns over.
+pub mod kueue {
+    use super::*;
+    use fairway_traces::synthetic::{Durations, Shape, TeamShare};
+    use std::path::PathBuf;
+
+    /// The workload: 50 teams `q00`..`q49` with priorities 0, 1, 2 in turn, one-GPU jobs of
+    /// 8 CPUs and 64 GiB, lognormal runs of median 10 min, a million arrivals an hour.
+    pub fn workload(jobs: usize) -> Workload {
+        let mut spec = SyntheticSpec::with_jobs(jobs);
+        spec.teams = (0..50)
+            .map(|i| TeamShare {
+                name: format!("q{i:02}"),
+                weight: 1.0,
+                priority: i % 3,
+            })
+            .collect();
+        spec.arrivals = Arrivals::Poisson {
+            per_hour: 1_000_000.0,
+        };
+        spec.shapes = vec![Shape {
+            gpus: 1.0,
+            pods: 1,
+            weight: 1.0,
+        }];
+        spec.cpu_per_gpu = 8.0;
+        spec.memory_gib_per_gpu = 64.0;
+        spec.duration = Durations::Lognormal {
+            median_s: 600.0,
+            sigma: 1.0,
+            max_s: None,
+        };
+        generate(&spec, 3, Path::new(".")).expect("valid spec")
+    }
+
+    /// 25 nodes x 8 GPUs: 200 GPUs for 200 GPUs of quota, so quota is what limits admission.
+    pub fn cluster() -> Cluster {
+        super::cluster(25)
+    }
+
+    /// 5 cohorts x 10 queues; each queue has 4 GPUs, 64 CPUs and 512 GiB of nominal quota, may
+    /// borrow within its cohort, and reclaims and preempts lower priorities.
+    pub fn manifests(teams: &[String]) -> String {
+        let mut y = String::from(
+            "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: h100\n",
+        );
+        for (i, t) in teams.iter().enumerate() {
+            y.push_str(&format!(
+                "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {t}\nspec:\n  namespaceSelector: {{}}\n  cohortName: cohort-{}\n  preemption:\n    reclaimWithinCohort: Any\n    withinClusterQueue: LowerPriority\n  resourceGroups:\n  - coveredResources: [\"cpu\", \"memory\", \"nvidia.com/gpu\"]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: 64\n      - name: memory\n        nominalQuota: 512Gi\n      - name: nvidia.com/gpu\n        nominalQuota: 4\n",
+                i / 10
+            ));
+        }
+        y
+    }
+
+    /// Writes the manifests for `w` to a file of the temporary folder named after this process,
+    /// and returns the policy text that loads them.
+    pub fn policy_text(w: &Workload) -> (PathBuf, String) {
+        let path = std::env::temp_dir().join(format!("fairway-bench-kueue-{}.yaml", std::process::id()));
+        std::fs::write(&path, manifests(&w.teams)).expect("temporary folder is writable");
+        let text = format!("kueue[manifests={}]", path.display());
+        (path, text)
+    }
+}

@@ -3,8 +3,9 @@
 
 use super::model::Step;
 use super::tree::Usage;
-use super::{Kueue, reason};
+use super::{Frs, Kueue, reason};
 use fairway_engine::JobId;
+use smallvec::SmallVec;
 
 /// How a flavor (or a whole assignment) can be had, worst first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,21 +25,20 @@ pub enum Mode {
 pub struct Assignment {
     pub mode: Mode,
     /// Quota per fr, over all groups.
-    pub frs: Vec<(usize, i64)>,
+    pub frs: Frs,
     /// The chosen flavor of each group the workload uses.
-    pub flavors: Vec<usize>,
+    pub flavors: SmallVec<[usize; 2]>,
     /// How far up the tree the usage reaches (0: within nominal).
     pub level: u32,
-    /// For `NoFit`: the most severe reason and a message.
+    /// For `NoFit`: the most severe reason.
     pub reason: &'static str,
-    pub message: String,
 }
 
 /// One flavor's verdict for one group.
 struct Try {
     mode: Mode,
     level: u32,
-    frs: Vec<(usize, i64)>,
+    frs: Frs,
 }
 
 impl Kueue {
@@ -86,17 +86,15 @@ impl Kueue {
         let c = &self.cqs[cq];
         let mut out = Assignment {
             mode: Mode::Fit,
-            frs: vec![],
-            flavors: vec![],
+            frs: Frs::new(),
+            flavors: SmallVec::new(),
             level: 0,
             reason: "",
-            message: String::new(),
         };
         for &(r, _) in &w.req {
             if !c.covers[r] {
                 out.mode = Mode::NoFit;
                 out.reason = reason::NO_MATCHING_FLAVOR;
-                out.message = format!("resource {} unavailable in ClusterQueue", self.cfg.resources[r]);
                 return out;
             }
         }
@@ -107,7 +105,7 @@ impl Kueue {
             _ => 0,
         };
         for g in &c.groups {
-            let wanted: Vec<(usize, i64)> = w
+            let wanted: Frs = w
                 .req
                 .iter()
                 .filter(|(r, _)| g.resources.contains(r))
@@ -118,35 +116,26 @@ impl Kueue {
             }
             let mut best: Option<(usize, Try)> = None;
             let mut worst_reason = "";
-            let mut messages = Vec::new();
             for &f in &g.flavors {
-                let fname = &self.cfg.flavors[f].name;
                 if !self.flavor_matches(job, f) {
                     if severity(reason::NO_MATCHING_FLAVOR) > severity(worst_reason) {
                         worst_reason = reason::NO_MATCHING_FLAVOR;
                     }
-                    messages.push(format!("flavor {fname} doesn't match node affinity"));
                     continue;
                 }
                 let mut t = Try {
                     mode: Mode::Fit,
                     level: 0,
-                    frs: Vec::with_capacity(wanted.len()),
+                    frs: Frs::new(),
                 };
                 for &(r, q) in &wanted {
                     let fr = self.fr(f, r);
                     t.frs.push((fr, q));
-                    let rname = &self.cfg.resources[r];
                     if q > self.tree.potential(cq, fr) {
                         t.mode = Mode::NoFit;
                         if severity(reason::EXCEEDS_MAX_QUOTA) > severity(worst_reason) {
                             worst_reason = reason::EXCEEDS_MAX_QUOTA;
                         }
-                        messages.push(format!(
-                            "insufficient quota for {rname} in flavor {fname}, request > maximum capacity ({} > {})",
-                            super::quantity::show(rname, q),
-                            super::quantity::show(rname, self.tree.potential(cq, fr))
-                        ));
                         break;
                     }
                     let avail = self.tree.available(snap, cq, fr);
@@ -154,10 +143,6 @@ impl Kueue {
                         t.level = t.level.max(self.tree.borrow_level(snap, cq, &[(fr, q)]));
                         continue;
                     }
-                    messages.push(format!(
-                        "insufficient unused quota for {rname} in flavor {fname}, {} more needed",
-                        super::quantity::show(rname, q - avail)
-                    ));
                     if self.preemption_possible(cq, fr, q, snap) {
                         let victims = self.targets(job, cq, &[(fr, q)], snap);
                         let m = if victims.is_empty() {
@@ -168,11 +153,16 @@ impl Kueue {
                             Mode::Reclaim
                         };
                         // The borrow level as if the victims were gone (with none, as things are).
-                        let mut scratch = snap.clone();
-                        for (v, _) in &victims {
-                            self.uncharge_in(&mut scratch, *v);
-                        }
-                        t.level = t.level.max(self.tree.borrow_level(&scratch, cq, &[(fr, q)]));
+                        let level = if victims.is_empty() {
+                            self.tree.borrow_level(snap, cq, &[(fr, q)])
+                        } else {
+                            let mut scratch = snap.clone();
+                            for (v, _) in &victims {
+                                self.uncharge_in(&mut scratch, *v);
+                            }
+                            self.tree.borrow_level(&scratch, cq, &[(fr, q)])
+                        };
+                        t.level = t.level.max(level);
                         t.mode = t.mode.min(m);
                         if m == Mode::NoCandidates
                             && severity(reason::WAITING_FOR_QUOTA) > severity(worst_reason)
@@ -214,7 +204,6 @@ impl Kueue {
                     } else {
                         worst_reason
                     };
-                    out.message = format!("couldn't assign flavors to pod set main: {}", messages.join(", "));
                     return out;
                 }
             }

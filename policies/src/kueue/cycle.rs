@@ -30,8 +30,9 @@ impl Kueue {
     /// Runs one cycle; false when no ClusterQueue had a head to try.
     pub(super) fn cycle(&mut self, cx: &mut Cycle<'_>) -> bool {
         self.cycle_no += 1;
-        let start_gens = self.gens.clone();
-        let mut heads = Vec::new();
+        let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
+        start_gens.clone_from(&self.gens);
+        heads.clear();
         for c in 0..self.cqs.len() {
             let q = &self.cqs[c];
             if q.settings.inactive.is_some() || q.settings.held {
@@ -56,23 +57,27 @@ impl Kueue {
             w.pop_cycle = self.cycle_no;
             heads.push(job);
         }
-        if heads.is_empty() {
-            return false;
+        let tried = !heads.is_empty();
+        if tried {
+            self.stats.cycles += 1;
+            snap.0.clone_from(&self.usage.0);
+            self.run_cycle(cx, &heads, &mut snap, &start_gens);
         }
-        self.stats.cycles += 1;
-        let snapshot = self.usage.clone();
-        let mut entries: Vec<Entry> = heads
-            .into_iter()
-            .map(|job| self.nominate(job, &snapshot))
-            .collect();
-        let mut snap = snapshot;
+        self.cycle_bufs = (start_gens, snap, heads);
+        tried
+    }
+
+    /// Nominates the heads against `snap` (the usage at the start of the cycle), orders them and
+    /// processes them.
+    fn run_cycle(&mut self, cx: &mut Cycle<'_>, heads: &[JobId], snap: &mut Usage, start_gens: &[u64]) {
+        let mut entries: Vec<Entry> = heads.iter().map(|&job| self.nominate(job, snap)).collect();
         let mut claimed: BTreeSet<JobId> = BTreeSet::new();
         let mut preempted_roots: BTreeSet<usize> = BTreeSet::new();
         if self.fair.is_some() {
             while !entries.is_empty() {
-                let i = self.tournament_winner(&entries, &snap);
+                let i = self.tournament_winner(&entries, snap);
                 let e = entries.swap_remove(i);
-                self.process(cx, e, &mut snap, &mut claimed, &mut preempted_roots, &start_gens);
+                self.process(cx, e, snap, &mut claimed, &mut preempted_roots, start_gens);
             }
         } else {
             // Lower borrow level first, then higher priority, then earlier timestamp (then id).
@@ -81,10 +86,9 @@ impl Kueue {
                 (e.a.level, std::cmp::Reverse(w.prio), w.ts, e.job)
             });
             for e in entries {
-                self.process(cx, e, &mut snap, &mut claimed, &mut preempted_roots, &start_gens);
+                self.process(cx, e, snap, &mut claimed, &mut preempted_roots, start_gens);
             }
         }
-        true
     }
 
     /// Takes a head out of its heap; a sticky preemptor stays marked.

@@ -113,6 +113,9 @@ pub mod preemption_reason {
     pub const IN_COHORT_RECLAIM_WHILE_BORROWING: &str = "InCohortReclaimWhileBorrowing";
 }
 
+/// Quantities per resource or per fr: a handful, so kept inline.
+type Frs = smallvec::SmallVec<[(usize, i64); 4]>;
+
 /// Heap order: higher priority, then earlier queue timestamp, then job id (for UID).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Key {
@@ -137,7 +140,7 @@ enum WlState {
 #[derive(Clone, Debug)]
 struct Admission {
     /// Quota per fr.
-    frs: Vec<(usize, i64)>,
+    frs: Frs,
     /// Pools its pods may use (those matching every assigned flavor's node labels).
     pools: Vec<bool>,
     reserved_at: SimTime,
@@ -151,7 +154,7 @@ struct Wl {
     /// Shape of the request, for equivalence parking.
     hash: u64,
     /// Request per resource (non-zero only).
-    req: Vec<(usize, i64)>,
+    req: Frs,
     state: WlState,
     /// The tree generation it was last tried at.
     tried_gen: u64,
@@ -194,9 +197,10 @@ impl Wls {
         self.0[i] = Some(w);
     }
     fn remove(&mut self, job: &JobId) {
-        if let Some(slot) = self.0.get_mut(job.index()) {
-            *slot = None;
-        }
+        self.take(job);
+    }
+    fn take(&mut self, job: &JobId) -> Option<Wl> {
+        self.0.get_mut(job.index()).and_then(Option::take)
     }
     /// Workloads in job order.
     fn iter(&self) -> impl Iterator<Item = (JobId, &Wl)> {
@@ -265,6 +269,8 @@ pub struct Kueue {
     usage: Usage,
     /// Per tree node (used at roots): bumped whenever usage or queues change in that tree.
     gens: Vec<u64>,
+    /// Buffers a cycle reuses: the generations and usage it started from, its heads.
+    cycle_bufs: (Vec<u64>, Usage, Vec<JobId>),
     last_flush_cycle: Vec<u64>,
     flushes: BTreeSet<(SimTime, usize)>,
     releases: BTreeSet<(SimTime, JobId)>,
@@ -420,6 +426,7 @@ impl Kueue {
             rejections: BTreeMap::new(),
             wls: Wls::default(),
             gens: vec![0; n],
+            cycle_bufs: Default::default(),
             last_flush_cycle: vec![0; n],
             flushes: BTreeSet::new(),
             releases: BTreeSet::new(),
@@ -455,14 +462,14 @@ impl Kueue {
 
     /// Kueue's request of a job: per-pod requests times pods; GPUs rounded up per pod (or in
     /// milli-GPU with `gpu_milli`); `pods` only where the ClusterQueue covers it.
-    fn requests(&self, spec: &JobSpec, cq: usize) -> Vec<(usize, i64)> {
+    fn requests(&self, spec: &JobSpec, cq: usize) -> Frs {
         let pods = i64::from(spec.pods);
         let gpu_per_pod = if self.opts.gpu_milli {
             i64::from(spec.pod.gpu_milli)
         } else {
             i64::from(spec.pod.gpu_milli.div_ceil(1000))
         };
-        let mut v = Vec::with_capacity(4);
+        let mut v = Frs::new();
         let mut push = |r: usize, q: i64| {
             if q > 0 {
                 v.push((r, q));
@@ -653,12 +660,8 @@ impl Kueue {
                 self.unplaced.remove(&(t, job));
                 continue;
             }
-            let pools = self.wls[&job]
-                .adm
-                .as_ref()
-                .map(|a| a.pools.clone())
-                .unwrap_or_default();
-            if cx.try_start_within(job, Some(&pools)) {
+            let pools = self.wls[&job].adm.as_ref().map_or(&[][..], |a| &a.pools[..]);
+            if cx.try_start_within(job, Some(pools)) {
                 self.unplaced.remove(&(t, job));
             } else {
                 self.set_reason(job, reason::WAITING_FOR_NODES);
@@ -911,19 +914,23 @@ impl Policy for Kueue {
                 }
             }
             Transition::Finished | Transition::Abandoned | Transition::Unschedulable => {
-                if let Some(w) = self.wls.get(&job).cloned() {
-                    self.remove_queued(job);
-                    self.backoffs.retain(|&(_, j)| j != job);
-                    self.releases.retain(|&(_, j)| j != job);
-                    if let Some(adm) = &w.adm {
-                        self.cqs[w.cq].admitted.remove(&job);
-                        self.charge(w.cq, &adm.frs, -1);
-                        self.unplaced.remove(&(adm.reserved_at, job));
+                self.remove_queued(job);
+                let Some(w) = self.wls.take(&job) else { return };
+                // Only a workload in these states can have an entry in these timer sets.
+                match w.state {
+                    WlState::Backoff => self.backoffs.retain(|&(_, j)| j != job),
+                    WlState::Evicting => self.releases.retain(|&(_, j)| j != job),
+                    _ => {}
+                }
+                if let Some(adm) = &w.adm {
+                    self.cqs[w.cq].admitted.remove(&job);
+                    self.charge(w.cq, &adm.frs, -1);
+                    self.unplaced.remove(&(adm.reserved_at, job));
+                    if self.pods_ready.is_some() {
                         self.ready_deadlines.retain(|&(_, j)| j != job);
-                        let root = self.cqs[w.cq].root;
-                        self.schedule_flush(root);
                     }
-                    self.wls.remove(&job);
+                    let root = self.cqs[w.cq].root;
+                    self.schedule_flush(root);
                 }
             }
             Transition::Preempted => {

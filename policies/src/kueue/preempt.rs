@@ -6,6 +6,7 @@ use super::preemption_reason as why;
 use super::tree::{Share, Usage};
 use super::{Kueue, Wl, WlState};
 use fairway_engine::{JobId, SimTime};
+use smallvec::SmallVec;
 use std::cmp::Reverse;
 
 /// What kind of victim a candidate is, in classical preemption.
@@ -85,8 +86,8 @@ impl Kueue {
 
     /// The lowest common ancestor of two nodes of one tree.
     fn lca(&self, a: usize, b: usize) -> Option<usize> {
-        let pa: Vec<usize> = self.tree.path(a).collect();
-        self.tree.path(b).find(|x| pa.contains(x))
+        // Trees are a few levels deep: comparing paths beats collecting one.
+        self.tree.path(b).find(|&x| self.tree.path(a).any(|y| y == x))
     }
 
     /// Whether a candidate's queue, and every cohort below the common ancestor, is above its quota
@@ -128,7 +129,7 @@ impl Kueue {
         frs: &[(usize, i64)],
         snap: &Usage,
     ) -> Vec<(JobId, &'static str)> {
-        let contested: Vec<usize> = frs
+        let contested: SmallVec<[usize; 4]> = frs
             .iter()
             .filter(|&&(fr, q)| q > self.tree.available(snap, cq, fr))
             .map(|&(fr, _)| fr)
@@ -153,19 +154,24 @@ impl Kueue {
         let p = &self.wls[&job];
         let settings = &self.cqs[cq].settings;
         let root = self.cqs[cq].root;
-        // Nodes on the preemptor's path where its request would fit within that subtree's quota.
-        let mut with = snap.clone();
-        for &(fr, q) in frs {
-            self.tree.add(&mut with, cq, fr, q);
-        }
-        let fits_at: Vec<usize> = self
-            .tree
-            .path(cq)
-            .filter(|&n| {
-                frs.iter()
-                    .all(|&(fr, _)| self.tree.usage(&with, n, fr) <= self.tree.subtree_quota(n, fr))
+        // Nodes on the preemptor's path where its request would fit within that subtree's quota;
+        // needed only once another queue offers candidates.
+        let fits_at = std::cell::OnceCell::new();
+        let fits_at = || {
+            fits_at.get_or_init(|| {
+                let mut with = snap.clone();
+                for &(fr, q) in frs {
+                    self.tree.add(&mut with, cq, fr, q);
+                }
+                let fits: SmallVec<[usize; 4]> = (self.tree.path(cq))
+                    .filter(|&n| {
+                        frs.iter()
+                            .all(|&(fr, _)| self.tree.usage(&with, n, fr) <= self.tree.subtree_quota(n, fr))
+                    })
+                    .collect();
+                fits
             })
-            .collect();
+        };
         let mut cands: Vec<(JobId, Kind)> = Vec::new();
         for &v in &self.cqs[cq].admitted {
             let c = &self.wls[&v];
@@ -178,7 +184,7 @@ impl Kueue {
                 continue;
             }
             let lca = self.lca(o, cq).expect("same tree");
-            let advantage = fits_at
+            let advantage = fits_at()
                 .iter()
                 .any(|&n| self.tree.path(cq).take_while(|&x| x != lca).any(|x| x == n));
             for &v in &oc.admitted {

@@ -43,12 +43,14 @@ pub struct Tree {
     quota: Vec<Quota>,
     subtree: Vec<i64>,
     local: Vec<i64>,
+    /// Per node, its height (see `height`), asked on every nomination.
+    heights: Vec<u32>,
     /// Compute DRS in integers, as Kueue did before v0.13.
     pub integer_drs: bool,
 }
 
 /// Usage per node and fr.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Usage(pub Vec<i64>);
 
 /// A dominant resource share, ordered as Kueue compares them: zero-weight borrowers above
@@ -86,8 +88,10 @@ impl Tree {
             quota,
             subtree: vec![0; n * nfr],
             local: vec![0; n * nfr],
+            heights: Vec::new(),
             integer_drs: false,
         };
+        t.heights = (0..n).map(|x| t.compute_height(x)).collect();
         for root in 0..n {
             if t.nodes[root].parent.is_none() {
                 t.compute(root);
@@ -211,6 +215,10 @@ impl Tree {
     /// Height of a node: 0 for a ClusterQueue; for a cohort, 1 above its highest child cohort
     /// (1 if it only has ClusterQueues).
     pub fn height(&self, n: usize) -> u32 {
+        self.heights[n]
+    }
+
+    fn compute_height(&self, n: usize) -> u32 {
         let node = &self.nodes[n];
         if node.is_cq {
             return 0;
@@ -218,7 +226,7 @@ impl Tree {
         node.children
             .iter()
             .filter(|&&c| !self.nodes[c].is_cq)
-            .map(|&c| self.height(c) + 1)
+            .map(|&c| self.compute_height(c) + 1)
             .max()
             .unwrap_or(0)
             .max(u32::from(!node.children.is_empty()))

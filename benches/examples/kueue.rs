@@ -1,0 +1,34 @@
+//! One timed run of the Kueue contention set-up, for profiling outside criterion:
+//! `cargo run --release -p fairway-benches --example kueue -- [JOBS]` (default 100 000).
+
+use fairway_benches::{kueue, run};
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
+
+fn main() {
+    let jobs: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let w = kueue::workload(jobs);
+    let cl = kueue::cluster();
+    let (path, text) = kueue::policy_text(&w);
+    let t = Instant::now();
+    let o = run(&w, &cl, &text, "best-fit");
+    let secs = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&path);
+    // A digest of every job's record: equal digests mean equal decisions.
+    let mut h = std::hash::DefaultHasher::new();
+    for r in &o.jobs {
+        format!("{r:?}").hash(&mut h);
+    }
+    println!(
+        "{jobs} workloads, 50 ClusterQueues in 5 cohorts: {} events, {} passes, {} preemptions in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; outcome digest {:016x}",
+        o.counters.events,
+        o.counters.passes,
+        o.counters.preemptions,
+        o.counters.events as f64 / secs,
+        jobs as f64 / secs,
+        h.finish()
+    );
+}
