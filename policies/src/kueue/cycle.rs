@@ -34,7 +34,7 @@ impl Kueue {
         start_gens.clone_from(&self.gens);
         heads.clear();
         for c in 0..self.cqs.len() {
-            let q = &self.cqs[c];
+            let q = &mut self.cqs[c];
             if q.settings.inactive.is_some() || q.settings.held {
                 continue;
             }
@@ -52,9 +52,10 @@ impl Kueue {
             if self.wls[&job].tried_gen == self.gens[q.root] {
                 continue;
             }
-            self.remove_queued_keep_sticky(job);
+            // Out of the heap; a sticky preemptor stays marked.
             let w = self.wls.get_mut(&job).expect("head");
             w.pop_cycle = self.cycle_no;
+            q.queue.take_head(w.key(job), w.hash);
             heads.push(job);
         }
         let tried = !heads.is_empty();
@@ -89,14 +90,6 @@ impl Kueue {
                 self.process(cx, e, snap, &mut claimed, &mut preempted_roots, start_gens);
             }
         }
-    }
-
-    /// Takes a head out of its heap; a sticky preemptor stays marked.
-    fn remove_queued_keep_sticky(&mut self, job: JobId) {
-        let sticky = self.cqs[self.wls[&job].cq].sticky;
-        self.remove_queued(job);
-        let cq = self.wls[&job].cq;
-        self.cqs[cq].sticky = sticky;
     }
 
     fn nominate(&self, job: JobId, snap: &Usage) -> Entry {

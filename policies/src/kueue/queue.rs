@@ -44,6 +44,9 @@ pub(super) struct Queue {
     parked_classes: HashMap<u64, BTreeSet<Key>>,
     /// Workloads parked one by one (without hashing).
     parked: BTreeSet<Key>,
+    /// A representative taken out as a head (see `take_head`), with its class hash: its class
+    /// has not promoted its next member yet.
+    out: Option<(Key, u64)>,
 }
 
 impl Queue {
@@ -55,12 +58,50 @@ impl Queue {
     }
 
     /// The next head.
-    pub fn head(&self) -> Option<Key> {
+    pub fn head(&mut self) -> Option<Key> {
+        self.settle();
         self.heap.first().copied()
+    }
+
+    /// Takes a head out, as `remove` does. A head almost always comes straight back (`push`) or is
+    /// parked with its class (`park`): a representative is only marked out, and its class promotes
+    /// its next member only if anything else happens first. The queue reads the same either way.
+    pub fn take_head(&mut self, key: Key, hash: u64) -> bool {
+        self.settle();
+        if self.hashing && self.rep.get(&hash) == Some(&key) && self.heap.remove(&key) {
+            self.out = Some((key, hash));
+            return true;
+        }
+        self.remove(key, hash)
+    }
+
+    /// Promotes the next member of the class whose representative is out.
+    fn settle(&mut self) {
+        let Some((key, hash)) = self.out.take() else {
+            return;
+        };
+        debug_assert_eq!(self.rep.get(&hash), Some(&key));
+        self.rep.remove(&hash);
+        if let Some(b) = self.behind.get_mut(&hash) {
+            if let Some(next) = b.pop_first() {
+                self.heap.insert(next);
+                self.rep.insert(hash, next);
+            }
+            if b.is_empty() {
+                self.behind.remove(&hash);
+            }
+        }
     }
 
     /// Queues a workload: into the heap, or into its class if that class is parked.
     pub fn push(&mut self, key: Key, hash: u64) {
+        if self.out == Some((key, hash)) {
+            // The representative comes back before anything else happened.
+            self.out = None;
+            self.heap.insert(key);
+            return;
+        }
+        self.settle();
         if !self.hashing {
             self.heap.insert(key);
             return;
@@ -88,6 +129,7 @@ impl Queue {
 
     /// Removes a workload wherever it is. Returns whether it was queued.
     pub fn remove(&mut self, key: Key, hash: u64) -> bool {
+        self.settle();
         if self.heap.remove(&key) {
             if self.rep.get(&hash) == Some(&key) {
                 self.rep.remove(&hash);
@@ -132,6 +174,16 @@ impl Queue {
             self.parked.insert(key);
             return;
         }
+        if self.out == Some((key, hash)) {
+            // The representative is parked with its class before the class promoted anyone.
+            self.out = None;
+            self.rep.remove(&hash);
+            let mut set = self.behind.remove(&hash).unwrap_or_default();
+            set.insert(key);
+            self.parked_classes.entry(hash).or_default().append(&mut set);
+            return;
+        }
+        self.settle();
         let mut set = self.behind.remove(&hash).unwrap_or_default();
         if let Some(r) = self.rep.remove(&hash) {
             self.heap.remove(&r);
@@ -143,6 +195,7 @@ impl Queue {
 
     /// Everything parked returns to the heap.
     pub fn flush(&mut self) {
+        self.settle();
         for k in std::mem::take(&mut self.parked) {
             self.heap.insert(k);
         }
@@ -160,7 +213,8 @@ impl Queue {
 
     /// Workloads in the heap (counting those behind their class's representative).
     #[cfg(test)]
-    pub fn active_len(&self) -> usize {
+    pub fn active_len(&mut self) -> usize {
+        self.settle();
         self.heap.len() + self.behind.values().map(BTreeSet::len).sum::<usize>()
     }
 }
@@ -203,6 +257,71 @@ mod tests {
         assert_eq!(q.active_len(), 6);
         assert!(q.remove(k(0, 3), 7));
         assert_eq!(q.active_len(), 5);
+    }
+
+    proptest::proptest! {
+        /// A head taken out with `take_head` leaves the queue reading exactly as after `remove`,
+        /// whatever follows: it coming back, being parked, or anything else.
+        #[test]
+        fn taking_a_head_reads_as_removing_it(ops in proptest::collection::vec((0u8..5, 0u32..12), 1..80)) {
+            let hash = |j: u32| u64::from(j % 3);
+            let prio = |j: u32| (j % 2) as i32;
+            let (mut a, mut b) = (Queue::new(true), Queue::new(true));
+            // Per job: queued, taken out (may be pushed back or parked), or absent.
+            let mut queued = [false; 12];
+            let mut out: Option<u32> = None;
+            for (op, j) in ops {
+                match op {
+                    0 if !queued[j as usize] && out != Some(j) => {
+                        a.push(k(prio(j), j), hash(j));
+                        b.push(k(prio(j), j), hash(j));
+                        queued[j as usize] = true;
+                    }
+                    1 => {
+                        let h = a.head();
+                        proptest::prop_assert_eq!(h, b.head());
+                        if let Some(h) = h {
+                            let jh = h.job.0;
+                            a.take_head(h, hash(jh));
+                            b.remove(h, hash(jh));
+                            queued[jh as usize] = false;
+                            out = Some(jh);
+                        }
+                    }
+                    2 if out.is_some() => {
+                        let o = out.take().expect("out");
+                        a.park(k(prio(o), o), hash(o));
+                        b.park(k(prio(o), o), hash(o));
+                        queued[o as usize] = true;
+                    }
+                    3 if out.is_some() => {
+                        let o = out.take().expect("out");
+                        a.push(k(prio(o), o), hash(o));
+                        b.push(k(prio(o), o), hash(o));
+                        queued[o as usize] = true;
+                    }
+                    4 if queued[j as usize] => {
+                        proptest::prop_assert!(a.remove(k(prio(j), j), hash(j)));
+                        proptest::prop_assert!(b.remove(k(prio(j), j), hash(j)));
+                        queued[j as usize] = false;
+                    }
+                    4 => {
+                        a.flush();
+                        b.flush();
+                    }
+                    _ => {}
+                }
+                for x in 0..12 {
+                    let (key, h) = (k(prio(x), x), hash(x));
+                    proptest::prop_assert_eq!(a.contains(key, h), b.contains(key, h));
+                    proptest::prop_assert_eq!(a.contains(key, h), queued[x as usize]);
+                }
+                // On copies: reading the head settles a taken-out head, and the next op must see
+                // it still out.
+                proptest::prop_assert_eq!(a.clone().head(), b.clone().head());
+                proptest::prop_assert_eq!(a.clone().active_len(), b.clone().active_len());
+            }
+        }
     }
 
     #[test]
