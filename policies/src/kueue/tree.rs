@@ -45,6 +45,8 @@ pub struct Tree {
     local: Vec<i64>,
     /// Per node, its height (see `height`), asked on every nomination.
     heights: Vec<u32>,
+    /// Per node and fr, `potential` (it depends on quotas only).
+    potentials: Vec<i64>,
     /// Compute DRS in integers, as Kueue did before v0.13.
     pub integer_drs: bool,
 }
@@ -89,6 +91,7 @@ impl Tree {
             subtree: vec![0; n * nfr],
             local: vec![0; n * nfr],
             heights: Vec::new(),
+            potentials: Vec::new(),
             integer_drs: false,
         };
         t.heights = (0..n).map(|x| t.compute_height(x)).collect();
@@ -97,6 +100,10 @@ impl Tree {
                 t.compute(root);
             }
         }
+        // After the quotas above: potentials derive from them.
+        t.potentials = (0..n * nfr)
+            .map(|i| t.compute_potential(i / nfr, i % nfr))
+            .collect();
         t
     }
 
@@ -187,11 +194,15 @@ impl Tree {
 
     /// The most node `n` could ever hold for `fr`.
     pub fn potential(&self, n: usize, fr: usize) -> i64 {
+        self.potentials[self.at(n, fr)]
+    }
+
+    fn compute_potential(&self, n: usize, fr: usize) -> i64 {
         let i = self.at(n, fr);
         match self.nodes[n].parent {
             None => self.subtree[i],
             Some(p) => {
-                let v = self.local[i].saturating_add(self.potential(p, fr));
+                let v = self.local[i].saturating_add(self.compute_potential(p, fr));
                 match self.quota[i].borrowing_limit {
                     Some(bl) => v.min(self.subtree[i].saturating_add(bl)),
                     None => v,
