@@ -199,7 +199,8 @@ impl Queue {
         for k in std::mem::take(&mut self.parked) {
             self.heap.insert(k);
         }
-        for (hash, mut set) in std::mem::take(&mut self.parked_classes) {
+        // Drained, not taken: the map keeps its table for the next parking.
+        for (hash, mut set) in self.parked_classes.drain() {
             // A parked class has no member in the heap: its best member becomes its representative.
             if let Some(first) = set.pop_first() {
                 self.heap.insert(first);
