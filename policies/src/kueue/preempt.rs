@@ -172,6 +172,13 @@ impl Kueue {
                 fits
             })
         };
+        let under_nominal = contested
+            .iter()
+            .all(|&fr| self.tree.usage(snap, cq, fr) < self.tree.quota(cq, fr).nominal);
+        let never = !settings.borrow_within.lower_priority;
+        // Then the one attempt below lets the preemptor borrow, and candidates usable only if it
+        // does not borrow are never taken: queues that could offer only those are not searched.
+        let only_borrowing = never && !under_nominal;
         let mut cands: Vec<(JobId, Kind)> = Vec::new();
         for &v in &self.cqs[cq].admitted {
             let c = &self.wls[&v];
@@ -187,6 +194,9 @@ impl Kueue {
             let advantage = fits_at()
                 .iter()
                 .any(|&n| self.tree.path(cq).take_while(|&x| x != lca).any(|x| x == n));
+            if only_borrowing && !advantage {
+                continue;
+            }
             for &v in &oc.admitted {
                 let c = &self.wls[&v];
                 if !self.uses(c, contested) || !self.reclaim_allows(cq, p, c) {
@@ -224,11 +234,7 @@ impl Kueue {
         cands.sort_by_key(|c| (group(c), self.order_key(c.0, cq)));
         let others = cands.iter().any(|(_, k)| *k != Kind::OwnQueue);
         let hierarchical = cands.iter().any(|(_, k)| *k == Kind::Hierarchical);
-        let under_nominal = contested
-            .iter()
-            .all(|&fr| self.tree.usage(snap, cq, fr) < self.tree.quota(cq, fr).nominal);
-        let never = !settings.borrow_within.lower_priority;
-        let attempts: &[bool] = if !others || (never && !under_nominal) {
+        let attempts: &[bool] = if !others || only_borrowing {
             &[true]
         } else if never && !hierarchical {
             &[false, true]
