@@ -84,10 +84,8 @@ impl Kueue {
             .is_some_and(|a| a.reserved_at < self.now && a.frs.iter().any(|(fr, _)| frs.contains(fr)))
     }
 
-    /// The lowest common ancestor of two nodes of one tree.
     fn lca(&self, a: usize, b: usize) -> Option<usize> {
-        // Trees are a few levels deep: comparing paths beats collecting one.
-        self.tree.path(b).find(|&x| self.tree.path(a).any(|y| y == x))
+        self.tree.lca(a, b)
     }
 
     /// Whether a candidate's queue, and every cohort below the common ancestor, is above its quota

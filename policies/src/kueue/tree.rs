@@ -45,6 +45,8 @@ pub struct Tree {
     local: Vec<i64>,
     /// Per node, its height (see `height`), asked on every nomination.
     heights: Vec<u32>,
+    /// Per node, its distance from its root.
+    depths: Vec<u32>,
     /// Per node and fr, `potential` (it depends on quotas only).
     potentials: Vec<i64>,
     /// Compute DRS in integers, as Kueue did before v0.13.
@@ -91,10 +93,12 @@ impl Tree {
             subtree: vec![0; n * nfr],
             local: vec![0; n * nfr],
             heights: Vec::new(),
+            depths: Vec::new(),
             potentials: Vec::new(),
             integer_drs: false,
         };
         t.heights = (0..n).map(|x| t.compute_height(x)).collect();
+        t.depths = (0..n).map(|x| t.path(x).count() as u32 - 1).collect();
         for root in 0..n {
             if t.nodes[root].parent.is_none() {
                 t.compute(root);
@@ -150,6 +154,22 @@ impl Tree {
         }
         n
     }
+    /// The lowest common ancestor of two nodes, if they are in one tree.
+    pub fn lca(&self, mut a: usize, mut b: usize) -> Option<usize> {
+        // Lift the deeper node to the other's depth, then both together.
+        while self.depths[a] > self.depths[b] {
+            a = self.nodes[a].parent?;
+        }
+        while self.depths[b] > self.depths[a] {
+            b = self.nodes[b].parent?;
+        }
+        while a != b {
+            a = self.nodes[a].parent?;
+            b = self.nodes[b].parent?;
+        }
+        Some(a)
+    }
+
     /// `n` and its ancestors, `n` first.
     pub fn path(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
         std::iter::successors(Some(n), move |&x| self.nodes[x].parent)
@@ -498,6 +518,11 @@ mod tests {
         assert_eq!(t.height(3), 2);
         assert_eq!(t.lowest_fit(&u, 0, 0, 3), (0, true));
         assert_eq!(t.lowest_fit(&u, 0, 0, 4), (2, false));
+        // x (depth 2) and y (depth 1) meet at the root; x and its team at the team.
+        assert_eq!(t.lca(0, 1), Some(3));
+        assert_eq!(t.lca(1, 0), Some(3));
+        assert_eq!(t.lca(0, 2), Some(2));
+        assert_eq!(t.lca(0, 0), Some(0));
     }
 
     /// kueue.md 6.1: frs are (h100, gpu) and (h100, cpu).
