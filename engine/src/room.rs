@@ -29,11 +29,17 @@ impl Room {
 
     /// For one node: whether one pod of `req` fits (exactly `pods_that_fit > 0` on an up node).
     /// For a range: whether one might.
+    #[cfg(test)]
     fn admits(&self, req: &PodRequest) -> bool {
+        self.admits_with(req, req.gpu_need())
+    }
+
+    /// `admits`, with the request's GPU need worked out once by the caller.
+    fn admits_with(&self, req: &PodRequest, need: GpuNeed) -> bool {
         self.up
             && self.cpu >= req.cpu_milli
             && self.mem >= req.mem_mib
-            && match req.gpu_need() {
+            && match need {
                 GpuNeed::None => true,
                 GpuNeed::Whole(g) => self.whole >= g,
                 GpuNeed::Shared(s) => self.share >= s,
@@ -85,31 +91,41 @@ impl RoomIndex {
     }
 
     /// The lowest node in `from..end` with room for one pod of `req`.
+    ///
+    /// Walks subtrees left to right from leaf `from`: into a subtree whose bound admits the pod,
+    /// past one whose bound does not. Bounds are per resource, so a subtree may admit by its
+    /// bound and hold no node that does; the walk then simply moves on to the next subtree.
     pub fn first(&self, from: usize, end: usize, req: &PodRequest) -> Option<usize> {
-        if from >= end {
+        if from >= end || from >= self.leaves {
             return None;
         }
-        self.descend(1, 0, self.leaves, from, end, req)
-    }
-
-    fn descend(
-        &self,
-        p: usize,
-        lo: usize,
-        hi: usize,
-        from: usize,
-        end: usize,
-        req: &PodRequest,
-    ) -> Option<usize> {
-        if hi <= from || lo >= end || !self.tree[p].admits(req) {
-            return None;
+        let need = req.gpu_need();
+        let admits = |r: &Room| r.admits_with(req, need);
+        let depth = self.leaves.trailing_zeros();
+        // The first leaf under node `p`.
+        let lo = |p: usize| (p << (depth - (usize::BITS - 1 - p.leading_zeros()))) - self.leaves;
+        let mut p = self.leaves + from;
+        loop {
+            if admits(&self.tree[p]) {
+                if p >= self.leaves {
+                    let i = p - self.leaves;
+                    return (i < end).then_some(i);
+                }
+                p *= 2;
+                continue;
+            }
+            // The next subtree to the right: up past right children, then to the right sibling.
+            while p & 1 == 1 {
+                p /= 2;
+            }
+            if p == 0 {
+                return None;
+            }
+            p += 1;
+            if lo(p) >= end {
+                return None;
+            }
         }
-        if hi - lo == 1 {
-            return Some(lo);
-        }
-        let mid = (lo + hi) / 2;
-        self.descend(2 * p, lo, mid, from, end, req)
-            .or_else(|| self.descend(2 * p + 1, mid, hi, from, end, req))
     }
 }
 
