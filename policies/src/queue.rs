@@ -67,7 +67,8 @@ impl FailedShapes {
 /// starts, never a walk over the p pending jobs.
 #[derive(Debug)]
 pub(crate) struct ShapeQueue<K> {
-    index: HashMap<Shape, usize>,
+    /// Looked up twice per job (filed, started): a fast fixed-seed hash, not SipHash.
+    index: HashMap<Shape, usize, foldhash::fast::FixedState>,
     groups: Vec<BTreeSet<(K, JobId)>>,
     len: usize,
     /// Scratch for the merge: the next job of each group still in play.
@@ -77,7 +78,7 @@ pub(crate) struct ShapeQueue<K> {
 impl<K> Default for ShapeQueue<K> {
     fn default() -> Self {
         ShapeQueue {
-            index: HashMap::new(),
+            index: HashMap::default(),
             groups: Vec::new(),
             len: 0,
             heads: BinaryHeap::new(),
