@@ -104,7 +104,11 @@ impl RoomIndex {
         let depth = self.leaves.trailing_zeros();
         // The first leaf under node `p`.
         let lo = |p: usize| (p << (depth - (usize::BITS - 1 - p.leading_zeros()))) - self.leaves;
+        // Start from the largest subtree that begins at `from` (the root when `from` is 0).
         let mut p = self.leaves + from;
+        while p > 1 && p & 1 == 0 {
+            p /= 2;
+        }
         loop {
             if admits(&self.tree[p]) {
                 if p >= self.leaves {
