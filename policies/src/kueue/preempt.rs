@@ -184,7 +184,21 @@ impl Kueue {
                 cands.push((v, Kind::OwnQueue));
             }
         }
-        for (o, oc) in self.cqs.iter().enumerate() {
+        // Another queue gives an advantage only if some node of the preemptor's path below the
+        // common ancestor, so below the root, is one where the request fits: when none is, and
+        // only advantaged victims count, no other queue is searched. Under a root cohort that
+        // node can only be the preemptor's own queue, which needs no copy of the usage.
+        let advantage_possible = || {
+            if self.tree.nodes[cq].parent == Some(root) {
+                frs.iter()
+                    .all(|&(fr, q)| self.tree.usage(snap, cq, fr) + q <= self.tree.subtree_quota(cq, fr))
+            } else {
+                fits_at().iter().any(|&n| n != root)
+            }
+        };
+        let search_others = settings.reclaim != Reclaim::Never && (!only_borrowing || advantage_possible());
+        let others = self.cqs.iter().enumerate().filter(|_| search_others);
+        for (o, oc) in others {
             if o == cq || oc.root != root || !self.still_above(snap, o, cq, contested) {
                 continue;
             }
