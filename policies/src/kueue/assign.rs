@@ -105,13 +105,8 @@ impl Kueue {
             _ => 0,
         };
         for g in &c.groups {
-            let wanted: Frs = w
-                .req
-                .iter()
-                .filter(|(r, _)| g.resources.contains(r))
-                .copied()
-                .collect();
-            if wanted.is_empty() {
+            let wanted = || w.req.iter().filter(|(r, _)| g.resources.contains(r));
+            if wanted().next().is_none() {
                 continue;
             }
             let mut best: Option<(usize, Try)> = None;
@@ -128,7 +123,7 @@ impl Kueue {
                     level: 0,
                     frs: Frs::new(),
                 };
-                for &(r, q) in &wanted {
+                for &(r, q) in wanted() {
                     let fr = self.fr(f, r);
                     t.frs.push((fr, q));
                     if q > self.tree.potential(cq, fr) {

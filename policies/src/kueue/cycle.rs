@@ -82,7 +82,8 @@ impl Kueue {
             }
         } else {
             // Lower borrow level first, then higher priority, then earlier timestamp (then id).
-            entries.sort_by_key(|e| {
+            // Keys looked up once per entry, not once per comparison.
+            entries.sort_by_cached_key(|e| {
                 let w = &self.wls[&e.job];
                 (e.a.level, std::cmp::Reverse(w.prio), w.ts, e.job)
             });
