@@ -316,13 +316,15 @@ pub enum EngineError {
     #[error("engine audit failed at t={time}: {what}")]
     Audit { time: SimTime, what: String },
     #[error(
-        "policy {policy} has preempted job '{job}' {times} times by t={time}: the run is thrashing and would not end (raise [engine] max_preemptions_per_job if this many is intended)"
+        "policy {policy} has preempted job '{job}' {times} times by t={time}, the last time {last}: the run is thrashing and would not end (raise [engine] max_preemptions_per_job if this many is intended)"
     )]
     Thrashing {
         policy: String,
         time: SimTime,
         job: String,
         times: u32,
+        /// The last preemption, for whom and why: where to look for the cause.
+        last: String,
     },
 }
 
@@ -698,11 +700,17 @@ impl State {
                 .unwrap_or(MAX_PREEMPTIONS_PER_JOB)
             && self.error.is_none()
         {
+            let reason = self.recorder.reasons()[reason as usize].as_str();
+            let last = match by {
+                Some(b) => format!("for job '{}' ({reason})", w.name(b)),
+                None => format!("({reason})"),
+            };
             self.error = Some(EngineError::Thrashing {
                 policy: self.policy_label.clone(),
                 time: now,
                 job: w.name(job).to_string(),
                 times,
+                last,
             });
         }
         self.enter_pending(job, spec, tombstones);

@@ -346,8 +346,15 @@ fn a_policy_that_keeps_preempting_the_same_job_is_stopped() {
     // Each second the running job is evicted and the other starts: j0 runs first and is evicted
     // at 1, 3, 5, ... s, so its 30th eviction is at 59 s.
     match e {
-        EngineError::Thrashing { job, times, time, .. } => {
+        EngineError::Thrashing {
+            job,
+            times,
+            time,
+            last,
+            ..
+        } => {
             assert_eq!((job.as_str(), times, time), ("j0", 30, SimTime::from_secs(59)));
+            assert_eq!(last, "(my turn)");
         }
         e => panic!("{e}"),
     }

@@ -265,9 +265,14 @@ fn a_preemption_ping_pong_is_stopped_and_reported() {
     .err()
     .expect("the run thrashes");
     match err {
-        EngineError::Thrashing { job, times, .. } => {
+        EngineError::Thrashing { job, times, last, .. } => {
             assert_eq!(times, 50);
             assert!(job == "j5" || job == "j12", "{job}");
+            // The message names the last preemptor and Kueue's reason.
+            assert!(
+                last.starts_with("for job 'j") && last.ends_with(')') && last.contains("InCohort"),
+                "{last}"
+            );
         }
         e => panic!("{e}"),
     }
