@@ -9,7 +9,7 @@ fn admission(c: &mut Criterion) {
     let jobs = 100_000;
     let w = kueue::workload(jobs);
     let cl = kueue::cluster();
-    let (path, text) = kueue::policy_text(&w);
+    let (path, text) = kueue::policy_text(&w, None);
     let mut g = c.benchmark_group("kueue/50-cqs-5-cohorts");
     g.sample_size(10);
     g.throughput(Throughput::Elements(jobs as u64));

@@ -1,5 +1,6 @@
 //! One timed run of the Kueue contention set-up, for profiling outside criterion:
-//! `cargo run --release -p fairway-benches --example kueue -- [JOBS]` (default 100 000).
+//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION]]` (default 100 000
+//! workloads, the newest Kueue release the model follows).
 
 use fairway_benches::{kueue, run};
 use std::hash::{Hash, Hasher};
@@ -12,7 +13,8 @@ fn main() {
         .unwrap_or(100_000);
     let w = kueue::workload(jobs);
     let cl = kueue::cluster();
-    let (path, text) = kueue::policy_text(&w);
+    let version = std::env::args().nth(2);
+    let (path, text) = kueue::policy_text(&w, version.as_deref());
     let t = Instant::now();
     let o = run(&w, &cl, &text, "best-fit");
     let secs = t.elapsed().as_secs_f64();

@@ -99,11 +99,12 @@ pub mod kueue {
     }
 
     /// Writes the manifests for `w` to a file of the temporary folder named after this process,
-    /// and returns the policy text that loads them.
-    pub fn policy_text(w: &Workload) -> (PathBuf, String) {
+    /// and returns the policy text that loads them, for Kueue `version` (the newest if `None`).
+    pub fn policy_text(w: &Workload, version: Option<&str>) -> (PathBuf, String) {
         let path = std::env::temp_dir().join(format!("fairway-bench-kueue-{}.yaml", std::process::id()));
         std::fs::write(&path, manifests(&w.teams)).expect("temporary folder is writable");
-        let text = format!("kueue[manifests={}]", path.display());
+        let version = version.map(|v| format!(",kueue_version={v}")).unwrap_or_default();
+        let text = format!("kueue[manifests={}{version}]", path.display());
         (path, text)
     }
 }
