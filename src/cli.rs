@@ -41,8 +41,7 @@ enum Command {
         png: bool,
         /// Write the summary and tables only; skip the charts, report.html, metrics.prom,
         /// teams.csv and rightsizing.csv (render them later with `fairway report`). The report
-        /// reads the whole job table back into memory, about 1.4 KB a job: for traces of
-        /// millions this keeps a run within a few hundred bytes a job.
+        /// reads the tables back a row group at a time and needs about 100 bytes a job.
         #[arg(long, conflicts_with = "png")]
         no_report: bool,
         /// Write into the output folder even if it is not empty and holds no earlier output.

@@ -29,28 +29,52 @@ fn register_font() {
     });
 }
 
-/// A named step function (value from each time until the next).
+/// A named series of time averages: (bin centre in hours since the start, mean value), one
+/// point per bin, as [`Binner`] gives them.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Steps {
+pub struct Binned {
     pub name: String,
-    /// (time in hours since the start, value), in time order.
     pub points: Vec<(f64, f64)>,
 }
 
-/// Time averages of a step function over `bins` equal bins of `[0, end)`.
-pub fn bin_average(points: &[(f64, f64)], end: f64, bins: usize) -> Vec<(f64, f64)> {
-    if end <= 0.0 || bins == 0 {
-        return Vec::new();
-    }
-    let w = end / bins as f64;
-    let mut area = vec![0.0; bins];
-    for (k, &(t, v)) in points.iter().enumerate() {
-        let until = points.get(k + 1).map_or(end, |p| p.0).min(end);
-        if until <= t || v == 0.0 {
-            continue;
+/// Time averages of a step function over `bins` equal bins of `[0, end)`, fed one step at a
+/// time (value from each time until the next), so that a series need not be held whole.
+#[derive(Clone, Debug)]
+pub struct Binner {
+    end: f64,
+    width: f64,
+    area: Vec<f64>,
+    /// The last step, open until the next one (or `end`).
+    open: Option<(f64, f64)>,
+}
+
+impl Binner {
+    pub fn new(end: f64, bins: usize) -> Binner {
+        let bins = if end > 0.0 { bins } else { 0 };
+        Binner {
+            end,
+            width: end / bins as f64,
+            area: vec![0.0; bins],
+            open: None,
         }
-        let (first, last) = ((t / w) as usize, ((until / w) as usize).min(bins - 1));
-        for (b, a) in area.iter_mut().enumerate().take(last + 1).skip(first) {
+    }
+
+    /// The function steps to `v` at `t` (times in order).
+    pub fn push(&mut self, t: f64, v: f64) {
+        if let Some(step) = self.open.replace((t, v)) {
+            self.close(step, t);
+        }
+    }
+
+    /// Adds the area of the step `(t, v)` up to `next`.
+    fn close(&mut self, (t, v): (f64, f64), next: f64) {
+        let until = next.min(self.end);
+        if until <= t || v == 0.0 || self.area.is_empty() {
+            return;
+        }
+        let w = self.width;
+        let (first, last) = ((t / w) as usize, ((until / w) as usize).min(self.area.len() - 1));
+        for (b, a) in self.area.iter_mut().enumerate().take(last + 1).skip(first) {
             let lo = t.max(b as f64 * w);
             let hi = until.min((b + 1) as f64 * w);
             if hi > lo {
@@ -58,10 +82,17 @@ pub fn bin_average(points: &[(f64, f64)], end: f64, bins: usize) -> Vec<(f64, f6
             }
         }
     }
-    area.iter()
-        .enumerate()
-        .map(|(b, a)| ((b as f64 + 0.5) * w, a / w))
-        .collect()
+
+    /// The averages: (bin centre, mean value) per bin.
+    pub fn finish(mut self) -> Vec<(f64, f64)> {
+        if let Some(step) = self.open.take() {
+            self.close(step, self.end);
+        }
+        let w = self.width;
+        (self.area.iter().enumerate())
+            .map(|(b, a)| ((b as f64 + 0.5) * w, a / w))
+            .collect()
+    }
 }
 
 /// A line with a band around it: (x, y, band low, band high) per point, in x order.
@@ -86,7 +117,7 @@ pub enum Chart {
         stem: &'static str,
         title: String,
         y_desc: String,
-        series: Vec<Steps>,
+        series: Vec<Binned>,
         end_h: f64,
         capacity: Option<f64>,
     },
@@ -95,7 +126,7 @@ pub enum Chart {
         stem: &'static str,
         title: String,
         y_desc: String,
-        series: Vec<Steps>,
+        series: Vec<Binned>,
         end_h: f64,
     },
     /// Cumulative distributions: each series is sorted sample values (hours).
@@ -243,17 +274,13 @@ fn stacked<'a, DB: DrawingBackend + 'a>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
     y_desc: &str,
-    series: &[Steps],
+    series: &[Binned],
     end_h: f64,
     capacity: Option<f64>,
 ) -> DrawResult<DB> {
-    let binned: Vec<Vec<(f64, f64)>> = series
-        .iter()
-        .map(|s| bin_average(&s.points, end_h, BINS))
-        .collect();
     // Cumulative sums, bottom to top.
-    let mut cum: Vec<Vec<(f64, f64)>> = Vec::with_capacity(binned.len());
-    for (k, b) in binned.iter().enumerate() {
+    let mut cum: Vec<Vec<(f64, f64)>> = Vec::with_capacity(series.len());
+    for (k, b) in series.iter().map(|s| &s.points).enumerate() {
         let next: Vec<(f64, f64)> = match cum.last() {
             None => b.clone(),
             Some(prev) => b.iter().zip(prev).map(|(p, q)| (p.0, p.1 + q.1)).collect(),
@@ -317,14 +344,12 @@ fn lines<'a, DB: DrawingBackend + 'a>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
     y_desc: &str,
-    series: &[Steps],
+    series: &[Binned],
     end_h: f64,
 ) -> DrawResult<DB> {
-    let binned: Vec<Vec<(f64, f64)>> = series
-        .iter()
-        .map(|s| bin_average(&s.points, end_h, BINS))
-        .collect();
-    let top = binned.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+    let top = (series.iter().flat_map(|s| &s.points))
+        .map(|p| p.1)
+        .fold(0.0, f64::max);
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(18))
         .margin(12)
@@ -338,10 +363,10 @@ fn lines<'a, DB: DrawingBackend + 'a>(
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
-    for (k, (s, b)) in series.iter().zip(&binned).enumerate() {
+    for (k, s) in series.iter().enumerate() {
         let c = color(k);
         chart
-            .draw_series(LineSeries::new(b.iter().copied(), c.stroke_width(2)))?
+            .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
             .label(short(&s.name))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
     }
@@ -540,12 +565,28 @@ fn bars<'a, DB: DrawingBackend + 'a>(
 mod tests {
     use super::*;
 
+    fn binned(points: &[(f64, f64)], end: f64, bins: usize) -> Vec<(f64, f64)> {
+        let mut b = Binner::new(end, bins);
+        for &(t, v) in points {
+            b.push(t, v);
+        }
+        b.finish()
+    }
+
     #[test]
-    fn bin_average_is_the_exact_time_average() {
+    fn bins_are_the_exact_time_averages() {
         // 2 from 0 to 1.5 h, then 4 until 3 h; three 1-hour bins.
-        let b = bin_average(&[(0.0, 2.0), (1.5, 4.0)], 3.0, 3);
+        let b = binned(&[(0.0, 2.0), (1.5, 4.0)], 3.0, 3);
         assert_eq!(b, vec![(0.5, 2.0), (1.5, 3.0), (2.5, 4.0)]);
         // The area is kept: 2 x 1.5 + 4 x 1.5 = 9 GPU-hours.
         assert_eq!(b.iter().map(|p| p.1).sum::<f64>(), 9.0);
+    }
+
+    #[test]
+    fn steps_past_the_end_or_of_no_length_add_nothing() {
+        // 6 for no time at 0.5 h; 1 from 0.5 to 2.5 h (the end), 8 after the end; two bins.
+        let b = binned(&[(0.5, 6.0), (0.5, 1.0), (2.5, 8.0), (3.0, 0.0)], 2.5, 2);
+        assert_eq!(b, vec![(0.625, 0.6), (1.875, 1.0)]);
+        assert!(binned(&[(0.0, 1.0)], 0.0, 4).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! `fairway report --compare DIR...`: runs side by side, as one HTML page and a Markdown table
 //! for a pull-request comment. The first folder is the reference every delta is taken against.
 
-use crate::chart::{Chart, Steps};
+use crate::chart::{Binned, Chart};
 use crate::compare::{METRICS, value};
 use crate::html::{PAGE_END, esc, inline_svg, num, page_start};
 use crate::render::{RenderError, RunData};
@@ -129,7 +129,7 @@ fn to_value(s: &crate::metrics::RunSummary) -> serde_json::Value {
 }
 
 /// The overlaid charts: wait CDFs of all jobs and GPUs allocated over time, one line per run.
-pub fn charts(runs: &[RunData]) -> Vec<Chart> {
+pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
     let labels = labels(runs);
     let waits = runs
         .iter()
@@ -137,7 +137,15 @@ pub fn charts(runs: &[RunData]) -> Vec<Chart> {
         .map(|(r, l)| (l.clone(), r.waits_h()))
         .collect();
     let end_h = runs.iter().map(RunData::end_h).fold(0.0, f64::max);
-    vec![
+    let allocated = (runs.iter().zip(&labels))
+        .map(|(r, l)| {
+            Ok(Binned {
+                name: l.clone(),
+                points: r.allocated_binned(end_h)?,
+            })
+        })
+        .collect::<Result<_, RenderError>>()?;
+    Ok(vec![
         Chart::Cdf {
             stem: "compare_wait_cdf",
             title: "Wait (first start - submit), all jobs".into(),
@@ -148,17 +156,10 @@ pub fn charts(runs: &[RunData]) -> Vec<Chart> {
             stem: "compare_allocated",
             title: "GPUs allocated".into(),
             y_desc: "GPUs".into(),
-            series: runs
-                .iter()
-                .zip(&labels)
-                .map(|(r, l)| Steps {
-                    name: l.clone(),
-                    points: r.cluster_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0),
-                })
-                .collect(),
+            series: allocated,
             end_h,
         },
-    ]
+    ])
 }
 
 /// The comparison page.
@@ -192,7 +193,7 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
         h.push_str("</tr>\n");
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
-    for c in charts(runs) {
+    for c in charts(runs)? {
         let svg = c.svg().map_err(RenderError::Chart)?;
         let _ = writeln!(
             h,

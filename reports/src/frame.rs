@@ -632,6 +632,34 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
     ParquetReader::new(f).finish().map_err(|e| err(e.to_string()))
 }
 
+/// Reads the table at `path` a row group at a time (the run writes each batch of rows as one),
+/// so that a large table is never held whole: `rows` turns each group into rows of type `T`
+/// and `each` takes them in order; its error is reported against the file.
+pub fn read_batches<T>(
+    path: &Path,
+    rows: impl Fn(&DataFrame) -> PolarsResult<T>,
+    mut each: impl FnMut(T) -> Result<(), String>,
+) -> Result<(), TableError> {
+    let err = |m: String| TableError {
+        file: path.display().to_string(),
+        message: m,
+    };
+    let open = || std::fs::File::open(path).map_err(|e| err(e.to_string()));
+    let metadata = ParquetReader::new(open()?)
+        .get_metadata()
+        .map_err(|e| err(e.to_string()))?
+        .clone();
+    let mut offset = 0;
+    for group in &metadata.row_groups {
+        let mut reader = ParquetReader::new(open()?).with_slice(Some((offset, group.num_rows())));
+        reader.set_metadata(metadata.clone());
+        let df = reader.finish().map_err(|e| err(e.to_string()))?;
+        each(rows(&df).map_err(|e| err(format!("not a fairway table: {e}")))?).map_err(err)?;
+        offset += group.num_rows();
+    }
+    Ok(())
+}
+
 /// Reads both tables of an output folder.
 pub fn read_tables(dir: &Path) -> Result<(JobsTable, SeriesTable), TableError> {
     let jobs_path = dir.join("jobs.parquet");

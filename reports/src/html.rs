@@ -229,15 +229,13 @@ fn rightsizing_table(run: &RunData) -> String {
     for (t, r) in &rs.per_team {
         row(&mut h, t, r);
     }
-    let mut users: Vec<(String, crate::metrics::RightSize)> = run
-        .right_size_users()
-        .into_iter()
+    let mut users: Vec<(&String, &crate::metrics::RightSize)> = (run.jobs.user_right_sizing.iter())
         .map(|(u, (_, r))| (u, r))
         .collect();
     users.sort_by(|a, b| {
         b.1.freed_gpu_hours
             .total_cmp(&a.1.freed_gpu_hours)
-            .then(a.0.cmp(&b.0))
+            .then(a.0.cmp(b.0))
     });
     for (u, r) in users.iter().filter(|u| u.1.freed_gpu_hours > 0.0).take(20) {
         row(&mut h, &format!("user {u}"), r);

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod compare;
 pub mod compare_view;
 pub mod files;
+pub mod fold;
 pub mod frame;
 pub mod html;
 pub mod inflation;

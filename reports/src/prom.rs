@@ -12,7 +12,7 @@
 //! policies without a quota step); requeues after preemption are not observed again.
 
 use crate::frame::Text;
-use crate::render::{RunData, sum_steps};
+use crate::render::RunData;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -69,46 +69,36 @@ fn value(x: f64) -> String {
     }
 }
 
-/// A step function read at increasing instants.
-struct Cursor<'a> {
-    points: &'a [(u64, f64)],
-    next: usize,
-    level: f64,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(points: &'a [(u64, f64)]) -> Self {
-        Cursor {
-            points,
-            next: 0,
-            level: 0.0,
-        }
-    }
-    fn at(&mut self, t: u64) -> f64 {
-        while self.next < self.points.len() && self.points[self.next].0 <= t {
-            self.level = self.points[self.next].1;
-            self.next += 1;
-        }
-        self.level
-    }
+/// The sample instants of a run of `span_s` seconds: seconds since the first submission, every
+/// [`step_s`], through the end.
+pub fn sample_times(span_s: f64) -> Vec<u64> {
+    let step = step_s(span_s);
+    let end = span_s.max(0.0).ceil() as u64;
+    (0..=end.div_ceil(step)).map(|k| k * step).collect()
 }
 
 /// One queue's data for the metrics.
 #[derive(Default)]
-struct QueueData {
+struct QueueData<'a> {
     cohort: String,
-    pending: Vec<(u64, f64)>,
-    running: Vec<(u64, f64)>,
-    gpus: Vec<(u64, f64)>,
-    pending_gpus: Vec<(u64, f64)>,
+    /// Jobs pending, jobs running, GPUs allocated, GPUs pending at each sample instant; `None`
+    /// (all 0) when none of its teams is in the series.
+    levels: Option<&'a [Vec<f64>; 4]>,
     /// (time, priority class, wait seconds) of first admissions.
-    admissions: Vec<(u64, Text, f64)>,
+    admissions: &'a [(u64, Text, f64)],
     /// (time, priority class) of finishes.
-    finishes: Vec<(u64, Text)>,
+    finishes: &'a [(u64, Text)],
     /// (time, reason, priority class) of evictions.
     evictions: Vec<(u64, String, String)>,
     /// (time, reason) of preemptions this queue caused.
     preempting: Vec<(u64, String)>,
+}
+
+impl QueueData<'_> {
+    /// Level `k` (see [`QueueData::levels`]) at sample instant `j`.
+    fn level(&self, k: usize, j: usize) -> f64 {
+        self.levels.map_or(0.0, |l| l[k][j])
+    }
 }
 
 /// Writes `metrics.prom` for `run`.
@@ -120,126 +110,72 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     for q in &s.queues {
         queues.entry(q.name.clone()).or_default().cohort = q.cohort.clone().unwrap_or_default();
     }
-    let team_queue: BTreeMap<&str, &str> = (s.per_team.iter())
-        .filter_map(|(t, x)| x.queue.as_deref().map(|q| (t.as_str(), q)))
-        .collect();
-    // Each team's levels as step functions; a queue's are the sum of its teams'.
-    let ser = &run.series;
-    // Pending jobs, running jobs, GPUs allocated, GPUs pending: (seconds, level) each.
-    type Levels = [Vec<(u64, f64)>; 4];
-    let mut team_steps: BTreeMap<&str, Levels> = BTreeMap::new();
-    for i in 0..ser.len() {
-        let Some(team) = ser.team[i].as_deref() else {
-            continue;
-        };
-        let levels = [
-            f64::from(ser.pending[i]),
-            f64::from(ser.running[i]),
-            ser.gpu_milli[i] as f64 / 1000.0,
-            ser.pending_gpu_milli[i] as f64 / 1000.0,
-        ];
-        let steps = team_steps.entry(team).or_default();
-        for (k, v) in levels.into_iter().enumerate() {
-            steps[k].push((rel(ser.time_ms[i]), v));
-        }
+    // A queue's levels are the sums of its teams', folded as the series was read.
+    for (q, levels) in &run.series.queue_levels {
+        queues.entry(q.clone()).or_default().levels = Some(levels);
     }
-    let mut queue_teams: BTreeMap<&str, Vec<&Levels>> = BTreeMap::new();
-    for (team, steps) in &team_steps {
-        if let Some(&q) = team_queue.get(team) {
-            queue_teams.entry(q).or_default().push(steps);
-        }
+    for (q, jobs) in &run.jobs.queues {
+        let qd = queues.entry(q.clone()).or_default();
+        qd.admissions = &jobs.admissions;
+        qd.finishes = &jobs.finishes;
     }
-    for (q, teams) in queue_teams {
-        let qd = queues.entry(q.to_string()).or_default();
-        let field = |k: usize| sum_steps(teams.iter().map(|s| s[k].as_slice()));
-        (qd.pending, qd.running, qd.gpus, qd.pending_gpus) = (field(0), field(1), field(2), field(3));
-    }
-    let jobs = &run.jobs;
-    // Jobs with a queue, by id: their queue and priority class.
-    let mut job_queue: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
-    let no_class = Text::from("");
-    for i in 0..jobs.len() {
-        let Some(q) = jobs.queue[i].as_deref() else {
-            continue;
-        };
-        let class_name = jobs.priority_class[i].as_deref().unwrap_or("");
-        job_queue.insert(&jobs.job_id[i], (q, class_name));
-        if !queues.contains_key(q) {
-            queues.insert(q.to_string(), QueueData::default());
-        }
-        let qd = queues.get_mut(q).expect("inserted above");
-        let class = jobs.priority_class[i].clone().unwrap_or_else(|| no_class.clone());
-        if let Some(a) = jobs.admit_ms[i].or(jobs.start_ms[i]) {
-            let wait = (a - jobs.submit_ms[i]) as f64 / 1000.0;
-            qd.admissions.push((rel(a), class.clone(), wait));
-        }
-        if *jobs.status[i] == *"finished"
-            && let Some(e) = jobs.end_ms[i]
-        {
-            qd.finishes.push((rel(e), class));
-        }
-    }
+    let job_queue = &run.jobs.preempted;
     for p in &run.preemptions {
         let t = rel(t0 + (p.time_s * 1000.0).round() as u64);
         let failure = p.reason == fairway_engine::sim::NODE_FAILURE;
-        if let Some(&(q, class)) = job_queue.get(p.job_id.as_str()) {
+        if let Some((q, class)) = job_queue.get(p.job_id.as_str()) {
             let reason = if failure { "NodeFailures" } else { "Preempted" };
-            queues.get_mut(q).expect("queue of a job").evictions.push((
+            queues.get_mut(&**q).expect("queue of a job").evictions.push((
                 t,
                 reason.to_string(),
                 class.to_string(),
             ));
         }
-        if let Some(&(q, _)) = job_queue.get(p.by_job_id.as_str()) {
+        if let Some((q, _)) = job_queue.get(p.by_job_id.as_str()) {
             queues
-                .get_mut(q)
+                .get_mut(&**q)
                 .expect("queue of a job")
                 .preempting
                 .push((t, p.reason.clone()));
         }
     }
     for qd in queues.values_mut() {
-        qd.admissions.sort_by_key(|a| a.0);
-        qd.finishes.sort_by_key(|a| a.0);
         qd.evictions.sort_by_key(|a| a.0);
         qd.preempting.sort_by_key(|a| a.0);
     }
-    let step = step_s(s.span_s);
-    let end = s.span_s.max(0.0).ceil() as u64;
-    let times: Vec<u64> = (0..=end.div_ceil(step)).map(|k| k * step).collect();
+    let times = sample_times(s.span_s);
     let ts = |t: u64| EPOCH_S + t;
 
     let mut w = std::io::BufWriter::new(out);
-    // Gauges read from queue step functions.
-    type Pick = fn(&QueueData) -> &Vec<(u64, f64)>;
-    type Gauge<'a> = (&'a str, &'a str, Pick, &'a [(&'a str, &'a str)]);
+    // Gauges read from queue step functions: (name, help, level, extra labels).
+    type Gauge<'a> = (&'a str, &'a str, usize, &'a [(&'a str, &'a str)]);
     let gauges: [Gauge; 4] = [
         (
             "kueue_pending_workloads",
             "The number of pending workloads, per 'cluster_queue' and 'status'.",
-            |q| &q.pending,
+            0,
             &[("status", "active")],
         ),
         (
             "kueue_admitted_active_workloads",
             "The number of admitted Workloads that are active, per 'cluster_queue'.",
-            |q| &q.running,
+            1,
             &[],
         ),
         (
             "kueue_cluster_queue_resource_usage",
             "The cluster_queue's total resource usage within all the flavors.",
-            |q| &q.gpus,
+            2,
             &[("flavor", "all"), ("resource", RESOURCE)],
         ),
         (
             "kueue_cluster_queue_resource_pending",
             "The total requests of pending workloads, per 'cluster_queue' and 'resource'.",
-            |q| &q.pending_gpus,
+            3,
             &[("resource", RESOURCE)],
         ),
     ];
-    for (name, help, pick, extra) in gauges {
+    for (name, help, level, extra) in gauges {
         writeln!(w, "# TYPE {name} gauge")?;
         writeln!(w, "# HELP {name} {help}")?;
         for (q, qd) in &queues {
@@ -251,9 +187,8 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
             pairs.extend_from_slice(extra);
             pairs.push(("replica_role", ROLE));
             let l = labels(&pairs);
-            let mut c = Cursor::new(pick(qd));
-            for &t in &times {
-                writeln!(w, "{name}{l} {} {}", value(c.at(t)), ts(t))?;
+            for (j, &t) in times.iter().enumerate() {
+                writeln!(w, "{name}{l} {} {}", value(qd.level(level, j)), ts(t))?;
             }
         }
     }
@@ -305,12 +240,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         "The total number of admitted workloads per 'cluster_queue'.",
         &queues,
         &times,
-        |qd| {
-            qd.admissions
-                .iter()
-                .map(|a| (a.0, vec![("priority_class", a.1.to_string())]))
-                .collect()
-        },
+        |qd| by_class(qd.admissions.iter().map(|a| (a.0, &a.1))),
     )?;
     counter(
         &mut w,
@@ -318,12 +248,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         "The total number of finished workloads per 'cluster_queue'.",
         &queues,
         &times,
-        |qd| {
-            qd.finishes
-                .iter()
-                .map(|a| (a.0, vec![("priority_class", a.1.to_string())]))
-                .collect()
-        },
+        |qd| by_class(qd.finishes.iter().map(|a| (a.0, &a.1))),
     )?;
     counter(
         &mut w,
@@ -332,18 +257,16 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         &queues,
         &times,
         |qd| {
-            (qd.evictions.iter())
-                .map(|e| {
-                    (
-                        e.0,
-                        vec![
-                            ("reason", e.1.clone()),
-                            ("underlying_cause", String::new()),
-                            ("priority_class", e.2.clone()),
-                        ],
-                    )
-                })
-                .collect()
+            by_labels(qd.evictions.iter().map(|e| {
+                (
+                    e.0,
+                    vec![
+                        ("reason", e.1.clone()),
+                        ("underlying_cause", String::new()),
+                        ("priority_class", e.2.clone()),
+                    ],
+                )
+            }))
         },
     )?;
     counter(
@@ -352,12 +275,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         "The number of preempted workloads per 'preempting_cluster_queue'.",
         &queues,
         &times,
-        |qd| {
-            qd.preempting
-                .iter()
-                .map(|p| (p.0, vec![("reason", p.1.clone())]))
-                .collect()
-        },
+        |qd| by_labels(qd.preempting.iter().map(|p| (p.0, vec![("reason", p.1.clone())]))),
     )?;
     // Admission wait histogram, per queue and priority class.
     let buckets = admission_buckets();
@@ -413,16 +331,38 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     w.flush()
 }
 
+/// Event times (in order) by their extra labels.
+type Labelled = BTreeMap<Vec<(&'static str, String)>, Vec<u64>>;
+
+fn by_labels(events: impl Iterator<Item = (u64, Vec<(&'static str, String)>)>) -> Labelled {
+    let mut by = Labelled::new();
+    for (t, l) in events {
+        by.entry(l).or_default().push(t);
+    }
+    by
+}
+
+/// [`by_labels`] for events labelled with a priority class alone, without labels per event
+/// (there is an admission per job).
+fn by_class<'a>(events: impl Iterator<Item = (u64, &'a Text)>) -> Labelled {
+    let mut by: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (t, class) in events {
+        by.entry(class).or_default().push(t);
+    }
+    (by.into_iter())
+        .map(|(class, at)| (vec![("priority_class", class.to_string())], at))
+        .collect()
+}
+
 /// A counter family: one series per queue and distinct extra labels, counting events up to
 /// each instant.
-#[allow(clippy::type_complexity)]
 fn counter(
     w: &mut dyn Write,
     family: &str,
     help: &str,
     queues: &BTreeMap<String, QueueData>,
     times: &[u64],
-    events: impl Fn(&QueueData) -> Vec<(u64, Vec<(&'static str, String)>)>,
+    events: impl Fn(&QueueData) -> Labelled,
 ) -> std::io::Result<()> {
     writeln!(w, "# TYPE {family} counter")?;
     writeln!(w, "# HELP {family} {help}")?;
@@ -432,11 +372,7 @@ fn counter(
         "cluster_queue"
     };
     for (q, qd) in queues {
-        let mut by: BTreeMap<Vec<(&'static str, String)>, Vec<u64>> = BTreeMap::new();
-        for (t, l) in events(qd) {
-            by.entry(l).or_default().push(t);
-        }
-        for (extra, at) in by {
+        for (extra, at) in events(qd) {
             let mut pairs: Vec<(&str, &str)> = vec![(queue_label, q)];
             pairs.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
             pairs.push(("replica_role", ROLE));
@@ -484,9 +420,8 @@ fn weighted_share(
             ("replica_role", ROLE),
         ]);
         let lend = q.cohort.as_deref().and_then(|c| lendable.get(c)).copied();
-        let mut c = Cursor::new(&qd.gpus);
-        for &t in times {
-            let borrowed = (c.at(t) - q.nominal_gpus.unwrap_or(0.0)).max(0.0);
+        for (j, &t) in times.iter().enumerate() {
+            let borrowed = (qd.level(2, j) - q.nominal_gpus.unwrap_or(0.0)).max(0.0);
             let v = match lend {
                 Some(l) if l > 0.0 && borrowed > 0.0 => {
                     if q.weight == 0.0 {

@@ -2,11 +2,12 @@
 //! `report.html` and `metrics.prom`. The run calls [`render_dir`] after writing its tables, and
 //! `fairway report DIR` calls it again on the same files, so both give the same bytes.
 
-use crate::chart::{Chart, Steps};
-use crate::frame::{JobsTable, SeriesTable, TableError, fmt_f64, read_tables};
-use crate::metrics::{RightSize, RunSummary, UseSample, right_size};
+use crate::chart::{Binned, Binner, Chart};
+use crate::fold::{JobFacts, JobFold, SeriesFacts, SeriesFold};
+use crate::frame::{JobsTable, SeriesTable, TableError, fmt_f64, read_batches};
+use crate::metrics::{RightSize, RunSummary};
 use crate::{WriteError, write_atomic};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Rendering failed.
@@ -40,18 +41,19 @@ pub struct PreemptionRow {
     pub by_team: String,
 }
 
-/// A run as read back from its output folder.
+/// A run as read back from its output folder: its summary and preemptions, and what the
+/// renders read of its tables (folded as they are read, never held whole).
 #[derive(Clone, Debug)]
 pub struct RunData {
     pub dir: PathBuf,
     pub summary: RunSummary,
-    pub jobs: JobsTable,
-    pub series: SeriesTable,
+    pub jobs: JobFacts,
+    pub series: SeriesFacts,
     pub preemptions: Vec<PreemptionRow>,
 }
 
 impl RunData {
-    /// Reads `summary.json`, the Parquet tables and `preemptions.csv` of `dir`.
+    /// Reads `summary.json`, `preemptions.csv` and the Parquet tables of `dir`.
     pub fn load(dir: &Path) -> Result<RunData, RenderError> {
         let read_err = |file: &Path, m: String| RenderError::Read {
             file: file.display().to_string(),
@@ -61,15 +63,34 @@ impl RunData {
         let text = std::fs::read_to_string(&sp).map_err(|e| read_err(&sp, e.to_string()))?;
         let summary: RunSummary =
             serde_json::from_str(&text).map_err(|e| read_err(&sp, format!("not a run summary: {e}")))?;
-        let (jobs, series) = read_tables(dir)?;
         let pp = dir.join("preemptions.csv");
-        let mut preemptions = Vec::new();
+        let mut preemptions: Vec<PreemptionRow> = Vec::new();
         if pp.exists() {
             let mut rdr = csv::Reader::from_path(&pp).map_err(|e| read_err(&pp, e.to_string()))?;
             for row in rdr.deserialize() {
                 preemptions.push(row.map_err(|e| read_err(&pp, e.to_string()))?);
             }
         }
+        // Only the jobs named in preemptions need their ids kept.
+        let wanted: HashSet<&str> = (preemptions.iter())
+            .flat_map(|p| [p.job_id.as_str(), p.by_job_id.as_str()])
+            .collect();
+        let mut jobs = JobFold::new(&wanted);
+        read_batches(&dir.join("jobs.parquet"), JobsTable::from_frame, |t| {
+            jobs.add(&t);
+            Ok(())
+        })?;
+        let jobs = jobs.finish();
+        let order = teams_by_usage(&summary);
+        let times = crate::prom::sample_times(summary.span_s);
+        let team_queue =
+            (summary.per_team.iter()).filter_map(|(t, x)| x.queue.as_deref().map(|q| (t.as_str(), q)));
+        let bins = (end_h(&summary), crate::chart::BINS);
+        let mut series = SeriesFold::new(jobs.t0_ms, bins, &times, &order, team_queue);
+        read_batches(&dir.join("timeseries.parquet"), SeriesTable::from_frame, |t| {
+            series.add(&t)
+        })?;
+        let series = series.finish();
         Ok(RunData {
             dir: dir.to_path_buf(),
             summary,
@@ -81,88 +102,39 @@ impl RunData {
 
     /// The first submission, ms (the origin of every chart and of `metrics.prom`).
     pub fn t0_ms(&self) -> u64 {
-        self.jobs.submit_ms.iter().copied().min().unwrap_or(0)
+        self.jobs.t0_ms
     }
 
     /// Hours from the first submission to the end of the run.
     pub fn end_h(&self) -> f64 {
-        self.summary.span_s / 3600.0
+        end_h(&self.summary)
     }
 
     /// Teams, largest allocated GPU-hours first (name order among equals).
     pub fn teams_by_usage(&self) -> Vec<String> {
-        let mut t: Vec<(&String, f64)> = (self.summary.per_team.iter())
-            .map(|(n, s)| (n, s.gpu_hours))
-            .collect();
-        t.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        t.into_iter().map(|x| x.0.clone()).collect()
+        teams_by_usage(&self.summary)
     }
 
-    /// Each team's step function of `value` (hours since the first submission, value).
-    pub fn team_steps(
-        &self,
-        value: impl Fn(&SeriesTable, usize) -> f64,
-    ) -> BTreeMap<String, Vec<(f64, f64)>> {
+    /// Bin averages of the cluster's GPUs allocated over `[0, end_h)`. The series is read
+    /// again, as the span (that of the longest of several runs) is known only now.
+    pub fn allocated_binned(&self, end_h: f64) -> Result<Vec<(f64, f64)>, RenderError> {
         let t0 = self.t0_ms();
-        let mut out: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-        for i in 0..self.series.len() {
-            if let Some(team) = &self.series.team[i] {
-                let h = (self.series.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
-                out.entry(team).or_default().push((h, value(&self.series, i)));
+        let mut bins = Binner::new(end_h, crate::chart::BINS);
+        let path = self.dir.join("timeseries.parquet");
+        read_batches(&path, SeriesTable::from_frame, |t| {
+            for i in (0..t.len()).filter(|&i| t.team[i].is_none()) {
+                let h = (t.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
+                bins.push(h, t.gpu_milli[i] as f64 / 1000.0);
             }
-        }
-        out.into_iter().map(|(t, v)| (t.to_string(), v)).collect()
-    }
-
-    /// The cluster's step function of `value`.
-    pub fn cluster_steps(&self, value: impl Fn(&SeriesTable, usize) -> f64) -> Vec<(f64, f64)> {
-        let t0 = self.t0_ms();
-        (0..self.series.len())
-            .filter(|&i| self.series.team[i].is_none())
-            .map(|i| {
-                let h = (self.series.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
-                (h, value(&self.series, i))
-            })
-            .collect()
-    }
-
-    /// Right-sizing advice per user (users with evidence only).
-    pub fn right_size_users(&self) -> BTreeMap<String, (String, RightSize)> {
-        let mut by_user: BTreeMap<(&str, &str), Vec<UseSample>> = BTreeMap::new();
-        for i in 0..self.jobs.len() {
-            if let (Some(u), Some(util)) = (&self.jobs.user[i], self.jobs.gpu_util[i])
-                && self.jobs.run_ms[i] > 0
-            {
-                by_user
-                    .entry((u, &self.jobs.team[i]))
-                    .or_default()
-                    .push(UseSample {
-                        gpus: self.jobs.gpus(i),
-                        util: f64::from(util),
-                        run_h: self.jobs.run_ms[i] as f64 / 3_600_000.0,
-                    });
-            }
-        }
-        let mut out = BTreeMap::new();
-        for ((user, team), samples) in by_user {
-            if let Some(r) = right_size(&samples) {
-                // A user in several teams is advised per team.
-                let key = if out.contains_key(user) {
-                    format!("{user} ({team})")
-                } else {
-                    user.to_string()
-                };
-                out.insert(key, (team.to_string(), r));
-            }
-        }
-        out
+            Ok(())
+        })?;
+        Ok(bins.finish())
     }
 
     /// Sorted waits in hours of every job that started.
     pub fn waits_h(&self) -> Vec<f64> {
-        let mut all: Vec<f64> = (0..self.jobs.len())
-            .filter_map(|i| self.jobs.wait_ms(i))
-            .map(|w| w as f64 / 3_600_000.0)
+        let mut all: Vec<f64> = (self.jobs.waits_ms.values().flatten())
+            .map(|&w| w as f64 / 3_600_000.0)
             .collect();
         all.sort_by(f64::total_cmp);
         all
@@ -170,18 +142,13 @@ impl RunData {
 
     /// Sorted waits in hours per team (jobs that started).
     pub fn team_waits_h(&self) -> BTreeMap<String, Vec<f64>> {
-        let mut out: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for i in 0..self.jobs.len() {
-            if let Some(w) = self.jobs.wait_ms(i) {
-                out.entry(&self.jobs.team[i])
-                    .or_default()
-                    .push(w as f64 / 3_600_000.0);
-            }
-        }
-        for v in out.values_mut() {
-            v.sort_by(f64::total_cmp);
-        }
-        out.into_iter().map(|(t, v)| (t.to_string(), v)).collect()
+        (self.jobs.waits_ms.iter())
+            .map(|(t, w)| {
+                let mut v: Vec<f64> = w.iter().map(|&w| w as f64 / 3_600_000.0).collect();
+                v.sort_by(f64::total_cmp);
+                (t.clone(), v)
+            })
+            .collect()
     }
 
     /// Pending job-hours by reason over all teams, largest first.
@@ -198,55 +165,16 @@ impl RunData {
     }
 }
 
-/// Folds teams beyond the first [`crate::chart::MAX_TEAMS`] (by usage) into "other".
-fn fold_teams(order: &[String], mut steps: BTreeMap<String, Vec<(f64, f64)>>) -> Vec<Steps> {
-    let mut out: Vec<Steps> = Vec::new();
-    let mut rest: Vec<Vec<(f64, f64)>> = Vec::new();
-    for (k, t) in order.iter().enumerate() {
-        let Some(points) = steps.remove(t) else { continue };
-        if k < crate::chart::MAX_TEAMS {
-            out.push(Steps {
-                name: t.clone(),
-                points,
-            });
-        } else {
-            rest.push(points);
-        }
-    }
-    if !rest.is_empty() {
-        out.push(Steps {
-            name: format!("other ({} teams)", rest.len()),
-            points: sum_steps(rest.iter().map(Vec::as_slice)),
-        });
-    }
-    out
+/// Hours from the first submission to the end of the run of `s`.
+fn end_h(s: &RunSummary) -> f64 {
+    s.span_s / 3600.0
 }
 
-/// The sum of several step functions (each a list of (time, level) in time order); a time at
-/// which several change gets one point.
-pub(crate) fn sum_steps<'a, T: Copy + PartialOrd + 'a>(
-    series: impl IntoIterator<Item = &'a [(T, f64)]>,
-) -> Vec<(T, f64)> {
-    let mut changes: Vec<(T, f64)> = Vec::new();
-    for s in series {
-        let mut last = 0.0;
-        for &(t, v) in s {
-            changes.push((t, v - last));
-            last = v;
-        }
-    }
-    // Stable, so changes at one time add up in series order. Times are never NaN.
-    changes.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
-    let mut out: Vec<(T, f64)> = Vec::new();
-    let mut level = 0.0;
-    for (t, d) in changes {
-        level += d;
-        match out.last_mut() {
-            Some(p) if p.0 == t => p.1 = level,
-            _ => out.push((t, level)),
-        }
-    }
-    out
+/// The teams of `s`, largest allocated GPU-hours first (name order among equals).
+fn teams_by_usage(s: &RunSummary) -> Vec<String> {
+    let mut t: Vec<(&String, f64)> = (s.per_team.iter()).map(|(n, s)| (n, s.gpu_hours)).collect();
+    t.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    t.into_iter().map(|x| x.0.clone()).collect()
 }
 
 /// The charts of a run, in the order the report shows them.
@@ -258,7 +186,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             stem: "utilisation",
             title: "GPUs allocated, by team".into(),
             y_desc: "GPUs".into(),
-            series: fold_teams(&order, run.team_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0)),
+            series: run.series.allocated.clone(),
             end_h,
             capacity: Some(run.summary.capacity_gpus),
         },
@@ -266,23 +194,23 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             stem: "queue",
             title: "Jobs pending, by team".into(),
             y_desc: "jobs pending".into(),
-            series: fold_teams(&order, run.team_steps(|s, i| f64::from(s.pending[i]))),
+            series: run.series.pending.clone(),
             end_h,
         },
     ];
-    if run.series.used_gpu_milli.iter().any(Option::is_some) {
+    if let Some(c) = &run.series.cluster_use {
         charts.push(Chart::Lines {
             stem: "gpu_use",
             title: "GPUs allocated and used (allocation x gpu_util)".into(),
             y_desc: "GPUs".into(),
             series: vec![
-                Steps {
+                Binned {
                     name: "allocated".into(),
-                    points: run.cluster_steps(|s, i| s.gpu_milli[i] as f64 / 1000.0),
+                    points: c.allocated.clone(),
                 },
-                Steps {
+                Binned {
                     name: "used".into(),
-                    points: run.cluster_steps(|s, i| s.used_gpu_milli[i].unwrap_or(0) as f64 / 1000.0),
+                    points: c.used.clone(),
                 },
             ],
             end_h,
@@ -453,8 +381,8 @@ pub fn rightsizing_csv(out: &mut dyn std::io::Write, run: &RunData) -> std::io::
             wr.write_record(row("team", t, t, r))?;
         }
     }
-    for (u, (team, r)) in run.right_size_users() {
-        wr.write_record(row("user", &u, &team, &r))?;
+    for (u, (team, r)) in &run.jobs.user_right_sizing {
+        wr.write_record(row("user", u, team, r))?;
     }
     wr.flush()
 }
@@ -486,19 +414,4 @@ pub fn render_dir(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderErro
     write_atomic(&dir.join("report.html"), |f| f.write_all(html.as_bytes()))?;
     write_atomic(&dir.join("metrics.prom"), |f| crate::prom::write(f, &run))?;
     Ok(run)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sum_of_steps_adds_levels_at_each_change() {
-        let a = vec![(0.0, 2.0), (2.0, 0.0)];
-        let b = vec![(1.0, 3.0), (2.0, 1.0)];
-        assert_eq!(
-            sum_steps([a.as_slice(), b.as_slice()]),
-            vec![(0.0, 2.0), (1.0, 5.0), (2.0, 1.0)]
-        );
-    }
 }
