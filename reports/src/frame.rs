@@ -282,7 +282,7 @@ impl JobsTable {
     /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
     pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
         let mut c = Cols(df, Interner::default());
-        Ok(JobsTable {
+        let t = JobsTable {
             job_id: c.names("job_id")?,
             team: c.req_texts("team")?,
             status: c.req_texts("status")?,
@@ -304,7 +304,26 @@ impl JobsTable {
             pending_ms: c.ms("pending_s")?,
             run_ms: c.ms("run_s")?,
             gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
-        })
+        };
+        t.check_times()?;
+        Ok(t)
+    }
+
+    /// Every time a job has is at or after its submission (waits are differences from it).
+    fn check_times(&self) -> PolarsResult<()> {
+        for i in 0..self.submit_ms.len() {
+            let submit = self.submit_ms[i];
+            for (name, t) in [
+                ("start_time", self.start_ms[i]),
+                ("end_time", self.end_ms[i]),
+                ("admit_time", self.admit_ms[i]),
+            ] {
+                if t.is_some_and(|t| t < submit) {
+                    polars_bail!(ComputeError: "row {}: {name} is before submit_time", i + 1);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -654,7 +673,13 @@ pub fn read_batches<T>(
         let mut reader = ParquetReader::new(open()?).with_slice(Some((offset, group.num_rows())));
         reader.set_metadata(metadata.clone());
         let df = reader.finish().map_err(|e| err(e.to_string()))?;
-        each(rows(&df).map_err(|e| err(format!("not a fairway table: {e}")))?).map_err(err)?;
+        let rows = rows(&df).map_err(|e| {
+            err(format!(
+                "not a fairway table (in the row group from row {}): {e}",
+                offset + 1
+            ))
+        })?;
+        each(rows).map_err(err)?;
         offset += group.num_rows();
     }
     Ok(())

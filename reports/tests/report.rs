@@ -364,3 +364,29 @@ fn metrics_prom_carries_kueues_names_and_labels() {
         assert!(prom.lines().any(|l| l == line), "missing: {line}");
     }
 }
+
+#[test]
+fn a_job_table_with_a_start_before_its_submission_is_refused_by_name() {
+    use polars::prelude::{Column, ParquetWriter};
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    let path = out.join("jobs.parquet");
+    let mut df = read_parquet(&path).unwrap();
+    // j3 was submitted at 50 s: say it started at 10 s.
+    let starts: Vec<Option<f64>> = (df.column("start_time").unwrap().f64().unwrap().iter())
+        .enumerate()
+        .map(|(i, s)| if i == 2 { Some(10.0) } else { s })
+        .collect();
+    df.with_column(Column::new("start_time".into(), starts)).unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let e = render_dir(&out, RenderOptions { png: false })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("jobs.parquet") && e.contains("row 3: start_time is before submit_time"),
+        "{e}"
+    );
+}
