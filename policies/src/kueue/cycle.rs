@@ -10,7 +10,7 @@ use fairway_engine::{Cycle, Decision, JobId, SimDuration};
 use std::collections::BTreeSet;
 
 /// A head, nominated.
-struct Entry {
+pub(super) struct Entry {
     job: JobId,
     cq: usize,
     a: Assignment,
@@ -71,26 +71,32 @@ impl Kueue {
     /// Nominates the heads against `snap` (the usage at the start of the cycle), orders them and
     /// processes them.
     fn run_cycle(&mut self, cx: &mut Cycle<'_>, heads: &[JobId], snap: &mut Usage, start_gens: &[u64]) {
-        let mut entries: Vec<Entry> = heads.iter().map(|&job| self.nominate(job, snap)).collect();
+        let (mut entries, mut order) = std::mem::take(&mut self.entry_bufs);
+        entries.clear();
+        entries.extend(heads.iter().map(|&job| self.nominate(job, snap)));
         let mut claimed: BTreeSet<JobId> = BTreeSet::new();
         let mut preempted_roots: BTreeSet<usize> = BTreeSet::new();
         if self.fair.is_some() {
             while !entries.is_empty() {
                 let i = self.tournament_winner(&entries, snap);
-                let e = entries.swap_remove(i);
-                self.process(cx, e, snap, &mut claimed, &mut preempted_roots, start_gens);
+                let mut e = entries.swap_remove(i);
+                self.process(cx, &mut e, snap, &mut claimed, &mut preempted_roots, start_gens);
             }
         } else {
             // Lower borrow level first, then higher priority, then earlier timestamp (then id).
-            // Keys looked up once per entry, not once per comparison.
-            entries.sort_by_cached_key(|e| {
+            // The entries stay where they are: their order is sorted instead.
+            order.clear();
+            order.extend(entries.iter().enumerate().map(|(i, e)| {
                 let w = &self.wls[&e.job];
-                (e.a.level, std::cmp::Reverse(w.prio), w.ts, e.job)
-            });
-            for e in entries {
+                ((e.a.level, std::cmp::Reverse(w.prio), w.ts, e.job), i)
+            }));
+            order.sort_unstable();
+            for &(_, i) in &order {
+                let e = &mut entries[i];
                 self.process(cx, e, snap, &mut claimed, &mut preempted_roots, start_gens);
             }
         }
+        self.entry_bufs = (entries, order);
     }
 
     fn nominate(&self, job: JobId, snap: &Usage) -> Entry {
@@ -178,7 +184,7 @@ impl Kueue {
     fn process(
         &mut self,
         cx: &mut Cycle<'_>,
-        mut e: Entry,
+        e: &mut Entry,
         snap: &mut Usage,
         claimed: &mut BTreeSet<JobId>,
         preempted_roots: &mut BTreeSet<usize>,
@@ -223,7 +229,7 @@ impl Kueue {
                 for (t, _) in &e.targets {
                     self.uncharge_in(&mut scratch, *t);
                 }
-                if overlap || one_per_cohort || !self.fits_snapshot(&scratch, &e) {
+                if overlap || one_per_cohort || !self.fits_snapshot(&scratch, e) {
                     self.requeue(e.job, Requeue::Retry, start_gens[root]);
                     self.set_reason(e.job, reason::WAITING_FOR_QUOTA);
                     return;
@@ -265,7 +271,7 @@ impl Kueue {
                 self.set_reason(e.job, reason::WAITING_FOR_PREEMPTED);
             }
             Mode::Fit => {
-                if !self.fits_snapshot(snap, &e) {
+                if !self.fits_snapshot(snap, e) {
                     self.requeue(e.job, Requeue::Retry, start_gens[root]);
                     self.set_reason(e.job, reason::WAITING_FOR_QUOTA);
                     return;
@@ -283,7 +289,7 @@ impl Kueue {
         }
     }
 
-    fn admit_entry(&mut self, cx: &mut Cycle<'_>, e: Entry) {
+    fn admit_entry(&mut self, cx: &mut Cycle<'_>, e: &mut Entry) {
         let now = self.now;
         let npools = self.flavor_pools.first().map_or(0, Vec::len);
         let pools: Vec<bool> = (0..npools)
@@ -298,7 +304,7 @@ impl Kueue {
         let w = self.wls.get_mut(&e.job).expect("entry");
         w.state = WlState::Admitted;
         w.adm = Some(Admission {
-            frs: e.a.frs,
+            frs: std::mem::take(&mut e.a.frs),
             pools,
             reserved_at: now,
         });

@@ -113,6 +113,10 @@ pub mod preemption_reason {
     pub const IN_COHORT_RECLAIM_WHILE_BORROWING: &str = "InCohortReclaimWhileBorrowing";
 }
 
+/// The order of a cycle's entries without fair sharing: borrow level, priority (higher first),
+/// queue timestamp, job.
+type EntryKey = (u32, Reverse<i32>, SimTime, JobId);
+
 /// Quantities per resource or per fr: a handful, so kept inline.
 type Frs = smallvec::SmallVec<[(usize, i64); 4]>;
 
@@ -271,6 +275,8 @@ pub struct Kueue {
     gens: Vec<u64>,
     /// Buffers a cycle reuses: the generations and usage it started from, its heads.
     cycle_bufs: (Vec<u64>, Usage, Vec<JobId>),
+    /// A cycle's nominated entries and their processing order, reused.
+    entry_bufs: (Vec<cycle::Entry>, Vec<(EntryKey, usize)>),
     last_flush_cycle: Vec<u64>,
     flushes: BTreeSet<(SimTime, usize)>,
     releases: BTreeSet<(SimTime, JobId)>,
@@ -427,6 +433,7 @@ impl Kueue {
             wls: Wls::default(),
             gens: vec![0; n],
             cycle_bufs: Default::default(),
+            entry_bufs: Default::default(),
             last_flush_cycle: vec![0; n],
             flushes: BTreeSet::new(),
             releases: BTreeSet::new(),

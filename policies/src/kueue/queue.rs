@@ -75,8 +75,16 @@ impl Queue {
         self.remove(key, hash)
     }
 
-    /// Promotes the next member of the class whose representative is out.
+    /// Promotes the next member of the class whose representative is out, if one is.
+    #[inline]
     fn settle(&mut self) {
+        // Every read of a head goes through here, and nearly always finds nothing out.
+        if self.out.is_some() {
+            self.settle_out();
+        }
+    }
+
+    fn settle_out(&mut self) {
         let Some((key, hash)) = self.out.take() else {
             return;
         };
