@@ -139,7 +139,8 @@ impl Kueue {
                         continue;
                     }
                     if self.preemption_possible(cq, fr, q, snap) {
-                        let victims = self.targets(job, cq, &[(fr, q)], snap);
+                        // Contested: q is above what is available (just checked).
+                        let victims = self.targets_for(job, cq, &[(fr, q)], &[fr], snap);
                         let m = if victims.is_empty() {
                             Mode::NoCandidates
                         } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {

@@ -132,12 +132,25 @@ impl Kueue {
             .filter(|&&(fr, q)| q > self.tree.available(snap, cq, fr))
             .map(|&(fr, _)| fr)
             .collect();
+        self.targets_for(job, cq, frs, &contested, snap)
+    }
+
+    /// `targets`, given the frs that the request does not get without preemption (`contested`,
+    /// as `targets` works them out).
+    pub(super) fn targets_for(
+        &self,
+        job: JobId,
+        cq: usize,
+        frs: &[(usize, i64)],
+        contested: &[usize],
+        snap: &Usage,
+    ) -> Vec<(JobId, &'static str)> {
         if contested.is_empty() {
             return Vec::new();
         }
         match &self.fair {
-            Some(strategies) => self.fair_targets(job, cq, frs, &contested, snap, strategies),
-            None => self.classical_targets(job, cq, frs, &contested, snap),
+            Some(strategies) => self.fair_targets(job, cq, frs, contested, snap, strategies),
+            None => self.classical_targets(job, cq, frs, contested, snap),
         }
     }
 
