@@ -89,6 +89,11 @@ impl Queue {
             return;
         };
         debug_assert_eq!(self.rep.get(&hash), Some(&key));
+        self.promote_next(hash);
+    }
+
+    /// The class's representative has left the heap: its next member (if any) takes its place.
+    fn promote_next(&mut self, hash: u64) {
         self.rep.remove(&hash);
         if let Some(b) = self.behind.get_mut(&hash) {
             if let Some(next) = b.pop_first() {
@@ -140,16 +145,7 @@ impl Queue {
         self.settle();
         if self.heap.remove(&key) {
             if self.rep.get(&hash) == Some(&key) {
-                self.rep.remove(&hash);
-                if let Some(b) = self.behind.get_mut(&hash) {
-                    if let Some(next) = b.pop_first() {
-                        self.heap.insert(next);
-                        self.rep.insert(hash, next);
-                    }
-                    if b.is_empty() {
-                        self.behind.remove(&hash);
-                    }
-                }
+                self.promote_next(hash);
             }
             return true;
         }
