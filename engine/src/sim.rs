@@ -701,9 +701,10 @@ impl State {
             && self.error.is_none()
         {
             let reason = self.recorder.reasons()[reason as usize].as_str();
+            // A policy may name the job itself when no other job asked for the preemption.
             let last = match by {
-                Some(b) => format!("for job '{}' ({reason})", w.name(b)),
-                None => format!("({reason})"),
+                Some(b) if b != job => format!("for job '{}' ({reason})", w.name(b)),
+                _ => format!("({reason})"),
             };
             self.error = Some(EngineError::Thrashing {
                 policy: self.policy_label.clone(),

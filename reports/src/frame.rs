@@ -282,7 +282,7 @@ impl JobsTable {
     /// Reads back a frame written by [`JobsTable::to_frame`] (derived columns are recomputed).
     pub fn from_frame(df: &DataFrame) -> PolarsResult<JobsTable> {
         let mut c = Cols(df, Interner::default());
-        let t = JobsTable {
+        Ok(JobsTable {
             job_id: c.names("job_id")?,
             team: c.req_texts("team")?,
             status: c.req_texts("status")?,
@@ -304,13 +304,12 @@ impl JobsTable {
             pending_ms: c.ms("pending_s")?,
             run_ms: c.ms("run_s")?,
             gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
-        };
-        t.check_times()?;
-        Ok(t)
+        })
     }
 
-    /// Every time a job has is at or after its submission (waits are differences from it).
-    fn check_times(&self) -> PolarsResult<()> {
+    /// Checks that every time a job has is at or after its submission (waits are differences
+    /// from it); `first_row` is the file row of this table's first row, for the message.
+    pub fn check_times(&self, first_row: usize) -> Result<(), String> {
         for i in 0..self.submit_ms.len() {
             let submit = self.submit_ms[i];
             for (name, t) in [
@@ -319,7 +318,7 @@ impl JobsTable {
                 ("admit_time", self.admit_ms[i]),
             ] {
                 if t.is_some_and(|t| t < submit) {
-                    polars_bail!(ComputeError: "row {}: {name} is before submit_time", i + 1);
+                    return Err(format!("row {}: {name} is before submit_time", first_row + i + 1));
                 }
             }
         }
@@ -653,11 +652,12 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
 
 /// Reads the table at `path` a row group at a time (the run writes each batch of rows as one),
 /// so that a large table is never held whole: `rows` turns each group into rows of type `T`
-/// and `each` takes them in order; its error is reported against the file.
+/// and `each` takes them in order, with the file row (from 0) of their first; its error is
+/// reported against the file. A file without row groups still has its columns checked.
 pub fn read_batches<T>(
     path: &Path,
     rows: impl Fn(&DataFrame) -> PolarsResult<T>,
-    mut each: impl FnMut(T) -> Result<(), String>,
+    mut each: impl FnMut(T, usize) -> Result<(), String>,
 ) -> Result<(), TableError> {
     let err = |m: String| TableError {
         file: path.display().to_string(),
@@ -668,18 +668,19 @@ pub fn read_batches<T>(
         .get_metadata()
         .map_err(|e| err(e.to_string()))?
         .clone();
+    let schema_err = |e: PolarsError| err(format!("not a fairway table: {e}"));
+    if metadata.row_groups.is_empty() {
+        let df = ParquetReader::new(open()?)
+            .finish()
+            .map_err(|e| err(e.to_string()))?;
+        return each(rows(&df).map_err(schema_err)?, 0).map_err(err);
+    }
     let mut offset = 0;
     for group in &metadata.row_groups {
         let mut reader = ParquetReader::new(open()?).with_slice(Some((offset, group.num_rows())));
         reader.set_metadata(metadata.clone());
         let df = reader.finish().map_err(|e| err(e.to_string()))?;
-        let rows = rows(&df).map_err(|e| {
-            err(format!(
-                "not a fairway table (in the row group from row {}): {e}",
-                offset + 1
-            ))
-        })?;
-        each(rows).map_err(err)?;
+        each(rows(&df).map_err(schema_err)?, offset).map_err(err)?;
         offset += group.num_rows();
     }
     Ok(())
@@ -694,6 +695,10 @@ pub fn read_tables(dir: &Path) -> Result<(JobsTable, SeriesTable), TableError> {
         message: format!("not a fairway table: {e}"),
     };
     let jobs = JobsTable::from_frame(&read_parquet(&jobs_path)?).map_err(|e| bad(&jobs_path, e))?;
+    jobs.check_times(0).map_err(|m| TableError {
+        file: jobs_path.display().to_string(),
+        message: m,
+    })?;
     let series = SeriesTable::from_frame(&read_parquet(&series_path)?).map_err(|e| bad(&series_path, e))?;
     Ok((jobs, series))
 }

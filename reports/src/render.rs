@@ -76,10 +76,15 @@ impl RunData {
             .flat_map(|p| [p.job_id.as_str(), p.by_job_id.as_str()])
             .collect();
         let mut jobs = JobFold::new(&wanted);
-        read_batches(&dir.join("jobs.parquet"), JobsTable::from_frame, |t| {
-            jobs.add(&t);
-            Ok(())
-        })?;
+        read_batches(
+            &dir.join("jobs.parquet"),
+            JobsTable::from_frame,
+            |t, first_row| {
+                t.check_times(first_row)?;
+                jobs.add(&t);
+                Ok(())
+            },
+        )?;
         let jobs = jobs.finish();
         let order = teams_by_usage(&summary);
         let times = crate::prom::sample_times(summary.span_s);
@@ -87,9 +92,11 @@ impl RunData {
             (summary.per_team.iter()).filter_map(|(t, x)| x.queue.as_deref().map(|q| (t.as_str(), q)));
         let bins = (end_h(&summary), crate::chart::BINS);
         let mut series = SeriesFold::new(jobs.t0_ms, bins, &times, &order, team_queue);
-        read_batches(&dir.join("timeseries.parquet"), SeriesTable::from_frame, |t| {
-            series.add(&t)
-        })?;
+        read_batches(
+            &dir.join("timeseries.parquet"),
+            SeriesTable::from_frame,
+            |t, _| series.add(&t),
+        )?;
         let series = series.finish();
         Ok(RunData {
             dir: dir.to_path_buf(),
@@ -121,7 +128,7 @@ impl RunData {
         let t0 = self.t0_ms();
         let mut bins = Binner::new(end_h, crate::chart::BINS);
         let path = self.dir.join("timeseries.parquet");
-        read_batches(&path, SeriesTable::from_frame, |t| {
+        read_batches(&path, SeriesTable::from_frame, |t, _| {
             for i in (0..t.len()).filter(|&i| t.team[i].is_none()) {
                 let h = (t.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
                 bins.push(h, t.gpu_milli[i] as f64 / 1000.0);
