@@ -267,7 +267,7 @@ mod tests {
         /// A head taken out with `take_head` leaves the queue reading exactly as after `remove`,
         /// whatever follows: it coming back, being parked, or anything else.
         #[test]
-        fn taking_a_head_reads_as_removing_it(ops in proptest::collection::vec((0u8..5, 0u32..12), 1..80)) {
+        fn taking_a_head_reads_as_removing_it(ops in proptest::collection::vec((0u8..6, 0u32..12), 1..80)) {
             let hash = |j: u32| u64::from(j % 3);
             let prio = |j: u32| (j % 2) as i32;
             let (mut a, mut b) = (Queue::new(true), Queue::new(true));
@@ -291,6 +291,14 @@ mod tests {
                             queued[jh as usize] = false;
                             out = Some(jh);
                         }
+                    }
+                    5 if queued[j as usize] => {
+                        // Any queued workload, as a sticky preemptor is taken: a representative
+                        // that is not first, a member behind one, or a parked one.
+                        a.take_head(k(prio(j), j), hash(j));
+                        b.remove(k(prio(j), j), hash(j));
+                        queued[j as usize] = false;
+                        out = Some(j);
                     }
                     2 if out.is_some() => {
                         let o = out.take().expect("out");
