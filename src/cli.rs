@@ -991,7 +991,6 @@ fn sweep(
         quiet,
     } = *opts;
     use fairway_scenarios::sweep::{Sweep, parse_shard};
-    use rayon::prelude::*;
     fairway_reports::compare::metric_path(chart.metric(), "--chart-metric").map_err(anyhow::Error::msg)?;
     let sw = Sweep::load(file)?;
     let (i, n) = match shard {
@@ -1001,9 +1000,13 @@ fn sweep(
     let runs: Vec<_> = sw.runs().into_iter().filter(|r| r.run % n == i).collect();
     let dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", sw.name)));
     fairway_reports::claim_output_dir(&dir, force, false)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()?;
+    // Plain threads taking runs in turn, not a rayon pool: writing a run's tables waits on polars'
+    // own pool, and a rayon worker waiting on another pool starts further runs of its own pool on
+    // the same stack, which then finish only in reverse order and leave the other thread idle.
+    let threads = match jobs {
+        Some(n) if n > 0 => n,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     // Ctrl-C: runs under way finish and are kept; no new run starts.
     static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| STOP.store(true, std::sync::atomic::Ordering::SeqCst));
@@ -1021,32 +1024,44 @@ fn sweep(
             }
             b
         };
-    let results: Vec<Option<Result<serde_json::Value>>> = pool.install(|| {
-        runs.par_iter()
-            .map(|r| {
-                if STOP.load(std::sync::atomic::Ordering::SeqCst) {
-                    return None;
+    let run_one = |r: &fairway_scenarios::sweep::Run| -> Option<Result<serde_json::Value>> {
+        if STOP.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let rd = dir.join(format!("run-{:05}", r.run + 1));
+        let result = (|| -> Result<serde_json::Value> {
+            if resume && rd.join(COMPLETE).exists() {
+                let text = std::fs::read_to_string(rd.join("summary.json"))?;
+                return Ok(serde_json::from_str(&text)?);
+            }
+            let sc = sw.scenario(r)?;
+            let resolved = sc.resolve()?;
+            let o = resolved.run()?;
+            let info = run_info(&sc);
+            let s = fairway_reports::summarize(&resolved.workload, &o, &info);
+            fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
+            fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;
+            Ok(serde_json::to_value(&s)?)
+        })();
+        bar.inc(1);
+        Some(result)
+    };
+    let slots: Vec<std::sync::OnceLock<Option<Result<serde_json::Value>>>> =
+        (0..runs.len()).map(|_| std::sync::OnceLock::new()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(runs.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(r) = runs.get(i) else { break };
+                    let _ = slots[i].set(run_one(r));
                 }
-                let rd = dir.join(format!("run-{:05}", r.run + 1));
-                let result = (|| -> Result<serde_json::Value> {
-                    if resume && rd.join(COMPLETE).exists() {
-                        let text = std::fs::read_to_string(rd.join("summary.json"))?;
-                        return Ok(serde_json::from_str(&text)?);
-                    }
-                    let sc = sw.scenario(r)?;
-                    let resolved = sc.resolve()?;
-                    let o = resolved.run()?;
-                    let info = run_info(&sc);
-                    let s = fairway_reports::summarize(&resolved.workload, &o, &info);
-                    fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
-                    fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;
-                    Ok(serde_json::to_value(&s)?)
-                })();
-                bar.inc(1);
-                Some(result)
-            })
-            .collect()
+            });
+        }
     });
+    let results: Vec<Option<Result<serde_json::Value>>> =
+        slots.into_iter().map(|s| s.into_inner().flatten()).collect();
     bar.finish_and_clear();
     if results.iter().any(Option::is_none) {
         let finished = results.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
