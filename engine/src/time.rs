@@ -168,7 +168,7 @@ impl<T: Millis> Default for Opt<T> {
 
 impl<T: Millis> From<Option<T>> for Opt<T> {
     fn from(v: Option<T>) -> Self {
-        v.map_or(Opt::NONE, |v| Opt(v.to_millis(), PhantomData))
+        v.map_or(Opt::NONE, Opt::from)
     }
 }
 

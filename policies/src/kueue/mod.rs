@@ -200,9 +200,6 @@ impl Wls {
         }
         self.0[i] = Some(w);
     }
-    fn remove(&mut self, job: &JobId) {
-        self.take(job);
-    }
     fn take(&mut self, job: &JobId) -> Option<Wl> {
         self.0.get_mut(job.index()).and_then(Option::take)
     }
@@ -644,7 +641,7 @@ impl Kueue {
             w.ts = now;
         }
         if pr.backoff_limit.is_some_and(|l| w.requeues > l) {
-            self.wls.remove(&job);
+            self.wls.take(&job);
             cx.reject(
                 job,
                 "RequeuingLimitExceeded: evicted by waitForPodsReady too many times",

@@ -84,14 +84,10 @@ impl Kueue {
             .is_some_and(|a| a.reserved_at < self.now && a.frs.iter().any(|(fr, _)| frs.contains(fr)))
     }
 
-    fn lca(&self, a: usize, b: usize) -> Option<usize> {
-        self.tree.lca(a, b)
-    }
-
     /// Whether a candidate's queue, and every cohort below the common ancestor, is above its quota
     /// on some contested fr (else taking from it would not reclaim anything lent).
     fn still_above(&self, u: &Usage, cand_cq: usize, own_cq: usize, contested: &[usize]) -> bool {
-        let Some(lca) = self.lca(cand_cq, own_cq) else {
+        let Some(lca) = self.tree.lca(cand_cq, own_cq) else {
             return false;
         };
         contested.iter().any(|&fr| {
@@ -210,12 +206,12 @@ impl Kueue {
             }
         };
         let search_others = settings.reclaim != Reclaim::Never && (!only_borrowing || advantage_possible());
-        let others = self.cqs.iter().enumerate().filter(|_| search_others);
-        for (o, oc) in others {
+        let other_queues = if search_others { &self.cqs[..] } else { &[] };
+        for (o, oc) in other_queues.iter().enumerate() {
             if o == cq || oc.root != root || !self.still_above(snap, o, cq, contested) {
                 continue;
             }
-            let lca = self.lca(o, cq).expect("same tree");
+            let lca = self.tree.lca(o, cq).expect("same tree");
             let advantage = fits_at()
                 .iter()
                 .any(|&n| self.tree.path(cq).take_while(|&x| x != lca).any(|x| x == n));
@@ -370,7 +366,7 @@ impl Kueue {
                 fits = self.fits(&u, cq, frs, true);
                 continue;
             }
-            let lca = self.lca(target, cq).expect("same tree");
+            let lca = self.tree.lca(target, cq).expect("same tree");
             let (ps, ts) = (self.child_towards(cq, lca), self.child_towards(target, lca));
             let preemptor_new = self.drs(&w, ps);
             let allow_final = strategies.contains(&Strategy::LessThanOrEqualToFinalShare);
@@ -401,7 +397,7 @@ impl Kueue {
                 let Some(target) = self.next_target(&w, root, cq, &retry) else {
                     break;
                 };
-                let lca = self.lca(target, cq).expect("same tree");
+                let lca = self.tree.lca(target, cq).expect("same tree");
                 let (ps, ts) = (self.child_towards(cq, lca), self.child_towards(target, lca));
                 if self.drs(&w, ps) < self.drs(&w, ts) {
                     let v = retry[target].remove(0);

@@ -179,15 +179,13 @@ impl Queue {
             return;
         }
         if self.out == Some((key, hash)) {
-            // The representative is parked with its class before the class promoted anyone.
+            // The representative is parked with its class before the class promoted anyone: it
+            // is in no set, and the class has no representative in the heap.
             self.out = None;
             self.rep.remove(&hash);
-            let mut set = self.behind.remove(&hash).unwrap_or_default();
-            set.insert(key);
-            self.parked_classes.entry(hash).or_default().append(&mut set);
-            return;
+        } else {
+            self.settle();
         }
-        self.settle();
         let mut set = self.behind.remove(&hash).unwrap_or_default();
         if let Some(r) = self.rep.remove(&hash) {
             self.heap.remove(&r);
