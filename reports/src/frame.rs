@@ -668,20 +668,19 @@ pub fn read_batches<T>(
         .get_metadata()
         .map_err(|e| err(e.to_string()))?
         .clone();
-    let schema_err = |e: PolarsError| err(format!("not a fairway table: {e}"));
-    if metadata.row_groups.is_empty() {
-        let df = ParquetReader::new(open()?)
-            .finish()
-            .map_err(|e| err(e.to_string()))?;
-        return each(rows(&df).map_err(schema_err)?, 0).map_err(err);
+    let mut groups: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+    if groups.is_empty() {
+        // Read once, empty, so that the columns are checked all the same.
+        groups.push(0);
     }
     let mut offset = 0;
-    for group in &metadata.row_groups {
-        let mut reader = ParquetReader::new(open()?).with_slice(Some((offset, group.num_rows())));
+    for rows_in_group in groups {
+        let mut reader = ParquetReader::new(open()?).with_slice(Some((offset, rows_in_group)));
         reader.set_metadata(metadata.clone());
         let df = reader.finish().map_err(|e| err(e.to_string()))?;
-        each(rows(&df).map_err(schema_err)?, offset).map_err(err)?;
-        offset += group.num_rows();
+        let batch = rows(&df).map_err(|e| err(format!("not a fairway table: {e}")))?;
+        each(batch, offset).map_err(err)?;
+        offset += rows_in_group;
     }
     Ok(())
 }

@@ -395,3 +395,24 @@ fn a_job_table_with_a_start_before_its_submission_is_refused_by_name() {
         "{e}"
     );
 }
+
+#[test]
+fn an_empty_job_table_with_the_wrong_columns_is_refused_by_name() {
+    use polars::prelude::{Column, DataFrame, ParquetWriter};
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    let path = out.join("jobs.parquet");
+    // No rows, so no row group holds the columns: they are checked all the same.
+    let mut df = DataFrame::new(0, vec![Column::new("nothing".into(), Vec::<f64>::new())]).unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let e = render_dir(&out, RenderOptions { png: false })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("jobs.parquet") && e.contains("not a fairway table"),
+        "{e}"
+    );
+}
