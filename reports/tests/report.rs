@@ -365,31 +365,38 @@ fn metrics_prom_carries_kueues_names_and_labels() {
     }
 }
 
-#[test]
-fn a_job_table_with_a_start_before_its_submission_is_refused_by_name() {
-    use polars::prelude::{Column, ParquetWriter};
+/// The error of rendering the hand run after `rewrite` replaced its `jobs.parquet` (given the
+/// path and the table as written).
+fn render_error_after(rewrite: impl FnOnce(&Path, polars::prelude::DataFrame)) -> String {
     let tmp = tempfile::tempdir().unwrap();
     hand_run(tmp.path());
     let out = tmp.path().join("out");
     let path = out.join("jobs.parquet");
-    let mut df = read_parquet(&path).unwrap();
-    // j3 was submitted at 50 s: say it started at 10 s.
-    let starts: Vec<Option<f64>> = (df.column("start_time").unwrap().f64().unwrap().iter())
-        .enumerate()
-        .map(|(i, s)| if i == 2 { Some(10.0) } else { s })
-        .collect();
-    df.with_column(Column::new("start_time".into(), starts)).unwrap();
-    // Two row groups, as the run writes its batches: j3 is the first row of the second, and the
-    // error counts rows from the top of the file.
-    let mut w = ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .batched(df.schema())
-        .unwrap();
-    w.write_batch(&df.slice(0, 2)).unwrap();
-    w.write_batch(&df.slice(2, 1)).unwrap();
-    w.finish().unwrap();
-    let e = render_dir(&out, RenderOptions { png: false })
+    rewrite(&path, read_parquet(&path).unwrap());
+    render_dir(&out, RenderOptions { png: false })
         .unwrap_err()
-        .to_string();
+        .to_string()
+}
+
+#[test]
+fn a_job_table_with_a_start_before_its_submission_is_refused_by_name() {
+    use polars::prelude::{Column, ParquetWriter};
+    let e = render_error_after(|path, mut df| {
+        // j3 was submitted at 50 s: say it started at 10 s.
+        let starts: Vec<Option<f64>> = (df.column("start_time").unwrap().f64().unwrap().iter())
+            .enumerate()
+            .map(|(i, s)| if i == 2 { Some(10.0) } else { s })
+            .collect();
+        df.with_column(Column::new("start_time".into(), starts)).unwrap();
+        // Two row groups, as the run writes its batches: j3 is the first row of the second, and
+        // the error counts rows from the top of the file.
+        let mut w = ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .batched(df.schema())
+            .unwrap();
+        w.write_batch(&df.slice(0, 2)).unwrap();
+        w.write_batch(&df.slice(2, 1)).unwrap();
+        w.finish().unwrap();
+    });
     assert!(
         e.contains("jobs.parquet") && e.contains("row 3: start_time is before submit_time"),
         "{e}"
@@ -399,18 +406,13 @@ fn a_job_table_with_a_start_before_its_submission_is_refused_by_name() {
 #[test]
 fn an_empty_job_table_with_the_wrong_columns_is_refused_by_name() {
     use polars::prelude::{Column, DataFrame, ParquetWriter};
-    let tmp = tempfile::tempdir().unwrap();
-    hand_run(tmp.path());
-    let out = tmp.path().join("out");
-    let path = out.join("jobs.parquet");
-    // No rows, so no row group holds the columns: they are checked all the same.
-    let mut df = DataFrame::new(0, vec![Column::new("nothing".into(), Vec::<f64>::new())]).unwrap();
-    ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let e = render_dir(&out, RenderOptions { png: false })
-        .unwrap_err()
-        .to_string();
+    let e = render_error_after(|path, _| {
+        // No rows, so no row group holds the columns: they are checked all the same.
+        let mut df = DataFrame::new(0, vec![Column::new("nothing".into(), Vec::<f64>::new())]).unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    });
     assert!(
         e.contains("jobs.parquet") && e.contains("not a fairway table"),
         "{e}"
