@@ -65,12 +65,17 @@ impl FailedShapes {
 /// capacity away, the first job of a shape that does not fit rules out its whole group for the
 /// rest of the pass. So a pass costs O(s log s) to look at the s shapes plus O(log p) per job it
 /// starts, never a walk over the p pending jobs.
+///
+/// An arrival is filed by the pass of its arrival, and only if that pass leaves it pending: on a
+/// cluster with room, most jobs start as they arrive and never touch the groups.
 #[derive(Debug)]
 pub(crate) struct ShapeQueue<K> {
     /// Looked up twice per job (filed, started): a fast fixed-seed hash, not SipHash.
     index: HashMap<Shape, usize, foldhash::fast::FixedState>,
     groups: Vec<BTreeSet<(K, JobId)>>,
     len: usize,
+    /// Which jobs are filed, a bit per job id: a job that started on arrival is not looked up.
+    filed: Vec<u64>,
     /// Scratch for the merge: the next job of each group still in play.
     heads: BinaryHeap<Reverse<((K, JobId), usize)>>,
 }
@@ -81,6 +86,7 @@ impl<K> Default for ShapeQueue<K> {
             index: HashMap::default(),
             groups: Vec::new(),
             len: 0,
+            filed: Vec::new(),
             heads: BinaryHeap::new(),
         }
     }
@@ -88,21 +94,42 @@ impl<K> Default for ShapeQueue<K> {
 
 impl<K: Ord + Copy> ShapeQueue<K> {
     pub(crate) fn insert(&mut self, spec: &JobSpec, key: K, job: JobId) {
+        let (word, bit) = (job.index() / 64, 1u64 << (job.index() % 64));
+        if word >= self.filed.len() {
+            self.filed.resize(word + 1, 0);
+        }
+        if self.filed[word] & bit != 0 {
+            return;
+        }
+        self.filed[word] |= bit;
         let n = self.groups.len();
         let g = *self.index.entry(shape(spec)).or_insert(n);
         if g == n {
             self.groups.push(BTreeSet::new());
         }
-        if self.groups[g].insert((key, job)) {
-            self.len += 1;
-        }
+        self.groups[g].insert((key, job));
+        self.len += 1;
     }
 
     pub(crate) fn remove(&mut self, spec: &JobSpec, key: K, job: JobId) {
+        let (word, bit) = (job.index() / 64, 1u64 << (job.index() % 64));
+        if self.filed.get(word).is_none_or(|w| w & bit == 0) {
+            return;
+        }
+        self.filed[word] &= !bit;
         if let Some(&g) = self.index.get(&shape(spec))
             && self.groups[g].remove(&(key, job))
         {
             self.len -= 1;
+        }
+    }
+
+    /// Files those of `jobs` still pending.
+    fn file_pending(&mut self, cx: &Cycle<'_>, jobs: &[(K, JobId)]) {
+        for &(key, job) in jobs {
+            if cx.is_pending(job) {
+                self.insert(cx.job(job), key, job);
+            }
         }
     }
 
@@ -111,20 +138,35 @@ impl<K: Ord + Copy> ShapeQueue<K> {
     }
 
     /// One pass over the queue, starting what fits, as `mode` says; `fresh` are this instant's
-    /// arrivals in queue order.
+    /// arrivals, with their keys, in queue order. Those the pass leaves pending are filed.
     ///
     /// Cost per pass, with p pending jobs of s distinct shapes: strict or best effort after a
     /// release, O(s log s) to seed the merge plus O(log p) and one placement try per job
     /// started and per shape that stops fitting; best effort with nothing released since the
-    /// last pass (jobs that did not fit then cannot fit now), one try per arrival.
-    pub(crate) fn pass(&mut self, cx: &mut Cycle<'_>, mode: QueueMode, fresh: impl Iterator<Item = JobId>) {
+    /// last pass (jobs that did not fit then cannot fit now), one try per arrival; strict with
+    /// nothing pending but the arrivals, one try per arrival up to the first that does not fit.
+    /// Then O(log p) to file each arrival left pending.
+    pub(crate) fn pass(&mut self, cx: &mut Cycle<'_>, mode: QueueMode, fresh: &[(K, JobId)]) {
         if mode == QueueMode::BestEffort && !cx.freed() {
             let mut failed = FailedShapes::default();
-            for j in fresh {
+            for &(_, j) in fresh {
                 if cx.is_pending(j) {
                     failed.try_start(cx, j);
                 }
             }
+            self.file_pending(cx, fresh);
+            return;
+        }
+        if mode == QueueMode::Strict && self.is_empty() {
+            // The arrivals are the whole queue, and the merge would take them in this order.
+            let stop = (fresh.iter())
+                .position(|&(_, j)| cx.is_pending(j) && !cx.try_start(j))
+                .unwrap_or(fresh.len());
+            self.file_pending(cx, &fresh[stop..]);
+            return;
+        }
+        self.file_pending(cx, fresh);
+        if self.is_empty() {
             return;
         }
         self.seed(None);
@@ -187,6 +229,7 @@ impl<K: Ord + Copy> ShapeQueue<K> {
 pub struct Fifo {
     mode: QueueMode,
     queue: ShapeQueue<()>,
+    fresh: Vec<((), JobId)>,
 }
 
 impl Fifo {
@@ -194,6 +237,7 @@ impl Fifo {
         Fifo {
             mode,
             queue: ShapeQueue::default(),
+            fresh: Vec::new(),
         }
     }
 }
@@ -208,12 +252,14 @@ impl Policy for Fifo {
     }
 
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
-        let arrived = cx.arrived();
-        self.queue.pass(cx, self.mode, arrived.iter().copied());
+        self.fresh.clear();
+        self.fresh.extend(cx.arrived().iter().map(|&j| ((), j)));
+        self.queue.pass(cx, self.mode, &self.fresh);
     }
 }
 
-/// Keeps a queue policy's `ShapeQueue` to the pending jobs as the engine reports transitions.
+/// Keeps a queue policy's `ShapeQueue` to the pending jobs as the engine reports transitions,
+/// except arrivals, which the pass files (`ShapeQueue::pass`).
 pub(crate) fn file<K: Ord + Copy>(
     q: &mut ShapeQueue<K>,
     spec: &JobSpec,
@@ -222,9 +268,9 @@ pub(crate) fn file<K: Ord + Copy>(
     what: Transition,
 ) {
     match what {
-        Transition::Submitted | Transition::Preempted => q.insert(spec, key, job),
+        Transition::Preempted => q.insert(spec, key, job),
         Transition::Started | Transition::Abandoned | Transition::Unschedulable => q.remove(spec, key, job),
-        Transition::Finished => {}
+        Transition::Submitted | Transition::Finished => {}
     }
 }
 
@@ -262,6 +308,69 @@ impl Policy for PriorityQueue {
         self.fresh
             .extend(cx.arrived().iter().map(|&j| (Reverse(cx.job(j).priority), j)));
         self.fresh.sort_unstable();
-        self.queue.pass(cx, self.mode, self.fresh.iter().map(|k| k.1));
+        self.queue.pass(cx, self.mode, &self.fresh);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::EstimateMode;
+    use crate::size::Sjf;
+    use crate::testkit;
+    use proptest::prelude::*;
+
+    /// A queue policy as it reads: each pass sorts every pending job by its key and tries them
+    /// in turn, and a strict queue stops at the first that does not fit.
+    struct ByScan {
+        mode: QueueMode,
+        key: Key,
+    }
+
+    /// A job's place in the queue, lowest first (ties by job id).
+    type Key = fn(&JobSpec) -> (i64, u64);
+
+    impl Policy for ByScan {
+        fn label(&self) -> String {
+            "by-scan".into()
+        }
+        fn schedule(&mut self, cx: &mut Cycle<'_>) {
+            let mut order: Vec<_> = (cx.pending().iter())
+                .filter(|&&j| cx.is_pending(j))
+                .map(|&j| ((self.key)(cx.job(j)), j))
+                .collect();
+            order.sort_unstable();
+            for (_, j) in order {
+                if !cx.try_start(j) && self.mode == QueueMode::Strict {
+                    break;
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Over random queues, FIFO, priority and SJF (with the true run time), strict and best
+        /// effort, start the same jobs at the same instants as when every pass walks every
+        /// pending job in order.
+        #[test]
+        fn the_indexed_pass_decides_as_the_plain_scan(
+            jobs in testkit::jobs(),
+            nodes in 1u32..=3,
+            placement in testkit::placements(),
+            strict in any::<bool>(),
+            which in 0usize..3,
+        ) {
+            let mode = if strict { QueueMode::Strict } else { QueueMode::BestEffort };
+            let (indexed, key): (Box<dyn Policy>, Key) = match which {
+                0 => (Box::new(Fifo::new(mode)), |_| (0, 0)),
+                1 => (Box::new(PriorityQueue::new(mode)), |s| (-i64::from(s.priority), 0)),
+                _ => (Box::new(Sjf::new(EstimateMode::Oracle, mode)), |s| (0, s.work.millis())),
+            };
+            let a = testkit::run(&jobs, nodes, placement, indexed);
+            let b = testkit::run(&jobs, nodes, placement, Box::new(ByScan { mode, key }));
+            testkit::same_decisions(&a, &b)?;
+        }
     }
 }

@@ -63,7 +63,7 @@ impl Policy for Sjf {
                 .filter_map(|j| self.keys.get(j).map(|&k| (k, *j))),
         );
         self.fresh.sort_unstable();
-        self.queue.pass(cx, self.mode, self.fresh.iter().map(|k| k.1));
+        self.queue.pass(cx, self.mode, &self.fresh);
     }
 }
 
