@@ -56,6 +56,10 @@ pub struct Usage {
 
 impl Usage {
     fn advance(&mut self, t: SimTime) {
+        // Several changes of one instant (a job arriving and starting) integrate nothing new.
+        if t == self.since {
+            return;
+        }
         let dt = u128::from(t.since(self.since).millis());
         self.gpu_milli_ms += u128::from(self.now.gpu_milli) * dt;
         self.pending_ms += u128::from(self.now.pending) * dt;
