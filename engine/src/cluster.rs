@@ -598,7 +598,7 @@ impl Cluster {
             .iter()
             .filter(|&&f| u32::from(f) == GPU_MILLI)
             .count() as u32;
-        whole == n.free_whole && self.room.get(id.index()) == self.room_of(id.index())
+        whole == n.free_whole && self.room.holds(id.index(), &self.room_of(id.index()))
     }
 }
 
