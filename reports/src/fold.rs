@@ -6,7 +6,7 @@
 use crate::chart::{Binned, Binner, MAX_TEAMS};
 use crate::frame::{Interner, JobsTable, SeriesTable, Text};
 use crate::metrics::{RightSize, UseSample, right_size};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// The sum of several step functions (each member's value holds from its step until its next),
 /// fed every member's steps in time order. A time at which several members change gets one
@@ -92,8 +92,9 @@ pub struct JobFacts {
     pub user_right_sizing: BTreeMap<String, (String, RightSize)>,
     /// The jobs of each policy queue.
     pub queues: BTreeMap<String, QueueJobs>,
-    /// Queue and priority class ("" for none) of the jobs `preemptions.csv` names, by job id.
-    pub preempted: HashMap<String, (Text, Text)>,
+    /// Queue and priority class ("" for none) of the jobs `preemptions.csv` names, by their
+    /// index there (`None`: not a job of a queue, or not in the job table).
+    pub preempted: Vec<Option<(Text, Text)>>,
 }
 
 /// A queue's first admissions and finishes, in time order (job order among equal times).
@@ -108,17 +109,18 @@ pub struct QueueJobs {
 /// Gathers [`JobFacts`] from the job table, a batch of rows at a time.
 pub struct JobFold<'a> {
     facts: JobFacts,
-    /// Job ids `preemptions.csv` names.
-    wanted: &'a HashSet<&'a str>,
+    /// Job ids `preemptions.csv` names, with their indices there.
+    wanted: &'a HashMap<Box<str>, u32>,
     text: Interner,
     samples: BTreeMap<(Text, Text), Vec<UseSample>>,
 }
 
 impl<'a> JobFold<'a> {
-    pub fn new(wanted: &'a HashSet<&'a str>) -> Self {
+    pub fn new(wanted: &'a HashMap<Box<str>, u32>) -> Self {
         JobFold {
             facts: JobFacts {
                 t0_ms: u64::MAX,
+                preempted: vec![None; wanted.len()],
                 ..JobFacts::default()
             },
             wanted,
@@ -157,9 +159,8 @@ impl<'a> JobFold<'a> {
                 Some(c) => self.text.get(c),
                 None => no_class.clone(),
             };
-            if self.wanted.contains(&jobs.job_id[i]) {
-                f.preempted
-                    .insert(jobs.job_id[i].to_string(), (self.text.get(q), class.clone()));
+            if let Some(&k) = self.wanted.get(&jobs.job_id[i]) {
+                f.preempted[k as usize] = Some((self.text.get(q), class.clone()));
             }
             if !f.queues.contains_key(q) {
                 f.queues.insert(q.to_string(), QueueJobs::default());

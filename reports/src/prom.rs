@@ -88,10 +88,10 @@ struct QueueData<'a> {
     admissions: &'a [(u64, Text, f64)],
     /// (time, priority class) of finishes.
     finishes: &'a [(u64, Text)],
-    /// (time, reason, priority class) of evictions.
-    evictions: Vec<(u64, String, String)>,
+    /// (time, reason, priority class) of evictions (one entry per preemption: names shared).
+    evictions: Vec<(u64, &'static str, Text)>,
     /// (time, reason) of preemptions this queue caused.
-    preempting: Vec<(u64, String)>,
+    preempting: Vec<(u64, Text)>,
 }
 
 impl QueueData<'_> {
@@ -119,19 +119,15 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         qd.admissions = &jobs.admissions;
         qd.finishes = &jobs.finishes;
     }
-    let job_queue = &run.jobs.preempted;
-    for p in &run.preemptions {
+    let job_queue = |k: u32| run.jobs.preempted[k as usize].as_ref();
+    for p in &run.preemptions.rows {
         let t = rel(t0 + (p.time_s * 1000.0).round() as u64);
-        let failure = p.reason == fairway_engine::sim::NODE_FAILURE;
-        if let Some((q, class)) = job_queue.get(p.job_id.as_str()) {
+        let failure = &*p.reason == fairway_engine::sim::NODE_FAILURE;
+        if let Some((q, class)) = job_queue(p.job) {
             let reason = if failure { "NodeFailures" } else { "Preempted" };
-            queues.get_mut(&**q).expect("queue of a job").evictions.push((
-                t,
-                reason.to_string(),
-                class.to_string(),
-            ));
+            (queues.get_mut(&**q).expect("queue of a job").evictions).push((t, reason, class.clone()));
         }
-        if let Some((q, _)) = job_queue.get(p.by_job_id.as_str()) {
+        if let Some((q, _)) = p.by.and_then(job_queue) {
             queues
                 .get_mut(&**q)
                 .expect("queue of a job")
@@ -261,9 +257,9 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
                 (
                     e.0,
                     vec![
-                        ("reason", e.1.clone()),
+                        ("reason", e.1.to_string()),
                         ("underlying_cause", String::new()),
-                        ("priority_class", e.2.clone()),
+                        ("priority_class", e.2.to_string()),
                     ],
                 )
             }))
@@ -275,7 +271,13 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         "The number of preempted workloads per 'preempting_cluster_queue'.",
         &queues,
         &times,
-        |qd| by_labels(qd.preempting.iter().map(|p| (p.0, vec![("reason", p.1.clone())]))),
+        |qd| {
+            by_labels(
+                qd.preempting
+                    .iter()
+                    .map(|p| (p.0, vec![("reason", p.1.to_string())])),
+            )
+        },
     )?;
     // Admission wait histogram, per queue and priority class.
     let buckets = admission_buckets();

@@ -4,10 +4,10 @@
 
 use crate::chart::{Binned, Binner, Chart};
 use crate::fold::{JobFacts, JobFold, SeriesFacts, SeriesFold};
-use crate::frame::{JobsTable, SeriesTable, TableError, fmt_f64, read_batches};
+use crate::frame::{Interner, JobsTable, SeriesTable, TableError, Text, fmt_f64, read_batches};
 use crate::metrics::{RightSize, RunSummary};
 use crate::{WriteError, write_atomic};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Rendering failed.
@@ -30,15 +30,64 @@ pub struct RenderOptions {
     pub png: bool,
 }
 
-/// A preemption as `preemptions.csv` holds it.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-pub struct PreemptionRow {
+/// A row of `preemptions.csv`, read in place.
+#[derive(serde::Deserialize)]
+struct PreemptionRow<'a> {
+    time_s: f64,
+    job_id: &'a str,
+    reason: &'a str,
+    by_job_id: &'a str,
+}
+
+/// A preemption as `preemptions.csv` holds it, with its jobs as indices into
+/// [`Preemptions::ids`]: a row costs 40 bytes, whatever its names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preemption {
     pub time_s: f64,
-    pub job_id: String,
-    pub team: String,
-    pub reason: String,
-    pub by_job_id: String,
-    pub by_team: String,
+    pub job: u32,
+    /// The job it made room for, if the file names one.
+    pub by: Option<u32>,
+    pub reason: Text,
+}
+
+/// The preemptions of a run, in file order, and each job id they name, once.
+#[derive(Clone, Debug, Default)]
+pub struct Preemptions {
+    /// Job id to index, for every job the file names.
+    pub ids: HashMap<Box<str>, u32>,
+    pub rows: Vec<Preemption>,
+}
+
+impl Preemptions {
+    /// Reads `path`, a row at a time.
+    fn read(path: &Path) -> Result<Preemptions, String> {
+        let mut p = Preemptions::default();
+        let mut reasons = Interner::default();
+        let mut rdr = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
+        let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
+        let mut record = csv::StringRecord::new();
+        while rdr.read_record(&mut record).map_err(|e| e.to_string())? {
+            let row: PreemptionRow<'_> = record.deserialize(Some(&headers)).map_err(|e| e.to_string())?;
+            let job = p.id(row.job_id);
+            let by = (!row.by_job_id.is_empty()).then(|| p.id(row.by_job_id));
+            p.rows.push(Preemption {
+                time_s: row.time_s,
+                job,
+                by,
+                reason: reasons.get(row.reason),
+            });
+        }
+        Ok(p)
+    }
+
+    fn id(&mut self, job_id: &str) -> u32 {
+        if let Some(&i) = self.ids.get(job_id) {
+            return i;
+        }
+        let i = self.ids.len() as u32;
+        self.ids.insert(job_id.into(), i);
+        i
+    }
 }
 
 /// A run as read back from its output folder: its summary and preemptions, and what the
@@ -49,7 +98,7 @@ pub struct RunData {
     pub summary: RunSummary,
     pub jobs: JobFacts,
     pub series: SeriesFacts,
-    pub preemptions: Vec<PreemptionRow>,
+    pub preemptions: Preemptions,
 }
 
 impl RunData {
@@ -64,18 +113,12 @@ impl RunData {
         let summary: RunSummary =
             serde_json::from_str(&text).map_err(|e| read_err(&sp, format!("not a run summary: {e}")))?;
         let pp = dir.join("preemptions.csv");
-        let mut preemptions: Vec<PreemptionRow> = Vec::new();
-        if pp.exists() {
-            let mut rdr = csv::Reader::from_path(&pp).map_err(|e| read_err(&pp, e.to_string()))?;
-            for row in rdr.deserialize() {
-                preemptions.push(row.map_err(|e| read_err(&pp, e.to_string()))?);
-            }
-        }
-        // Only the jobs named in preemptions need their ids kept.
-        let wanted: HashSet<&str> = (preemptions.iter())
-            .flat_map(|p| [p.job_id.as_str(), p.by_job_id.as_str()])
-            .collect();
-        let mut jobs = JobFold::new(&wanted);
+        let preemptions = if pp.exists() {
+            Preemptions::read(&pp).map_err(|m| read_err(&pp, m))?
+        } else {
+            Preemptions::default()
+        };
+        let mut jobs = JobFold::new(&preemptions.ids);
         read_batches(
             &dir.join("jobs.parquet"),
             JobsTable::from_frame,

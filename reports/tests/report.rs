@@ -418,3 +418,48 @@ fn an_empty_job_table_with_the_wrong_columns_is_refused_by_name() {
         "{e}"
     );
 }
+
+#[test]
+fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    // At 70 s j1 preempts j2; at 80 s j3's node fails; at 90 s j1 preempts a job the job table
+    // does not have (which no queue's eviction counts, though j1's queue caused it).
+    std::fs::write(
+        out.join("preemptions.csv"),
+        format!(
+            "time_s,job_id,team,reason,by_job_id,by_team\n\
+             70,j2,{EVIL},InCohortReclamation,j1,a\n\
+             80,j3,{EVIL},{},,\n\
+             90,ghost,x,InCohortReclamation,j1,a\n",
+            fairway_engine::sim::NODE_FAILURE
+        ),
+    )
+    .unwrap();
+    render_dir(&out, RenderOptions::default()).unwrap();
+    let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
+    let t = |s: u64| fairway_reports::prom::EPOCH_S + s;
+    let q = EVIL;
+    for line in [
+        format!(
+            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"Preempted\",underlying_cause=\"\",priority_class=\"\",replica_role=\"standalone\"}} 1 {}",
+            t(120)
+        ),
+        format!(
+            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"NodeFailures\",underlying_cause=\"\",priority_class=\"\",replica_role=\"standalone\"}} 1 {}",
+            t(120)
+        ),
+        format!(
+            "kueue_preempted_workloads_total{{preempting_cluster_queue=\"a\",reason=\"InCohortReclamation\",replica_role=\"standalone\"}} 2 {}",
+            t(120)
+        ),
+    ] {
+        assert!(prom.lines().any(|l| l == line), "missing: {line}");
+    }
+    // Nothing had happened by the sample at 60 s.
+    assert!(
+        !(prom.lines())
+            .any(|l| l.starts_with("kueue_evicted_workloads_total") && l.ends_with(&format!(" 1 {}", t(60)))),
+    );
+}
