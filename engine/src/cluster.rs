@@ -715,6 +715,38 @@ mod tests {
     }
 
     #[test]
+    fn whole_gpu_pods_take_the_lowest_untouched_gpus() {
+        let mut c = one_node(8);
+        // GPU 0 whole and a share of GPU 2 taken: GPUs 1 and 3 to 7 are untouched.
+        c.take(
+            &req(1000, 1, 1),
+            PodSlot {
+                node: NodeId(0),
+                gpus: 0b1,
+            },
+            ModelSet::ANY,
+        )
+        .unwrap();
+        c.take(
+            &req(300, 1, 1),
+            PodSlot {
+                node: NodeId(0),
+                gpus: 0b100,
+            },
+            ModelSet::ANY,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        assert!(c.pick_slots(NodeId(0), &req(2000, 1, 1), 3, &mut out));
+        let masks: Vec<u64> = out.iter().map(|s| s.gpus).collect();
+        assert_eq!(masks, [0b1010, 0b11_0000, 0b1100_0000]);
+        // A fourth pod of two has no room: nothing is appended.
+        out.clear();
+        assert!(!c.pick_slots(NodeId(0), &req(2000, 1, 1), 4, &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
     fn take_rejects_overcommit_and_changes_nothing() {
         let mut c = one_node(4);
         let r = req(2000, 1, 1);
