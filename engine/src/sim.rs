@@ -938,11 +938,18 @@ impl<'w> Simulation<'w> {
         self.series_sink = Some(sink);
     }
 
-    /// Takes `node` down at `down` (its pods are evicted) and, if given, back up at `up`.
+    /// Takes `node` down at `down` (its pods are evicted) and, if given, back up at `up`. Meant
+    /// for before the run: once it is under way, a time before the current instant is taken as
+    /// the current instant (a run never goes back in time).
     pub fn add_outage(&mut self, node: NodeId, down: SimTime, up: Option<SimTime>) {
-        self.st.queue.push(down, Event::NodeDown { node });
+        let floor = if self.st.counters.passes == 0 {
+            SimTime::ZERO
+        } else {
+            self.st.now
+        };
+        self.st.queue.push(down.max(floor), Event::NodeDown { node });
         if let Some(up) = up {
-            self.st.queue.push(up, Event::NodeUp { node });
+            self.st.queue.push(up.max(floor), Event::NodeUp { node });
         }
     }
 

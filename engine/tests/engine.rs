@@ -220,6 +220,21 @@ fn a_node_failure_evicts_its_pods() {
 }
 
 #[test]
+fn an_outage_added_in_the_past_of_a_run_under_way_starts_now() {
+    // j0 (2 pods of 4 GPUs) runs on nodes 0 and 1 from 0 s; j1 arrives at 30 s.
+    let w = workload(&[(0, 100, 4, 2), (30, 10, 4, 1)]);
+    let mut sim = greedy(&w, cluster(3, 4), opts());
+    sim.run_until(SimTime::from_secs(30)).unwrap();
+    assert_eq!(sim.now(), SimTime::from_secs(30));
+    // Node 1 "failed at 10 s": taken as failing now, at 30 s, not back in time.
+    sim.add_outage(NodeId(1), SimTime::from_secs(10), None);
+    assert_eq!(sim.next_time(), Some(SimTime::from_secs(30)));
+    sim.step().unwrap();
+    assert_eq!(sim.now(), SimTime::from_secs(30));
+    assert_eq!(sim.job(JobId(0)).preemptions, 1);
+}
+
+#[test]
 fn step_and_run_until_advance_one_instant_at_a_time() {
     let w = workload(&[(0, 10, 1, 1), (5, 10, 1, 1)]);
     let mut sim = greedy(&w, cluster(1, 1), opts());
