@@ -356,7 +356,7 @@ pub fn pass<K: Ord + Copy>(
 /// The fewest of `candidates` (worst first) whose pods, given back, let `job` fit: take them in
 /// order until it fits, then put back those it turns out not to need (best-keyed first).
 fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)]) -> Option<Vec<JobId>> {
-    let (mut what_if, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
+    let (mut what_if, mut room, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
     let mut i = victims.len() - 1;
     let mut slots = Vec::new();
     while i > 0 {
@@ -364,21 +364,83 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         let v = victims[i];
         slots.clear();
         slots.extend_from_slice(cx.slots(v));
-        if take_if(&mut what_if, cx.job(v), &slots, |c| cx.place_on(c, job).is_some()) {
+        let kept = take_if(&mut what_if, cx.job(v), &slots, |c| {
+            room.update(c, &slots);
+            room.may_fit() && cx.place_on(c, job).is_some()
+        });
+        room.update(&what_if, &slots);
+        if kept {
             victims.remove(i);
         }
     }
     Some(victims)
 }
 
+/// How many pods of a job fit on each node of a what-if cluster, and in all: no placement can
+/// place the job unless the total reaches its pod count. Kept up to date node by node as pods
+/// are given back or taken, so that the placement, which may score every node, is asked only
+/// when the job might fit (and answers exactly as before: the bound only skips certain "no").
+struct PodRoom {
+    pod: fairway_engine::PodRequest,
+    pods: u64,
+    /// Per node: pods that fit, 0 where the job may not run.
+    fit: Vec<u64>,
+    eligible: Vec<bool>,
+    total: u64,
+}
+
+impl PodRoom {
+    fn new(cluster: &Cluster, spec: &JobSpec) -> PodRoom {
+        let allowed = fairway_engine::Allowed::job(spec);
+        let eligible: Vec<bool> = cluster
+            .node_ids()
+            .map(|n| cluster.eligible(n, &allowed))
+            .collect();
+        let fit: Vec<u64> = (cluster.node_ids())
+            .map(|n| {
+                if eligible[n.index()] {
+                    u64::from(cluster.pods_that_fit(n, &spec.pod))
+                } else {
+                    0
+                }
+            })
+            .collect();
+        PodRoom {
+            pod: spec.pod,
+            pods: u64::from(spec.pods),
+            total: fit.iter().sum(),
+            fit,
+            eligible,
+        }
+    }
+
+    /// The nodes of `slots` changed on `cluster`.
+    fn update(&mut self, cluster: &Cluster, slots: &[fairway_engine::PodSlot]) {
+        for s in slots {
+            let i = s.node.index();
+            if self.eligible[i] {
+                let now = u64::from(cluster.pods_that_fit(s.node, &self.pod));
+                self.total = self.total - self.fit[i] + now;
+                self.fit[i] = now;
+            }
+        }
+    }
+
+    fn may_fit(&self) -> bool {
+        self.total >= self.pods
+    }
+}
+
 /// A copy of the cluster with the pods of `candidates` (in order) given back until `job` fits,
-/// and the candidates given back; `None` if it does not fit even with all of them gone.
+/// with the job's room on it and the candidates given back; `None` if it does not fit even with
+/// all of them gone.
 fn give_back_until_it_fits<K: Copy>(
     cx: &mut Cycle<'_>,
     job: JobId,
     candidates: &[(K, JobId)],
-) -> Option<(Cluster, Vec<JobId>)> {
+) -> Option<(Cluster, PodRoom, Vec<JobId>)> {
     let mut what_if = cx.cluster().clone();
+    let mut room = PodRoom::new(&what_if, cx.job(job));
     let mut victims = Vec::new();
     let need = cx.job(job).gpu_milli();
     for &(_, v) in candidates {
@@ -386,10 +448,11 @@ fn give_back_until_it_fits<K: Copy>(
         for &slot in cx.slots(v) {
             what_if.give_back(&spec.pod, slot);
         }
+        room.update(&what_if, cx.slots(v));
         victims.push(v);
-        // A placement scan only once enough GPU is free in total.
-        if what_if.free_gpu_milli() >= need && cx.place_on(&what_if, job).is_some() {
-            return Some((what_if, victims));
+        // A placement scan only once enough is free in total and on the nodes the job may use.
+        if what_if.free_gpu_milli() >= need && room.may_fit() && cx.place_on(&what_if, job).is_some() {
+            return Some((what_if, room, victims));
         }
     }
     None
@@ -402,13 +465,31 @@ mod tests {
     use fairway_engine::{Policy, SimTime, Transition};
     use proptest::prelude::*;
 
-    /// `victims_for` trying each victim it might put back on a copy of the cluster.
+    /// `victims_for` as it reads: candidates given back on a copy of the cluster until the job
+    /// fits, then each victim it might put back tried on a copy of that, asking the placement
+    /// every time.
     fn victims_by_copies<K: Copy>(
         cx: &mut Cycle<'_>,
         job: JobId,
         candidates: &[(K, JobId)],
     ) -> Option<Vec<JobId>> {
-        let (mut what_if, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
+        let mut what_if = cx.cluster().clone();
+        let mut victims = Vec::new();
+        let mut fits = false;
+        for &(_, v) in candidates {
+            let spec = cx.job(v);
+            for &slot in cx.slots(v) {
+                what_if.give_back(&spec.pod, slot);
+            }
+            victims.push(v);
+            if cx.place_on(&what_if, job).is_some() {
+                fits = true;
+                break;
+            }
+        }
+        if !fits {
+            return None;
+        }
         let mut i = victims.len() - 1;
         while i > 0 {
             i -= 1;
