@@ -105,7 +105,7 @@ impl Kueue {
             _ => 0,
         };
         for g in &c.groups {
-            let wanted = || w.req.iter().filter(|(r, _)| g.resources.contains(r));
+            let wanted = || w.req.iter().filter(|(r, _)| g.covers[*r]);
             if wanted().next().is_none() {
                 continue;
             }
@@ -190,7 +190,12 @@ impl Kueue {
                 Some((f, t)) if t.mode > Mode::NoFit => {
                     out.mode = out.mode.min(t.mode);
                     out.level = out.level.max(t.level);
-                    out.frs.extend(t.frs);
+                    if out.frs.is_empty() {
+                        // The first group: a move, not a copy element by element.
+                        out.frs = t.frs;
+                    } else {
+                        out.frs.extend(t.frs);
+                    }
                     out.flavors.push(f);
                 }
                 _ => {

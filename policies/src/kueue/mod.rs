@@ -222,13 +222,22 @@ struct Cq {
     name: String,
     root: usize,
     settings: model::CqSettings,
-    groups: Vec<model::Group>,
+    groups: Vec<CqGroup>,
     queue: queue::Queue,
     /// The PendingPreemption workload that stays at the head (BestEffortFIFO).
     sticky: Option<JobId>,
     admitted: BTreeSet<JobId>,
     /// Resources the queue covers.
     covers: Vec<bool>,
+}
+
+/// A resource group of a ClusterQueue, as flavor assignment reads it.
+#[derive(Clone, Debug)]
+struct CqGroup {
+    /// Per resource, whether the group holds it: asked for every request on every nomination.
+    covers: Vec<bool>,
+    /// Indexes into `Config::flavors`, in order.
+    flavors: Vec<usize>,
 }
 
 /// Counts for the policy's own summary.
@@ -385,7 +394,12 @@ impl Kueue {
                     name: s.name.clone(),
                     root: tree.root(i),
                     settings: settings.clone(),
-                    groups: s.groups.clone(),
+                    groups: (s.groups.iter())
+                        .map(|g| CqGroup {
+                            covers: (0..nres).map(|r| g.resources.contains(&r)).collect(),
+                            flavors: g.flavors.clone(),
+                        })
+                        .collect(),
                     queue: queue::Queue::new(
                         opts.version.equivalence_hashing() && settings.queueing == Queueing::BestEffortFifo,
                     ),

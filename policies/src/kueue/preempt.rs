@@ -189,7 +189,8 @@ impl Kueue {
         let mut cands: Vec<(JobId, Kind)> = Vec::new();
         for &v in &self.cqs[cq].admitted {
             let c = &self.wls[&v];
-            if v != job && self.uses(c, contested) && self.within_allows(cq, p, c) {
+            // The priority test first: it is the cheaper, and usually decides.
+            if v != job && self.within_allows(cq, p, c) && self.uses(c, contested) {
                 cands.push((v, Kind::OwnQueue));
             }
         }
