@@ -34,6 +34,19 @@ pub struct Assignment {
     pub reason: &'static str,
 }
 
+impl Assignment {
+    /// What `assign` starts from.
+    pub fn empty() -> Assignment {
+        Assignment {
+            mode: Mode::Fit,
+            frs: Frs::new(),
+            flavors: SmallVec::new(),
+            level: 0,
+            reason: "",
+        }
+    }
+}
+
 /// One flavor's verdict for one group.
 struct Try {
     mode: Mode,
@@ -79,23 +92,16 @@ impl Kueue {
         }
     }
 
-    /// Assigns flavors to a workload against usage `snap`.
-    pub(super) fn assign(&self, job: JobId, snap: &Usage) -> Assignment {
+    /// Assigns flavors to a workload against usage `snap`, into `out` (which must be `empty`).
+    pub(super) fn assign(&self, job: JobId, snap: &Usage, out: &mut Assignment) {
         let w = &self.wls[&job];
         let cq = w.cq;
         let c = &self.cqs[cq];
-        let mut out = Assignment {
-            mode: Mode::Fit,
-            frs: Frs::new(),
-            flavors: SmallVec::new(),
-            level: 0,
-            reason: "",
-        };
         for &(r, _) in &w.req {
             if !c.covers[r] {
                 out.mode = Mode::NoFit;
                 out.reason = reason::NO_MATCHING_FLAVOR;
-                return out;
+                return;
             }
         }
         let severity = |r: &str| match r {
@@ -205,14 +211,13 @@ impl Kueue {
                     } else {
                         worst_reason
                     };
-                    return out;
+                    return;
                 }
             }
         }
         if out.mode == Mode::NoCandidates {
             out.reason = reason::WAITING_FOR_QUOTA;
         }
-        out
     }
 }
 

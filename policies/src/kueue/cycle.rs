@@ -73,7 +73,17 @@ impl Kueue {
     fn run_cycle(&mut self, cx: &mut Cycle<'_>, heads: &[JobId], snap: &mut Usage, start_gens: &[u64]) {
         let (mut entries, mut order) = std::mem::take(&mut self.entry_bufs);
         entries.clear();
-        entries.extend(heads.iter().map(|&job| self.nominate(job, snap)));
+        for &job in heads {
+            // Filled in place: an entry is large, and copies of it cost more than its fields.
+            entries.push(Entry {
+                job,
+                cq: self.wls[&job].cq,
+                a: Assignment::empty(),
+                targets: Vec::new(),
+            });
+            let e = entries.last_mut().expect("just pushed");
+            self.nominate(e, snap);
+        }
         let mut claimed: BTreeSet<JobId> = BTreeSet::new();
         let mut preempted_roots: BTreeSet<usize> = BTreeSet::new();
         if self.fair.is_some() {
@@ -99,23 +109,16 @@ impl Kueue {
         self.entry_bufs = (entries, order);
     }
 
-    fn nominate(&self, job: JobId, snap: &Usage) -> Entry {
-        let cq = self.wls[&job].cq;
-        let a = self.assign(job, snap);
-        let mut e = Entry {
-            job,
-            cq,
-            a,
-            targets: Vec::new(),
-        };
+    /// Nominates the head of an entry that names only its job and queue.
+    fn nominate(&self, e: &mut Entry, snap: &Usage) {
+        self.assign(e.job, snap, &mut e.a);
         if matches!(e.a.mode, Mode::Preempt | Mode::Reclaim) {
-            e.targets = self.targets(job, cq, &e.a.frs, snap);
+            e.targets = self.targets(e.job, e.cq, &e.a.frs, snap);
             if e.targets.is_empty() {
                 e.a.mode = Mode::NoCandidates;
                 e.a.reason = reason::WAITING_FOR_QUOTA;
             }
         }
-        e
     }
 
     /// Fair sharing: a tournament from each root; at every cohort, the child that does not borrow
