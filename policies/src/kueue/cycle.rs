@@ -33,8 +33,7 @@ impl Kueue {
         let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
         start_gens.clone_from(&self.gens);
         heads.clear();
-        for c in 0..self.cqs.len() {
-            let q = &mut self.cqs[c];
+        for q in &mut self.cqs {
             if q.settings.inactive.is_some() || q.settings.held {
                 continue;
             }
