@@ -178,8 +178,11 @@ impl Kueue {
     }
 
     fn fits_snapshot(&self, snap: &Usage, e: &Entry) -> bool {
+        // Last first: requests list GPUs last, and GPUs are what a head that lost its place in
+        // the cycle usually lacks.
         e.a.frs
             .iter()
+            .rev()
             .all(|&(fr, q)| q <= self.tree.available(snap, e.cq, fr))
     }
 
@@ -299,7 +302,7 @@ impl Kueue {
             .collect();
         self.charge(e.cq, &e.a.frs, 1);
         let c = &mut self.cqs[e.cq];
-        c.admitted.insert(e.job);
+        c.admitted.insert((self.wls[&e.job].prio, e.job));
         if c.sticky == Some(e.job) {
             c.sticky = None;
         }

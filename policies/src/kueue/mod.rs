@@ -226,7 +226,9 @@ struct Cq {
     queue: queue::Queue,
     /// The PendingPreemption workload that stays at the head (BestEffortFIFO).
     sticky: Option<JobId>,
-    admitted: BTreeSet<JobId>,
+    /// Admitted workloads by priority, then job: the own-queue victim search reads only those
+    /// below the preemptor's priority.
+    admitted: BTreeSet<(i32, JobId)>,
     /// Resources the queue covers.
     covers: Vec<bool>,
 }
@@ -571,7 +573,8 @@ impl Kueue {
         let cq = w.cq;
         let victim = w.victim_of.take();
         w.state = WlState::Queued;
-        self.cqs[cq].admitted.remove(&job);
+        let prio = w.prio;
+        self.cqs[cq].admitted.remove(&(prio, job));
         self.charge(cq, &adm.frs, -1);
         self.unplaced.remove(&(adm.reserved_at, job));
         self.ready_deadlines.retain(|&(_, j)| j != job);
@@ -693,7 +696,7 @@ impl Kueue {
     pub fn audit(&self) -> Result<(), String> {
         let mut u = self.tree.empty_usage();
         for (job, w) in self.wls.iter() {
-            let listed = self.cqs[w.cq].admitted.contains(&job);
+            let listed = self.cqs[w.cq].admitted.contains(&(w.prio, job));
             match (&w.adm, listed) {
                 (Some(a), true) => {
                     for &(fr, q) in &a.frs {
@@ -941,7 +944,7 @@ impl Policy for Kueue {
                     _ => {}
                 }
                 if let Some(adm) = &w.adm {
-                    self.cqs[w.cq].admitted.remove(&job);
+                    self.cqs[w.cq].admitted.remove(&(w.prio, job));
                     self.charge(w.cq, &adm.frs, -1);
                     self.unplaced.remove(&(adm.reserved_at, job));
                     if self.pods_ready.is_some() {
