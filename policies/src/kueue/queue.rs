@@ -34,42 +34,80 @@ impl Hasher for KeyIsHash {
 /// Maps keyed by a class hash. No code depends on their iteration order.
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<KeyIsHash>>;
 
+/// How many workloads a heap holds in a sorted vector before it moves them to a B-tree (fewer
+/// in tests, so that they cross the limit).
+const SMALL_HEAP: usize = if cfg!(test) { 4 } else { 32 };
+
 /// An ordered set that keeps its first element at hand: the head scan reads it for every
-/// ClusterQueue on every cycle, far more often than the set changes.
+/// ClusterQueue on every cycle, far more often than the set changes. With hashing a heap holds
+/// one workload per class, so it is nearly always small: then it is a sorted vector, where
+/// taking a head out and putting it back costs less than in a B-tree; past `SMALL_HEAP` it is a
+/// B-tree (and stays one until it empties).
 #[derive(Clone, Debug, Default)]
 struct Heap {
-    set: BTreeSet<Key>,
+    /// The set while it is small (`large` is then empty).
+    small: Vec<Key>,
+    /// The set once it grew past `SMALL_HEAP` (`small` is then empty).
+    large: BTreeSet<Key>,
     first: Option<Key>,
 }
 
 impl Heap {
     fn first(&self) -> Option<Key> {
-        debug_assert_eq!(self.first, self.set.first().copied());
+        debug_assert!(self.small.is_empty() || self.large.is_empty());
+        debug_assert_eq!(self.first, self.small.first().or(self.large.first()).copied());
         self.first
     }
     fn insert(&mut self, key: Key) {
-        self.set.insert(key);
+        if self.large.is_empty() && self.small.len() < SMALL_HEAP {
+            if let Err(at) = self.small.binary_search(&key) {
+                self.small.insert(at, key);
+            }
+        } else {
+            self.large.extend(self.small.drain(..));
+            self.large.insert(key);
+        }
         if self.first.is_none_or(|f| key < f) {
             self.first = Some(key);
         }
     }
     fn remove(&mut self, key: &Key) -> bool {
-        let removed = self.set.remove(key);
+        let removed = if self.large.is_empty() {
+            match self.small.binary_search(key) {
+                Ok(at) => {
+                    self.small.remove(at);
+                    true
+                }
+                Err(_) => false,
+            }
+        } else {
+            self.large.remove(key)
+        };
         if removed && self.first == Some(*key) {
-            self.first = self.set.first().copied();
+            self.first = self.small.first().or(self.large.first()).copied();
         }
         removed
     }
     fn append(&mut self, other: &mut BTreeSet<Key>) {
-        self.set.append(other);
-        self.first = self.set.first().copied();
+        if other.is_empty() {
+            return;
+        }
+        if self.large.is_empty() && self.small.len() + other.len() <= SMALL_HEAP {
+            self.small.extend(std::mem::take(other));
+            self.small.sort_unstable();
+            self.small.dedup();
+        } else {
+            self.large.extend(self.small.drain(..));
+            self.large.append(other);
+        }
+        self.first = self.small.first().or(self.large.first()).copied();
     }
     fn contains(&self, key: &Key) -> bool {
-        self.set.contains(key)
+        self.small.binary_search(key).is_ok() || self.large.contains(key)
     }
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.set.len()
+        self.small.len() + self.large.len()
     }
 }
 
@@ -537,9 +575,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The heap's first element is the set's, through inserts, removals and merges.
+        /// The heap reads as a plain ordered set (its first element kept right), through
+        /// inserts, removals and merges, small and large.
         #[test]
-        fn heap_first_is_the_sets(ops in proptest::collection::vec((0u8..3, 0u32..10), 1..60)) {
+        fn heap_reads_as_an_ordered_set(ops in proptest::collection::vec((0u8..3, 0u32..10), 1..60)) {
             let mut h = Heap::default();
             let mut plain = BTreeSet::new();
             for (op, j) in ops {
@@ -559,6 +598,12 @@ mod tests {
                 // The field itself, not `first()` (which checks it only in debug builds).
                 proptest::prop_assert_eq!(h.first, plain.first().copied());
                 proptest::prop_assert_eq!(h.len(), plain.len());
+                let all: Vec<Key> = h.small.iter().chain(&h.large).copied().collect();
+                proptest::prop_assert_eq!(all, plain.iter().copied().collect::<Vec<_>>());
+                for x in 0..20 {
+                    let key = k((x % 3) as i32, x);
+                    proptest::prop_assert_eq!(h.contains(&key), plain.contains(&key));
+                }
             }
         }
     }
