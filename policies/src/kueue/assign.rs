@@ -45,6 +45,15 @@ impl Assignment {
             reason: "",
         }
     }
+
+    /// Makes this assignment `empty` again, keeping its storage.
+    pub fn clear(&mut self) {
+        self.mode = Mode::Fit;
+        self.frs.clear();
+        self.flavors.clear();
+        self.level = 0;
+        self.reason = "";
+    }
 }
 
 /// One flavor's verdict for one group.

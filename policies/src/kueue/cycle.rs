@@ -31,7 +31,6 @@ impl Kueue {
     pub(super) fn cycle(&mut self, cx: &mut Cycle<'_>) -> bool {
         self.cycle_no += 1;
         let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
-        start_gens.clone_from(&self.gens);
         heads.clear();
         for q in &mut self.cqs {
             if q.settings.inactive.is_some() || q.settings.held {
@@ -60,6 +59,8 @@ impl Kueue {
         let tried = !heads.is_empty();
         if tried {
             self.stats.cycles += 1;
+            // The generations at the start of the cycle: taking heads out changes none.
+            start_gens.clone_from(&self.gens);
             snap.0.clone_from(&self.usage.0);
             self.run_cycle(cx, &heads, &mut snap, &start_gens);
         }
@@ -71,17 +72,25 @@ impl Kueue {
     /// processes them.
     fn run_cycle(&mut self, cx: &mut Cycle<'_>, heads: &[JobId], snap: &mut Usage, start_gens: &[u64]) {
         let (mut entries, mut order) = std::mem::take(&mut self.entry_bufs);
-        entries.clear();
-        for &job in heads {
-            // Filled in place: an entry is large, and copies of it cost more than its fields.
-            entries.push(Entry {
-                job,
-                cq: self.wls[&job].cq,
-                a: Assignment::empty(),
-                targets: Vec::new(),
-            });
-            let e = entries.last_mut().expect("just pushed");
-            self.nominate(e, snap);
+        // Filled in place, over the last cycle's entries where there are some: an entry is
+        // large, and copies of it cost more than its fields.
+        entries.truncate(heads.len());
+        for (i, &job) in heads.iter().enumerate() {
+            let cq = self.wls[&job].cq;
+            match entries.get_mut(i) {
+                Some(e) => {
+                    (e.job, e.cq) = (job, cq);
+                    e.a.clear();
+                    e.targets.clear();
+                }
+                None => entries.push(Entry {
+                    job,
+                    cq,
+                    a: Assignment::empty(),
+                    targets: Vec::new(),
+                }),
+            }
+            self.nominate(&mut entries[i], snap);
         }
         let mut claimed: BTreeSet<JobId> = BTreeSet::new();
         let mut preempted_roots: BTreeSet<usize> = BTreeSet::new();
