@@ -101,6 +101,32 @@ impl Kueue {
         }
     }
 
+    /// How a request of `q` of `fr`, above what is available, can be had by preemption, and
+    /// its borrow level as if the victims were gone. Apart from `assign`, so that its rarer,
+    /// larger work does not weigh on the loop around it.
+    #[inline(never)]
+    fn contested(&self, job: JobId, cq: usize, fr: usize, q: i64, snap: &Usage) -> (Mode, u32) {
+        let victims = self.targets_for(job, cq, &[(fr, q)], &[fr], snap);
+        let m = if victims.is_empty() {
+            Mode::NoCandidates
+        } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {
+            Mode::Preempt
+        } else {
+            Mode::Reclaim
+        };
+        // The borrow level as if the victims were gone (with none, as things are).
+        let level = if victims.is_empty() {
+            self.tree.borrow_level(snap, cq, &[(fr, q)])
+        } else {
+            let mut scratch = snap.clone();
+            for (v, _) in &victims {
+                self.uncharge_in(&mut scratch, *v);
+            }
+            self.tree.borrow_level(&scratch, cq, &[(fr, q)])
+        };
+        (m, level)
+    }
+
     /// Assigns flavors to a workload against usage `snap`, into `out` (which must be `empty`).
     pub(super) fn assign(&self, job: JobId, snap: &Usage, out: &mut Assignment) {
         let w = &self.wls[&job];
@@ -154,25 +180,7 @@ impl Kueue {
                         continue;
                     }
                     if self.preemption_possible(cq, fr, q, snap) {
-                        // Contested: q is above what is available (just checked).
-                        let victims = self.targets_for(job, cq, &[(fr, q)], &[fr], snap);
-                        let m = if victims.is_empty() {
-                            Mode::NoCandidates
-                        } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {
-                            Mode::Preempt
-                        } else {
-                            Mode::Reclaim
-                        };
-                        // The borrow level as if the victims were gone (with none, as things are).
-                        let level = if victims.is_empty() {
-                            self.tree.borrow_level(snap, cq, &[(fr, q)])
-                        } else {
-                            let mut scratch = snap.clone();
-                            for (v, _) in &victims {
-                                self.uncharge_in(&mut scratch, *v);
-                            }
-                            self.tree.borrow_level(&scratch, cq, &[(fr, q)])
-                        };
+                        let (m, level) = self.contested(job, cq, fr, q, snap);
                         t.level = t.level.max(level);
                         t.mode = t.mode.min(m);
                         if m == Mode::NoCandidates

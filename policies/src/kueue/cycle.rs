@@ -33,7 +33,7 @@ impl Kueue {
         let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
         heads.clear();
         for q in &mut self.cqs {
-            if q.settings.inactive.is_some() || q.settings.held {
+            if !q.open {
                 continue;
             }
             let head = match q.sticky {

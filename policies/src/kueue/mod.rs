@@ -231,6 +231,8 @@ struct Cq {
     admitted: BTreeSet<(i32, JobId)>,
     /// Resources the queue covers.
     covers: Vec<bool>,
+    /// Active and not held, so it may admit: asked for every queue on every cycle.
+    open: bool,
 }
 
 /// A resource group of a ClusterQueue, as flavor assignment reads it.
@@ -408,6 +410,7 @@ impl Kueue {
                     sticky: None,
                     admitted: BTreeSet::new(),
                     covers,
+                    open: settings.inactive.is_none() && !settings.held,
                 }
             })
             .collect();
