@@ -34,6 +34,28 @@ pub struct Assignment {
     pub reason: &'static str,
 }
 
+impl Assignment {
+    /// What `assign` starts from.
+    pub fn empty() -> Assignment {
+        Assignment {
+            mode: Mode::Fit,
+            frs: Frs::new(),
+            flavors: SmallVec::new(),
+            level: 0,
+            reason: "",
+        }
+    }
+
+    /// Makes this assignment `empty` again, keeping its storage.
+    pub fn clear(&mut self) {
+        self.mode = Mode::Fit;
+        self.frs.clear();
+        self.flavors.clear();
+        self.level = 0;
+        self.reason = "";
+    }
+}
+
 /// One flavor's verdict for one group.
 struct Try {
     mode: Mode,
@@ -79,23 +101,42 @@ impl Kueue {
         }
     }
 
-    /// Assigns flavors to a workload against usage `snap`.
-    pub(super) fn assign(&self, job: JobId, snap: &Usage) -> Assignment {
+    /// How a request of `q` of `fr`, above what is available, can be had by preemption, and
+    /// its borrow level as if the victims were gone. Apart from `assign`, so that its rarer,
+    /// larger work does not weigh on the loop around it.
+    #[inline(never)]
+    fn contested(&self, job: JobId, cq: usize, fr: usize, q: i64, snap: &Usage) -> (Mode, u32) {
+        let victims = self.targets_for(job, cq, &[(fr, q)], &[fr], snap);
+        let m = if victims.is_empty() {
+            Mode::NoCandidates
+        } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {
+            Mode::Preempt
+        } else {
+            Mode::Reclaim
+        };
+        // The borrow level as if the victims were gone (with none, as things are).
+        let level = if victims.is_empty() {
+            self.tree.borrow_level(snap, cq, &[(fr, q)])
+        } else {
+            let mut scratch = snap.clone();
+            for (v, _) in &victims {
+                self.uncharge_in(&mut scratch, *v);
+            }
+            self.tree.borrow_level(&scratch, cq, &[(fr, q)])
+        };
+        (m, level)
+    }
+
+    /// Assigns flavors to a workload against usage `snap`, into `out` (which must be `empty`).
+    pub(super) fn assign(&self, job: JobId, snap: &Usage, out: &mut Assignment) {
         let w = &self.wls[&job];
         let cq = w.cq;
         let c = &self.cqs[cq];
-        let mut out = Assignment {
-            mode: Mode::Fit,
-            frs: Frs::new(),
-            flavors: SmallVec::new(),
-            level: 0,
-            reason: "",
-        };
         for &(r, _) in &w.req {
             if !c.covers[r] {
                 out.mode = Mode::NoFit;
                 out.reason = reason::NO_MATCHING_FLAVOR;
-                return out;
+                return;
             }
         }
         let severity = |r: &str| match r {
@@ -105,7 +146,7 @@ impl Kueue {
             _ => 0,
         };
         for g in &c.groups {
-            let wanted = || w.req.iter().filter(|(r, _)| g.resources.contains(r));
+            let wanted = || w.req.iter().filter(|(r, _)| g.covers[*r]);
             if wanted().next().is_none() {
                 continue;
             }
@@ -139,25 +180,7 @@ impl Kueue {
                         continue;
                     }
                     if self.preemption_possible(cq, fr, q, snap) {
-                        // Contested: q is above what is available (just checked).
-                        let victims = self.targets_for(job, cq, &[(fr, q)], &[fr], snap);
-                        let m = if victims.is_empty() {
-                            Mode::NoCandidates
-                        } else if victims.iter().any(|(v, _)| self.wls[v].cq == cq) {
-                            Mode::Preempt
-                        } else {
-                            Mode::Reclaim
-                        };
-                        // The borrow level as if the victims were gone (with none, as things are).
-                        let level = if victims.is_empty() {
-                            self.tree.borrow_level(snap, cq, &[(fr, q)])
-                        } else {
-                            let mut scratch = snap.clone();
-                            for (v, _) in &victims {
-                                self.uncharge_in(&mut scratch, *v);
-                            }
-                            self.tree.borrow_level(&scratch, cq, &[(fr, q)])
-                        };
+                        let (m, level) = self.contested(job, cq, fr, q, snap);
                         t.level = t.level.max(level);
                         t.mode = t.mode.min(m);
                         if m == Mode::NoCandidates
@@ -190,7 +213,12 @@ impl Kueue {
                 Some((f, t)) if t.mode > Mode::NoFit => {
                     out.mode = out.mode.min(t.mode);
                     out.level = out.level.max(t.level);
-                    out.frs.extend(t.frs);
+                    if out.frs.is_empty() {
+                        // The first group: a move, not a copy element by element.
+                        out.frs = t.frs;
+                    } else {
+                        out.frs.extend(t.frs);
+                    }
                     out.flavors.push(f);
                 }
                 _ => {
@@ -200,14 +228,13 @@ impl Kueue {
                     } else {
                         worst_reason
                     };
-                    return out;
+                    return;
                 }
             }
         }
         if out.mode == Mode::NoCandidates {
             out.reason = reason::WAITING_FOR_QUOTA;
         }
-        out
     }
 }
 

@@ -31,11 +31,9 @@ impl Kueue {
     pub(super) fn cycle(&mut self, cx: &mut Cycle<'_>) -> bool {
         self.cycle_no += 1;
         let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
-        start_gens.clone_from(&self.gens);
         heads.clear();
-        for c in 0..self.cqs.len() {
-            let q = &mut self.cqs[c];
-            if q.settings.inactive.is_some() || q.settings.held {
+        for q in &mut self.cqs {
+            if !q.open {
                 continue;
             }
             let head = match q.sticky {
@@ -61,6 +59,8 @@ impl Kueue {
         let tried = !heads.is_empty();
         if tried {
             self.stats.cycles += 1;
+            // The generations at the start of the cycle: taking heads out changes none.
+            start_gens.clone_from(&self.gens);
             snap.0.clone_from(&self.usage.0);
             self.run_cycle(cx, &heads, &mut snap, &start_gens);
         }
@@ -72,8 +72,26 @@ impl Kueue {
     /// processes them.
     fn run_cycle(&mut self, cx: &mut Cycle<'_>, heads: &[JobId], snap: &mut Usage, start_gens: &[u64]) {
         let (mut entries, mut order) = std::mem::take(&mut self.entry_bufs);
-        entries.clear();
-        entries.extend(heads.iter().map(|&job| self.nominate(job, snap)));
+        // Filled in place, over the last cycle's entries where there are some: an entry is
+        // large, and copies of it cost more than its fields.
+        entries.truncate(heads.len());
+        for (i, &job) in heads.iter().enumerate() {
+            let cq = self.wls[&job].cq;
+            match entries.get_mut(i) {
+                Some(e) => {
+                    (e.job, e.cq) = (job, cq);
+                    e.a.clear();
+                    e.targets.clear();
+                }
+                None => entries.push(Entry {
+                    job,
+                    cq,
+                    a: Assignment::empty(),
+                    targets: Vec::new(),
+                }),
+            }
+            self.nominate(&mut entries[i], snap);
+        }
         let mut claimed: BTreeSet<JobId> = BTreeSet::new();
         let mut preempted_roots: BTreeSet<usize> = BTreeSet::new();
         if self.fair.is_some() {
@@ -99,23 +117,16 @@ impl Kueue {
         self.entry_bufs = (entries, order);
     }
 
-    fn nominate(&self, job: JobId, snap: &Usage) -> Entry {
-        let cq = self.wls[&job].cq;
-        let a = self.assign(job, snap);
-        let mut e = Entry {
-            job,
-            cq,
-            a,
-            targets: Vec::new(),
-        };
+    /// Nominates the head of an entry that names only its job and queue.
+    fn nominate(&self, e: &mut Entry, snap: &Usage) {
+        self.assign(e.job, snap, &mut e.a);
         if matches!(e.a.mode, Mode::Preempt | Mode::Reclaim) {
-            e.targets = self.targets(job, cq, &e.a.frs, snap);
+            e.targets = self.targets(e.job, e.cq, &e.a.frs, snap);
             if e.targets.is_empty() {
                 e.a.mode = Mode::NoCandidates;
                 e.a.reason = reason::WAITING_FOR_QUOTA;
             }
         }
-        e
     }
 
     /// Fair sharing: a tournament from each root; at every cohort, the child that does not borrow
@@ -176,8 +187,11 @@ impl Kueue {
     }
 
     fn fits_snapshot(&self, snap: &Usage, e: &Entry) -> bool {
+        // Last first: requests list GPUs last, and GPUs are what a head that lost its place in
+        // the cycle usually lacks.
         e.a.frs
             .iter()
+            .rev()
             .all(|&(fr, q)| q <= self.tree.available(snap, e.cq, fr))
     }
 
@@ -297,7 +311,7 @@ impl Kueue {
             .collect();
         self.charge(e.cq, &e.a.frs, 1);
         let c = &mut self.cqs[e.cq];
-        c.admitted.insert(e.job);
+        c.admitted.insert((self.wls[&e.job].prio, e.job));
         if c.sticky == Some(e.job) {
             c.sticky = None;
         }

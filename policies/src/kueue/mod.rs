@@ -222,13 +222,26 @@ struct Cq {
     name: String,
     root: usize,
     settings: model::CqSettings,
-    groups: Vec<model::Group>,
+    groups: Vec<CqGroup>,
     queue: queue::Queue,
     /// The PendingPreemption workload that stays at the head (BestEffortFIFO).
     sticky: Option<JobId>,
-    admitted: BTreeSet<JobId>,
+    /// Admitted workloads by priority, then job: the own-queue victim search reads only those
+    /// below the preemptor's priority.
+    admitted: BTreeSet<(i32, JobId)>,
     /// Resources the queue covers.
     covers: Vec<bool>,
+    /// Active and not held, so it may admit: asked for every queue on every cycle.
+    open: bool,
+}
+
+/// A resource group of a ClusterQueue, as flavor assignment reads it.
+#[derive(Clone, Debug)]
+struct CqGroup {
+    /// Per resource, whether the group holds it: asked for every request on every nomination.
+    covers: Vec<bool>,
+    /// Indexes into `Config::flavors`, in order.
+    flavors: Vec<usize>,
 }
 
 /// Counts for the policy's own summary.
@@ -385,13 +398,19 @@ impl Kueue {
                     name: s.name.clone(),
                     root: tree.root(i),
                     settings: settings.clone(),
-                    groups: s.groups.clone(),
+                    groups: (s.groups.iter())
+                        .map(|g| CqGroup {
+                            covers: (0..nres).map(|r| g.resources.contains(&r)).collect(),
+                            flavors: g.flavors.clone(),
+                        })
+                        .collect(),
                     queue: queue::Queue::new(
                         opts.version.equivalence_hashing() && settings.queueing == Queueing::BestEffortFifo,
                     ),
                     sticky: None,
                     admitted: BTreeSet::new(),
                     covers,
+                    open: settings.inactive.is_none() && !settings.held,
                 }
             })
             .collect();
@@ -557,7 +576,8 @@ impl Kueue {
         let cq = w.cq;
         let victim = w.victim_of.take();
         w.state = WlState::Queued;
-        self.cqs[cq].admitted.remove(&job);
+        let prio = w.prio;
+        self.cqs[cq].admitted.remove(&(prio, job));
         self.charge(cq, &adm.frs, -1);
         self.unplaced.remove(&(adm.reserved_at, job));
         self.ready_deadlines.retain(|&(_, j)| j != job);
@@ -679,7 +699,7 @@ impl Kueue {
     pub fn audit(&self) -> Result<(), String> {
         let mut u = self.tree.empty_usage();
         for (job, w) in self.wls.iter() {
-            let listed = self.cqs[w.cq].admitted.contains(&job);
+            let listed = self.cqs[w.cq].admitted.contains(&(w.prio, job));
             match (&w.adm, listed) {
                 (Some(a), true) => {
                     for &(fr, q) in &a.frs {
@@ -927,7 +947,7 @@ impl Policy for Kueue {
                     _ => {}
                 }
                 if let Some(adm) = &w.adm {
-                    self.cqs[w.cq].admitted.remove(&job);
+                    self.cqs[w.cq].admitted.remove(&(w.prio, job));
                     self.charge(w.cq, &adm.frs, -1);
                     self.unplaced.remove(&(adm.reserved_at, job));
                     if self.pods_ready.is_some() {

@@ -187,9 +187,18 @@ impl Kueue {
         // does not borrow are never taken: queues that could offer only those are not searched.
         let only_borrowing = never && !under_nominal;
         let mut cands: Vec<(JobId, Kind)> = Vec::new();
-        for &v in &self.cqs[cq].admitted {
+        // Only workloads of lower priority (or equal, under LowerOrNewerEqualPriority) can pass
+        // `within_allows`: the others are not read.
+        let own = &self.cqs[cq].admitted;
+        let below = match settings.within {
+            WithinCq::Never => own.range(..(i32::MIN, JobId(0))),
+            WithinCq::LowerPriority => own.range(..(p.prio, JobId(0))),
+            WithinCq::LowerOrNewerEqualPriority => own.range(..=(p.prio, JobId(u32::MAX))),
+        };
+        for &(_, v) in below {
             let c = &self.wls[&v];
-            if v != job && self.uses(c, contested) && self.within_allows(cq, p, c) {
+            // The priority test first: it is the cheaper, and usually decides.
+            if v != job && self.within_allows(cq, p, c) && self.uses(c, contested) {
                 cands.push((v, Kind::OwnQueue));
             }
         }
@@ -218,7 +227,7 @@ impl Kueue {
             if only_borrowing && !advantage {
                 continue;
             }
-            for &v in &oc.admitted {
+            for &(_, v) in &oc.admitted {
                 let c = &self.wls[&v];
                 if !self.uses(c, contested) || !self.reclaim_allows(cq, p, c) {
                     continue;
@@ -313,7 +322,7 @@ impl Kueue {
             if oc.root != root {
                 continue;
             }
-            for &v in &oc.admitted {
+            for &(_, v) in &oc.admitted {
                 let c = &self.wls[&v];
                 if v == job || !self.uses(c, contested) {
                     continue;

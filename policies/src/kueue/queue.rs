@@ -4,11 +4,13 @@
 //! With equivalence hashing (BestEffortFIFO, Kueue v0.18+), workloads with the same scheduling hash
 //! (priority and request shape) fail and are parked together. They are kept as classes: only the
 //! best member of a class sits in the heap, the others wait behind it, and a parked class moves as
-//! one. Parking or flushing a class of thousands of identical workloads costs the same as one, which
-//! keeps deep queues cheap without changing which workload is tried when.
+//! one. A class keeps its best member apart from the others, so parking or flushing it only flips
+//! its state and touches no member set: a class of thousands of identical workloads costs the same
+//! as one, which keeps deep queues cheap without changing which workload is tried when.
 
 use super::Key;
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Class keys are already hashes: use them as they are instead of hashing them again.
@@ -32,20 +34,126 @@ impl Hasher for KeyIsHash {
 /// Maps keyed by a class hash. No code depends on their iteration order.
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<KeyIsHash>>;
 
+/// How many workloads a heap holds in a sorted vector before it moves them to a B-tree (fewer
+/// in tests, so that they cross the limit).
+const SMALL_HEAP: usize = if cfg!(test) { 4 } else { 32 };
+
+/// An ordered set that keeps its first element at hand: the head scan reads it for every
+/// ClusterQueue on every cycle, far more often than the set changes. With hashing a heap holds
+/// one workload per class, so it is nearly always small: then it is a sorted vector, where
+/// taking a head out and putting it back costs less than in a B-tree; past `SMALL_HEAP` it is a
+/// B-tree (and stays one until it empties).
+#[derive(Clone, Debug, Default)]
+struct Heap {
+    /// The set while it is small (`large` is then empty).
+    small: Vec<Key>,
+    /// The set once it grew past `SMALL_HEAP` (`small` is then empty).
+    large: BTreeSet<Key>,
+    first: Option<Key>,
+}
+
+impl Heap {
+    fn first(&self) -> Option<Key> {
+        debug_assert!(self.small.is_empty() || self.large.is_empty());
+        debug_assert_eq!(self.first, self.small.first().or(self.large.first()).copied());
+        self.first
+    }
+    fn insert(&mut self, key: Key) {
+        if self.large.is_empty() && self.small.len() < SMALL_HEAP {
+            if let Err(at) = self.small.binary_search(&key) {
+                self.small.insert(at, key);
+            }
+        } else {
+            self.large.extend(self.small.drain(..));
+            self.large.insert(key);
+        }
+        if self.first.is_none_or(|f| key < f) {
+            self.first = Some(key);
+        }
+    }
+    fn remove(&mut self, key: &Key) -> bool {
+        let removed = if self.large.is_empty() {
+            match self.small.binary_search(key) {
+                Ok(at) => {
+                    self.small.remove(at);
+                    true
+                }
+                Err(_) => false,
+            }
+        } else {
+            self.large.remove(key)
+        };
+        if removed && self.first == Some(*key) {
+            self.first = self.small.first().or(self.large.first()).copied();
+        }
+        removed
+    }
+    fn append(&mut self, other: &mut BTreeSet<Key>) {
+        if other.is_empty() {
+            return;
+        }
+        if self.large.is_empty() && self.small.len() + other.len() <= SMALL_HEAP {
+            self.small.extend(std::mem::take(other));
+            self.small.sort_unstable();
+            self.small.dedup();
+        } else {
+            self.large.extend(self.small.drain(..));
+            self.large.append(other);
+        }
+        self.first = self.small.first().or(self.large.first()).copied();
+    }
+    fn contains(&self, key: &Key) -> bool {
+        self.small.binary_search(key).is_ok() || self.large.contains(key)
+    }
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.small.len() + self.large.len()
+    }
+}
+
+/// A class of equivalent workloads: its best member apart, so that the class moves between the
+/// heap and the parked state without touching the set of its other members.
+#[derive(Clone, Debug)]
+struct Class {
+    /// The best member: in the heap while the class is active (unless taken out as a head).
+    first: Key,
+    /// The other members, all after `first`.
+    rest: BTreeSet<Key>,
+    /// Parked as a whole until a flush.
+    parked: bool,
+}
+
+impl Class {
+    /// Adds a member; returns the member it replaced as the best one, if it did.
+    fn insert(&mut self, key: Key) -> Option<Key> {
+        if key < self.first {
+            let old = std::mem::replace(&mut self.first, key);
+            self.rest.insert(old);
+            Some(old)
+        } else {
+            if key != self.first {
+                self.rest.insert(key);
+            }
+            None
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(super) struct Queue {
     hashing: bool,
-    heap: BTreeSet<Key>,
-    /// The member of each class that is in the heap.
-    rep: HashMap<u64, Key>,
-    /// The other members of a class whose representative is in the heap.
-    behind: HashMap<u64, BTreeSet<Key>>,
-    /// Classes parked as a whole.
-    parked_classes: HashMap<u64, BTreeSet<Key>>,
+    /// Workloads without hashing; with hashing, the best member of each active class (one out
+    /// as a head included, until it settles).
+    heap: Heap,
+    /// With hashing: every queued workload, by class.
+    classes: HashMap<u64, Class>,
+    /// Classes parked since the last flush. May name a class that has since gone or returned:
+    /// a flush checks.
+    parked_classes: Vec<u64>,
     /// Workloads parked one by one (without hashing).
     parked: BTreeSet<Key>,
-    /// A representative taken out as a head (see `take_head`), with its class hash: its class
-    /// has not promoted its next member yet.
+    /// A class's best member taken out as a head (see `take_head`), with its class hash: it is
+    /// still in the heap, and its class has not promoted its next member yet.
     out: Option<(Key, u64)>,
 }
 
@@ -60,22 +168,30 @@ impl Queue {
     /// The next head.
     pub fn head(&mut self) -> Option<Key> {
         self.settle();
-        self.heap.first().copied()
+        self.heap.first()
     }
 
     /// Takes a head out, as `remove` does. A head almost always comes straight back (`push`) or is
-    /// parked with its class (`park`): a representative is only marked out, and its class promotes
-    /// its next member only if anything else happens first. The queue reads the same either way.
+    /// parked with its class (`park`): a class's best member is only marked out, and stays in the
+    /// heap; it leaves the heap, and its class promotes its next member, only if anything else
+    /// happens first. The queue reads the same either way.
     pub fn take_head(&mut self, key: Key, hash: u64) -> bool {
         self.settle();
-        if self.hashing && self.rep.get(&hash) == Some(&key) && self.heap.remove(&key) {
+        // An active class's best member is in the heap.
+        if self.hashing
+            && self
+                .classes
+                .get(&hash)
+                .is_some_and(|c| !c.parked && c.first == key)
+        {
             self.out = Some((key, hash));
             return true;
         }
         self.remove(key, hash)
     }
 
-    /// Promotes the next member of the class whose representative is out, if one is.
+    /// Takes the best member that is out off the heap and promotes its class's next member, if
+    /// a member is out.
     #[inline]
     fn settle(&mut self) {
         // Every read of a head goes through here, and nearly always finds nothing out.
@@ -88,20 +204,26 @@ impl Queue {
         let Some((key, hash)) = self.out.take() else {
             return;
         };
-        debug_assert_eq!(self.rep.get(&hash), Some(&key));
+        debug_assert_eq!(self.classes.get(&hash).map(|c| c.first), Some(key));
+        self.heap.remove(&key);
         self.promote_next(hash);
     }
 
-    /// The class's representative has left the heap: its next member (if any) takes its place.
+    /// The class's best member has left it (and the heap): its next member (if any) takes its
+    /// place, in the heap if the class is active.
     fn promote_next(&mut self, hash: u64) {
-        self.rep.remove(&hash);
-        if let Some(b) = self.behind.get_mut(&hash) {
-            if let Some(next) = b.pop_first() {
-                self.heap.insert(next);
-                self.rep.insert(hash, next);
+        let Some(c) = self.classes.get_mut(&hash) else {
+            return;
+        };
+        match c.rest.pop_first() {
+            Some(next) => {
+                c.first = next;
+                if !c.parked {
+                    self.heap.insert(next);
+                }
             }
-            if b.is_empty() {
-                self.behind.remove(&hash);
+            None => {
+                self.classes.remove(&hash);
             }
         }
     }
@@ -109,9 +231,8 @@ impl Queue {
     /// Queues a workload: into the heap, or into its class if that class is parked.
     pub fn push(&mut self, key: Key, hash: u64) {
         if self.out == Some((key, hash)) {
-            // The representative comes back before anything else happened.
+            // The best member comes back before anything else happened: it is still in the heap.
             self.out = None;
-            self.heap.insert(key);
             return;
         }
         self.settle();
@@ -119,23 +240,23 @@ impl Queue {
             self.heap.insert(key);
             return;
         }
-        if let Some(p) = self.parked_classes.get_mut(&hash) {
-            p.insert(key);
-            return;
-        }
-        match self.rep.get(&hash).copied() {
-            Some(r) if key < r => {
-                self.heap.remove(&r);
-                self.behind.entry(hash).or_default().insert(r);
-                self.heap.insert(key);
-                self.rep.insert(hash, key);
+        match self.classes.entry(hash) {
+            Entry::Occupied(mut o) => {
+                let c = o.get_mut();
+                if let Some(old) = c.insert(key)
+                    && !c.parked
+                {
+                    self.heap.remove(&old);
+                    self.heap.insert(key);
+                }
             }
-            Some(_) => {
-                self.behind.entry(hash).or_default().insert(key);
-            }
-            None => {
+            Entry::Vacant(v) => {
+                v.insert(Class {
+                    first: key,
+                    rest: BTreeSet::new(),
+                    parked: false,
+                });
                 self.heap.insert(key);
-                self.rep.insert(hash, key);
             }
         }
     }
@@ -143,33 +264,29 @@ impl Queue {
     /// Removes a workload wherever it is. Returns whether it was queued.
     pub fn remove(&mut self, key: Key, hash: u64) -> bool {
         self.settle();
-        if self.heap.remove(&key) {
-            if self.rep.get(&hash) == Some(&key) {
-                self.promote_next(hash);
+        if !self.hashing {
+            return self.heap.remove(&key) || self.parked.remove(&key);
+        }
+        let Some(c) = self.classes.get_mut(&hash) else {
+            return false;
+        };
+        if c.first == key {
+            if !c.parked {
+                self.heap.remove(&key);
             }
+            self.promote_next(hash);
             return true;
         }
-        if self.parked.remove(&key) {
-            return true;
-        }
-        for map in [&mut self.behind, &mut self.parked_classes] {
-            if let Some(set) = map.get_mut(&hash)
-                && set.remove(&key)
-            {
-                if set.is_empty() {
-                    map.remove(&hash);
-                }
-                return true;
-            }
-        }
-        false
+        c.rest.remove(&key)
     }
 
     pub fn contains(&self, key: Key, hash: u64) -> bool {
-        self.heap.contains(&key)
-            || self.parked.contains(&key)
-            || self.behind.get(&hash).is_some_and(|s| s.contains(&key))
-            || self.parked_classes.get(&hash).is_some_and(|s| s.contains(&key))
+        if !self.hashing {
+            return self.heap.contains(&key) || self.parked.contains(&key);
+        }
+        self.classes
+            .get(&hash)
+            .is_some_and(|c| (c.first == key && self.out != Some((key, hash))) || c.rest.contains(&key))
     }
 
     /// Parks a workload that was taken out as a head; with hashing, its whole class goes too.
@@ -179,20 +296,35 @@ impl Queue {
             return;
         }
         if self.out == Some((key, hash)) {
-            // The representative is parked with its class before the class promoted anyone: it
-            // is in no set, and the class has no representative in the heap.
+            // The best member is parked with its class before the class promoted anyone: it
+            // leaves the heap, and the class only changes state.
             self.out = None;
-            self.rep.remove(&hash);
-        } else {
-            self.settle();
+            self.heap.remove(&key);
+            let c = self.classes.get_mut(&hash).expect("the class of a member out");
+            c.parked = true;
+            self.parked_classes.push(hash);
+            return;
         }
-        let mut set = self.behind.remove(&hash).unwrap_or_default();
-        if let Some(r) = self.rep.remove(&hash) {
-            self.heap.remove(&r);
-            set.insert(r);
+        self.settle();
+        match self.classes.entry(hash) {
+            Entry::Occupied(mut o) => {
+                let c = o.get_mut();
+                if !c.parked {
+                    self.heap.remove(&c.first);
+                    c.parked = true;
+                    self.parked_classes.push(hash);
+                }
+                c.insert(key);
+            }
+            Entry::Vacant(v) => {
+                v.insert(Class {
+                    first: key,
+                    rest: BTreeSet::new(),
+                    parked: true,
+                });
+                self.parked_classes.push(hash);
+            }
         }
-        set.insert(key);
-        self.parked_classes.entry(hash).or_default().append(&mut set);
     }
 
     /// Everything parked returns to the heap.
@@ -200,24 +332,25 @@ impl Queue {
         self.settle();
         // A merge in one pass (a swap when the heap is empty, as it is once every head parked).
         self.heap.append(&mut self.parked);
-        // Drained, not taken: the map keeps its table for the next parking.
-        for (hash, mut set) in self.parked_classes.drain() {
-            // A parked class has no member in the heap: its best member becomes its representative.
-            if let Some(first) = set.pop_first() {
-                self.heap.insert(first);
-                self.rep.insert(hash, first);
-                if !set.is_empty() {
-                    self.behind.entry(hash).or_default().append(&mut set);
-                }
+        for hash in self.parked_classes.drain(..) {
+            if let Some(c) = self.classes.get_mut(&hash)
+                && c.parked
+            {
+                c.parked = false;
+                self.heap.insert(c.first);
             }
         }
     }
 
-    /// Workloads in the heap (counting those behind their class's representative).
+    /// Workloads in the heap (counting the other members of active classes).
     #[cfg(test)]
     pub fn active_len(&mut self) -> usize {
         self.settle();
-        self.heap.len() + self.behind.values().map(BTreeSet::len).sum::<usize>()
+        let behind: usize = (self.classes.values())
+            .filter(|c| !c.parked)
+            .map(|c| c.rest.len())
+            .sum();
+        self.heap.len() + behind
     }
 }
 
@@ -226,6 +359,7 @@ mod tests {
     use super::*;
     use fairway_engine::{JobId, SimTime};
     use std::cmp::Reverse;
+    use std::collections::BTreeMap;
 
     fn k(prio: i32, job: u32) -> Key {
         Key {
@@ -330,6 +464,146 @@ mod tests {
                 // it still out.
                 proptest::prop_assert_eq!(a.clone().head(), b.clone().head());
                 proptest::prop_assert_eq!(a.clone().active_len(), b.clone().active_len());
+            }
+        }
+    }
+
+    /// The plain reading of a queue: every queued workload with whether it is parked. With
+    /// hashing a class is parked or active as a whole, and a newcomer joins its class's state.
+    #[derive(Default)]
+    struct Plain {
+        hashing: bool,
+        members: BTreeMap<Key, (u64, bool)>,
+    }
+
+    impl Plain {
+        fn head(&self) -> Option<Key> {
+            self.members.iter().find(|(_, (_, p))| !p).map(|(k, _)| *k)
+        }
+        fn class_parked(&self, hash: u64) -> bool {
+            self.hashing && self.members.values().any(|&(h, p)| h == hash && p)
+        }
+        fn push(&mut self, key: Key, hash: u64) {
+            let parked = self.class_parked(hash);
+            self.members.insert(key, (hash, parked));
+        }
+        fn park(&mut self, key: Key, hash: u64) {
+            if self.hashing {
+                for (h, p) in self.members.values_mut() {
+                    *p |= *h == hash;
+                }
+            }
+            self.members.insert(key, (hash, true));
+        }
+        fn flush(&mut self) {
+            for (_, p) in self.members.values_mut() {
+                *p = false;
+            }
+        }
+        fn active_len(&self) -> usize {
+            self.members.values().filter(|(_, p)| !p).count()
+        }
+    }
+
+    proptest::proptest! {
+        /// The queue reads as the plain model through any sequence of operations, with and
+        /// without hashing: same head, same members, same number active.
+        #[test]
+        fn reads_as_the_plain_model(
+            hashing: bool,
+            ops in proptest::collection::vec((0u8..6, 0u32..16), 1..120),
+        ) {
+            let hash = |j: u32| u64::from(j % 4);
+            let prio = |j: u32| (j % 3) as i32;
+            let mut q = Queue::new(hashing);
+            let mut m = Plain { hashing, ..Plain::default() };
+            // Taken out as a head (or as a sticky preemptor), not yet back.
+            let mut out: Option<u32> = None;
+            for (op, j) in ops {
+                let (key, h) = (k(prio(j), j), hash(j));
+                let queued = m.members.contains_key(&key);
+                match op {
+                    0 if !queued && out != Some(j) => {
+                        q.push(key, h);
+                        m.push(key, h);
+                    }
+                    1 if out.is_none() => {
+                        let head = q.head();
+                        proptest::prop_assert_eq!(head, m.head());
+                        if let Some(hd) = head {
+                            proptest::prop_assert!(q.take_head(hd, hash(hd.job.0)));
+                            m.members.remove(&hd);
+                            out = Some(hd.job.0);
+                        }
+                    }
+                    2 if out.is_none() && queued => {
+                        proptest::prop_assert!(q.take_head(key, h));
+                        m.members.remove(&key);
+                        out = Some(j);
+                    }
+                    3 => {
+                        if let Some(o) = out.take() {
+                            let (ko, ho) = (k(prio(o), o), hash(o));
+                            if j % 2 == 0 {
+                                q.park(ko, ho);
+                                m.park(ko, ho);
+                            } else {
+                                q.push(ko, ho);
+                                m.push(ko, ho);
+                            }
+                        }
+                    }
+                    4 => {
+                        proptest::prop_assert_eq!(q.remove(key, h), queued);
+                        m.members.remove(&key);
+                    }
+                    5 => {
+                        q.flush();
+                        m.flush();
+                    }
+                    _ => {}
+                }
+                for x in 0..16 {
+                    let key = k(prio(x), x);
+                    proptest::prop_assert_eq!(q.contains(key, hash(x)), m.members.contains_key(&key));
+                }
+                // On a copy: reading the head settles a taken-out head.
+                proptest::prop_assert_eq!(q.clone().head(), m.head());
+                proptest::prop_assert_eq!(q.clone().active_len(), m.active_len());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The heap reads as a plain ordered set (its first element kept right), through
+        /// inserts, removals and merges, small and large.
+        #[test]
+        fn heap_reads_as_an_ordered_set(ops in proptest::collection::vec((0u8..3, 0u32..10), 1..60)) {
+            let mut h = Heap::default();
+            let mut plain = BTreeSet::new();
+            for (op, j) in ops {
+                let key = k((j % 3) as i32, j);
+                match op {
+                    0 => {
+                        h.insert(key);
+                        plain.insert(key);
+                    }
+                    1 => proptest::prop_assert_eq!(h.remove(&key), plain.remove(&key)),
+                    _ => {
+                        let mut other: BTreeSet<Key> = [key, k(2, j + 10)].into();
+                        plain.extend(other.iter().copied());
+                        h.append(&mut other);
+                    }
+                }
+                // The field itself, not `first()` (which checks it only in debug builds).
+                proptest::prop_assert_eq!(h.first, plain.first().copied());
+                proptest::prop_assert_eq!(h.len(), plain.len());
+                let all: Vec<Key> = h.small.iter().chain(&h.large).copied().collect();
+                proptest::prop_assert_eq!(all, plain.iter().copied().collect::<Vec<_>>());
+                for x in 0..20 {
+                    let key = k((x % 3) as i32, x);
+                    proptest::prop_assert_eq!(h.contains(&key), plain.contains(&key));
+                }
             }
         }
     }

@@ -201,7 +201,34 @@ impl Tree {
             None => self.subtree[i].saturating_sub(u.0[i]),
             Some(p) => {
                 let local = (self.local[i] - u.0[i]).max(0);
-                let mut from_parent = self.available(u, p, fr);
+                // A root parent (the usual case, asked on every nomination) is worked out here
+                // rather than by a call.
+                let mut from_parent = if self.nodes[p].parent.is_none() {
+                    let j = self.at(p, fr);
+                    let v = self.subtree[j].saturating_sub(u.0[j]);
+                    if self.nodes[p].is_cq { v.max(0) } else { v }
+                } else {
+                    self.available(u, p, fr)
+                };
+                if let Some(bl) = self.quota[i].borrowing_limit {
+                    let cap = (self.subtree[i] - self.local[i]) - (u.0[i] - self.local[i]).max(0) + bl;
+                    from_parent = from_parent.min(cap);
+                }
+                local.saturating_add(from_parent)
+            }
+        };
+        if self.nodes[n].is_cq { v.max(0) } else { v }
+    }
+
+    /// `available` as first written, recursively: what the loop must agree with.
+    #[cfg(test)]
+    fn available_rec(&self, u: &Usage, n: usize, fr: usize) -> i64 {
+        let i = self.at(n, fr);
+        let v = match self.nodes[n].parent {
+            None => self.subtree[i].saturating_sub(u.0[i]),
+            Some(p) => {
+                let local = (self.local[i] - u.0[i]).max(0);
+                let mut from_parent = self.available_rec(u, p, fr);
                 if let Some(bl) = self.quota[i].borrowing_limit {
                     let cap = (self.subtree[i] - self.local[i]) - (u.0[i] - self.local[i]).max(0) + bl;
                     from_parent = from_parent.min(cap);
@@ -523,6 +550,50 @@ mod tests {
         assert_eq!(t.lca(1, 0), Some(3));
         assert_eq!(t.lca(0, 2), Some(2));
         assert_eq!(t.lca(0, 0), Some(0));
+    }
+
+    proptest::proptest! {
+        /// `available` (with its root parent worked out in place) agrees with the plain
+        /// recursion, on a three-level tree with any quotas, limits and usage.
+        #[test]
+        fn available_agrees_with_the_recursion(
+            quotas in proptest::collection::vec(
+                (0i64..8, proptest::option::of(0i64..5), proptest::option::of(0i64..5)),
+                5,
+            ),
+            adds in proptest::collection::vec((0usize..3, 0i64..7), 0..12),
+        ) {
+            // x (0) and z (2) in cohort team (3), under root (4) with y (1).
+            let node = |name: &str, parent: Option<usize>, children: Vec<usize>, is_cq: bool| Node {
+                name: name.into(),
+                parent,
+                children,
+                is_cq,
+                weight: 1.0,
+            };
+            let nodes = vec![
+                node("x", Some(3), vec![], true),
+                node("y", Some(4), vec![], true),
+                node("z", Some(3), vec![], true),
+                node("team", Some(4), vec![0, 2], false),
+                node("root", None, vec![1, 3], false),
+            ];
+            let quota = (quotas.iter())
+                .map(|&(nominal, borrowing_limit, lending_limit)| Quota {
+                    nominal,
+                    borrowing_limit,
+                    lending_limit,
+                })
+                .collect();
+            let t = Tree::new(nodes, 1, quota);
+            let mut u = t.empty_usage();
+            for (cq, q) in adds {
+                t.add(&mut u, cq, 0, q);
+                for n in 0..5 {
+                    proptest::prop_assert_eq!(t.available(&u, n, 0), t.available_rec(&u, n, 0));
+                }
+            }
+        }
     }
 
     /// kueue.md 6.1: frs are (h100, gpu) and (h100, cpu).
