@@ -8,8 +8,8 @@ use fairway_engine::{Cycle, JobId, JobSpec, JobStatus, Policy, SimTime, Transiti
 use std::collections::HashMap;
 
 /// Shortest job first: pending jobs in order of their estimated run time (fixed at submission),
-/// ties in submit order. Not preemptive. Per-decision cost: O(log p) to file each arrival, then
-/// as the queue policies' pass (`ShapeQueue::pass`).
+/// ties in submit order. Not preemptive. Per-decision cost: O(a log a) to order this instant's a
+/// arrivals, then as the queue policies' pass (`ShapeQueue::pass`, as for `Fifo`).
 #[derive(Debug)]
 pub struct Sjf {
     est: Estimator,
@@ -24,7 +24,7 @@ impl Sjf {
         Sjf {
             est: Estimator::new(estimate),
             mode,
-            queue: ShapeQueue::default(),
+            queue: ShapeQueue::filed_by_pass(),
             keys: HashMap::new(),
             fresh: Vec::new(),
         }

@@ -2,7 +2,7 @@
 //! same workload and must start and preempt the same jobs at the same instants.
 
 use fairway_engine::{
-    Cluster, ClusterSpec, EngineOptions, JobSpec, ModelSet, Outcome, PodRequest, Policy, PoolSpec,
+    Cluster, ClusterSpec, EngineOptions, JobSpec, ModelSet, NodeId, Outcome, PodRequest, Policy, PoolSpec,
     SimDuration, SimTime, Simulation, WorkloadBuilder,
 };
 use proptest::prelude::*;
@@ -37,6 +37,18 @@ pub(crate) fn placements() -> impl Strategy<Value = &'static str> {
 /// Runs `policy` on the jobs on `nodes` 4-GPU nodes plus one 8-GPU node of another model, with
 /// checkpoints, restart costs and the engine's audit.
 pub(crate) fn run(jobs: &[Raw], nodes: u32, placement: &str, policy: Box<dyn Policy>) -> Outcome {
+    run_with_outage(jobs, nodes, placement, policy, None)
+}
+
+/// `run`, with node 0 down over `(from, for)` seconds if given (its jobs are preempted and
+/// queued again).
+pub(crate) fn run_with_outage(
+    jobs: &[Raw],
+    nodes: u32,
+    placement: &str,
+    policy: Box<dyn Policy>,
+    outage: Option<(u64, u64)>,
+) -> Outcome {
     let spec = ClusterSpec {
         pools: vec![
             PoolSpec::new("a", Some("A100"), nodes, 4, 64, 512),
@@ -78,10 +90,12 @@ pub(crate) fn run(jobs: &[Raw], nodes: u32, placement: &str, policy: Box<dyn Pol
         audit: true,
         ..EngineOptions::default()
     };
-    Simulation::new(&w, cluster, policy, pl, opts)
-        .unwrap()
-        .run()
-        .unwrap()
+    let mut sim = Simulation::new(&w, cluster, policy, pl, opts).unwrap();
+    if let Some((from, len)) = outage {
+        let down = SimTime::from_secs(from);
+        sim.add_outage(NodeId(0), down, Some(down + SimDuration::from_secs(len)));
+    }
+    sim.run().unwrap()
 }
 
 /// Both runs started, preempted and ended every job at the same instants, and made the same
