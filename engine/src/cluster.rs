@@ -351,6 +351,16 @@ impl Cluster {
         pods_within(n.free_cpu, n.free_mem, gpu_pods, req)
     }
 
+    /// How many pods of `req` may go on the node now for `allowed`: those that fit, on an
+    /// eligible node; none on another.
+    pub fn pods_allowed(&self, id: NodeId, req: &PodRequest, allowed: &Allowed<'_>) -> u32 {
+        if self.eligible(id, allowed) {
+            self.pods_that_fit(id, req)
+        } else {
+            0
+        }
+    }
+
     /// Free CPU (milli) and memory (MiB) of a node.
     pub fn free_cpu_mem(&self, id: NodeId) -> (u64, u64) {
         let n = &self.nodes[id.index()];

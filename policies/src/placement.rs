@@ -141,11 +141,9 @@ impl Picks {
     fn collect(&mut self, cluster: &Cluster, pod: &PodRequest, allowed: &Allowed<'_>) {
         self.nodes.clear();
         for n in cluster.node_ids() {
-            if cluster.eligible(n, allowed) {
-                let k = cluster.pods_that_fit(n, pod);
-                if k > 0 {
-                    self.nodes.push((n, k));
-                }
+            let k = cluster.pods_allowed(n, pod, allowed);
+            if k > 0 {
+                self.nodes.push((n, k));
             }
         }
         self.take.clear();

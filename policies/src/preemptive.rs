@@ -376,41 +376,32 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
     Some(victims)
 }
 
-/// How many pods of a job fit on each node of a what-if cluster, and in all: no placement can
-/// place the job unless the total reaches its pod count. Kept up to date node by node as pods
-/// are given back or taken, so that the placement, which may score every node, is asked only
-/// when the job might fit (and answers exactly as before: the bound only skips certain "no").
+/// How many pods of a job may go on each node of a what-if cluster, and in all: no placement
+/// can place the job unless the total reaches its pod count (it is the room a placement counts
+/// before choosing). Kept up to date node by node as pods are given back or taken, so that the
+/// placement, which may score every node, is asked only when the job might fit, and answers
+/// exactly as before: the bound only skips certain "no"s.
 struct PodRoom {
     pod: fairway_engine::PodRequest,
+    allowed: fairway_engine::Allowed<'static>,
     pods: u64,
-    /// Per node: pods that fit, 0 where the job may not run.
+    /// Per node.
     fit: Vec<u64>,
-    eligible: Vec<bool>,
     total: u64,
 }
 
 impl PodRoom {
     fn new(cluster: &Cluster, spec: &JobSpec) -> PodRoom {
         let allowed = fairway_engine::Allowed::job(spec);
-        let eligible: Vec<bool> = cluster
-            .node_ids()
-            .map(|n| cluster.eligible(n, &allowed))
-            .collect();
         let fit: Vec<u64> = (cluster.node_ids())
-            .map(|n| {
-                if eligible[n.index()] {
-                    u64::from(cluster.pods_that_fit(n, &spec.pod))
-                } else {
-                    0
-                }
-            })
+            .map(|n| u64::from(cluster.pods_allowed(n, &spec.pod, &allowed)))
             .collect();
         PodRoom {
             pod: spec.pod,
+            allowed,
             pods: u64::from(spec.pods),
             total: fit.iter().sum(),
             fit,
-            eligible,
         }
     }
 
@@ -418,11 +409,9 @@ impl PodRoom {
     fn update(&mut self, cluster: &Cluster, slots: &[fairway_engine::PodSlot]) {
         for s in slots {
             let i = s.node.index();
-            if self.eligible[i] {
-                let now = u64::from(cluster.pods_that_fit(s.node, &self.pod));
-                self.total = self.total - self.fit[i] + now;
-                self.fit[i] = now;
-            }
+            let now = u64::from(cluster.pods_allowed(s.node, &self.pod, &self.allowed));
+            self.total = self.total - self.fit[i] + now;
+            self.fit[i] = now;
         }
     }
 
