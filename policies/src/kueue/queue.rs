@@ -124,6 +124,15 @@ struct Class {
 }
 
 impl Class {
+    /// A class of one member.
+    fn of(key: Key, parked: bool) -> Class {
+        Class {
+            first: key,
+            rest: BTreeSet::new(),
+            parked,
+        }
+    }
+
     /// Adds a member; returns the member it replaced as the best one, if it did.
     fn insert(&mut self, key: Key) -> Option<Key> {
         if key < self.first {
@@ -251,11 +260,7 @@ impl Queue {
                 }
             }
             Entry::Vacant(v) => {
-                v.insert(Class {
-                    first: key,
-                    rest: BTreeSet::new(),
-                    parked: false,
-                });
+                v.insert(Class::of(key, false));
                 self.heap.insert(key);
             }
         }
@@ -317,11 +322,7 @@ impl Queue {
                 c.insert(key);
             }
             Entry::Vacant(v) => {
-                v.insert(Class {
-                    first: key,
-                    rest: BTreeSet::new(),
-                    parked: true,
-                });
+                v.insert(Class::of(key, true));
                 self.parked_classes.push(hash);
             }
         }

@@ -194,19 +194,25 @@ impl Tree {
         }
     }
 
+    /// What a root node `n` can take now for `fr`.
+    #[inline(always)]
+    fn root_available(&self, u: &Usage, n: usize, fr: usize) -> i64 {
+        let i = self.at(n, fr);
+        let v = self.subtree[i].saturating_sub(u.0[i]);
+        if self.nodes[n].is_cq { v.max(0) } else { v }
+    }
+
     /// What node `n` can take now for `fr`.
     pub fn available(&self, u: &Usage, n: usize, fr: usize) -> i64 {
         let i = self.at(n, fr);
         let v = match self.nodes[n].parent {
-            None => self.subtree[i].saturating_sub(u.0[i]),
+            None => return self.root_available(u, n, fr),
             Some(p) => {
                 let local = (self.local[i] - u.0[i]).max(0);
                 // A root parent (the usual case, asked on every nomination) is worked out here
                 // rather than by a call.
                 let mut from_parent = if self.nodes[p].parent.is_none() {
-                    let j = self.at(p, fr);
-                    let v = self.subtree[j].saturating_sub(u.0[j]);
-                    if self.nodes[p].is_cq { v.max(0) } else { v }
+                    self.root_available(u, p, fr)
                 } else {
                     self.available(u, p, fr)
                 };
@@ -220,7 +226,8 @@ impl Tree {
         if self.nodes[n].is_cq { v.max(0) } else { v }
     }
 
-    /// `available` as first written, recursively: what the loop must agree with.
+    /// `available` as first written, recursing into every parent: what `available`, with a root
+    /// parent worked out in place, must agree with.
     #[cfg(test)]
     fn available_rec(&self, u: &Usage, n: usize, fr: usize) -> i64 {
         let i = self.at(n, fr);
