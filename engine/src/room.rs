@@ -159,13 +159,10 @@ impl RoomIndex {
         let depth = self.leaves.trailing_zeros();
         // The first leaf under node `p`.
         let lo = |p: usize| (p << (depth - (usize::BITS - 1 - p.leading_zeros()))) - self.leaves;
-        // Start from the largest subtree that begins at `from` (the root when `from` is 0).
+        // Start from the largest subtree that begins at `from` (the root when `from` is 0, as
+        // `leaves` is a power of two).
         let leaf = self.leaves + from;
-        let mut p = if from == 0 {
-            1
-        } else {
-            leaf >> leaf.trailing_zeros()
-        };
+        let mut p = leaf >> leaf.trailing_zeros();
         loop {
             if covers(self.tree[p], ask) {
                 if p < self.leaves {
