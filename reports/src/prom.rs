@@ -119,7 +119,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
         qd.admissions = &jobs.admissions;
         qd.finishes = &jobs.finishes;
     }
-    let job_queue = |k: u32| run.jobs.preempted[k as usize].as_ref();
+    let job_queue = |k: u32| run.jobs.preempted.get(k as usize).and_then(Option::as_ref);
     for p in &run.preemptions.rows {
         let t = rel(t0 + (p.time_s * 1000.0).round() as u64);
         let failure = &*p.reason == fairway_engine::sim::NODE_FAILURE;

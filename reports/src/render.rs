@@ -30,13 +30,18 @@ pub struct RenderOptions {
     pub png: bool,
 }
 
-/// A row of `preemptions.csv`, read in place.
+/// A row of `preemptions.csv`, read in place. The teams are not used, but a file without
+/// them is not one fairway wrote.
 #[derive(serde::Deserialize)]
 struct PreemptionRow<'a> {
     time_s: f64,
     job_id: &'a str,
+    #[serde(rename = "team")]
+    _team: &'a str,
     reason: &'a str,
     by_job_id: &'a str,
+    #[serde(rename = "by_team")]
+    _by_team: &'a str,
 }
 
 /// A preemption as `preemptions.csv` holds it, with its jobs as indices into

@@ -463,3 +463,19 @@ fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
             .any(|l| l.starts_with("kueue_evicted_workloads_total") && l.ends_with(&format!(" 1 {}", t(60)))),
     );
 }
+
+#[test]
+fn a_preemptions_file_without_its_team_columns_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    std::fs::write(
+        out.join("preemptions.csv"),
+        "time_s,job_id,reason,by_job_id\n70,j2,InCohortReclamation,j1\n",
+    )
+    .unwrap();
+    let e = render_dir(&out, RenderOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("preemptions.csv") && e.contains("team"), "{e}");
+}
