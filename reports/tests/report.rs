@@ -419,25 +419,32 @@ fn an_empty_job_table_with_the_wrong_columns_is_refused_by_name() {
     );
 }
 
+/// Renders the hand run again after replacing its `preemptions.csv` with `csv`; the run folder
+/// and the render's result.
+fn render_with_preemptions(tmp: &Path, csv: &str) -> (PathBuf, Result<(), String>) {
+    hand_run(tmp);
+    let out = tmp.join("out");
+    std::fs::write(out.join("preemptions.csv"), csv).unwrap();
+    let r = render_dir(&out, RenderOptions::default())
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    (out, r)
+}
+
 #[test]
 fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
     let tmp = tempfile::tempdir().unwrap();
-    hand_run(tmp.path());
-    let out = tmp.path().join("out");
     // At 70 s j1 preempts j2; at 80 s j3's node fails; at 90 s j1 preempts a job the job table
     // does not have (which no queue's eviction counts, though j1's queue caused it).
-    std::fs::write(
-        out.join("preemptions.csv"),
-        format!(
-            "time_s,job_id,team,reason,by_job_id,by_team\n\
-             70,j2,{EVIL},InCohortReclamation,j1,a\n\
-             80,j3,{EVIL},{},,\n\
-             90,ghost,x,InCohortReclamation,j1,a\n",
-            fairway_engine::sim::NODE_FAILURE
-        ),
-    )
-    .unwrap();
-    render_dir(&out, RenderOptions::default()).unwrap();
+    let csv = format!(
+        "time_s,job_id,team,reason,by_job_id,by_team\n\
+         70,j2,{EVIL},InCohortReclamation,j1,a\n\
+         80,j3,{EVIL},{},,\n\
+         90,ghost,x,InCohortReclamation,j1,a\n",
+        fairway_engine::sim::NODE_FAILURE
+    );
+    let (out, r) = render_with_preemptions(tmp.path(), &csv);
+    r.unwrap();
     let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
     let t = |s: u64| fairway_reports::prom::EPOCH_S + s;
     let q = EVIL;
@@ -467,15 +474,7 @@ fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
 #[test]
 fn a_preemptions_file_without_its_team_columns_is_refused_by_name() {
     let tmp = tempfile::tempdir().unwrap();
-    hand_run(tmp.path());
-    let out = tmp.path().join("out");
-    std::fs::write(
-        out.join("preemptions.csv"),
-        "time_s,job_id,reason,by_job_id\n70,j2,InCohortReclamation,j1\n",
-    )
-    .unwrap();
-    let e = render_dir(&out, RenderOptions::default())
-        .unwrap_err()
-        .to_string();
+    let csv = "time_s,job_id,reason,by_job_id\n70,j2,InCohortReclamation,j1\n";
+    let e = render_with_preemptions(tmp.path(), csv).1.unwrap_err();
     assert!(e.contains("preemptions.csv") && e.contains("team"), "{e}");
 }
