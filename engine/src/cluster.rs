@@ -278,7 +278,10 @@ impl Cluster {
     /// the caller's (they are per pool, and pools are contiguous node ranges).
     pub fn first_with_room(&self, from: NodeId, end: u32, req: &PodRequest) -> Option<NodeId> {
         let end = (end as usize).min(self.nodes.len());
-        self.room.first(from.index(), end, req).map(|i| NodeId(i as u32))
+        let fits = |i: usize| self.nodes[i].up && self.pods_that_fit(NodeId(i as u32), req) > 0;
+        self.room
+            .first(from.index(), end, req, fits)
+            .map(|i| NodeId(i as u32))
     }
 
     /// GPU model names; a `ModelId` indexes this.
@@ -724,28 +727,30 @@ mod tests {
         assert_eq!(c.free_gpu_milli(), 1100);
     }
 
+    /// The index's bounds are coarse: 32,000 and 32,050 milli-CPU look alike to it (both 500 in
+    /// units of 64), so the node's exact figures must decide.
+    #[test]
+    fn the_first_node_with_room_is_decided_on_exact_figures() {
+        let c = one_node(4); // 32 CPUs
+        let pod = |cpu_milli| PodRequest {
+            gpu_milli: 1000,
+            cpu_milli,
+            mem_mib: 1024,
+        };
+        assert_eq!(c.first_with_room(NodeId(0), 1, &pod(32_000)), Some(NodeId(0)));
+        assert_eq!(c.first_with_room(NodeId(0), 1, &pod(32_050)), None);
+    }
+
     #[test]
     fn whole_gpu_pods_take_the_lowest_untouched_gpus() {
         let mut c = one_node(8);
+        let on_node_0 = |gpus| PodSlot {
+            node: NodeId(0),
+            gpus,
+        };
         // GPU 0 whole and a share of GPU 2 taken: GPUs 1 and 3 to 7 are untouched.
-        c.take(
-            &req(1000, 1, 1),
-            PodSlot {
-                node: NodeId(0),
-                gpus: 0b1,
-            },
-            ModelSet::ANY,
-        )
-        .unwrap();
-        c.take(
-            &req(300, 1, 1),
-            PodSlot {
-                node: NodeId(0),
-                gpus: 0b100,
-            },
-            ModelSet::ANY,
-        )
-        .unwrap();
+        c.take(&req(1000, 1, 1), on_node_0(0b1), ModelSet::ANY).unwrap();
+        c.take(&req(300, 1, 1), on_node_0(0b100), ModelSet::ANY).unwrap();
         let mut out = Vec::new();
         assert!(c.pick_slots(NodeId(0), &req(2000, 1, 1), 3, &mut out));
         let masks: Vec<u64> = out.iter().map(|s| s.gpus).collect();

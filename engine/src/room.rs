@@ -16,26 +16,6 @@ pub(crate) struct Room {
     pub up: bool,
 }
 
-impl Room {
-    /// Whether one pod of `req` fits (exactly `pods_that_fit > 0` on an up node).
-    #[cfg(test)]
-    fn admits(&self, req: &PodRequest) -> bool {
-        self.admits_with(req, req.gpu_need())
-    }
-
-    /// `admits`, with the request's GPU need worked out once by the caller.
-    fn admits_with(&self, req: &PodRequest, need: GpuNeed) -> bool {
-        self.up
-            && self.cpu >= req.cpu_milli
-            && self.mem >= req.mem_mib
-            && match need {
-                GpuNeed::None => true,
-                GpuNeed::Whole(g) => self.whole >= g,
-                GpuNeed::Shared(s) => self.share >= s,
-            }
-    }
-}
-
 /// A room or a request coarsened to four 15-bit lanes of one word (CPU, memory, whole GPUs, GPU
 /// share), so that the bound of two rooms and "may have room for" are a few word operations.
 ///
@@ -96,36 +76,35 @@ fn max(a: Packed, b: Packed) -> Packed {
 }
 
 /// A max-tree over the nodes' coarsened rooms: leaf `i` is node `i`, each inner entry bounds its
-/// subtree; the exact rooms are kept beside it for the final check.
+/// subtree. The nodes' exact rooms stay with their owner, which settles each candidate.
 #[derive(Clone, Debug)]
 pub(crate) struct RoomIndex {
+    nodes: usize,
     leaves: usize,
     tree: Vec<Packed>,
-    rooms: Vec<Room>,
 }
 
 impl RoomIndex {
     pub fn new(rooms: impl ExactSizeIterator<Item = Room>) -> RoomIndex {
-        let rooms: Vec<Room> = rooms.collect();
-        let leaves = rooms.len().next_power_of_two().max(1);
+        let nodes = rooms.len();
+        let leaves = nodes.next_power_of_two().max(1);
         let mut tree = vec![0; 2 * leaves];
-        for (i, r) in rooms.iter().enumerate() {
-            tree[leaves + i] = pack_room(r);
+        for (i, r) in rooms.enumerate() {
+            tree[leaves + i] = pack_room(&r);
         }
         for p in (1..leaves).rev() {
             tree[p] = max(tree[2 * p], tree[2 * p + 1]);
         }
-        RoomIndex { leaves, tree, rooms }
+        RoomIndex { nodes, leaves, tree }
     }
 
     /// Whether the index holds `room` for node `i`; for audits.
     pub fn holds(&self, i: usize, room: &Room) -> bool {
-        self.rooms[i] == *room && self.tree[self.leaves + i] == pack_room(room)
+        self.tree[self.leaves + i] == pack_room(room)
     }
 
     /// Node `i` now has `room`.
     pub fn set(&mut self, i: usize, room: Room) {
-        self.rooms[i] = room;
         let packed = pack_room(&room);
         let mut p = self.leaves + i;
         if self.tree[p] == packed {
@@ -143,18 +122,24 @@ impl RoomIndex {
         }
     }
 
-    /// The lowest node in `from..end` with room for one pod of `req`.
+    /// The lowest node in `from..end` with room for one pod of `req`, as `fits` (node `i` is up
+    /// and has room for the pod, exactly) says of the nodes the bounds let through.
     ///
     /// Walks subtrees left to right from leaf `from`: into a subtree whose bound may admit the
     /// pod, past one whose bound does not. Bounds are coarse and per resource, so a subtree may
     /// admit by its bound and hold no node that does; the walk then simply moves on to the next
     /// subtree.
-    pub fn first(&self, from: usize, end: usize, req: &PodRequest) -> Option<usize> {
-        let end = end.min(self.rooms.len());
+    pub fn first(
+        &self,
+        from: usize,
+        end: usize,
+        req: &PodRequest,
+        fits: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let end = end.min(self.nodes);
         if from >= end {
             return None;
         }
-        let need = req.gpu_need();
         let ask = pack_request(req);
         let depth = self.leaves.trailing_zeros();
         // The first leaf under node `p`.
@@ -173,7 +158,7 @@ impl RoomIndex {
                 if i >= end {
                     return None;
                 }
-                if self.rooms[i].admits_with(req, need) {
+                if fits(i) {
                     return Some(i);
                 }
             }
@@ -195,6 +180,18 @@ impl RoomIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether one pod of `req` fits in `room`, from the definitions alone.
+    fn admits(room: &Room, req: &PodRequest) -> bool {
+        room.up
+            && room.cpu >= req.cpu_milli
+            && room.mem >= req.mem_mib
+            && match req.gpu_need() {
+                GpuNeed::None => true,
+                GpuNeed::Whole(g) => room.whole >= g,
+                GpuNeed::Shared(s) => room.share >= s,
+            }
+    }
 
     fn room(whole: u32, share: u16, cpu: u64) -> Room {
         Room {
@@ -233,8 +230,13 @@ mod tests {
             for r in &reqs {
                 for from in [0, 3, 17, 36] {
                     for end in [0, 5, 20, 37] {
-                        let scan = (from..end).find(|&i| rooms[i].admits(r));
-                        assert_eq!(idx.first(from, end, r), scan, "step {step} {r:?} {from}..{end}");
+                        let fits = |i: usize| admits(&rooms[i], r);
+                        let scan = (from..end).find(|&i| fits(i));
+                        assert_eq!(
+                            idx.first(from, end, r, fits),
+                            scan,
+                            "step {step} {r:?} {from}..{end}"
+                        );
                     }
                 }
             }
@@ -257,17 +259,16 @@ mod tests {
 
     #[test]
     fn a_down_node_has_no_room_even_for_an_empty_pod() {
-        let idx = RoomIndex::new(
-            [
-                Room {
-                    up: false,
-                    ..room(8, 1000, 1000)
-                },
-                room(0, 0, 0),
-            ]
-            .into_iter(),
-        );
-        assert_eq!(idx.first(0, 2, &pod(0, 0)), Some(1));
+        let rooms = [
+            Room {
+                up: false,
+                ..room(8, 1000, 1000)
+            },
+            room(0, 0, 0),
+        ];
+        let idx = RoomIndex::new(rooms.into_iter());
+        // Even with an exact check that would let node 0 through, its bound keeps it out.
+        assert_eq!(idx.first(0, 2, &pod(0, 0), |_| true), Some(1));
     }
 
     /// Figures either side of where the coarse map loses precision, and at the ends of `u64`:
@@ -308,8 +309,9 @@ mod tests {
                         mem_mib: mem,
                     };
                     for from in [0, 1, 40] {
-                        let scan = (from..rooms.len()).find(|&i| rooms[i].admits(&r));
-                        assert_eq!(idx.first(from, rooms.len(), &r), scan, "{r:?} from {from}");
+                        let fits = |i: usize| admits(&rooms[i], &r);
+                        let scan = (from..rooms.len()).find(|&i| fits(i));
+                        assert_eq!(idx.first(from, rooms.len(), &r, fits), scan, "{r:?} from {from}");
                     }
                 }
             }
@@ -371,8 +373,9 @@ mod tests {
                     };
                     let from = next(n as u64 + 1) as usize;
                     let end = next(n as u64 + 2) as usize;
-                    let scan = (from..end.min(n)).find(|&i| rooms[i].admits(&r));
-                    proptest::prop_assert_eq!(idx.first(from, end, &r), scan);
+                    let fits = |i: usize| admits(&rooms[i], &r);
+                    let scan = (from..end.min(n)).find(|&i| fits(i));
+                    proptest::prop_assert_eq!(idx.first(from, end, &r, fits), scan);
                 }
             }
             for (i, r) in rooms.iter().enumerate() {
