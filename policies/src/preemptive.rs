@@ -431,7 +431,6 @@ fn give_back_until_it_fits<K: Copy>(
     let mut what_if = cx.cluster().clone();
     let mut room = PodRoom::new(&what_if, cx.job(job));
     let mut victims = Vec::new();
-    let need = cx.job(job).gpu_milli();
     for &(_, v) in candidates {
         let spec = cx.job(v);
         for &slot in cx.slots(v) {
@@ -439,8 +438,8 @@ fn give_back_until_it_fits<K: Copy>(
         }
         room.update(&what_if, cx.slots(v));
         victims.push(v);
-        // A placement scan only once enough is free in total and on the nodes the job may use.
-        if what_if.free_gpu_milli() >= need && room.may_fit() && cx.place_on(&what_if, job).is_some() {
+        // A placement scan only once the nodes the job may use have room for all its pods.
+        if room.may_fit() && cx.place_on(&what_if, job).is_some() {
             return Some((what_if, room, victims));
         }
     }

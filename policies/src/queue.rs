@@ -283,8 +283,8 @@ impl Policy for Fifo {
     }
 }
 
-/// Keeps a queue policy's `ShapeQueue` to the pending jobs as the engine reports transitions,
-/// except arrivals, which the pass files (`ShapeQueue::pass`).
+/// Keeps a policy's `ShapeQueue` to the pending jobs as the engine reports transitions. A queue
+/// made by `ShapeQueue::filed_by_pass` gets its arrivals from the pass instead.
 pub(crate) fn file<K: Ord + Copy>(
     q: &mut ShapeQueue<K>,
     spec: &JobSpec,
@@ -293,9 +293,10 @@ pub(crate) fn file<K: Ord + Copy>(
     what: Transition,
 ) {
     match what {
-        Transition::Preempted => q.insert(spec, key, job),
+        Transition::Submitted if q.filed.is_some() => {}
+        Transition::Submitted | Transition::Preempted => q.insert(spec, key, job),
         Transition::Started | Transition::Abandoned | Transition::Unschedulable => q.remove(spec, key, job),
-        Transition::Submitted | Transition::Finished => {}
+        Transition::Finished => {}
     }
 }
 

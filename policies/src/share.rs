@@ -64,10 +64,6 @@ impl Teams {
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition) {
         let t = spec.team;
         self.ensure(t);
-        if what == Transition::Submitted {
-            // Teams' passes read only the queues, so arrivals are filed as they come.
-            self.pending[t.index()].insert(spec, (), job);
-        }
         crate::queue::file(&mut self.pending[t.index()], spec, (), job, what);
         let d = Self::demand(spec);
         let held = &mut self.held[t.index()];
