@@ -32,11 +32,11 @@ pub enum Event {
 /// earlier than every time in a bucket of a higher `l`, or of the same `l` and a higher `d`.
 /// When bucket 0 is used up, the lowest non-empty bucket is spread around its earliest time,
 /// which becomes the last popped one: its events share that time's digits from `l` up, so each
-/// lands in a lower level. An event moves at most 16 times, and in practice a few (events an
-/// hour of milliseconds away move about six times): a push is O(1), a pop O(1) amortised over
-/// the moves. The 4-ary heap this replaces cost O(log n) comparisons of 128-bit keys a pop, and
-/// a binary radix heap moved events about 20 times. Events of one time are always in one
-/// bucket, and every move keeps their order, so they pop in push order.
+/// lands in a lower level. An event moves at most 16 times, and in practice a few (one an hour
+/// of milliseconds away, at most six): a push is O(1), a pop O(1) amortised over the moves.
+/// Hexadecimal rather than binary digits, as a binary radix heap moved events about 20 times.
+/// Events of one time are always in one bucket, and every move keeps their order, so they pop
+/// in push order.
 #[derive(Debug)]
 pub struct EventQueue {
     /// Bucket 0, then `(l, d)` at `1 + 16 l + d`.

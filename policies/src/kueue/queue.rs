@@ -55,8 +55,12 @@ struct Heap {
 impl Heap {
     fn first(&self) -> Option<Key> {
         debug_assert!(self.small.is_empty() || self.large.is_empty());
-        debug_assert_eq!(self.first, self.small.first().or(self.large.first()).copied());
+        debug_assert_eq!(self.first, self.least());
         self.first
+    }
+    /// The first element, looked up (what `first` keeps).
+    fn least(&self) -> Option<Key> {
+        self.small.first().or(self.large.first()).copied()
     }
     fn insert(&mut self, key: Key) {
         if self.large.is_empty() && self.small.len() < SMALL_HEAP {
@@ -84,7 +88,7 @@ impl Heap {
             self.large.remove(key)
         };
         if removed && self.first == Some(*key) {
-            self.first = self.small.first().or(self.large.first()).copied();
+            self.first = self.least();
         }
         removed
     }
@@ -100,7 +104,7 @@ impl Heap {
             self.large.extend(self.small.drain(..));
             self.large.append(other);
         }
-        self.first = self.small.first().or(self.large.first()).copied();
+        self.first = self.least();
     }
     fn contains(&self, key: &Key) -> bool {
         self.small.binary_search(key).is_ok() || self.large.contains(key)
