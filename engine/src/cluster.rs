@@ -10,6 +10,7 @@ use crate::room::{Room, RoomIndex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Most GPUs one node may carry (a pod's GPUs are a 64-bit mask of the node's GPUs).
 pub const MAX_GPUS_PER_NODE: u32 = 64;
@@ -107,7 +108,7 @@ pub struct Pool {
 }
 
 /// The free capacity of one node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Node {
     pub pool: PoolId,
     /// Offset of this node's GPUs in the cluster's flat per-GPU table.
@@ -159,10 +160,14 @@ pub struct PodSlot {
 }
 
 /// Free capacity per node and per GPU. Changed only by the engine, which checks every change.
-#[derive(Clone, Debug)]
+///
+/// Policies plan on copies of it (preemptions, reservations): the pools and models never change
+/// after construction and are shared between copies, and [`Clone::clone_from`] refreshes a copy
+/// a policy keeps by copying the free capacity into its buffers, without allocating.
+#[derive(Debug)]
 pub struct Cluster {
-    models: Vec<String>,
-    pools: Vec<Pool>,
+    models: Arc<[String]>,
+    pools: Arc<[Pool]>,
     nodes: Vec<Node>,
     /// Free milli-GPU of each physical GPU, node after node.
     gpu_free: Vec<u16>,
@@ -170,6 +175,44 @@ pub struct Cluster {
     free_gpu_milli: u64,
     /// Free capacity per node, indexed for [`Cluster::first_with_room`].
     room: RoomIndex,
+    /// How many node changes were made, for [`Cluster::changes`].
+    changes: u64,
+}
+
+impl Clone for Cluster {
+    fn clone(&self) -> Self {
+        Cluster {
+            models: Arc::clone(&self.models),
+            pools: Arc::clone(&self.pools),
+            nodes: self.nodes.clone(),
+            gpu_free: self.gpu_free.clone(),
+            capacity_gpu_milli: self.capacity_gpu_milli,
+            free_gpu_milli: self.free_gpu_milli,
+            room: self.room.clone(),
+            changes: self.changes,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let Cluster {
+            models,
+            pools,
+            nodes,
+            gpu_free,
+            capacity_gpu_milli,
+            free_gpu_milli,
+            room,
+            changes,
+        } = self;
+        models.clone_from(&source.models);
+        pools.clone_from(&source.pools);
+        nodes.clone_from(&source.nodes);
+        gpu_free.clone_from(&source.gpu_free);
+        *capacity_gpu_milli = source.capacity_gpu_milli;
+        *free_gpu_milli = source.free_gpu_milli;
+        room.clone_from(&source.room);
+        *changes = source.changes;
+    }
 }
 
 impl Cluster {
@@ -244,16 +287,36 @@ impl Cluster {
         }
         let capacity = gpu_free.len() as u64 * u64::from(GPU_MILLI);
         let mut c = Cluster {
-            models,
-            pools,
+            models: models.into(),
+            pools: pools.into(),
             nodes,
             gpu_free,
             capacity_gpu_milli: capacity,
             free_gpu_milli: capacity,
             room: RoomIndex::new(std::iter::empty()),
+            changes: 0,
         };
         c.room = RoomIndex::new((0..c.nodes.len()).map(|i| c.room_of(i)));
         Ok(c)
+    }
+
+    /// How many times a node's free capacity or state changed so far (a copy starts from its
+    /// source's count): whatever a policy works out from the cluster holds while this stays the
+    /// same.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// A copy of this cluster in `keep`, for a policy to plan on: made on first use, then
+    /// refreshed in place (no allocation) each time.
+    pub fn copy_into<'k>(&self, keep: &'k mut Option<Cluster>) -> &'k mut Cluster {
+        match keep {
+            Some(c) => {
+                c.clone_from(self);
+                c
+            }
+            None => keep.insert(self.clone()),
+        }
     }
 
     fn room_of(&self, i: usize) -> Room {
@@ -269,6 +332,7 @@ impl Cluster {
     }
 
     fn reindex(&mut self, id: NodeId) {
+        self.changes += 1;
         let r = self.room_of(id.index());
         self.room.set(id.index(), r);
     }
@@ -543,7 +607,7 @@ impl Cluster {
         let mut eligible_pools = 0;
         let mut capacity: u64 = 0;
         let mut reserved = 0;
-        for p in &self.pools {
+        for p in self.pools.iter() {
             if !models.admits(p.model) {
                 continue;
             }
@@ -725,6 +789,53 @@ mod tests {
         assert_eq!(c.pods_that_fit(NodeId(0), &req(1000, 1, 1)), 1);
         assert_eq!(c.pods_that_fit(NodeId(0), &req(2000, 1, 1)), 0);
         assert_eq!(c.free_gpu_milli(), 1100);
+    }
+
+    /// A policy's what-if copy is refreshed with `clone_from`: whatever it went through, it then
+    /// reads exactly as the cluster it copies, free capacity, index and node states alike.
+    #[test]
+    fn a_refreshed_copy_reads_as_its_source() {
+        let spec = ClusterSpec {
+            pools: vec![
+                PoolSpec::new("a", Some("A100"), 3, 4, 32, 256),
+                PoolSpec::new("b", Some("H100"), 2, 8, 64, 512),
+            ],
+        };
+        let mut source = Cluster::new(&spec).unwrap();
+        let mut copy = source.clone();
+        let slot = |node, gpus| PodSlot {
+            node: NodeId(node),
+            gpus,
+        };
+        // The copy diverges one way, the source another.
+        copy.take(&req(2000, 4, 8), slot(4, 0b11), ModelSet::ANY).unwrap();
+        copy.set_up(NodeId(1), false);
+        source
+            .take(&req(1000, 30, 8), slot(0, 0b1), ModelSet::ANY)
+            .unwrap();
+        source
+            .take(&req(500, 1, 1), slot(3, 0b100), ModelSet::ANY)
+            .unwrap();
+        source.set_up(NodeId(2), false);
+        assert_eq!(source.changes(), 3);
+        copy.clone_from(&source);
+        assert_eq!(format!("{copy:?}"), format!("{source:?}"));
+        assert_eq!(copy.free_gpu_milli(), source.free_gpu_milli());
+        // The index was refreshed too: node 0's 2 CPUs left are too few for 4, node 1 is the
+        // first with room, as on the source.
+        let pod = req(1000, 4, 8);
+        assert_eq!(copy.first_with_room(NodeId(0), 5, &pod), Some(NodeId(1)));
+        assert_eq!(
+            copy.first_with_room(NodeId(0), 5, &pod),
+            source.first_with_room(NodeId(0), 5, &pod)
+        );
+        // And it is a copy: taking from it leaves the source alone.
+        copy.take(&pod, slot(1, 0b1), ModelSet::ANY).unwrap();
+        assert_eq!(source.free_gpu_milli(), copy.free_gpu_milli() + 1000);
+        assert_eq!((source.changes(), copy.changes()), (3, 4));
+        // A take that is refused changes nothing, so it is not counted.
+        assert!(copy.take(&pod, slot(2, 0b1), ModelSet::ANY).is_err());
+        assert_eq!(copy.changes(), 4);
     }
 
     /// The index's bounds are coarse: 32,000 and 32,050 milli-CPU look alike to it (both 500 in

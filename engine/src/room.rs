@@ -77,11 +77,28 @@ fn max(a: Packed, b: Packed) -> Packed {
 
 /// A max-tree over the nodes' coarsened rooms: leaf `i` is node `i`, each inner entry bounds its
 /// subtree. The nodes' exact rooms stay with their owner, which settles each candidate.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct RoomIndex {
     nodes: usize,
     leaves: usize,
     tree: Vec<Packed>,
+}
+
+impl Clone for RoomIndex {
+    fn clone(&self) -> Self {
+        RoomIndex {
+            nodes: self.nodes,
+            leaves: self.leaves,
+            tree: self.tree.clone(),
+        }
+    }
+
+    /// Reuses the tree's buffer (a policy's what-if copy is refreshed this way).
+    fn clone_from(&mut self, source: &Self) {
+        self.nodes = source.nodes;
+        self.leaves = source.leaves;
+        self.tree.clone_from(&source.tree);
+    }
 }
 
 impl RoomIndex {

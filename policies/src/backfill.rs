@@ -44,6 +44,9 @@ pub struct EasyBackfill {
     /// Scratch: the jobs a pass started in queue order, before the head, and their ends.
     started: Vec<JobId>,
     started_ends: Vec<(SimTime, JobId)>,
+    /// The cluster as the head's reservation finds it (a copy kept between passes, refreshed
+    /// by each reservation without allocating).
+    at_shadow: Option<Cluster>,
     stats: BackfillStats,
 }
 
@@ -72,6 +75,7 @@ impl EasyBackfill {
             end_of: HashMap::new(),
             started: Vec::new(),
             started_ends: Vec::new(),
+            at_shadow: None,
             stats: BackfillStats::default(),
         }
     }
@@ -93,7 +97,7 @@ impl EasyBackfill {
     /// as ending at once (ties in job order). So those past it come first, in job order, then
     /// this pass's starts (not in `ends` yet) and the rest of `ends` merged in order, as far as
     /// the head needs.
-    fn reservation(&mut self, cx: &mut Cycle<'_>, head: JobId) -> Option<(SimTime, Cluster)> {
+    fn reservation(&mut self, cx: &mut Cycle<'_>, head: JobId) -> Option<SimTime> {
         let now = cx.now();
         let soon = now + SimDuration(1);
         while let Some(&(t, r)) = self.ends.first()
@@ -113,7 +117,7 @@ impl EasyBackfill {
             .chain(self.started_ends.iter().copied())
             .peekable();
         let mut later = self.ends.iter().copied().peekable();
-        let mut c = cx.cluster().clone();
+        let c = cx.cluster().copy_into(&mut self.at_shadow);
         loop {
             let (end, r) = match (first.peek(), later.peek()) {
                 (Some(a), Some(b)) if b < a => later.next(),
@@ -124,9 +128,9 @@ impl EasyBackfill {
             for &s in cx.slots(r) {
                 c.give_back(&spec.pod, s);
             }
-            if cx.place_on(&c, head).is_some() {
+            if cx.place_on(c, head).is_some() {
                 // Jobs ending at the same instant are all gone by then.
-                return Some((end, c));
+                return Some(end);
             }
         }
     }
@@ -213,9 +217,10 @@ impl Policy for EasyBackfill {
                 self.started.push(at.1);
             }
         };
-        let Some((shadow, mut at_shadow)) = self.reservation(cx, head) else {
+        let Some(shadow) = self.reservation(cx, head) else {
             return;
         };
+        let mut at_shadow = self.at_shadow.take().expect("a reservation leaves its cluster");
         self.reserved.entry(head).or_insert(shadow);
         let now = cx.now();
         // The jobs after the head, in queue order; a group leaves the merge at its first job
@@ -248,6 +253,7 @@ impl Policy for EasyBackfill {
                 self.stats.backfilled += 1;
             }
         }
+        self.at_shadow = Some(at_shadow);
     }
 
     fn stats(&self) -> Vec<(String, f64)> {

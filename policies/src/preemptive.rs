@@ -157,6 +157,8 @@ pub struct Scratch<K> {
     /// Jobs started in the last pass.
     started_in_pass: Vec<JobId>,
     fresh: Vec<(K, JobId)>,
+    /// Boxed: policies move their scratch out and back around each pass.
+    planner: Option<Box<Planner>>,
 }
 
 impl<K> Default for Scratch<K> {
@@ -168,6 +170,7 @@ impl<K> Default for Scratch<K> {
             started: Vec::new(),
             started_in_pass: Vec::new(),
             fresh: Vec::new(),
+            planner: None,
         }
     }
 }
@@ -325,7 +328,12 @@ pub fn pass<K: Ord + Copy>(
             continue;
         }
         tries += 1;
-        let Some(victims) = victims_for(cx, job, &scratch.running[..worse]) else {
+        let Some(victims) = victims_for(
+            cx,
+            job,
+            &scratch.running[..worse],
+            scratch.planner.get_or_insert_with(Box::default),
+        ) else {
             go_on(queue);
             continue;
         };
@@ -355,8 +363,18 @@ pub fn pass<K: Ord + Copy>(
 
 /// The fewest of `candidates` (worst first) whose pods, given back, let `job` fit: take them in
 /// order until it fits, then put back those it turns out not to need (best-keyed first).
-fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)]) -> Option<Vec<JobId>> {
-    let (mut what_if, mut room, mut victims) = give_back_until_it_fits(cx, job, candidates)?;
+fn victims_for<K: Copy>(
+    cx: &mut Cycle<'_>,
+    job: JobId,
+    candidates: &[(K, JobId)],
+    planner: &mut Planner,
+) -> Option<Vec<JobId>> {
+    let mut room = planner.room(cx.cluster(), cx.job(job));
+    let what_if = cx.cluster().copy_into(&mut planner.what_if);
+    let Some(mut victims) = give_back_until_it_fits(cx, what_if, &mut room, job, candidates) else {
+        planner.spare = room.fit;
+        return None;
+    };
     let mut i = victims.len() - 1;
     let mut slots = Vec::new();
     while i > 0 {
@@ -364,16 +382,74 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
         let v = victims[i];
         slots.clear();
         slots.extend_from_slice(cx.slots(v));
-        let kept = take_if(&mut what_if, cx.job(v), &slots, |c| {
+        let kept = take_if(what_if, cx.job(v), &slots, |c| {
             room.update(c, &slots);
             room.may_fit() && cx.place_on(c, job).is_some()
         });
-        room.update(&what_if, &slots);
+        room.update(what_if, &slots);
         if kept {
             victims.remove(i);
         }
     }
+    planner.spare = room.fit;
     Some(victims)
+}
+
+/// What preemption tries keep between them: the what-if copy of the cluster they plan on
+/// (refreshed for each try, without allocating), and each shape's room on the cluster, counted
+/// once for as long as the cluster does not change (a pass often tries several jobs of one shape
+/// before anything starts).
+#[derive(Debug, Default)]
+struct Planner {
+    what_if: Option<Cluster>,
+    /// The cluster's change count `rooms[..counted]` were counted at.
+    changes: u64,
+    /// Rooms of the shapes tried since (the entries past `counted` are buffers to reuse).
+    rooms: Vec<PodRoom>,
+    counted: usize,
+    /// A buffer for the next try's room.
+    spare: Vec<u64>,
+}
+
+impl Planner {
+    /// The room of `spec`'s pods on `cluster` (the cluster's, not a what-if copy's).
+    fn room(&mut self, cluster: &Cluster, spec: &JobSpec) -> PodRoom {
+        if self.changes != cluster.changes() {
+            self.counted = 0;
+            self.changes = cluster.changes();
+        }
+        let allowed = fairway_engine::Allowed::job(spec);
+        let same = |r: &PodRoom| {
+            r.pod == spec.pod && r.allowed.models == allowed.models && r.allowed.kind == allowed.kind
+        };
+        let i = match self.rooms[..self.counted].iter().position(same) {
+            Some(i) => i,
+            None => {
+                if self.counted == self.rooms.len() {
+                    self.rooms.push(PodRoom {
+                        pod: spec.pod,
+                        allowed,
+                        pods: 0,
+                        fit: Vec::new(),
+                        total: 0,
+                    });
+                }
+                self.rooms[self.counted].count(cluster, spec);
+                self.counted += 1;
+                self.counted - 1
+            }
+        };
+        let base = &self.rooms[i];
+        let mut fit = std::mem::take(&mut self.spare);
+        fit.clone_from(&base.fit);
+        PodRoom {
+            pod: base.pod,
+            allowed: base.allowed,
+            pods: u64::from(spec.pods),
+            fit,
+            total: base.total,
+        }
+    }
 }
 
 /// How many pods of a job may go on each node of a what-if cluster, and in all: no placement
@@ -381,6 +457,7 @@ fn victims_for<K: Copy>(cx: &mut Cycle<'_>, job: JobId, candidates: &[(K, JobId)
 /// before choosing). Kept up to date node by node as pods are given back or taken, so that the
 /// placement, which may score every node, is asked only when the job might fit, and answers
 /// exactly as before: the bound only skips certain "no"s.
+#[derive(Debug)]
 struct PodRoom {
     pod: fairway_engine::PodRequest,
     allowed: fairway_engine::Allowed<'static>,
@@ -391,18 +468,19 @@ struct PodRoom {
 }
 
 impl PodRoom {
-    fn new(cluster: &Cluster, spec: &JobSpec) -> PodRoom {
-        let allowed = fairway_engine::Allowed::job(spec);
-        let fit: Vec<u64> = (cluster.node_ids())
-            .map(|n| u64::from(cluster.pods_allowed(n, &spec.pod, &allowed)))
-            .collect();
-        PodRoom {
-            pod: spec.pod,
-            allowed,
-            pods: u64::from(spec.pods),
-            total: fit.iter().sum(),
-            fit,
-        }
+    /// Counts `spec`'s room on `cluster` afresh, in this entry's buffer.
+    fn count(&mut self, cluster: &Cluster, spec: &JobSpec) {
+        self.pod = spec.pod;
+        self.allowed = fairway_engine::Allowed::job(spec);
+        self.pods = u64::from(spec.pods);
+        self.fit.clear();
+        let allowed = &self.allowed;
+        self.fit.extend(
+            cluster
+                .node_ids()
+                .map(|n| u64::from(cluster.pods_allowed(n, &spec.pod, allowed))),
+        );
+        self.total = self.fit.iter().sum();
     }
 
     /// The nodes of `slots` changed on `cluster`.
@@ -420,27 +498,27 @@ impl PodRoom {
     }
 }
 
-/// A copy of the cluster with the pods of `candidates` (in order) given back until `job` fits,
-/// with the job's room on it and the candidates given back; `None` if it does not fit even with
-/// all of them gone.
+/// Gives back the pods of `candidates` (in order) on `what_if`, a copy of the cluster, until
+/// `job` fits, keeping the job's `room` on it up to date; returns the candidates given back, or
+/// `None` if it does not fit even with all of them gone.
 fn give_back_until_it_fits<K: Copy>(
     cx: &mut Cycle<'_>,
+    what_if: &mut Cluster,
+    room: &mut PodRoom,
     job: JobId,
     candidates: &[(K, JobId)],
-) -> Option<(Cluster, PodRoom, Vec<JobId>)> {
-    let mut what_if = cx.cluster().clone();
-    let mut room = PodRoom::new(&what_if, cx.job(job));
+) -> Option<Vec<JobId>> {
     let mut victims = Vec::new();
     for &(_, v) in candidates {
         let spec = cx.job(v);
         for &slot in cx.slots(v) {
             what_if.give_back(&spec.pod, slot);
         }
-        room.update(&what_if, cx.slots(v));
+        room.update(what_if, cx.slots(v));
         victims.push(v);
         // A placement scan only once the nodes the job may use have room for all its pods.
-        if room.may_fit() && cx.place_on(&what_if, job).is_some() {
-            return Some((what_if, room, victims));
+        if room.may_fit() && cx.place_on(what_if, job).is_some() {
+            return Some(victims);
         }
     }
     None
