@@ -328,16 +328,12 @@ pub fn pass<K: Ord + Copy>(
             continue;
         }
         tries += 1;
-        let Some(victims) = victims_for(
-            cx,
-            job,
-            &scratch.running[..worse],
-            scratch.planner.get_or_insert_with(Box::default),
-        ) else {
+        let planner = scratch.planner.get_or_insert_with(Box::default);
+        if !victims_for(cx, job, &scratch.running[..worse], planner) {
             go_on(queue);
             continue;
-        };
-        for &v in &victims {
+        }
+        for &v in &planner.victims {
             if cx.status(v) == JobStatus::Running && cx.preempt(v, reason, Some(job)) {
                 preempted += 1;
             }
@@ -361,38 +357,42 @@ pub fn pass<K: Ord + Copy>(
     preempted
 }
 
-/// The fewest of `candidates` (worst first) whose pods, given back, let `job` fit: take them in
-/// order until it fits, then put back those it turns out not to need (best-keyed first).
+/// The fewest of `candidates` (worst first) whose pods, given back, let `job` fit, into
+/// `planner.victims`: take them in order until it fits, then put back those it turns out not to
+/// need (best-keyed first). False if even all of them are not enough.
 fn victims_for<K: Copy>(
     cx: &mut Cycle<'_>,
     job: JobId,
     candidates: &[(K, JobId)],
     planner: &mut Planner,
-) -> Option<Vec<JobId>> {
+) -> bool {
     let mut room = planner.room(cx.cluster(), cx.job(job));
     let what_if = cx.cluster().copy_into(&mut planner.what_if);
-    let Some(mut victims) = give_back_until_it_fits(cx, what_if, &mut room, job, candidates) else {
+    let Some(n) = give_back_until_it_fits(cx, what_if, &mut room, job, candidates) else {
         planner.spare = room.fit;
-        return None;
+        return false;
     };
-    let mut i = victims.len() - 1;
-    let mut slots = Vec::new();
+    let victims = &mut planner.victims;
+    victims.clear();
+    victims.extend(candidates[..n].iter().map(|&(_, v)| v));
+    let mut i = n - 1;
+    let slots = &mut planner.slots;
     while i > 0 {
         i -= 1;
         let v = victims[i];
         slots.clear();
         slots.extend_from_slice(cx.slots(v));
-        let kept = take_if(what_if, cx.job(v), &slots, |c| {
-            room.update(c, &slots);
+        let kept = take_if(what_if, cx.job(v), slots, |c| {
+            room.update(c, slots);
             room.may_fit() && cx.place_on(c, job).is_some()
         });
-        room.update(what_if, &slots);
+        room.update(what_if, slots);
         if kept {
             victims.remove(i);
         }
     }
     planner.spare = room.fit;
-    Some(victims)
+    true
 }
 
 /// What preemption tries keep between them: the what-if copy of the cluster they plan on
@@ -407,8 +407,10 @@ struct Planner {
     /// Rooms of the shapes tried since (the entries past `counted` are buffers to reuse).
     rooms: Vec<PodRoom>,
     counted: usize,
-    /// A buffer for the next try's room.
+    /// Buffers: the next try's room, the last try's victims, a victim's slots.
     spare: Vec<u64>,
+    victims: Vec<JobId>,
+    slots: Vec<fairway_engine::PodSlot>,
 }
 
 impl Planner {
@@ -499,26 +501,24 @@ impl PodRoom {
 }
 
 /// Gives back the pods of `candidates` (in order) on `what_if`, a copy of the cluster, until
-/// `job` fits, keeping the job's `room` on it up to date; returns the candidates given back, or
-/// `None` if it does not fit even with all of them gone.
+/// `job` fits, keeping the job's `room` on it up to date; returns how many candidates were
+/// given back, or `None` if it does not fit even with all of them gone.
 fn give_back_until_it_fits<K: Copy>(
     cx: &mut Cycle<'_>,
     what_if: &mut Cluster,
     room: &mut PodRoom,
     job: JobId,
     candidates: &[(K, JobId)],
-) -> Option<Vec<JobId>> {
-    let mut victims = Vec::new();
-    for &(_, v) in candidates {
+) -> Option<usize> {
+    for (i, &(_, v)) in candidates.iter().enumerate() {
         let spec = cx.job(v);
         for &slot in cx.slots(v) {
             what_if.give_back(&spec.pod, slot);
         }
         room.update(what_if, cx.slots(v));
-        victims.push(v);
         // A placement scan only once the nodes the job may use have room for all its pods.
         if room.may_fit() && cx.place_on(what_if, job).is_some() {
-            return Some(victims);
+            return Some(i + 1);
         }
     }
     None
