@@ -177,7 +177,16 @@ pub struct Cluster {
     room: RoomIndex,
     /// How many node changes were made, for [`Cluster::changes`].
     changes: u64,
+    /// On a planning copy ([`Cluster::copy_into`]): the nodes given back whose index entries
+    /// were not raised yet. A try gives back many pods and asks for a node rarely, so the copy
+    /// defers that work: [`Cluster::first_with_room`] checks these nodes beside the index, and
+    /// they are indexed once there are [`DEFERRED_MAX`]. `None` on a cluster whose index is
+    /// kept exact (the engine's).
+    deferred: Option<Vec<u32>>,
 }
+
+/// Most nodes a planning copy leaves out of date in its index before it updates them all.
+const DEFERRED_MAX: usize = 64;
 
 impl Clone for Cluster {
     fn clone(&self) -> Self {
@@ -190,6 +199,7 @@ impl Clone for Cluster {
             free_gpu_milli: self.free_gpu_milli,
             room: self.room.clone(),
             changes: self.changes,
+            deferred: self.deferred.clone(),
         }
     }
 
@@ -203,6 +213,7 @@ impl Clone for Cluster {
             free_gpu_milli,
             room,
             changes,
+            deferred,
         } = self;
         models.clone_from(&source.models);
         pools.clone_from(&source.pools);
@@ -212,6 +223,14 @@ impl Clone for Cluster {
         *free_gpu_milli = source.free_gpu_milli;
         room.clone_from(&source.room);
         *changes = source.changes;
+        // A planning copy stays one; either way it takes on the source's stale entries.
+        match deferred {
+            Some(d) => {
+                d.clear();
+                d.extend_from_slice(source.deferred.as_deref().unwrap_or_default());
+            }
+            None => deferred.clone_from(&source.deferred),
+        }
     }
 }
 
@@ -295,6 +314,7 @@ impl Cluster {
             free_gpu_milli: capacity,
             room: RoomIndex::new(std::iter::empty()),
             changes: 0,
+            deferred: None,
         };
         c.room = RoomIndex::new((0..c.nodes.len()).map(|i| c.room_of(i)));
         Ok(c)
@@ -308,14 +328,19 @@ impl Cluster {
     }
 
     /// A copy of this cluster in `keep`, for a policy to plan on: made on first use, then
-    /// refreshed in place (no allocation) each time.
+    /// refreshed in place (no allocation) each time. It reads exactly as this cluster; pods
+    /// given back on it update its free-capacity index lazily.
     pub fn copy_into<'k>(&self, keep: &'k mut Option<Cluster>) -> &'k mut Cluster {
         match keep {
             Some(c) => {
                 c.clone_from(self);
                 c
             }
-            None => keep.insert(self.clone()),
+            None => {
+                let c = keep.insert(self.clone());
+                c.deferred.get_or_insert_with(Vec::new);
+                c
+            }
         }
     }
 
@@ -333,8 +358,12 @@ impl Cluster {
 
     fn reindex(&mut self, id: NodeId) {
         self.changes += 1;
-        let r = self.room_of(id.index());
-        self.room.set(id.index(), r);
+        self.index_node(id.index());
+    }
+
+    fn index_node(&mut self, i: usize) {
+        let r = self.room_of(i);
+        self.room.set(i, r);
     }
 
     /// The lowest-numbered node in `from..end` that is up and has room for one pod of `req`
@@ -343,9 +372,13 @@ impl Cluster {
     pub fn first_with_room(&self, from: NodeId, end: u32, req: &PodRequest) -> Option<NodeId> {
         let end = (end as usize).min(self.nodes.len());
         let fits = |i: usize| self.nodes[i].up && self.pods_that_fit(NodeId(i as u32), req) > 0;
-        self.room
-            .first(from.index(), end, req, fits)
-            .map(|i| NodeId(i as u32))
+        let indexed = self.room.first(from.index(), end, req, fits);
+        // A node given back on a planning copy may have more room than its entry says.
+        let stale = (self.deferred.iter().flatten())
+            .map(|&i| i as usize)
+            .filter(|&i| i >= from.index() && i < indexed.unwrap_or(end) && fits(i))
+            .min();
+        stale.or(indexed).map(|i| NodeId(i as u32))
     }
 
     /// GPU model names; a `ModelId` indexes this.
@@ -577,7 +610,21 @@ impl Cluster {
             }
         }
         self.free_gpu_milli += u64::from(per_gpu) * u64::from(slot.gpus.count_ones());
-        self.reindex(slot.node);
+        match &mut self.deferred {
+            Some(d) if d.len() < DEFERRED_MAX => {
+                d.push(slot.node.0);
+                self.changes += 1;
+            }
+            Some(d) => {
+                let stale = std::mem::take(d);
+                for &i in &stale {
+                    self.index_node(i as usize);
+                }
+                self.deferred.insert(stale).clear();
+                self.reindex(slot.node);
+            }
+            None => self.reindex(slot.node),
+        }
     }
 
     /// A node's GPU capacity, in milli-GPU.
@@ -675,7 +722,8 @@ impl Cluster {
             .iter()
             .filter(|&&f| u32::from(f) == GPU_MILLI)
             .count() as u32;
-        whole == n.free_whole && self.room.holds(id.index(), &self.room_of(id.index()))
+        let deferred = self.deferred.iter().flatten().any(|&i| i == id.0);
+        whole == n.free_whole && (deferred || self.room.holds(id.index(), &self.room_of(id.index())))
     }
 }
 
@@ -836,6 +884,68 @@ mod tests {
         // A take that is refused changes nothing, so it is not counted.
         assert!(copy.take(&pod, slot(2, 0b1), ModelSet::ANY).is_err());
         assert_eq!(copy.changes(), 4);
+    }
+
+    proptest::proptest! {
+        /// A planning copy leaves its index behind for pods given back and catches up after
+        /// `DEFERRED_MAX` of them; under random takes, give-backs and node failures it still
+        /// finds exactly the node a scan finds.
+        #[test]
+        fn a_planning_copy_finds_what_a_scan_finds(
+            seed in proptest::prelude::any::<u64>(),
+            nodes in 1u32..=70,
+        ) {
+            let spec = ClusterSpec {
+                pools: vec![
+                    PoolSpec::new("a", Some("A100"), nodes, 8, 64, 512),
+                    PoolSpec::new("b", Some("H100"), 3, 4, 32, 256),
+                ],
+            };
+            let n = nodes + 3;
+            let source = Cluster::new(&spec).unwrap();
+            let mut keep = None;
+            let copy = source.copy_into(&mut keep);
+            let mut x = seed | 1;
+            let mut next = move |m: u64| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % m
+            };
+            let reqs = [req(1000, 4, 8), req(2000, 8, 16), req(300, 1, 1), req(4000, 30, 100), req(0, 2, 2)];
+            let mut held: Vec<(PodRequest, PodSlot)> = Vec::new();
+            let mut out = Vec::new();
+            for _ in 0..400 {
+                match next(10) {
+                    0..=5 => {
+                        let r = reqs[next(5) as usize];
+                        out.clear();
+                        let id = NodeId(next(u64::from(n)) as u32);
+                        if copy.is_up(id) && copy.pick_slots(id, &r, 1, &mut out) {
+                            copy.take(&r, out[0], ModelSet::ANY).unwrap();
+                            held.push((r, out[0]));
+                        }
+                    }
+                    6..=8 if !held.is_empty() => {
+                        let (r, s) = held.swap_remove(next(held.len() as u64) as usize);
+                        copy.give_back(&r, s);
+                    }
+                    _ => {
+                        let id = NodeId(next(u64::from(n)) as u32);
+                        let up = copy.is_up(id);
+                        copy.set_up(id, !up);
+                    }
+                }
+                for _ in 0..4 {
+                    let r = reqs[next(5) as usize];
+                    let from = next(u64::from(n) + 1) as u32;
+                    let end = next(u64::from(n) + 2) as u32;
+                    let scan = (from..end.min(n))
+                        .find(|&i| copy.is_up(NodeId(i)) && copy.pods_that_fit(NodeId(i), &r) > 0);
+                    proptest::prop_assert_eq!(copy.first_with_room(NodeId(from), end, &r).map(|i| i.0), scan);
+                }
+            }
+        }
     }
 
     /// The index's bounds are coarse: 32,000 and 32,050 milli-CPU look alike to it (both 500 in
