@@ -256,7 +256,9 @@ impl<K: Ord + Copy> Scratch<K> {
 /// O(log p) plus one placement try per job started and per shape that stops fitting. When
 /// nothing was released since the last pass, only this pass's arrivals try to start, and the
 /// walk stops at the first job no running job is worse than. At most
-/// [`MAX_PREEMPTION_TRIES`] preemption tries of O(nodes + r) each.
+/// [`MAX_PREEMPTION_TRIES`] preemption tries of O(nodes + r) each: a copy of the cluster's free
+/// capacity into a kept buffer, the job's room on each node (counted once a shape for as long as
+/// the cluster does not change, then copied), and the candidates' pods given back on the copy.
 pub fn pass<K: Ord + Copy>(
     cx: &mut Cycle<'_>,
     queue: &mut KeyedQueue<K>,
