@@ -6,7 +6,7 @@ use super::assign::{Assignment, Mode};
 use super::model::Queueing;
 use super::tree::Usage;
 use super::{Admission, Kueue, WlState, reason};
-use fairway_engine::{Cycle, Decision, JobId, SimDuration};
+use fairway_engine::{Cycle, Decision, JobId};
 use std::collections::BTreeSet;
 
 /// A head, nominated.
@@ -325,8 +325,7 @@ impl Kueue {
         self.stats.admissions += 1;
         cx.decide(Decision::Admit { job: e.job });
         self.unplaced.insert((now, e.job));
-        if let Some(pr) = &self.pods_ready {
-            let t = now + SimDuration((pr.timeout_s * 1000.0).round() as u64);
+        if let Some(t) = self.ready_deadline(now) {
             self.ready_deadlines.insert((t, e.job));
         }
     }

@@ -569,6 +569,20 @@ impl Kueue {
         self.bump(root);
     }
 
+    /// The waitForPodsReady deadline of a workload admitted at `reserved_at`, if Kueue waits
+    /// for pods to be ready.
+    fn ready_deadline(&self, reserved_at: SimTime) -> Option<SimTime> {
+        let pr = self.pods_ready.as_ref()?;
+        Some(reserved_at + SimDuration((pr.timeout_s * 1000.0).round() as u64))
+    }
+
+    /// The workload admitted at `reserved_at` no longer waits for its pods to be ready.
+    fn drop_ready_deadline(&mut self, reserved_at: SimTime, job: JobId) {
+        if let Some(t) = self.ready_deadline(reserved_at) {
+            self.ready_deadlines.remove(&(t, job));
+        }
+    }
+
     /// Releases a workload's quota and sends it back to its queue (or to backoff).
     fn release(&mut self, cx: &mut Cycle<'_>, job: JobId) {
         let Some(w) = self.wls.get_mut(&job) else { return };
@@ -580,7 +594,7 @@ impl Kueue {
         self.cqs[cq].admitted.remove(&(prio, job));
         self.charge(cq, &adm.frs, -1);
         self.unplaced.remove(&(adm.reserved_at, job));
-        self.ready_deadlines.retain(|&(_, j)| j != job);
+        self.drop_ready_deadline(adm.reserved_at, job);
         match cx.status(job) {
             fairway_engine::JobStatus::Running => {
                 let (why, by) = victim.unwrap_or((preemption_reason::IN_CLUSTER_QUEUE, job));
@@ -682,11 +696,13 @@ impl Kueue {
         for (t, job) in waiting {
             if cx.status(job) != fairway_engine::JobStatus::Pending {
                 self.unplaced.remove(&(t, job));
+                self.drop_ready_deadline(t, job);
                 continue;
             }
             let pools = self.wls[&job].adm.as_ref().map_or(&[][..], |a| &a.pools[..]);
             if cx.try_start_within(job, Some(pools)) {
                 self.unplaced.remove(&(t, job));
+                self.drop_ready_deadline(t, job);
             } else {
                 self.set_reason(job, reason::WAITING_FOR_NODES);
             }
@@ -727,6 +743,18 @@ impl Kueue {
         }
         if u != self.usage {
             return Err("usage differs from the sum of admitted workloads".into());
+        }
+        // A pods-ready deadline stays only while its admission waits for nodes.
+        for &(t, job) in &self.ready_deadlines {
+            let adm = self.wls.get(&job).and_then(|w| w.adm.as_ref());
+            if adm.is_none_or(|a| {
+                self.ready_deadline(a.reserved_at) != Some(t)
+                    || !self.unplaced.contains(&(a.reserved_at, job))
+            }) {
+                return Err(format!(
+                    "job {job}: a pods-ready deadline at {t} it no longer has"
+                ));
+            }
         }
         for n in 0..self.tree.nodes.len() {
             for fr in 0..self.tree.nfr {
@@ -934,7 +962,7 @@ impl Policy for Kueue {
                 if let Some(a) = self.wls.get(&job).and_then(|w| w.adm.as_ref()) {
                     let t = a.reserved_at;
                     self.unplaced.remove(&(t, job));
-                    self.ready_deadlines.retain(|&(_, j)| j != job);
+                    self.drop_ready_deadline(t, job);
                 }
             }
             Transition::Finished | Transition::Abandoned | Transition::Unschedulable => {
@@ -950,9 +978,7 @@ impl Policy for Kueue {
                     self.cqs[w.cq].admitted.remove(&(w.prio, job));
                     self.charge(w.cq, &adm.frs, -1);
                     self.unplaced.remove(&(adm.reserved_at, job));
-                    if self.pods_ready.is_some() {
-                        self.ready_deadlines.retain(|&(_, j)| j != job);
-                    }
+                    self.drop_ready_deadline(adm.reserved_at, job);
                     let root = self.cqs[w.cq].root;
                     self.schedule_flush(root);
                 }
