@@ -292,7 +292,11 @@ pub struct Kueue {
     releases: BTreeSet<(SimTime, JobId)>,
     backoffs: BTreeSet<(SimTime, JobId)>,
     ready_deadlines: BTreeSet<(SimTime, JobId)>,
+    /// Admitted workloads whose pods found no nodes yet, by admission time.
     unplaced: BTreeSet<(SimTime, JobId)>,
+    /// When `place` last tried every one of them, and a buffer for the ones it tries.
+    placed_at: Option<SimTime>,
+    placing: Vec<(SimTime, JobId)>,
     reasons: Vec<(JobId, &'static str)>,
     wake: Option<SimTime>,
     cycle_no: u64,
@@ -456,6 +460,8 @@ impl Kueue {
             backoffs: BTreeSet::new(),
             ready_deadlines: BTreeSet::new(),
             unplaced: BTreeSet::new(),
+            placed_at: None,
+            placing: Vec::new(),
             reasons: Vec::new(),
             wake: None,
             cycle_no: 0,
@@ -690,10 +696,19 @@ impl Kueue {
         self.set_reason(job, reason::BACKOFF);
     }
 
-    /// Starts admitted workloads whose pods find nodes now, in admission order.
+    /// Starts admitted workloads whose pods find nodes now, in admission order. Those admitted
+    /// before the last try found no nodes then; unless pods ended or nodes came back since (the
+    /// cluster only filled up), they find none now either, and are not tried again.
     fn place(&mut self, cx: &mut Cycle<'_>) {
-        let waiting: Vec<(SimTime, JobId)> = self.unplaced.iter().copied().collect();
-        for (t, job) in waiting {
+        let from = match self.placed_at {
+            Some(t) if !cx.freed() => t,
+            _ => SimTime(0),
+        };
+        self.placed_at = Some(cx.now());
+        let mut waiting = std::mem::take(&mut self.placing);
+        waiting.clear();
+        waiting.extend(self.unplaced.range((from, JobId(0))..).copied());
+        for &(t, job) in &waiting {
             if cx.status(job) != fairway_engine::JobStatus::Pending {
                 self.unplaced.remove(&(t, job));
                 self.drop_ready_deadline(t, job);
@@ -707,6 +722,7 @@ impl Kueue {
                 self.set_reason(job, reason::WAITING_FOR_NODES);
             }
         }
+        self.placing = waiting;
     }
 
     /// Checks the policy's books: usage equals the sum of admitted workloads, no tree holds more

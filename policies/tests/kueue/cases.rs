@@ -159,6 +159,27 @@ fn wait_for_pods_ready_evicts_and_backs_off() {
     assert_eq!(r.job("b").first_admitted(), Some(SimTime::from_secs(1)));
 }
 
+/// Admitted workloads wait for nodes and start once pods end. q has 16 GPUs of quota, the
+/// cluster one 8-GPU node. a (8) runs 0-100; b (8) is admitted at 1 and finds no node; c (8)
+/// arrives at 50 and finds no quota (a pass at which nothing was freed, so b is not placed
+/// either). a ends at 100: b starts then, and c is admitted with the requeue a second later,
+/// waits for b to end and starts at 150.
+#[test]
+fn admitted_workloads_start_when_pods_end() {
+    let jobs = [
+        ("a", J("q", 0, 100, 1, 8, 0, 0)),
+        ("b", J("q", 1, 50, 1, 8, 0, 0)),
+        ("c", J("q", 50, 10, 1, 8, 0, 0)),
+    ];
+    let r = run_named(&format!("{H100}{}", cq("q", None, 16, "")), nodes(1), &jobs, "");
+    assert_eq!(
+        (r.start("a"), r.start("b"), r.start("c")),
+        (Some(0), Some(100), Some(150))
+    );
+    assert_eq!(r.job("b").first_admitted(), Some(SimTime::from_secs(1)));
+    assert_eq!(r.job("c").first_admitted(), Some(SimTime::from_secs(101)));
+}
+
 /// Queue q (8 GPUs, withinClusterQueue: LowerPriority). low (8, prio 0) runs from 0; high (8,
 /// prio 10) arrives at 10 and preempts it (InClusterQueue); high runs 10-60; low is parked and
 /// comes back with the flush after high ends: 61. With withinClusterQueue: Never, high waits for
