@@ -373,12 +373,23 @@ impl Cluster {
         let end = (end as usize).min(self.nodes.len());
         let fits = |i: usize| self.nodes[i].up && self.pods_that_fit(NodeId(i as u32), req) > 0;
         let indexed = self.room.first(from.index(), end, req, fits);
-        // A node given back on a planning copy may have more room than its entry says.
-        let stale = (self.deferred.iter().flatten())
-            .map(|&i| i as usize)
-            .filter(|&i| i >= from.index() && i < indexed.unwrap_or(end) && fits(i))
-            .min();
-        stale.or(indexed).map(|i| NodeId(i as u32))
+        match &self.deferred {
+            None => indexed.map(|i| NodeId(i as u32)),
+            Some(stale) => self
+                .first_stale(stale, from.index(), indexed.unwrap_or(end), req)
+                .or(indexed.map(|i| NodeId(i as u32))),
+        }
+    }
+
+    /// The lowest of the `stale` nodes in `from..end` with room for one pod of `req`: a node given
+    /// back on a planning copy may have more room than its index entry says.
+    #[cold]
+    fn first_stale(&self, stale: &[u32], from: usize, end: usize, req: &PodRequest) -> Option<NodeId> {
+        (stale.iter().map(|&i| i as usize))
+            .filter(|&i| i >= from && i < end)
+            .filter(|&i| self.nodes[i].up && self.pods_that_fit(NodeId(i as u32), req) > 0)
+            .min()
+            .map(|i| NodeId(i as u32))
     }
 
     /// GPU model names; a `ModelId` indexes this.
@@ -610,21 +621,29 @@ impl Cluster {
             }
         }
         self.free_gpu_milli += u64::from(per_gpu) * u64::from(slot.gpus.count_ones());
-        match &mut self.deferred {
-            Some(d) if d.len() < DEFERRED_MAX => {
-                d.push(slot.node.0);
-                self.changes += 1;
-            }
-            Some(d) => {
-                let stale = std::mem::take(d);
-                for &i in &stale {
-                    self.index_node(i as usize);
-                }
-                self.deferred.insert(stale).clear();
-                self.reindex(slot.node);
-            }
-            None => self.reindex(slot.node),
+        if self.deferred.is_none() {
+            self.reindex(slot.node);
+        } else {
+            self.defer_reindex(slot.node);
         }
+    }
+
+    /// On a planning copy: notes that node `id` may have more room than its index entry says,
+    /// or, once `DEFERRED_MAX` such nodes are noted, brings all their entries up to date.
+    #[cold]
+    fn defer_reindex(&mut self, id: NodeId) {
+        let mut stale = self.deferred.take().unwrap_or_default();
+        if stale.len() < DEFERRED_MAX {
+            stale.push(id.0);
+            self.changes += 1;
+        } else {
+            for &i in &stale {
+                self.index_node(i as usize);
+            }
+            stale.clear();
+            self.reindex(id);
+        }
+        self.deferred = Some(stale);
     }
 
     /// A node's GPU capacity, in milli-GPU.
