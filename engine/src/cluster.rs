@@ -924,13 +924,7 @@ mod tests {
             let source = Cluster::new(&spec).unwrap();
             let mut keep = None;
             let copy = source.copy_into(&mut keep);
-            let mut x = seed | 1;
-            let mut next = move |m: u64| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % m
-            };
+            let mut next = crate::test_rng(seed);
             let reqs = [req(1000, 4, 8), req(2000, 8, 16), req(300, 1, 1), req(4000, 30, 100), req(0, 2, 2)];
             let mut held: Vec<(PodRequest, PodSlot)> = Vec::new();
             let mut out = Vec::new();

@@ -20,6 +20,18 @@ pub mod sim;
 pub mod stats;
 pub mod time;
 
+/// A small seeded generator for the property tests' random sequences: `next(m)` draws below `m`.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut x = seed | 1;
+    move |m| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    }
+}
+
 pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};

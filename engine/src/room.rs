@@ -361,13 +361,7 @@ mod tests {
             n in proptest::sample::select(vec![1usize, 2, 3, 7, 8, 9, 63, 64, 65, 600]),
             seed in proptest::prelude::any::<u64>(),
         ) {
-            let mut x = seed | 1;
-            let mut next = move |m: u64| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % m
-            };
+            let mut next = crate::test_rng(seed);
             let random_room = |next: &mut dyn FnMut(u64) -> u64| Room {
                 cpu: next(5) * 1000 + next(3) * 7,
                 mem: next(4) * 1024 + next(2),
