@@ -13,12 +13,13 @@
 //! passed its estimate since the last pass, and O(log r) plus a placement try per running job
 //! the head waits for.
 
+use crate::JobMap;
 use crate::estimate::{EstimateMode, Estimator};
 use crate::placement::take_if;
 use crate::queue::ShapeQueue;
 use fairway_engine::{Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The queue order EASY works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,14 +34,14 @@ pub struct EasyBackfill {
     est: Estimator,
     queue: ShapeQueue<(Reverse<i32>, SimTime)>,
     /// Estimate of each job at submission.
-    estimates: HashMap<JobId, u64>,
+    estimates: JobMap<u64>,
     /// First reservation each head got.
     reserved: BTreeMap<JobId, SimTime>,
     /// (start + estimate, job) of the running jobs, and that instant by job; jobs found past it
     /// (by the last reservation) move to `overdue`.
     ends: BTreeSet<(SimTime, JobId)>,
     overdue: BTreeSet<JobId>,
-    end_of: HashMap<JobId, SimTime>,
+    end_of: JobMap<SimTime>,
     /// Scratch: the jobs a pass started in queue order, before the head, and their ends.
     started: Vec<JobId>,
     started_ends: Vec<(SimTime, JobId)>,
@@ -68,11 +69,11 @@ impl EasyBackfill {
             order,
             est: Estimator::new(estimate),
             queue: ShapeQueue::default(),
-            estimates: HashMap::new(),
+            estimates: JobMap::default(),
             reserved: BTreeMap::new(),
             ends: BTreeSet::new(),
             overdue: BTreeSet::new(),
-            end_of: HashMap::new(),
+            end_of: JobMap::default(),
             started: Vec::new(),
             started_ends: Vec::new(),
             at_shadow: None,

@@ -13,11 +13,12 @@
 //! pass ([`preemptive::pass`]): O(s log s) plus O(log p) per job started, and once a job does
 //! not start, O(log r + w log w) for the w running jobs it could preempt.
 
+use crate::JobMap;
 use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{
     Cluster, Cycle, JobId, JobSpec, JobStatus, Policy, SimDuration, SimTime, Transition, Workload,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 type Key = (usize, SimTime, JobId);
 
@@ -37,7 +38,7 @@ pub struct Las {
     /// job. A running job's service grows at a fixed rate, so the instant stays put while it runs.
     crossings: BTreeSet<(SimTime, JobId)>,
     /// Running jobs only, so not one entry per job of the trace.
-    crossing_of: HashMap<JobId, SimTime>,
+    crossing_of: JobMap<SimTime>,
     /// Each running job's key as of its start or its last threshold crossing: exact during a
     /// pass, as the crossings up to now are taken first.
     keys: preemptive::Ceilings<Key>,
@@ -72,7 +73,7 @@ impl Las {
             due: BTreeSet::new(),
             due_of: Vec::new(),
             crossings: BTreeSet::new(),
-            crossing_of: HashMap::new(),
+            crossing_of: JobMap::default(),
             keys: preemptive::Ceilings::default(),
             base: Vec::new(),
             preempted: 0,

@@ -21,6 +21,10 @@ pub mod spec;
 mod testkit;
 
 pub use backfill::{BackfillOrder, EasyBackfill};
+
+/// Per-job state a policy keeps beside the engine's, looked up on every pass: hashed with a
+/// fixed-seed fast hash (nothing iterates these maps, so their order is never seen).
+pub(crate) type JobMap<V> = std::collections::HashMap<fairway_engine::JobId, V, foldhash::fast::FixedState>;
 pub use estimate::{EstimateMode, Estimator};
 pub use kueue::Kueue;
 pub use las::Las;

@@ -2,10 +2,11 @@
 //! order incrementally, and a pass that starts jobs in that order, preempting running jobs with a
 //! worse key when that makes room.
 
+use crate::JobMap;
 use crate::placement::take_if;
 use crate::queue::{FailedShapes, ShapeQueue};
 use fairway_engine::{Cluster, Cycle, JobId, JobSpec, JobStatus};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Unbounded};
 
 /// At most this many pending jobs per pass try to make room by preemption (each try costs a
@@ -19,14 +20,14 @@ pub const MAX_PREEMPTION_TRIES: usize = 16;
 #[derive(Debug)]
 pub struct Ceilings<K> {
     set: BTreeSet<(K, JobId)>,
-    of: HashMap<JobId, K>,
+    of: JobMap<K>,
 }
 
 impl<K> Default for Ceilings<K> {
     fn default() -> Self {
         Ceilings {
             set: BTreeSet::new(),
-            of: HashMap::new(),
+            of: JobMap::default(),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Size-based policies: shortest job first (SJF) and shortest remaining time first (SRTF), with
 //! oracle or estimated run times.
 
+use crate::JobMap;
 use crate::estimate::{EstimateMode, Estimator};
 use crate::preemptive::{self, KeyedQueue};
 use crate::queue::{QueueMode, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, JobStatus, Policy, SimTime, Transition};
-use std::collections::HashMap;
 
 /// Shortest job first: pending jobs in order of their estimated run time (fixed at submission),
 /// ties in submit order. Not preemptive. Per-decision cost: O(a log a) to order this instant's a
@@ -15,7 +15,7 @@ pub struct Sjf {
     est: Estimator,
     mode: QueueMode,
     queue: ShapeQueue<u64>,
-    keys: HashMap<JobId, u64>,
+    keys: JobMap<u64>,
     fresh: Vec<(u64, JobId)>,
 }
 
@@ -25,7 +25,7 @@ impl Sjf {
             est: Estimator::new(estimate),
             mode,
             queue: ShapeQueue::filed_by_pass(),
-            keys: HashMap::new(),
+            keys: JobMap::default(),
             fresh: Vec::new(),
         }
     }
@@ -78,7 +78,7 @@ impl Policy for Sjf {
 #[derive(Debug)]
 pub struct Srtf {
     est: Estimator,
-    estimates: HashMap<JobId, u64>,
+    estimates: JobMap<u64>,
     queue: KeyedQueue<u64>,
     scratch: preemptive::Scratch<u64>,
     /// Each running job's remaining time when it started, which it can only be below since.
@@ -90,7 +90,7 @@ impl Srtf {
     pub fn new(estimate: EstimateMode) -> Self {
         Srtf {
             est: Estimator::new(estimate),
-            estimates: HashMap::new(),
+            estimates: JobMap::default(),
             queue: KeyedQueue::default(),
             scratch: preemptive::Scratch::default(),
             ceilings: preemptive::Ceilings::default(),
@@ -100,7 +100,7 @@ impl Srtf {
 }
 
 /// Estimated remaining time of a job, from its estimate and the work it has done.
-fn remaining(cx: &Cycle<'_>, estimates: &HashMap<JobId, u64>, job: JobId) -> u64 {
+fn remaining(cx: &Cycle<'_>, estimates: &JobMap<u64>, job: JobId) -> u64 {
     estimates
         .get(&job)
         .copied()
