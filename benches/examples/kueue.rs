@@ -1,6 +1,7 @@
 //! One timed run of the Kueue contention set-up, for profiling outside criterion:
-//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION]]` (default 100 000
-//! workloads, the newest Kueue release the model follows).
+//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION [NODES]]]` (default
+//! 100 000 workloads, the newest Kueue release the model follows (`newest`), and the bench's 25
+//! nodes; fewer nodes make the 200 GPUs of quota more than the cluster holds).
 
 use fairway_benches::{kueue, run};
 use std::hash::{Hash, Hasher};
@@ -12,8 +13,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let w = kueue::workload(jobs);
-    let cl = kueue::cluster();
-    let version = std::env::args().nth(2);
+    let version = std::env::args().nth(2).filter(|v| v != "newest");
+    let cl = match std::env::args().nth(3).and_then(|s| s.parse().ok()) {
+        Some(nodes) => fairway_benches::cluster(nodes),
+        None => kueue::cluster(),
+    };
     let (path, text) = kueue::policy_text(&w, version.as_deref());
     let t = Instant::now();
     let o = run(&w, &cl, &text, "best-fit");
