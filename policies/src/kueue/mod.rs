@@ -582,8 +582,10 @@ impl Kueue {
         Some(reserved_at + SimDuration((pr.timeout_s * 1000.0).round() as u64))
     }
 
-    /// The workload admitted at `reserved_at` no longer waits for its pods to be ready.
-    fn drop_ready_deadline(&mut self, reserved_at: SimTime, job: JobId) {
+    /// The workload admitted at `reserved_at` no longer waits for nodes (its pods started, or it
+    /// left): off the waiting list, and its pods-ready deadline with it.
+    fn stop_waiting_for_nodes(&mut self, reserved_at: SimTime, job: JobId) {
+        self.unplaced.remove(&(reserved_at, job));
         if let Some(t) = self.ready_deadline(reserved_at) {
             self.ready_deadlines.remove(&(t, job));
         }
@@ -599,8 +601,7 @@ impl Kueue {
         let prio = w.prio;
         self.cqs[cq].admitted.remove(&(prio, job));
         self.charge(cq, &adm.frs, -1);
-        self.unplaced.remove(&(adm.reserved_at, job));
-        self.drop_ready_deadline(adm.reserved_at, job);
+        self.stop_waiting_for_nodes(adm.reserved_at, job);
         match cx.status(job) {
             fairway_engine::JobStatus::Running => {
                 let (why, by) = victim.unwrap_or((preemption_reason::IN_CLUSTER_QUEUE, job));
@@ -710,14 +711,12 @@ impl Kueue {
         waiting.extend(self.unplaced.range((from, JobId(0))..).copied());
         for &(t, job) in &waiting {
             if cx.status(job) != fairway_engine::JobStatus::Pending {
-                self.unplaced.remove(&(t, job));
-                self.drop_ready_deadline(t, job);
+                self.stop_waiting_for_nodes(t, job);
                 continue;
             }
             let pools = self.wls[&job].adm.as_ref().map_or(&[][..], |a| &a.pools[..]);
             if cx.try_start_within(job, Some(pools)) {
-                self.unplaced.remove(&(t, job));
-                self.drop_ready_deadline(t, job);
+                self.stop_waiting_for_nodes(t, job);
             } else {
                 self.set_reason(job, reason::WAITING_FOR_NODES);
             }
@@ -974,13 +973,8 @@ impl Policy for Kueue {
                 self.push_heap(job);
                 self.set_reason(job, initial);
             }
-            Transition::Started => {
-                if let Some(a) = self.wls.get(&job).and_then(|w| w.adm.as_ref()) {
-                    let t = a.reserved_at;
-                    self.unplaced.remove(&(t, job));
-                    self.drop_ready_deadline(t, job);
-                }
-            }
+            // `place` starts every workload, and takes it off the waiting list as it does.
+            Transition::Started => {}
             Transition::Finished | Transition::Abandoned | Transition::Unschedulable => {
                 self.remove_queued(job);
                 let Some(w) = self.wls.take(&job) else { return };
@@ -993,8 +987,7 @@ impl Policy for Kueue {
                 if let Some(adm) = &w.adm {
                     self.cqs[w.cq].admitted.remove(&(w.prio, job));
                     self.charge(w.cq, &adm.frs, -1);
-                    self.unplaced.remove(&(adm.reserved_at, job));
-                    self.drop_ready_deadline(adm.reserved_at, job);
+                    self.stop_waiting_for_nodes(adm.reserved_at, job);
                     let root = self.cqs[w.cq].root;
                     self.schedule_flush(root);
                 }
