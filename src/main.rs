@@ -1,7 +1,9 @@
 //! `fairway`: replay a GPU job trace against a scheduling policy on a modelled cluster.
+//!
+//! The binary parses arguments, makes one library call per subcommand and prints; the work lives
+//! in the crates (studies in `fairway_scenarios::study`).
 
 mod cli;
-mod plan;
 
 use std::process::ExitCode;
 
@@ -9,6 +11,10 @@ fn main() -> ExitCode {
     match cli::main() {
         Ok(code) => code,
         Err(e) => {
+            let code = match e.downcast_ref::<fairway_scenarios::study::StudyError>() {
+                Some(fairway_scenarios::study::StudyError::Interrupted { .. }) => 130,
+                _ => 2,
+            };
             // One line: the error, and each cause its message does not already say.
             let mut line = e.to_string();
             for cause in e.chain().skip(1) {
@@ -17,8 +23,12 @@ fn main() -> ExitCode {
                     line = format!("{line}: {c}");
                 }
             }
-            eprintln!("error: {}", line.replace('\n', " "));
-            ExitCode::from(2)
+            if code == 130 {
+                eprintln!("{}", line.replace('\n', " "));
+            } else {
+                eprintln!("error: {}", line.replace('\n', " "));
+            }
+            ExitCode::from(code)
         }
     }
 }

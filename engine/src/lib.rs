@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod event;
 mod frag;
 pub mod ids;
+pub mod inflation;
 pub mod job;
 pub mod names;
 pub mod policy;

@@ -98,8 +98,12 @@ impl Decision<'_> {
 /// Decides which pending jobs start (and which running jobs stop), once per instant at which
 /// something happened. Policies keep their own state; the engine tells them about transitions.
 pub trait Policy: Send {
-    /// A stable label for reports, `name[param=value,...]`, that the registry can parse back.
-    fn label(&self) -> String;
+    /// The label in reports and errors. A registry labels what it builds (`name[key=value,...]`,
+    /// from the parameters' declarations), so a policy only overrides this when it is used
+    /// without one; the default is the type's name.
+    fn label(&self) -> String {
+        short_type_name::<Self>()
+    }
 
     /// Called once before the run, with the whole workload and the empty cluster: a policy that
     /// routes jobs or precomputes per-job data does it here. An error stops the run before it
@@ -188,7 +192,10 @@ impl QueueReport {
 
 /// Chooses nodes (and GPUs) for all pods of a job on the current free capacity.
 pub trait Placement: Send {
-    fn label(&self) -> String;
+    /// The label in reports; as for [`Policy::label`], a registry labels what it builds.
+    fn label(&self) -> String {
+        short_type_name::<Self>()
+    }
 
     /// Called for every job as it arrives (before the pass), for placements that learn the
     /// workload's shape (e.g. fragmentation-aware ones).
@@ -205,4 +212,11 @@ pub trait Placement: Send {
         allowed: &Allowed<'_>,
         out: &mut Vec<PodSlot>,
     ) -> bool;
+}
+
+/// `fairway_policies::queue::Fifo` -> `Fifo`.
+fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_string()
 }

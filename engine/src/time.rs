@@ -184,6 +184,19 @@ impl<T: Millis + fmt::Debug> fmt::Debug for Opt<T> {
     }
 }
 
+/// Seconds in the unit a person reads best: 42s, 3.5m, 2.1h, 4.0d.
+pub fn human_secs(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.0}s")
+    } else if s < 3600.0 {
+        format!("{:.1}m", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1}h", s / 3600.0)
+    } else {
+        format!("{:.1}d", s / 86_400.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(s) = fairway_scenarios::Scenario::parse(text, "s.toml")
     {
-        let _ = s.check_names();
+        let _ = s.policies(&fairway_policies::Registry::builtin());
     }
 });

@@ -151,14 +151,6 @@ impl EasyBackfill {
 }
 
 impl Policy for EasyBackfill {
-    fn label(&self) -> String {
-        let o = match self.order {
-            BackfillOrder::Fifo => "fifo",
-            BackfillOrder::Priority => "priority",
-        };
-        format!("easy-backfill[estimate={},order={o}]", self.est.mode.as_str())
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, now: SimTime) {
         let key = self.key(spec);
         match what {

@@ -149,10 +149,6 @@ impl Fgd {
 }
 
 impl Placement for Fgd {
-    fn label(&self) -> String {
-        "fgd".to_string()
-    }
-
     fn observe_arrival(&mut self, job: &JobSpec) {
         *self
             .counts

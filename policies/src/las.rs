@@ -47,7 +47,6 @@ pub struct Las {
     preempted: u64,
     promoted: u64,
     wake: Option<SimTime>,
-    label_thresholds: String,
     /// Find the next change by walking the running jobs, and key all running jobs in a pass
     /// (the reference the tests hold the crossings and `keys` to).
     #[cfg(test)]
@@ -57,11 +56,6 @@ pub struct Las {
 impl Las {
     /// `thresholds_gpu_h`: queue limits in GPU-hours of attained service.
     pub fn new(thresholds_gpu_h: &[f64], promote_after: f64) -> Self {
-        let label_thresholds = thresholds_gpu_h
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(":");
         Las {
             thresholds: thresholds_gpu_h
                 .iter()
@@ -79,7 +73,6 @@ impl Las {
             preempted: 0,
             promoted: 0,
             wake: None,
-            label_thresholds,
             #[cfg(test)]
             by_scan: false,
         }
@@ -185,13 +178,6 @@ impl Las {
 }
 
 impl Policy for Las {
-    fn label(&self) -> String {
-        format!(
-            "las[promote_after={},thresholds_gpu_h={}]",
-            self.promote_after, self.label_thresholds
-        )
-    }
-
     fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
         self.base = vec![0; workload.len()];
         self.due_of = vec![None; workload.len()];

@@ -2,7 +2,7 @@
 //!
 //! A policy decides which pending jobs start (through [`fairway_engine::Cycle`]); a placement
 //! decides which nodes and GPUs their pods take. Both are built from a [`Spec`]
-//! (`name[key=value,...]`) by [`policy`] and [`placement`].
+//! (`name[key=value,...]`) through a [`Registry`], which a crate outside this one can extend.
 
 mod backfill;
 pub mod estimate;
@@ -29,8 +29,11 @@ pub use estimate::{EstimateMode, Estimator};
 pub use kueue::Kueue;
 pub use las::Las;
 pub use placement::{BestFit, Fgd, FirstFit, RandomFit, Spread};
-pub use queue::{Fifo, PriorityQueue, QueueMode};
-pub use registry::{Entry, PLACEMENTS, POLICIES, RegistryError, placement, policy, policy_with_edits};
+pub use queue::{Fifo, PriorityFirst, QueueMode};
+pub use registry::{
+    ParamDecl, PlacementEntry, PolicyEntry, Registry, RegistryError, ResolvedPlacement, ResolvedPolicy,
+    Setup, placement, policy,
+};
 pub use replay::Replay;
 pub use share::{Drf, FairShare};
 pub use size::{Sjf, Srtf};

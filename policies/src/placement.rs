@@ -33,10 +33,6 @@ pub(crate) fn take_if(
 pub struct FirstFit;
 
 impl Placement for FirstFit {
-    fn label(&self) -> String {
-        "first-fit".to_string()
-    }
-
     fn place(
         &mut self,
         cluster: &Cluster,
@@ -80,10 +76,6 @@ pub struct BestFit {
 }
 
 impl Placement for BestFit {
-    fn label(&self) -> String {
-        "best-fit".to_string()
-    }
-
     fn place(
         &mut self,
         cluster: &Cluster,
@@ -175,10 +167,6 @@ pub struct Spread {
 }
 
 impl Placement for Spread {
-    fn label(&self) -> String {
-        "spread".to_string()
-    }
-
     fn place(
         &mut self,
         cluster: &Cluster,
@@ -228,10 +216,6 @@ impl RandomFit {
 }
 
 impl Placement for RandomFit {
-    fn label(&self) -> String {
-        "random".to_string()
-    }
-
     fn place(
         &mut self,
         cluster: &Cluster,

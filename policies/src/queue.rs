@@ -268,10 +268,6 @@ impl Fifo {
 }
 
 impl Policy for Fifo {
-    fn label(&self) -> String {
-        format!("fifo[mode={}]", self.mode.as_str())
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         file(&mut self.queue, spec, (), job, what);
     }
@@ -304,15 +300,15 @@ pub(crate) fn file<K: Ord + Copy>(
 /// order this instant's a arrivals, then as the queue pass (`ShapeQueue::pass`, as for
 /// [`Fifo`]).
 #[derive(Debug)]
-pub struct PriorityQueue {
+pub struct PriorityFirst {
     mode: QueueMode,
     queue: ShapeQueue<Reverse<i32>>,
     fresh: Vec<(Reverse<i32>, JobId)>,
 }
 
-impl PriorityQueue {
+impl PriorityFirst {
     pub fn new(mode: QueueMode) -> Self {
-        PriorityQueue {
+        PriorityFirst {
             mode,
             queue: ShapeQueue::filed_by_pass(),
             fresh: Vec::new(),
@@ -320,11 +316,7 @@ impl PriorityQueue {
     }
 }
 
-impl Policy for PriorityQueue {
-    fn label(&self) -> String {
-        format!("priority[mode={}]", self.mode.as_str())
-    }
-
+impl Policy for PriorityFirst {
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         file(&mut self.queue, spec, Reverse(spec.priority), job, what);
     }
@@ -396,7 +388,7 @@ mod tests {
             let mode = if strict { QueueMode::Strict } else { QueueMode::BestEffort };
             let (indexed, key): (Box<dyn Policy>, Key) = match which {
                 0 => (Box::new(Fifo::new(mode)), |_| (0, 0)),
-                1 => (Box::new(PriorityQueue::new(mode)), |s| (-i64::from(s.priority), 0)),
+                1 => (Box::new(PriorityFirst::new(mode)), |s| (-i64::from(s.priority), 0)),
                 _ => (Box::new(Sjf::new(EstimateMode::Oracle, mode)), |s| (0, s.work.millis())),
             };
             let a = testkit::run_with_outage(&jobs, nodes, placement, indexed, outage);

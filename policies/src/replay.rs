@@ -12,10 +12,6 @@ pub struct Replay {
 }
 
 impl Policy for Replay {
-    fn label(&self) -> String {
-        "replay".to_string()
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         let Some(start) = spec.recorded_start.get() else {
             return;

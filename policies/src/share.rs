@@ -207,10 +207,6 @@ impl Drf {
 }
 
 impl Policy for Drf {
-    fn label(&self) -> String {
-        format!("drf[mode={}]", self.mode.as_str())
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         self.teams.observe(job, spec, what);
     }
@@ -284,17 +280,6 @@ impl FairShare {
 }
 
 impl Policy for FairShare {
-    fn label(&self) -> String {
-        let w: Vec<String> = self.weights.iter().map(|(t, w)| format!("{t}:{w}")).collect();
-        let h = self.half_life_ms / 3_600_000.0;
-        let mode = self.mode.as_str();
-        if w.is_empty() {
-            format!("fair-share[half_life_h={h},mode={mode}]")
-        } else {
-            format!("fair-share[half_life_h={h},mode={mode},weights={}]", w.join(";"))
-        }
-    }
-
     fn queues(&self, w: &fairway_engine::Workload) -> Option<fairway_engine::QueueReport> {
         Some(fairway_engine::QueueReport::per_team(
             w,

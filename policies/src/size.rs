@@ -32,14 +32,6 @@ impl Sjf {
 }
 
 impl Policy for Sjf {
-    fn label(&self) -> String {
-        format!(
-            "sjf[estimate={},mode={}]",
-            self.est.mode.as_str(),
-            self.mode.as_str()
-        )
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         if what == Transition::Finished {
             self.keys.remove(&job);
@@ -109,10 +101,6 @@ fn remaining(cx: &Cycle<'_>, estimates: &JobMap<u64>, job: JobId) -> u64 {
 }
 
 impl Policy for Srtf {
-    fn label(&self) -> String {
-        format!("srtf[estimate={}]", self.est.mode.as_str())
-    }
-
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, _now: SimTime) {
         match what {
             Transition::Submitted => {

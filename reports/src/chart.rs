@@ -102,6 +102,15 @@ pub struct Band {
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
+/// A chart could not be drawn (or its PNG written).
+#[derive(Debug, thiserror::Error)]
+#[error("{chart}: {message}")]
+pub struct ChartError {
+    /// The chart's name, or the PNG's path.
+    pub chart: String,
+    pub message: String,
+}
+
 /// A chart: its file stem, title, and what it draws.
 pub enum Chart {
     /// Lines over a numeric x axis, each with a shaded band (e.g. a sweep's seed spread).
@@ -169,19 +178,23 @@ impl Chart {
     }
 
     /// The chart as an SVG document.
-    pub fn svg(&self) -> Result<String, String> {
+    pub fn svg(&self) -> Result<String, ChartError> {
         register_font();
         let mut out = String::new();
         {
+            let err = |e: &dyn std::fmt::Display| ChartError {
+                chart: self.stem().to_string(),
+                message: e.to_string(),
+            };
             let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-            self.draw(&root).map_err(|e| format!("{}: {e}", self.stem()))?;
-            root.present().map_err(|e| format!("{}: {e}", self.stem()))?;
+            self.draw(&root).map_err(|e| err(&e))?;
+            root.present().map_err(|e| err(&e))?;
         }
         Ok(out)
     }
 
     /// The chart as a PNG file at `path`, drawn to a temporary file and renamed into place.
-    pub fn png(&self, path: &Path) -> Result<(), String> {
+    pub fn png(&self, path: &Path) -> Result<(), ChartError> {
         register_font();
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp.png");
@@ -196,7 +209,10 @@ impl Chart {
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        result.map_err(|e| format!("{}: {e}", path.display()))
+        result.map_err(|message| ChartError {
+            chart: path.display().to_string(),
+            message,
+        })
     }
 
     fn draw<'a, DB: DrawingBackend + 'a>(&self, root: &'a DrawingArea<DB, Shift>) -> DrawResult<DB> {

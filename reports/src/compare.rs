@@ -12,146 +12,56 @@
 //! (sqrt(s_b^2 / n_b + s_c^2 / n_c), sample standard deviations). With one seed per side there is
 //! no noise estimate and the tolerance alone decides.
 
-use serde_json::Value;
+use crate::metric::{
+    AmountError, Metric, Tolerance, mean_sd, metric, split_amount, tolerance_amount, tolerance_units,
+};
+use crate::metrics::RunSummary;
 use std::fmt::Write as _;
-
-/// Metric names and where they live in `summary.json` (a `per_team` entry has the same paths).
-pub const METRICS: &[(&str, &str)] = &[
-    ("mean_wait", "wait_s.mean"),
-    ("p50_wait", "wait_s.p50"),
-    ("p90_wait", "wait_s.p90"),
-    ("p95_wait", "wait_s.p95"),
-    ("p99_wait", "wait_s.p99"),
-    ("max_wait", "wait_s.max"),
-    ("mean_pending", "pending_s.mean"),
-    ("p95_pending", "pending_s.p95"),
-    ("mean_jct", "jct_s.mean"),
-    ("p50_jct", "jct_s.p50"),
-    ("p95_jct", "jct_s.p95"),
-    ("p99_jct", "jct_s.p99"),
-    ("mean_slowdown", "slowdown.mean"),
-    ("mean_bounded_slowdown", "bounded_slowdown.mean"),
-    ("p95_bounded_slowdown", "bounded_slowdown.p95"),
-    ("gpu_allocation_rate", "gpu_allocation_rate"),
-    ("gpu_utilisation_rate", "gpu_utilisation_rate"),
-    ("jain_index", "fairness.jain_index"),
-    ("share_ratio", "share_ratio"),
-    ("gpu_share", "gpu_share"),
-    ("gpu_hours", "gpu_hours"),
-    ("makespan", "makespan_s"),
-    ("preemptions", "preemptions"),
-    ("lost_gpu_hours", "lost_gpu_hours"),
-    ("jobs_finished", "jobs_finished"),
-    ("jobs_unschedulable", "jobs_unschedulable"),
-    ("jobs_abandoned", "jobs_abandoned"),
-    ("interactive_within_target", "interactive_within_target"),
-    ("fragmented_gpus_mean", "fragmented_gpus_mean"),
-    ("gpu_availability", "gpu_availability"),
-];
-
-/// The path in `summary.json` of a metric, or an error listing the known names (`what` names the
-/// thing being parsed in the message).
-pub fn metric_path(name: &str, what: &str) -> Result<(&'static str, &'static str), String> {
-    METRICS.iter().copied().find(|(m, _)| *m == name).ok_or_else(|| {
-        let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-        format!("{what}: unknown metric '{name}'; known: {}", names.join(", "))
-    })
-}
-
-/// `12.5h` -> (12.5, "h"): a number >= 0 and the unit after it.
-pub fn split_amount(text: &str) -> Option<(f64, &str)> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let v: f64 = number.parse().ok()?;
-    v.is_finite().then_some((v, unit))
-}
-
-/// How far a metric may move before the check fails.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Tolerance {
-    /// A fraction of the baseline (5 % is 0.05).
-    Relative(f64),
-    /// An amount in the metric's unit (percentage points are stored as a fraction: 2pp is 0.02).
-    Absolute(f64),
-}
 
 /// One `--fail-on` check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
     /// As written, for reports.
     pub text: String,
-    pub metric: &'static str,
-    path: &'static str,
+    pub metric: &'static Metric,
     /// True: a rise is a regression; false: a fall is.
     pub rise_is_worse: bool,
     pub tolerance: Tolerance,
 }
 
 impl std::str::FromStr for Check {
-    type Err = String;
+    type Err = AmountError;
 
-    fn from_str(text: &str) -> Result<Check, String> {
-        let bad = |why: &str| {
-            format!(
-                "check '{text}': {why}; write METRIC:+AMOUNT or METRIC:-AMOUNT with a unit %, pp, s, m, h or none, e.g. p95_wait:+5%"
-            )
+    fn from_str(text: &str) -> Result<Check, AmountError> {
+        let bad = |why: String| AmountError {
+            what: "check",
+            text: text.to_string(),
+            why,
+            example: "METRIC:+AMOUNT or METRIC:-AMOUNT, as p95_wait:+5% or gpu_allocation_rate:-2pp",
         };
-        let (name, rest) = text.split_once(':').ok_or_else(|| bad("no ':'"))?;
-        let (metric, path) = metric_path(name.trim(), &format!("check '{text}'"))?;
+        let (name, rest) = text.split_once(':').ok_or_else(|| bad("no ':'".into()))?;
+        let metric = metric(name.trim()).map_err(|e| bad(e.to_string()))?;
         let rest = rest.trim();
         let (rise_is_worse, amount) = match rest.chars().next() {
             Some('+') => (true, &rest[1..]),
             Some('-') => (false, &rest[1..]),
-            _ => return Err(bad("the amount needs a sign")),
+            _ => return Err(bad("the amount needs a sign".into())),
         };
-        let (v, unit) = split_amount(amount).ok_or_else(|| bad("the amount is not a number"))?;
-        let tolerance = match unit {
-            "%" => Tolerance::Relative(v / 100.0),
-            "pp" => Tolerance::Absolute(v / 100.0),
-            "" | "s" => Tolerance::Absolute(v),
-            "m" => Tolerance::Absolute(v * 60.0),
-            "h" => Tolerance::Absolute(v * 3600.0),
-            _ => return Err(bad("unknown unit")),
-        };
+        let (v, unit) = split_amount(amount).ok_or_else(|| bad("the amount is not a number".into()))?;
+        let tolerance = tolerance_amount(metric, v, unit).ok_or_else(|| {
+            bad(format!(
+                "unit '{unit}' does not suit {} (units: {})",
+                metric.name,
+                tolerance_units(metric)
+            ))
+        })?;
         Ok(Check {
             text: text.trim().to_string(),
             metric,
-            path,
             rise_is_worse,
             tolerance,
         })
     }
-}
-
-/// A metric's value in one summary (`team` selects a `per_team` entry).
-pub fn value(summary: &Value, path: &str, team: Option<&str>) -> Option<f64> {
-    let mut v = match team {
-        Some(t) => summary.get("per_team")?.get(t)?,
-        None => summary,
-    };
-    for part in path.split('.') {
-        v = v.get(part)?;
-    }
-    v.as_f64()
-}
-
-/// Mean and sample standard deviation; `None` if any run lacks the value.
-fn stats(xs: &[Option<f64>]) -> Option<(f64, f64, usize)> {
-    let xs: Vec<f64> = xs.iter().copied().collect::<Option<_>>()?;
-    let n = xs.len();
-    if n == 0 {
-        return None;
-    }
-    let mean = xs.iter().sum::<f64>() / n as f64;
-    let var = if n > 1 {
-        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-    } else {
-        0.0
-    };
-    Some((mean, var.sqrt(), n))
 }
 
 /// What one check found.
@@ -170,24 +80,23 @@ pub struct Outcome {
 
 /// Evaluates every check on the whole run and, with `per_team`, on every team both sides have.
 /// `base` and `cand` hold one summary per seed.
-pub fn evaluate(checks: &[Check], base: &[Value], cand: &[Value], per_team: bool) -> Vec<Outcome> {
+pub fn evaluate(checks: &[Check], base: &[RunSummary], cand: &[RunSummary], per_team: bool) -> Vec<Outcome> {
     let mut scopes: Vec<Option<String>> = vec![None];
     if per_team && let (Some(b), Some(c)) = (base.first(), cand.first()) {
-        let teams = |v: &Value| -> Vec<String> {
-            v.get("per_team")
-                .and_then(Value::as_object)
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        let ct = teams(c);
-        scopes.extend(teams(b).into_iter().filter(|t| ct.contains(t)).map(Some));
+        scopes.extend(
+            b.per_team
+                .keys()
+                .filter(|t| c.per_team.contains_key(*t))
+                .cloned()
+                .map(Some),
+        );
     }
     let mut out = Vec::new();
     for scope in &scopes {
         for check in checks {
             let team = scope.as_deref();
-            let vals = |side: &[Value]| -> Vec<Option<f64>> {
-                side.iter().map(|s| value(s, check.path, team)).collect()
+            let vals = |side: &[RunSummary]| -> Vec<Option<f64>> {
+                side.iter().map(|s| check.metric.value(s, team)).collect()
             };
             let name = match team {
                 Some(t) => format!("{} [team {t}]", check.text),
@@ -195,12 +104,12 @@ pub fn evaluate(checks: &[Check], base: &[Value], cand: &[Value], per_team: bool
             };
             // A team-level check of a whole-run metric has no value: skip it.
             if team.is_some()
-                && base.first().and_then(|b| value(b, check.path, team)).is_none()
-                && cand.first().and_then(|c| value(c, check.path, team)).is_none()
+                && base.first().and_then(|b| check.metric.value(b, team)).is_none()
+                && cand.first().and_then(|c| check.metric.value(c, team)).is_none()
             {
                 continue;
             }
-            out.push(judge(check, name, stats(&vals(base)), stats(&vals(cand))));
+            out.push(judge(check, name, mean_sd(&vals(base)), mean_sd(&vals(cand))));
         }
     }
     out
@@ -369,11 +278,28 @@ pub fn junit(outcomes: &[Outcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::metric::Tolerance;
+    use crate::metrics::{Dist, TeamSummary};
 
-    fn summary(p95: f64, alloc: f64) -> Value {
-        json!({ "wait_s": { "p95": p95 }, "gpu_allocation_rate": alloc,
-                "per_team": { "a": { "wait_s": { "p95": p95 * 2.0 } } } })
+    fn p95(p95: f64) -> Dist {
+        Dist {
+            count: 1,
+            p95: Some(p95),
+            ..Dist::default()
+        }
+    }
+
+    fn summary(p95_wait: f64, alloc: f64) -> RunSummary {
+        let team = TeamSummary {
+            wait_s: p95(p95_wait * 2.0),
+            ..TeamSummary::default()
+        };
+        RunSummary {
+            wait_s: p95(p95_wait),
+            gpu_allocation_rate: alloc,
+            per_team: [("a".to_string(), team)].into(),
+            ..RunSummary::default()
+        }
     }
 
     #[test]
@@ -384,24 +310,15 @@ mod tests {
         assert_eq!((c.rise_is_worse, c.tolerance), (false, Tolerance::Absolute(0.02)));
         let c: Check = "mean_wait:+10m".parse().unwrap();
         assert_eq!(c.tolerance, Tolerance::Absolute(600.0));
-        assert!(
-            "p95_wait:5%"
-                .parse::<Check>()
-                .unwrap_err()
-                .contains("needs a sign")
-        );
-        assert!(
-            "p96_wait:+5%"
-                .parse::<Check>()
-                .unwrap_err()
-                .contains("unknown metric 'p96_wait'")
-        );
-        assert!(
-            "p95_wait:+5x"
-                .parse::<Check>()
-                .unwrap_err()
-                .contains("unknown unit")
-        );
+        let c: Check = "mean_wait:+1d".parse().unwrap();
+        assert_eq!(c.tolerance, Tolerance::Absolute(86400.0));
+        let err = |t: &str| t.parse::<Check>().unwrap_err().to_string();
+        assert!(err("p95_wait:5%").contains("needs a sign"));
+        assert!(err("p96_wait:+5%").contains("unknown metric 'p96_wait'"));
+        assert!(err("p95_wait:+5x").contains("unit 'x' does not suit p95_wait"));
+        // Percentage points are for fractions, minutes for times.
+        assert!(err("p95_wait:+2pp").contains("(units: %, s, m, h, d or none)"));
+        assert!(err("jain_index:-5m").contains("(units: %, pp or none)"));
     }
 
     /// Baseline p95 100 s, allocation 0.50. Candidate p95 104 s (limit 105: holds), allocation

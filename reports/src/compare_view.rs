@@ -2,8 +2,9 @@
 //! for a pull-request comment. The first folder is the reference every delta is taken against.
 
 use crate::chart::{Binned, Chart};
-use crate::compare::{METRICS, value};
 use crate::html::{PAGE_END, esc, inline_svg, num, page_start};
+use crate::metric::{METRICS, metric};
+use crate::metrics::RunSummary;
 use crate::render::{RenderError, RunData};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -41,14 +42,13 @@ fn delta(a: f64, b: f64) -> String {
 }
 
 /// Headline rows: (metric, value per run) for metrics that at least one run has.
-fn headline(summaries: &[serde_json::Value]) -> Vec<(&'static str, Vec<Option<f64>>)> {
+fn headline(summaries: &[&RunSummary]) -> Vec<(&'static str, Vec<Option<f64>>)> {
     METRICS
         .iter()
-        .filter(|(_, path)| *path != "gpu_share" && *path != "share_ratio")
-        .map(|(name, path)| {
+        .map(|m| {
             (
-                *name,
-                summaries.iter().map(|s| value(s, path, None)).collect::<Vec<_>>(),
+                m.name,
+                summaries.iter().map(|s| m.value(s, None)).collect::<Vec<_>>(),
             )
         })
         .filter(|(_, v)| v.iter().any(Option::is_some))
@@ -56,27 +56,19 @@ fn headline(summaries: &[serde_json::Value]) -> Vec<(&'static str, Vec<Option<f6
 }
 
 /// Per-team rows: (team, metric, value per run).
-const TEAM_METRICS: &[(&str, &str)] = &[
-    ("p50_wait", "wait_s.p50"),
-    ("p95_wait", "wait_s.p95"),
-    ("gpu_share", "gpu_share"),
-    ("share_ratio", "share_ratio"),
-    ("preemptions", "preemptions"),
-];
+const TEAM_METRICS: &[&str] = &["p50_wait", "p95_wait", "gpu_share", "share_ratio", "preemptions"];
 
-fn team_rows(summaries: &[serde_json::Value]) -> Vec<(String, &'static str, Vec<Option<f64>>)> {
+fn team_rows(summaries: &[&RunSummary]) -> Vec<(String, &'static str, Vec<Option<f64>>)> {
     let mut teams = BTreeSet::new();
     for s in summaries {
-        if let Some(m) = s.get("per_team").and_then(|p| p.as_object()) {
-            teams.extend(m.keys().cloned());
-        }
+        teams.extend(s.per_team.keys().cloned());
     }
     let mut rows = Vec::new();
     for t in teams {
-        for (name, path) in TEAM_METRICS {
-            let v: Vec<Option<f64>> = summaries.iter().map(|s| value(s, path, Some(&t))).collect();
+        for m in TEAM_METRICS.iter().filter_map(|n| metric(n).ok()) {
+            let v: Vec<Option<f64>> = summaries.iter().map(|s| m.value(s, Some(&t))).collect();
             if v.iter().any(Option::is_some) {
-                rows.push((t.clone(), *name, v));
+                rows.push((t.clone(), m.name, v));
             }
         }
     }
@@ -94,7 +86,7 @@ fn cell(v: Option<f64>, base: Option<f64>, first: bool) -> String {
 /// The comparison as Markdown.
 pub fn markdown(runs: &[RunData]) -> String {
     let labels = labels(runs);
-    let summaries: Vec<serde_json::Value> = runs.iter().map(|r| to_value(&r.summary)).collect();
+    let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut md = String::from("### fairway comparison\n\n");
     let _ = writeln!(md, "| metric | {} |", labels.join(" | "));
     let _ = writeln!(md, "|---|{}", "---|".repeat(labels.len()));
@@ -122,10 +114,6 @@ pub fn markdown(runs: &[RunData]) -> String {
         );
     }
     md
-}
-
-fn to_value(s: &crate::metrics::RunSummary) -> serde_json::Value {
-    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
 }
 
 /// The overlaid charts: wait CDFs of all jobs and GPUs allocated over time, one line per run.
@@ -165,7 +153,7 @@ pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
 /// The comparison page.
 pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
     let labels = labels(runs);
-    let summaries: Vec<serde_json::Value> = runs.iter().map(|r| to_value(&r.summary)).collect();
+    let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut h = page_start("fairway comparison");
     h.push_str("<h1>fairway comparison</h1>\n<table>\n<tr><th>run</th><th>scenario</th><th>policy</th><th>placement</th><th>seed</th></tr>\n");
     for (r, l) in runs.iter().zip(&labels) {
@@ -194,7 +182,7 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
     for c in charts(runs)? {
-        let svg = c.svg().map_err(RenderError::Chart)?;
+        let svg = c.svg()?;
         let _ = writeln!(
             h,
             "<figure>{}<figcaption class=\"muted\">{}</figcaption></figure>",
@@ -217,6 +205,29 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
     h.push_str("</table>\n");
     h.push_str(PAGE_END);
     Ok(h)
+}
+
+/// Loads the runs in `dirs` (at least two) and writes `compare.md` and `compare.html` into
+/// `out`; returns the Markdown.
+pub fn write(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<String, RenderError> {
+    if dirs.len() < 2 {
+        return Err(RenderError::Usage(
+            "--compare needs at least two run folders".into(),
+        ));
+    }
+    let runs = dirs
+        .iter()
+        .map(|d| RunData::load(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(out).map_err(|e| crate::WriteError {
+        file: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let md = markdown(&runs);
+    let html = html(&runs)?;
+    crate::write_atomic(&out.join("compare.md"), |f| f.write_all(md.as_bytes()))?;
+    crate::write_atomic(&out.join("compare.html"), |f| f.write_all(html.as_bytes()))?;
+    Ok(md)
 }
 
 #[cfg(test)]

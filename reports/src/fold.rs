@@ -397,14 +397,14 @@ impl<'a> SeriesFold<'a> {
     }
 
     /// Adds a batch of rows; an error names the first row out of time order.
-    pub fn add(&mut self, series: &SeriesTable) -> Result<(), String> {
+    pub fn add(&mut self, series: &SeriesTable) -> Result<(), crate::frame::RowError> {
         for i in 0..series.len() {
             let ms = series.time_ms[i];
             if ms < self.last_ms {
-                return Err(format!(
-                    "row {}: time_s goes back; the rows must be in time order",
-                    self.rows + i + 1
-                ));
+                return Err(crate::frame::RowError {
+                    row: self.rows + i + 1,
+                    what: "time_s goes back; the rows must be in time order".into(),
+                });
             }
             self.last_ms = ms;
             let rel = ms.saturating_sub(self.t0_ms);
@@ -566,6 +566,6 @@ mod tests {
         let err = f
             .add(&series(&[(5, Some("a"), 0, 0), (4, None, 0, 0)]))
             .unwrap_err();
-        assert!(err.starts_with("row 2:"), "{err}");
+        assert_eq!(err.row, 2, "{err}");
     }
 }

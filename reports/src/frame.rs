@@ -309,7 +309,7 @@ impl JobsTable {
 
     /// Checks that every time a job has is at or after its submission (waits are differences
     /// from it); `first_row` is the file row of this table's first row, for the message.
-    pub fn check_times(&self, first_row: usize) -> Result<(), String> {
+    pub fn check_times(&self, first_row: usize) -> Result<(), RowError> {
         for i in 0..self.submit_ms.len() {
             let submit = self.submit_ms[i];
             for (name, t) in [
@@ -318,7 +318,10 @@ impl JobsTable {
                 ("admit_time", self.admit_ms[i]),
             ] {
                 if t.is_some_and(|t| t < submit) {
-                    return Err(format!("row {}: {name} is before submit_time", first_row + i + 1));
+                    return Err(RowError {
+                        row: first_row + i + 1,
+                        what: format!("{name} is before submit_time"),
+                    });
                 }
             }
         }
@@ -611,6 +614,15 @@ impl Table for SeriesTable {
     }
 }
 
+/// One row of a table that breaks a rule the tables keep.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("row {row}: {what}")]
+pub struct RowError {
+    /// The file row, from 1.
+    pub row: usize,
+    pub what: String,
+}
+
 /// A Parquet file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
@@ -657,7 +669,7 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
 pub fn read_batches<T>(
     path: &Path,
     rows: impl Fn(&DataFrame) -> PolarsResult<T>,
-    mut each: impl FnMut(T, usize) -> Result<(), String>,
+    mut each: impl FnMut(T, usize) -> Result<(), RowError>,
 ) -> Result<(), TableError> {
     let err = |m: String| TableError {
         file: path.display().to_string(),
@@ -679,7 +691,7 @@ pub fn read_batches<T>(
         reader.set_metadata(metadata.clone());
         let df = reader.finish().map_err(|e| err(e.to_string()))?;
         let batch = rows(&df).map_err(|e| err(format!("not a fairway table: {e}")))?;
-        each(batch, offset).map_err(err)?;
+        each(batch, offset).map_err(|e| err(e.to_string()))?;
         offset += rows_in_group;
     }
     Ok(())
@@ -694,9 +706,9 @@ pub fn read_tables(dir: &Path) -> Result<(JobsTable, SeriesTable), TableError> {
         message: format!("not a fairway table: {e}"),
     };
     let jobs = JobsTable::from_frame(&read_parquet(&jobs_path)?).map_err(|e| bad(&jobs_path, e))?;
-    jobs.check_times(0).map_err(|m| TableError {
+    jobs.check_times(0).map_err(|e| TableError {
         file: jobs_path.display().to_string(),
-        message: m,
+        message: e.to_string(),
     })?;
     let series = SeriesTable::from_frame(&read_parquet(&series_path)?).map_err(|e| bad(&series_path, e))?;
     Ok((jobs, series))

@@ -4,7 +4,7 @@
 use crate::files::{WriteError, write_atomic};
 use crate::metrics::RunInfo;
 use fairway_engine::Workload;
-use fairway_scenarios::inflation::Curve;
+use fairway_engine::inflation::Curve;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write;

@@ -12,6 +12,7 @@ pub mod fold;
 pub mod frame;
 pub mod html;
 pub mod inflation;
+pub mod metric;
 pub mod metrics;
 pub mod prom;
 pub mod render;
@@ -22,5 +23,5 @@ pub use files::{
     OUTPUT_MARKER, ROWS_PER_BATCH, SeriesFiles, TableFiles, WriteError, claim_output_dir, write_atomic,
     write_jobs, write_outcome, write_run,
 };
-pub use metrics::{Dist, RunInfo, RunSummary, SUMMARY_SCHEMA, TeamSummary, summarize};
+pub use metrics::{Dist, RunInfo, RunSummary, SUMMARY_SCHEMA, SummaryError, TeamSummary, summarize};
 pub use table::{human_secs, render};

@@ -124,7 +124,7 @@ pub struct TeamSummary {
 }
 
 /// The contents of `summary.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub schema: String,
     pub scenario: String,
@@ -192,6 +192,49 @@ pub struct RunSummary {
     /// Engine work, for throughput: events applied and scheduling passes.
     pub events: u64,
     pub passes: u64,
+}
+
+/// `summary.json` could not be read as a run summary.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SummaryError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: not a run summary: {source}")]
+    Parse {
+        file: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{file}: not a run summary ({SUMMARY_SCHEMA}): its schema is '{found}'")]
+    Schema { file: String, found: String },
+}
+
+impl RunSummary {
+    /// The `summary.json` of a run's output folder.
+    pub fn read(dir: &std::path::Path) -> Result<RunSummary, SummaryError> {
+        let path = dir.join("summary.json");
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| SummaryError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let s: RunSummary = serde_json::from_str(&text).map_err(|source| SummaryError::Parse {
+            file: file.clone(),
+            source,
+        })?;
+        if s.schema != SUMMARY_SCHEMA {
+            return Err(SummaryError::Schema {
+                file,
+                found: s.schema,
+            });
+        }
+        Ok(s)
+    }
 }
 
 /// One pool's allocation.

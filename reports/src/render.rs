@@ -19,8 +19,13 @@ pub enum RenderError {
     Write(#[from] WriteError),
     #[error("{file}: {message}")]
     Read { file: String, message: String },
+    #[error(transparent)]
+    Summary(#[from] crate::metrics::SummaryError),
+    /// What was asked cannot be rendered (e.g. a comparison of one run).
+    #[error("{0}")]
+    Usage(String),
     #[error("chart {0}")]
-    Chart(String),
+    Chart(#[from] crate::chart::ChartError),
 }
 
 /// What to render besides the defaults.
@@ -113,10 +118,7 @@ impl RunData {
             file: file.display().to_string(),
             message: m,
         };
-        let sp = dir.join("summary.json");
-        let text = std::fs::read_to_string(&sp).map_err(|e| read_err(&sp, e.to_string()))?;
-        let summary: RunSummary =
-            serde_json::from_str(&text).map_err(|e| read_err(&sp, format!("not a run summary: {e}")))?;
+        let summary = RunSummary::read(dir)?;
         let pp = dir.join("preemptions.csv");
         let preemptions = if pp.exists() {
             Preemptions::read(&pp).map_err(|m| read_err(&pp, m))?
@@ -455,13 +457,12 @@ pub fn render_dir(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderErro
     let charts = charts(&run);
     let mut svgs = Vec::with_capacity(charts.len());
     for c in &charts {
-        let svg = c.svg().map_err(RenderError::Chart)?;
+        let svg = c.svg()?;
         write_atomic(&charts_dir.join(format!("{}.svg", c.stem())), |f| {
             f.write_all(svg.as_bytes())
         })?;
         if opts.png {
-            c.png(&charts_dir.join(format!("{}.png", c.stem())))
-                .map_err(RenderError::Chart)?;
+            c.png(&charts_dir.join(format!("{}.png", c.stem())))?;
         }
         svgs.push((c.title().to_string(), svg));
     }

@@ -2,8 +2,96 @@
 //! CI gate knows), ordered by run; and the merge of shards' files into the one a single machine
 //! would have written.
 
-use crate::compare::{METRICS, value};
-use serde_json::Value;
+use crate::files::{WriteError, write_atomic};
+use crate::metric::METRICS;
+use crate::metrics::RunSummary;
+use std::path::Path;
+
+/// A sweep's tables that cannot be written, merged or charted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SweepTableError {
+    #[error("{file}: {source}")]
+    Csv {
+        file: String,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("{file}: its columns differ from the first file's: not the same sweep")]
+    NotSameSweep { file: String },
+    #[error("{file}: a row without a run number")]
+    NoRunNumber { file: String },
+    #[error("run {run} is in two shards")]
+    RunTwice { run: u64 },
+    #[error("nothing to merge")]
+    Nothing,
+    #[error("column {column}: {why}")]
+    Column { column: String, why: String },
+    #[error("sweep.parquet: {0}")]
+    Frame(#[from] polars::prelude::PolarsError),
+    #[error("--chart-metric: {0}")]
+    ChartMetric(#[from] crate::metric::UnknownMetric),
+    /// What the chart should plot cannot be plotted.
+    #[error("sweep chart: {0}")]
+    Chart(String),
+    #[error(transparent)]
+    Draw(#[from] crate::chart::ChartError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// What the sweep chart plots: a metric (by default `p95_wait`) against a swept key (by default
+/// the first numeric one).
+#[derive(Clone, Debug, Default)]
+pub struct ChartChoice {
+    pub metric: Option<String>,
+    pub x: Option<String>,
+}
+
+impl ChartChoice {
+    pub fn metric(&self) -> &str {
+        self.metric.as_deref().unwrap_or("p95_wait")
+    }
+
+    /// Whether the user chose what to plot, so that a chart that cannot be drawn is an error.
+    pub fn chosen(&self) -> bool {
+        self.metric.is_some() || self.x.is_some()
+    }
+
+    /// Fails on a metric nobody knows, before anything runs.
+    pub fn check(&self) -> Result<(), SweepTableError> {
+        crate::metric::metric(self.metric())?;
+        Ok(())
+    }
+}
+
+/// Writes `sweep.csv`, `sweep.parquet` and `charts/sweep.svg` into `dir` from the CSV bytes (the
+/// single source, so merged shards give the same files). Without a chart that the user did not
+/// ask for, says why.
+pub fn write_tables(
+    dir: &Path,
+    csv_bytes: &[u8],
+    chart: &ChartChoice,
+) -> Result<Option<String>, SweepTableError> {
+    write_atomic(&dir.join("sweep.csv"), |f| f.write_all(csv_bytes))?;
+    let frame = sweep_frame(csv_bytes)?;
+    crate::frame::write_parquet(&dir.join("sweep.parquet"), frame)?;
+    match sweep_chart(csv_bytes, chart.metric(), chart.x.as_deref()) {
+        Ok(c) => {
+            let svg = c.svg()?;
+            let charts = dir.join("charts");
+            std::fs::create_dir_all(&charts).map_err(|e| WriteError {
+                file: charts.display().to_string(),
+                message: e.to_string(),
+            })?;
+            write_atomic(&charts.join("sweep.svg"), |f| f.write_all(svg.as_bytes()))?;
+            Ok(None)
+        }
+        Err(e) if chart.chosen() => Err(e),
+        Err(SweepTableError::Chart(why)) => Ok(Some(why)),
+        Err(e) => Err(e),
+    }
+}
 
 /// One finished run.
 pub struct SweepRow<'a> {
@@ -12,17 +100,21 @@ pub struct SweepRow<'a> {
     pub seed: u64,
     /// Swept values, in the order of the header's keys, as TOML writes them.
     pub set: Vec<String>,
-    pub summary: &'a Value,
+    pub summary: &'a RunSummary,
 }
 
 /// Writes the rows (sorted by run) under a header of `keys` and the metric names.
-pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, csv::Error> {
+pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, SweepTableError> {
+    let err = |source| SweepTableError::Csv {
+        file: "sweep.csv".into(),
+        source,
+    };
     rows.sort_by_key(|r| r.run);
     let mut wr = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "seed".into()];
     header.extend(keys.iter().cloned());
-    header.extend(METRICS.iter().map(|m| m.0.to_string()));
-    wr.write_record(&header)?;
+    header.extend(METRICS.iter().map(|m| m.name.to_string()));
+    wr.write_record(&header).map_err(err)?;
     for r in rows.iter() {
         let mut rec = vec![
             (r.run + 1).to_string(),
@@ -30,67 +122,69 @@ pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, 
             r.seed.to_string(),
         ];
         rec.extend(r.set.iter().cloned());
-        rec.extend(METRICS.iter().map(|(_, path)| {
-            value(r.summary, path, None)
+        rec.extend(METRICS.iter().map(|m| {
+            m.value(r.summary, None)
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         }));
-        wr.write_record(&rec)?;
+        wr.write_record(&rec).map_err(err)?;
     }
-    wr.into_inner().map_err(|e| e.into_error().into())
+    wr.into_inner().map_err(|e| err(e.into_error().into()))
 }
 
 /// Merges shards' `sweep.csv` texts: same header, no run twice, rows by run.
-pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, String> {
+pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, SweepTableError> {
+    let csv_err = |file: &str| {
+        let file = file.to_string();
+        move |source| SweepTableError::Csv {
+            file: file.clone(),
+            source,
+        }
+    };
     let mut header: Option<csv::StringRecord> = None;
     let mut rows: Vec<(u64, csv::StringRecord)> = Vec::new();
     for (name, text) in files {
         let mut rd = csv::Reader::from_reader(text.as_bytes());
-        let h = rd.headers().map_err(|e| format!("{name}: {e}"))?.clone();
+        let h = rd.headers().map_err(csv_err(name))?.clone();
         match &header {
             None => header = Some(h),
             Some(first) if *first != h => {
-                return Err(format!(
-                    "{name}: its columns differ from the first file's: not the same sweep"
-                ));
+                return Err(SweepTableError::NotSameSweep { file: name.clone() });
             }
             _ => {}
         }
         for rec in rd.records() {
-            let rec = rec.map_err(|e| format!("{name}: {e}"))?;
+            let rec = rec.map_err(csv_err(name))?;
             let run: u64 = rec
                 .get(0)
                 .and_then(|r| r.parse().ok())
-                .ok_or_else(|| format!("{name}: a row without a run number"))?;
+                .ok_or_else(|| SweepTableError::NoRunNumber { file: name.clone() })?;
             rows.push((run, rec));
         }
     }
-    let header = header.ok_or("nothing to merge")?;
+    let header = header.ok_or(SweepTableError::Nothing)?;
     rows.sort_by_key(|r| r.0);
     if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!("run {} is in two shards", w[0].0));
+        return Err(SweepTableError::RunTwice { run: w[0].0 });
     }
+    let merged = csv_err("the merged sweep.csv");
     let mut wr = csv::Writer::from_writer(Vec::new());
-    wr.write_record(&header).map_err(|e| e.to_string())?;
+    wr.write_record(&header).map_err(&merged)?;
     for (_, r) in &rows {
-        wr.write_record(r).map_err(|e| e.to_string())?;
+        wr.write_record(r).map_err(&merged)?;
     }
-    wr.into_inner().map_err(|e| e.to_string())
+    wr.into_inner().map_err(|e| merged(e.into_error().into()))
 }
 
 /// The columns of a `sweep.csv`: the swept keys are the ones between `seed` and the metrics.
-fn parse(csv_bytes: &[u8]) -> Result<(Vec<String>, Vec<csv::StringRecord>), String> {
+fn parse(csv_bytes: &[u8]) -> Result<(Vec<String>, Vec<csv::StringRecord>), SweepTableError> {
+    let err = |source| SweepTableError::Csv {
+        file: "sweep.csv".into(),
+        source,
+    };
     let mut rd = csv::Reader::from_reader(csv_bytes);
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = rd
-        .records()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+    let header: Vec<String> = rd.headers().map_err(err)?.iter().map(str::to_string).collect();
+    let rows = rd.records().collect::<Result<Vec<_>, _>>().map_err(err)?;
     Ok((header, rows))
 }
 
@@ -103,7 +197,7 @@ fn swept_keys(header: &[String]) -> &[String] {
 /// `sweep.parquet`: the rows of `sweep.csv` (its bytes are the single source, so merged shards
 /// give the same file), with `run`, `point`, `seed` as `UInt64`, metrics as `Float64` (null when
 /// a run has none), and a swept key as `Float64` when every value is a number, else `String`.
-pub fn sweep_frame(csv_bytes: &[u8]) -> Result<polars::prelude::DataFrame, String> {
+pub fn sweep_frame(csv_bytes: &[u8]) -> Result<polars::prelude::DataFrame, SweepTableError> {
     use polars::prelude::{Column, DataFrame};
     let (header, rows) = parse(csv_bytes)?;
     let keys = swept_keys(&header).len();
@@ -124,8 +218,10 @@ pub fn sweep_frame(csv_bytes: &[u8]) -> Result<polars::prelude::DataFrame, Strin
             let v: Vec<u64> = cells
                 .iter()
                 .map(|s| {
-                    s.parse()
-                        .map_err(|_| format!("column {name}: '{s}' is not a whole number"))
+                    s.parse().map_err(|_| SweepTableError::Column {
+                        column: name.clone(),
+                        why: format!("'{s}' is not a whole number"),
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             Column::new(name.as_str().into(), v)
@@ -135,25 +231,33 @@ pub fn sweep_frame(csv_bytes: &[u8]) -> Result<polars::prelude::DataFrame, Strin
                 _ => Column::new(name.as_str().into(), cells),
             }
         } else {
-            let v = numbers.ok_or_else(|| format!("column {name}: not all numbers"))?;
+            let v = numbers.ok_or_else(|| SweepTableError::Column {
+                column: name.clone(),
+                why: "not all numbers".into(),
+            })?;
             Column::new(name.as_str().into(), v)
         };
         cols.push(col);
     }
-    DataFrame::new(rows.len(), cols).map_err(|e| e.to_string())
+    Ok(DataFrame::new(rows.len(), cols)?)
 }
 
 /// The sweep chart: `metric` against the swept key `x` (the first numeric swept key by
 /// default), one line per combination of the other swept keys, each point the mean over seeds
 /// with the band from the lowest to the highest seed's value.
-pub fn sweep_chart(csv_bytes: &[u8], metric: &str, x: Option<&str>) -> Result<crate::chart::Chart, String> {
+pub fn sweep_chart(
+    csv_bytes: &[u8],
+    metric: &str,
+    x: Option<&str>,
+) -> Result<crate::chart::Chart, SweepTableError> {
+    let chart = SweepTableError::Chart;
     use std::collections::BTreeMap;
     let (header, rows) = parse(csv_bytes)?;
     let keys = swept_keys(&header);
     let col = |name: &str| header.iter().position(|h| h == name);
     let m = col(metric).ok_or_else(|| {
-        let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-        format!("unknown metric '{metric}'; known: {}", names.join(", "))
+        let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        chart(format!("unknown metric '{metric}'; known: {}", names.join(", ")))
     })?;
     let numeric = |k: &str| {
         let c = col(k).expect("a swept key is a column");
@@ -163,16 +267,23 @@ pub fn sweep_chart(csv_bytes: &[u8], metric: &str, x: Option<&str>) -> Result<cr
     let x = match x {
         Some(k) if keys.iter().any(|h| h == k) => {
             if !numeric(k) {
-                return Err(format!("swept key '{k}' is not numeric, so it cannot be an axis"));
+                return Err(chart(format!(
+                    "swept key '{k}' is not numeric, so it cannot be an axis"
+                )));
             }
             k.to_string()
         }
-        Some(k) => return Err(format!("'{k}' is not a swept key; swept: {}", keys.join(", "))),
+        Some(k) => {
+            return Err(chart(format!(
+                "'{k}' is not a swept key; swept: {}",
+                keys.join(", ")
+            )));
+        }
         None => keys
             .iter()
             .find(|k| numeric(k))
             .cloned()
-            .ok_or("no swept key is numeric: nothing to put on the x axis")?,
+            .ok_or_else(|| chart("no swept key is numeric: nothing to put on the x axis".into()))?,
     };
     let xc = col(&x).expect("checked");
     let others: Vec<usize> = keys.iter().filter(|k| **k != x).filter_map(|k| col(k)).collect();
@@ -232,7 +343,7 @@ mod tests {
     /// A sweep.csv of 2 node counts x 2 seeds, with every metric column empty but mean_wait.
     fn csv() -> Vec<u8> {
         let mut header = vec!["run", "point", "seed", "nodes", "policy.name"];
-        header.extend(METRICS.iter().map(|m| m.0));
+        header.extend(METRICS.iter().map(|m| m.name));
         let blank = METRICS.len() - 1;
         let row = |run: u32, point: u32, seed: u32, nodes: u32, wait: f64| {
             format!("{run},{point},{seed},{nodes},fifo,{wait}{}\n", ",".repeat(blank))

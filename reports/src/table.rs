@@ -3,18 +3,7 @@
 use crate::metrics::{Dist, RunSummary};
 use std::fmt::Write;
 
-/// Seconds in the unit a person reads best: 42s, 3.5m, 2.1h, 4.0d.
-pub fn human_secs(s: f64) -> String {
-    if s < 60.0 {
-        format!("{s:.0}s")
-    } else if s < 3600.0 {
-        format!("{:.1}m", s / 60.0)
-    } else if s < 86_400.0 {
-        format!("{:.1}h", s / 3600.0)
-    } else {
-        format!("{:.1}d", s / 86_400.0)
-    }
-}
+pub use fairway_engine::time::human_secs;
 
 fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), human_secs)

@@ -11,11 +11,11 @@ const EVIL: &str = "<script>alert(1)</script>";
 /// (2 GPUs, 100 %) of the team named like a script wait for it and run 100-200 s and 100-150 s.
 /// Fair-share weights a:3, other:1 make the entitlements 3/4 and 1/4.
 fn hand_run(dir: &Path) -> RunSummary {
-    let (sc, resolved) = hand_scenario(dir);
-    let o = resolved.run().unwrap();
+    let resolved = hand_scenario(dir);
+    let o = resolved.run();
     let info = RunInfo {
-        scenario: sc.name.clone(),
-        seed: sc.seed,
+        scenario: "hand".into(),
+        seed: 1,
         trace: "trace.csv".into(),
         interactive_target_s: None,
     };
@@ -30,7 +30,29 @@ fn hand_run(dir: &Path) -> RunSummary {
     s
 }
 
-fn hand_scenario(dir: &Path) -> (fairway_scenarios::Scenario, fairway_scenarios::Resolved) {
+/// The hand run's inputs: the trace (read as a scenario would) on one 4-GPU node, under
+/// fair-share with weights a:3 and first-fit.
+struct Hand {
+    workload: fairway_engine::Workload,
+    cluster: fairway_engine::Cluster,
+}
+
+impl Hand {
+    fn run(&self) -> fairway_engine::Outcome {
+        let policy = fairway_policies::policy(&"fair-share[weights=a:3]".parse().unwrap(), 1).unwrap();
+        let placement = fairway_policies::placement(&"first-fit".parse().unwrap(), 1).unwrap();
+        let opts = fairway_engine::EngineOptions {
+            audit: true,
+            ..Default::default()
+        };
+        fairway_engine::Simulation::new(&self.workload, self.cluster.clone(), policy, placement, opts)
+            .unwrap()
+            .run()
+            .unwrap()
+    }
+}
+
+fn hand_scenario(dir: &Path) -> Hand {
     std::fs::create_dir_all(dir).unwrap();
     let trace = dir.join("trace.csv");
     std::fs::write(
@@ -43,25 +65,23 @@ fn hand_scenario(dir: &Path) -> (fairway_scenarios::Scenario, fairway_scenarios:
         ),
     )
     .unwrap();
-    let scenario = dir.join("scenario.toml");
-    std::fs::write(
-        &scenario,
-        "name = \"hand\"\n[trace]\nformat = \"canonical\"\npath = \"trace.csv\"\n\
-         [cluster]\n[[cluster.pool]]\nname = \"p\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 4\ncpu = 64\nmemory_gib = 512\n\
-         [policy]\nname = \"fair-share\"\nparams = { weights = \"a:3\" }\nplacement = \"first-fit\"\n",
-    )
+    let mut workload = fairway_traces::read(&trace, fairway_traces::TraceFormat::Canonical)
+        .unwrap()
+        .workload;
+    let cluster = fairway_engine::Cluster::new(&fairway_engine::ClusterSpec {
+        pools: vec![fairway_engine::PoolSpec::new("p", Some("A100"), 1, 4, 64, 512)],
+    })
     .unwrap();
-    let sc = fairway_scenarios::Scenario::load(&scenario).unwrap();
-    let resolved = sc.resolve().unwrap();
-    (sc, resolved)
+    workload.bind_models(&cluster).unwrap();
+    Hand { workload, cluster }
 }
 
 #[test]
 fn tables_written_a_batch_at_a_time_equal_the_whole_tables() {
     use fairway_engine::SeriesSink;
     let tmp = tempfile::tempdir().unwrap();
-    let (_, resolved) = hand_scenario(tmp.path());
-    let (w, o) = (&resolved.workload, resolved.run().unwrap());
+    let resolved = hand_scenario(tmp.path());
+    let (w, o) = (&resolved.workload, resolved.run());
     let whole = tmp.path().join("whole");
     let batched = tmp.path().join("batched");
     for d in [&whole, &batched] {

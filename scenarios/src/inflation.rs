@@ -7,53 +7,22 @@
 //!
 //! Every placement sees the same arrival order, so curves compare placements and nothing else.
 
-use fairway_engine::{Allowed, Cluster, GPU_MILLI, Placement, PodSlot, Workload};
+use fairway_engine::{GPU_MILLI, Workload};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
-/// One arrival of the experiment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Arrival {
-    /// Index of the job in the workload.
-    pub job: usize,
-    /// Whether all its pods were placed.
-    pub placed: bool,
-    /// GPU demand that has arrived so far, this arrival included (milli-GPU).
-    pub arrived_gpu_milli: u64,
-    /// GPU capacity allocated after this arrival (milli-GPU).
-    pub allocated_gpu_milli: u64,
-}
+pub use fairway_engine::inflation::{Arrival, Curve, InflationError, run};
 
-/// The experiment's result for one placement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Curve {
-    pub placement: String,
-    pub capacity_gpu_milli: u64,
-    pub arrivals: Vec<Arrival>,
-}
-
-impl Curve {
-    /// Allocated GPU capacity as a fraction of the cluster's, after the last arrival.
-    pub fn final_ratio(&self) -> f64 {
-        self.arrivals.last().map_or(0.0, |a| {
-            a.allocated_gpu_milli as f64 / self.capacity_gpu_milli as f64
-        })
-    }
-
-    /// Allocation ratio at the first arrival that brings arrived demand to `demand` (a fraction of
-    /// capacity), if the experiment got that far.
-    pub fn ratio_at(&self, demand: f64) -> Option<f64> {
-        let cap = self.capacity_gpu_milli as f64;
-        self.arrivals
-            .iter()
-            .find(|a| a.arrived_gpu_milli as f64 >= demand * cap)
-            .map(|a| a.allocated_gpu_milli as f64 / cap)
-    }
-
-    /// Arrivals that did not fit.
-    pub fn failed(&self) -> usize {
-        self.arrivals.iter().filter(|a| !a.placed).count()
-    }
+/// Why the experiment cannot start.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InflationSetupError {
+    #[error("the trace has no job that asks for a GPU, so GPU demand can never arrive")]
+    NoGpuJobs,
+    #[error("the cluster has no GPU")]
+    NoGpus,
+    #[error("target must be a fraction > 0 of GPU capacity, not {0}")]
+    Target(f64),
 }
 
 /// The arrival order: indices of the workload's jobs, shuffled, reshuffled each time they run out,
@@ -63,18 +32,16 @@ pub fn arrival_order(
     capacity_gpu_milli: u64,
     target: f64,
     seed: u64,
-) -> Result<Vec<usize>, String> {
+) -> Result<Vec<usize>, InflationSetupError> {
     let demand: Vec<u64> = w.jobs.iter().map(|j| j.gpu_milli()).collect();
     if demand.iter().all(|&d| d == 0) {
-        return Err("the trace has no job that asks for a GPU, so GPU demand can never arrive".into());
+        return Err(InflationSetupError::NoGpuJobs);
     }
     if capacity_gpu_milli == 0 {
-        return Err("the cluster has no GPU".into());
+        return Err(InflationSetupError::NoGpus);
     }
     if !(target.is_finite() && target > 0.0) {
-        return Err(format!(
-            "target must be a fraction > 0 of GPU capacity, not {target}"
-        ));
+        return Err(InflationSetupError::Target(target));
     }
     let goal = (target * capacity_gpu_milli as f64).ceil() as u64;
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x696e_666c_6174_6521);
@@ -94,61 +61,6 @@ pub fn arrival_order(
     Ok(order)
 }
 
-/// Runs the experiment for one placement on an empty copy of `cluster`.
-pub fn run(
-    w: &Workload,
-    cluster: &Cluster,
-    placement: &mut dyn Placement,
-    order: &[usize],
-) -> Result<Curve, String> {
-    let mut c = cluster.clone();
-    let capacity = c.capacity_gpu_milli();
-    let mut arrived = 0u64;
-    let mut allocated = 0u64;
-    let mut slots: Vec<PodSlot> = Vec::new();
-    let mut arrivals = Vec::with_capacity(order.len());
-    for &j in order {
-        let spec = &w.jobs[j];
-        arrived += spec.gpu_milli();
-        placement.observe_arrival(spec);
-        slots.clear();
-        let placed = placement.place(&c, &spec.pod, spec.pods, &Allowed::job(spec), &mut slots);
-        if placed {
-            if slots.len() != spec.pods as usize {
-                return Err(format!(
-                    "placement {} gave {} slots for the {} pods of job {}",
-                    placement.label(),
-                    slots.len(),
-                    spec.pods,
-                    &w.names[j]
-                ));
-            }
-            for &s in &slots {
-                c.take(&spec.pod, s, spec.models).map_err(|e| {
-                    format!(
-                        "placement {} put job {} where it does not fit: {e}",
-                        placement.label(),
-                        &w.names[j]
-                    )
-                })?;
-            }
-            allocated += spec.gpu_milli();
-        }
-        arrivals.push(Arrival {
-            job: j,
-            placed,
-            arrived_gpu_milli: arrived,
-            allocated_gpu_milli: allocated,
-        });
-    }
-    debug_assert_eq!(capacity - c.free_gpu_milli(), allocated);
-    Ok(Curve {
-        placement: placement.label(),
-        capacity_gpu_milli: capacity,
-        arrivals,
-    })
-}
-
 /// Whole GPUs in `milli`, for messages.
 pub fn gpus(milli: u64) -> f64 {
     milli as f64 / f64::from(GPU_MILLI)
@@ -157,7 +69,9 @@ pub fn gpus(milli: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairway_engine::{ClusterSpec, JobSpec, PodRequest, PoolSpec, SimDuration, SimTime, WorkloadBuilder};
+    use fairway_engine::{
+        Cluster, ClusterSpec, JobSpec, PodRequest, PoolSpec, SimDuration, SimTime, WorkloadBuilder,
+    };
 
     fn workload(gpu_milli: &[u32]) -> Workload {
         let mut b = WorkloadBuilder::new("t");

@@ -13,7 +13,8 @@
 //! every point runs with every seed, seeds innermost. Run numbers follow that order, so results
 //! are ordered by run whatever order they finish in.
 
-use crate::{Scenario, ScenarioError};
+use crate::{Policies, Scenario, ScenarioError};
+use fairway_policies::Registry;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -157,6 +158,22 @@ fn set(doc: &mut toml::Table, key: &str, value: Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the TOML file at `path` is a sweep (has a `[sweep]` table) rather than a plain
+/// scenario.
+pub fn is_sweep_file(path: &Path) -> Result<bool, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let doc: toml::Table =
+        fairway_traces::tomlfile::parse(&text, &file).map_err(|e| ScenarioError::Parse {
+            file,
+            message: e.to_string(),
+        })?;
+    Ok(doc.contains_key("sweep"))
+}
+
 impl Sweep {
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         let file = path.display().to_string();
@@ -296,8 +313,6 @@ impl Sweep {
             .map_err(|e| invalid(&self.file, "sweep", format!("with {}: {e}", what())))?;
         s.base = self.base.clone();
         s.seed = run.seed;
-        s.check_names()
-            .map_err(|e| invalid(&self.file, "sweep", format!("with {}: {e}", what())))?;
         if s.bakeoff.is_some() || s.inflation.is_some() {
             return Err(invalid(
                 &self.file,
@@ -307,6 +322,33 @@ impl Sweep {
         }
         Ok(s)
     }
+
+    /// The swept values of a run, as `key = value, ...`.
+    pub fn describe(run: &Run) -> String {
+        run.set
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", show(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Resolves the policies of every point in `registry`, once for all points that name the
+    /// same ones (Kueue's manifests are read once per distinct configuration), keyed by
+    /// [`Scenario::policies_key`].
+    pub fn policies(&self, registry: &Registry) -> Result<BTreeMap<String, Policies>, ScenarioError> {
+        let mut out = BTreeMap::new();
+        for r in self.runs().iter().filter(|r| r.seed == self.seeds[0]) {
+            let s = self.scenario(r)?;
+            let key = s.policies_key()?;
+            if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
+                let p = s
+                    .policies(registry)
+                    .map_err(|e| invalid(&self.file, "sweep", format!("with {}: {e}", Sweep::describe(r))))?;
+                slot.insert(p);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A swept value as people read it: text without quotes, numbers as TOML writes them.
@@ -315,20 +357,6 @@ pub fn show(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// `I/N`: this shard runs the runs whose number is I modulo N.
-pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("--shard takes I/N with 0 <= I < N, not '{text}'");
-    let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (usize, usize) = (
-        i.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if n == 0 || i >= n {
-        return Err(bad());
-    }
-    Ok((i, n))
 }
 
 #[cfg(test)]
@@ -384,9 +412,10 @@ mod tests {
             e.to_string().contains("with policy.nam = fifo") && e.to_string().contains("unknown field `nam`"),
             "{e}"
         );
-        let e = sweep("[sweep]\nvary = { \"policy.name\" = [\"fofo\"] }\n").unwrap_err();
+        let e = sweep("[sweep]\nvary = { \"policy.name\" = [\"fofo\"] }\n")
+            .unwrap()
+            .policies(&Registry::builtin())
+            .unwrap_err();
         assert!(e.to_string().contains("unknown policy 'fofo'"), "{e}");
-        assert_eq!(parse_shard("1/3"), Ok((1, 3)));
-        assert!(parse_shard("3/3").is_err());
     }
 }

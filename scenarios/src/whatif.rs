@@ -101,28 +101,57 @@ pub fn kueue_edits(edits: &[WhatIf]) -> Vec<fairway_policies::kueue::edit::Edit>
         .collect()
 }
 
+/// A what-if edit that cannot be applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WhatIfError {
+    #[error("{what} must be a number > 0, found {found}")]
+    NotPositive { what: &'static str, found: f64 },
+    #[error("team_load.scale must be in [0, 100], found {0}")]
+    TeamScale(f64),
+    #[error("window needs 0 <= from_s < to_s, found {from_s} and {to_s}")]
+    Window { from_s: f64, to_s: f64 },
+    /// The edit names a pool or team the scenario does not have.
+    #[error("{edit}: no {what} '{name}' ({what}s: {})", known.join(", "))]
+    NoSuch {
+        edit: &'static str,
+        what: &'static str,
+        name: String,
+        known: Vec<String>,
+    },
+    #[error("add_nodes: pool '{pool}' has {has} nodes, cannot add {add}")]
+    AddNodes { pool: String, has: u32, add: i64 },
+    #[error("add_pool: a pool '{0}' exists already")]
+    PoolExists(String),
+    #[error(transparent)]
+    Pool(#[from] fairway_traces::TraceError),
+    #[error("the edits leave the cluster without nodes")]
+    NoNodes,
+}
+
 impl WhatIf {
     /// Checks what can be checked before reading files.
-    pub fn check(&self) -> Result<(), String> {
-        let positive = |x: f64, what: &str| {
+    pub fn check(&self) -> Result<(), WhatIfError> {
+        let positive = |x: f64, what: &'static str| {
             if x.is_finite() && x > 0.0 {
                 Ok(())
             } else {
-                Err(format!("{what} must be a number > 0, found {x}"))
+                Err(WhatIfError::NotPositive { what, found: x })
             }
         };
         match self {
             WhatIf::ScaleLoad(x) => positive(*x, "scale_load"),
             WhatIf::ScaleDuration(x) => positive(*x, "scale_duration"),
             WhatIf::TeamLoad { scale, .. } if !(scale.is_finite() && *scale >= 0.0 && *scale <= 100.0) => {
-                Err(format!("team_load.scale must be in [0, 100], found {scale}"))
+                Err(WhatIfError::TeamScale(*scale))
             }
             WhatIf::Window { from_s, to_s }
                 if !(from_s.is_finite() && to_s.is_finite() && 0.0 <= *from_s && from_s < to_s) =>
             {
-                Err(format!(
-                    "window needs 0 <= from_s < to_s, found {from_s} and {to_s}"
-                ))
+                Err(WhatIfError::Window {
+                    from_s: *from_s,
+                    to_s: *to_s,
+                })
             }
             _ => Ok(()),
         }
@@ -130,47 +159,47 @@ impl WhatIf {
 }
 
 /// Applies the hardware edits to a cluster description.
-pub fn apply_cluster(edits: &[WhatIf], spec: &mut ClusterSpec, file: &str) -> Result<(), String> {
+pub fn apply_cluster(edits: &[WhatIf], spec: &mut ClusterSpec, file: &str) -> Result<(), WhatIfError> {
     for e in edits {
         match e {
             WhatIf::AddNodes { pool, nodes } => {
+                let known: Vec<String> = spec.pools.iter().map(|p| p.name.clone()).collect();
                 let Some(p) = spec.pools.iter_mut().find(|p| &p.name == pool) else {
-                    let names: Vec<&str> = spec.pools.iter().map(|p| p.name.as_str()).collect();
-                    return Err(format!(
-                        "add_nodes: no pool '{pool}' (pools: {})",
-                        names.join(", ")
-                    ));
+                    return Err(WhatIfError::NoSuch {
+                        edit: "add_nodes",
+                        what: "pool",
+                        name: pool.clone(),
+                        known,
+                    });
                 };
                 let n = i64::from(p.nodes) + nodes;
                 if !(0..=i64::from(u32::MAX)).contains(&n) {
-                    return Err(format!(
-                        "add_nodes: pool '{pool}' has {} nodes, cannot add {nodes}",
-                        p.nodes
-                    ));
+                    return Err(WhatIfError::AddNodes {
+                        pool: pool.clone(),
+                        has: p.nodes,
+                        add: *nodes,
+                    });
                 }
                 p.nodes = n as u32;
             }
             WhatIf::AddPool(row) => {
                 if spec.pools.iter().any(|p| p.name == row.name) {
-                    return Err(format!("add_pool: a pool '{}' exists already", row.name));
+                    return Err(WhatIfError::PoolExists(row.name.clone()));
                 }
-                spec.pools.push(
-                    row.to_spec(&format!("{file}: whatif.add_pool"))
-                        .map_err(|e| e.to_string())?,
-                );
+                spec.pools.push(row.to_spec(&format!("{file}: whatif.add_pool"))?);
             }
             _ => {}
         }
     }
     spec.pools.retain(|p| p.nodes > 0);
     if spec.pools.is_empty() {
-        return Err("the edits leave the cluster without nodes".into());
+        return Err(WhatIfError::NoNodes);
     }
     Ok(())
 }
 
 /// Applies the load edits to a workload.
-pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Workload, String> {
+pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Workload, WhatIfError> {
     for (i, e) in edits.iter().enumerate() {
         match e {
             WhatIf::ScaleLoad(x) => {
@@ -191,10 +220,12 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
             }
             WhatIf::TeamLoad { team, scale } => {
                 let Some(t) = w.teams.iter().position(|n| n == team) else {
-                    return Err(format!(
-                        "team_load: no team '{team}' (teams: {})",
-                        w.teams.join(", ")
-                    ));
+                    return Err(WhatIfError::NoSuch {
+                        edit: "team_load",
+                        what: "team",
+                        name: team.clone(),
+                        known: w.teams.clone(),
+                    });
                 };
                 let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x7465_616d ^ (i as u64) << 32);
                 let (whole, frac) = (scale.floor() as usize, scale.fract());
@@ -338,7 +369,7 @@ mod tests {
             1,
         )
         .unwrap_err();
-        assert_eq!(err, "team_load: no team 'c' (teams: a, b)");
+        assert_eq!(err.to_string(), "team_load: no team 'c' (teams: a, b)");
     }
 
     #[test]
@@ -366,6 +397,9 @@ mod tests {
             "s.toml",
         )
         .unwrap_err();
-        assert_eq!(err, "add_nodes: pool 'a100' has 7 nodes, cannot add -8");
+        assert_eq!(
+            err.to_string(),
+            "add_nodes: pool 'a100' has 7 nodes, cannot add -8"
+        );
     }
 }

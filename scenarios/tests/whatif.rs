@@ -62,7 +62,7 @@ fn edits_reach_the_run() {
         "[[whatif]]\nadd_nodes = { pool = \"g\", nodes = 4 }\n",
     ));
     assert!(busy > 3600.0 && more < busy / 2.0, "{busy} -> {more}");
-    assert_eq!(r.policy.to_string(), "fifo[mode=best-effort]");
+    assert_eq!(r.policies.policy.label(), "fifo[mode=best-effort]");
     let plain = scenario(1, 10, 2, "").resolve().unwrap();
     let last = |w: &fairway_engine::Workload| w.jobs.last().unwrap().submit.millis();
     assert_eq!(

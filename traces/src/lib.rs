@@ -62,3 +62,22 @@ pub fn read_with(path: &Path, format: TraceFormat, max_jobs: u64) -> Result<Load
         TraceFormat::Openb => openb::read_pods_with(path, max_jobs),
     }
 }
+
+/// The format of a trace file, from its header: openb pod lists have `qos` and
+/// `creation_time`; everything else is read as canonical.
+pub fn sniff_format(path: &Path) -> Result<TraceFormat, TraceError> {
+    use std::io::BufRead as _;
+    let io = |source| TraceError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut first = String::new();
+    std::io::BufReader::new(file).read_line(&mut first).map_err(io)?;
+    let cols: Vec<&str> = first.trim().split(',').map(str::trim).collect();
+    Ok(if cols.contains(&"qos") && cols.contains(&"creation_time") {
+        TraceFormat::Openb
+    } else {
+        TraceFormat::Canonical
+    })
+}

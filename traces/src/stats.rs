@@ -65,3 +65,46 @@ pub fn of(w: &Workload) -> TraceStats {
         per_team,
     }
 }
+
+impl TraceStats {
+    /// The statistics as `fairway trace stats` prints them; `name` names the trace.
+    pub fn render(&self, name: &str) -> String {
+        use fairway_engine::resources::fmt_milli;
+        use fairway_engine::time::human_secs;
+        let d = &self.duration_s;
+        let mix: Vec<String> = self.by_gpus.iter().map(|(g, n)| format!("{g}: {n}")).collect();
+        let teams: Vec<String> = self.per_team.iter().map(|(t, n)| format!("{t}: {n}")).collect();
+        [
+            format!("trace        {name}"),
+            format!("jobs         {} in {} teams", self.jobs, self.teams),
+            format!(
+                "submitted    from {} to {} ({})",
+                fmt_milli((self.first_submit_s * 1000.0) as u64),
+                fmt_milli((self.last_submit_s * 1000.0) as u64),
+                human_secs(self.last_submit_s - self.first_submit_s)
+            ),
+            format!(
+                "GPU demand   {:.1} GPU-hours; {:.1} GPUs busy on average over the submit span",
+                self.gpu_hours, self.offered_load_gpus
+            ),
+            format!(
+                "duration     mean {}  p50 {}  p90 {}  p95 {}  p99 {}  max {}",
+                human_secs(d.mean),
+                human_secs(d.p50),
+                human_secs(d.p90),
+                human_secs(d.p95),
+                human_secs(d.p99),
+                human_secs(d.max)
+            ),
+            format!("GPUs per job {}", mix.join(", ")),
+            format!("per team     {}", teams.join(", ")),
+            format!(
+                "             {} multi-pod, {} with a GPU-model constraint, {} with a recorded start, {} that may give up",
+                self.multi_pod, self.with_model_constraint, self.with_recorded_start, self.with_patience
+            ),
+        ]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
+    }
+}

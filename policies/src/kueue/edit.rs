@@ -30,21 +30,48 @@ pub enum Edit {
     },
 }
 
-fn cq_index(cfg: &Config, name: &str) -> Result<usize, String> {
+/// An edit that does not fit the manifests.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    #[error("no ClusterQueue '{name}' in the manifests (ClusterQueues: {})", known.join(", "))]
+    NoClusterQueue { name: String, known: Vec<String> },
+    #[error("no ResourceFlavor '{0}'")]
+    NoFlavor(String),
+    #[error("no resource '{name}' in the manifests (resources: {})", known.join(", "))]
+    NoResource { name: String, known: Vec<String> },
+    #[error("'{0}' is not a quantity")]
+    NotAQuantity(String),
+    #[error("ClusterQueue '{cluster_queue}' has no quota for {resource} in flavor {flavor}")]
+    NoQuota {
+        cluster_queue: String,
+        resource: String,
+        flavor: String,
+    },
+    #[error("ClusterQueue '{0}': the lending limit is above the nominal quota")]
+    LendingAboveNominal(String),
+    #[error("weight must be >= 0, found {0}")]
+    Weight(f64),
+    #[error("{field} is {allowed}, not '{got}'")]
+    Choice {
+        field: &'static str,
+        allowed: &'static str,
+        got: String,
+    },
+}
+
+fn cq_index(cfg: &Config, name: &str) -> Result<usize, EditError> {
     cfg.cluster_queues
         .iter()
         .position(|(n, _)| n.name == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = cfg.cluster_queues.iter().map(|(n, _)| n.name.as_str()).collect();
-            format!(
-                "no ClusterQueue '{name}' in the manifests (ClusterQueues: {})",
-                names.join(", ")
-            )
+        .ok_or_else(|| EditError::NoClusterQueue {
+            name: name.to_string(),
+            known: cfg.cluster_queues.iter().map(|(n, _)| n.name.clone()).collect(),
         })
 }
 
 /// Applies the edits in order.
-pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
+pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), EditError> {
     for e in edits {
         match e {
             Edit::Quota {
@@ -60,18 +87,26 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
                     .flavors
                     .iter()
                     .position(|x| &x.name == flavor)
-                    .ok_or_else(|| format!("no ResourceFlavor '{flavor}'"))?;
+                    .ok_or_else(|| EditError::NoFlavor(flavor.clone()))?;
                 let r = cfg.resources.iter().position(|x| x == resource).ok_or_else(|| {
-                    format!(
-                        "no resource '{resource}' in the manifests (resources: {})",
-                        cfg.resources.join(", ")
-                    )
+                    EditError::NoResource {
+                        name: resource.clone(),
+                        known: cfg.resources.clone(),
+                    }
                 })?;
-                let amount =
-                    |t: &str| quantity::parse(resource, t).ok_or_else(|| format!("'{t}' is not a quantity"));
-                let q = cfg.cluster_queues[c].0.quotas.get_mut(&(f, r)).ok_or_else(|| {
-                    format!("ClusterQueue '{cluster_queue}' has no quota for {resource} in flavor {flavor}")
-                })?;
+                let amount = |t: &str| {
+                    quantity::parse(resource, t).ok_or_else(|| EditError::NotAQuantity(t.to_string()))
+                };
+                let q =
+                    cfg.cluster_queues[c]
+                        .0
+                        .quotas
+                        .get_mut(&(f, r))
+                        .ok_or_else(|| EditError::NoQuota {
+                            cluster_queue: cluster_queue.clone(),
+                            resource: resource.clone(),
+                            flavor: flavor.clone(),
+                        })?;
                 if let Some(t) = nominal {
                     q.nominal = amount(t)?;
                 }
@@ -89,9 +124,7 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
                     q.lending_limit = limit(t)?;
                 }
                 if q.lending_limit.is_some_and(|l| l > q.nominal) {
-                    return Err(format!(
-                        "ClusterQueue '{cluster_queue}': the lending limit is above the nominal quota"
-                    ));
+                    return Err(EditError::LendingAboveNominal(cluster_queue.clone()));
                 }
             }
             Edit::Weight {
@@ -99,7 +132,7 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
                 weight,
             } => {
                 if !(weight.is_finite() && *weight >= 0.0) {
-                    return Err(format!("weight must be >= 0, found {weight}"));
+                    return Err(EditError::Weight(*weight));
                 }
                 let c = cq_index(cfg, cluster_queue)?;
                 cfg.cluster_queues[c].0.weight = *weight;
@@ -117,9 +150,11 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
                         "LowerPriority" => Reclaim::LowerPriority,
                         "Any" => Reclaim::Any,
                         _ => {
-                            return Err(format!(
-                                "reclaimWithinCohort is Never, LowerPriority or Any, not '{t}'"
-                            ));
+                            return Err(EditError::Choice {
+                                field: "reclaimWithinCohort",
+                                allowed: "Never, LowerPriority or Any",
+                                got: t.clone(),
+                            });
                         }
                     };
                 }
@@ -129,9 +164,11 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), String> {
                         "LowerPriority" => WithinCq::LowerPriority,
                         "LowerOrNewerEqualPriority" => WithinCq::LowerOrNewerEqualPriority,
                         _ => {
-                            return Err(format!(
-                                "withinClusterQueue is Never, LowerPriority or LowerOrNewerEqualPriority, not '{t}'"
-                            ));
+                            return Err(EditError::Choice {
+                                field: "withinClusterQueue",
+                                allowed: "Never, LowerPriority or LowerOrNewerEqualPriority",
+                                got: t.clone(),
+                            });
                         }
                     };
                 }
@@ -192,7 +229,7 @@ apiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n  name: team-
         )
         .unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "no ClusterQueue 'team-b' in the manifests (ClusterQueues: team-a)"
         );
     }

@@ -311,9 +311,14 @@ const MAX_CYCLES_PER_PASS: u32 = 1_000_000;
 /// queue).
 const FLUSH_DELAY: SimDuration = SimDuration(1000);
 
+/// A name given to both a ClusterQueue and a Cohort.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' names both a ClusterQueue and a Cohort")]
+pub struct NameClash(pub String);
+
 impl Kueue {
     /// Builds the policy from checked manifests.
-    pub fn new(cfg: Config, opts: Options) -> Result<Kueue, String> {
+    pub fn new(cfg: Config, opts: Options) -> Result<Kueue, NameClash> {
         let nres = cfg.resources.len();
         let nfl = cfg.flavors.len();
         let nfr = nfl * nres;
@@ -344,7 +349,7 @@ impl Kueue {
         }
         if names.iter().any(|n| cohort_names.contains(n)) {
             let n = names.iter().find(|n| cohort_names.contains(n)).expect("found");
-            return Err(format!("'{n}' names both a ClusterQueue and a Cohort"));
+            return Err(NameClash(n.clone()));
         }
         specs.extend(cfg.cohorts.iter());
         specs.extend(implicit.iter());
@@ -823,10 +828,6 @@ impl Kueue {
 }
 
 impl Policy for Kueue {
-    fn label(&self) -> String {
-        self.opts.label.clone()
-    }
-
     fn prepare(&mut self, w: &Workload, cluster: &Cluster) -> Result<(), String> {
         // Flavors match the pools whose labels contain their node labels.
         self.flavor_pools = self

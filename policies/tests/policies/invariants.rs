@@ -3,7 +3,12 @@
 //! after every pass.
 
 use super::*;
-use fairway_policies::{PLACEMENTS, POLICIES};
+use fairway_policies::Registry;
+
+/// Every built-in placement's name.
+fn placements() -> Vec<&'static str> {
+    Registry::builtin().placements().iter().map(|e| e.name).collect()
+}
 use proptest::prelude::*;
 
 /// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and tests/kueue),
@@ -207,7 +212,7 @@ proptest! {
             .into_iter()
             .collect();
         for pol in POLICIES_UNDER_TEST {
-            for place in PLACEMENTS.iter().map(|e| e.name) {
+            for place in placements() {
                 let o = run_with(&w, c.clone(), pol, place, opts.clone(), &outages);
                 check(&w, &o)?;
                 // Determinism: the same inputs give the same outcome.
@@ -226,7 +231,7 @@ proptest! {
         let jobs: Vec<RawJob> = jobs.into_iter().map(|j| RawJob { model: None, patience: None, ..j }).collect();
         let (w, c) = build(&jobs, &[(1, pods, gpus, cpu, 1000)]);
         for pol in POLICIES_UNDER_TEST {
-            for place in PLACEMENTS.iter().map(|e| e.name) {
+            for place in placements() {
                 let o = run(&w, c.clone(), pol, place);
                 prop_assert_eq!(waits(&w, &o), vec![0; w.len()], "{} {}", pol, place);
             }
@@ -238,7 +243,7 @@ proptest! {
 fn the_invariant_suite_covers_every_policy() {
     // Registry policies not under test here have their own invariant tests (replay: textbook;
     // kueue: tests/kueue).
-    for e in POLICIES {
+    for e in Registry::builtin().policies() {
         assert!(
             POLICIES_UNDER_TEST
                 .iter()

@@ -1,0 +1,320 @@
+//! The metrics that checks, targets and sweeps name: each metric's name, unit and place in a
+//! [`RunSummary`], and the amounts written against them (`5%`, `2h`, `3pp`).
+//!
+//! `fairway compare`'s checks ([`crate::compare::Check`]) and `fairway plan`'s targets
+//! ([`Target`]) both read names and amounts here, so the two accept the same metrics and units.
+
+use crate::metrics::{RunSummary, TeamSummary};
+
+/// What a metric measures, which decides the units an amount of it may be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Seconds: amounts in `s`, `m`, `h`, `d` or bare seconds.
+    Seconds,
+    /// A fraction (0..1): amounts in `%` or bare fractions.
+    Fraction,
+    /// Anything else (counts, GPU-hours, ratios): bare amounts.
+    Plain,
+}
+
+/// One metric of a run summary.
+#[derive(Clone, Copy)]
+pub struct Metric {
+    pub name: &'static str,
+    pub unit: Unit,
+    run: fn(&RunSummary) -> Option<f64>,
+    /// `None` for whole-run metrics.
+    team: Option<fn(&TeamSummary) -> Option<f64>>,
+}
+
+impl std::fmt::Debug for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Metric {
+    fn eq(&self, other: &Metric) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Metric {
+    /// The metric's value in one summary; with `team`, in that team's entry (`None` where the
+    /// summary or the team lacks it, e.g. a whole-run metric asked of a team).
+    pub fn value(&self, s: &RunSummary, team: Option<&str>) -> Option<f64> {
+        match team {
+            None => (self.run)(s),
+            Some(t) => s.per_team.get(t).zip(self.team).and_then(|(t, f)| f(t)),
+        }
+    }
+
+    /// Whether a team's entry has this metric.
+    pub fn per_team(&self) -> bool {
+        self.team.is_some()
+    }
+}
+
+macro_rules! metric {
+    ($name:literal, $unit:ident, run: $run:expr, team: $team:expr) => {
+        Metric {
+            name: $name,
+            unit: Unit::$unit,
+            run: $run,
+            team: $team,
+        }
+    };
+}
+
+/// Every metric, in the order `sweep.csv` lists them.
+pub const METRICS: &[Metric] = &[
+    metric!("mean_wait", Seconds, run: |s| s.wait_s.mean, team: Some(|t| t.wait_s.mean)),
+    metric!("p50_wait", Seconds, run: |s| s.wait_s.p50, team: Some(|t| t.wait_s.p50)),
+    metric!("p90_wait", Seconds, run: |s| s.wait_s.p90, team: Some(|t| t.wait_s.p90)),
+    metric!("p95_wait", Seconds, run: |s| s.wait_s.p95, team: Some(|t| t.wait_s.p95)),
+    metric!("p99_wait", Seconds, run: |s| s.wait_s.p99, team: Some(|t| t.wait_s.p99)),
+    metric!("max_wait", Seconds, run: |s| s.wait_s.max, team: Some(|t| t.wait_s.max)),
+    metric!("mean_pending", Seconds, run: |s| s.pending_s.mean, team: Some(|t| t.pending_s.mean)),
+    metric!("p95_pending", Seconds, run: |s| s.pending_s.p95, team: Some(|t| t.pending_s.p95)),
+    metric!("mean_jct", Seconds, run: |s| s.jct_s.mean, team: Some(|t| t.jct_s.mean)),
+    metric!("p50_jct", Seconds, run: |s| s.jct_s.p50, team: Some(|t| t.jct_s.p50)),
+    metric!("p95_jct", Seconds, run: |s| s.jct_s.p95, team: Some(|t| t.jct_s.p95)),
+    metric!("p99_jct", Seconds, run: |s| s.jct_s.p99, team: Some(|t| t.jct_s.p99)),
+    metric!("mean_slowdown", Plain, run: |s| s.slowdown.mean, team: Some(|t| t.slowdown.mean)),
+    metric!("mean_bounded_slowdown", Plain, run: |s| s.bounded_slowdown.mean, team: Some(|t| t.bounded_slowdown.mean)),
+    metric!("p95_bounded_slowdown", Plain, run: |s| s.bounded_slowdown.p95, team: Some(|t| t.bounded_slowdown.p95)),
+    metric!("gpu_allocation_rate", Fraction, run: |s| Some(s.gpu_allocation_rate), team: None),
+    metric!("gpu_utilisation_rate", Fraction, run: |s| s.gpu_utilisation_rate, team: None),
+    metric!("jain_index", Fraction, run: |s| s.fairness.jain_index, team: None),
+    metric!("share_ratio", Plain, run: |_| None, team: Some(|t| t.share_ratio)),
+    metric!("gpu_share", Fraction, run: |_| None, team: Some(|t| Some(t.gpu_share))),
+    metric!("gpu_hours", Plain, run: |s| Some(s.gpu_hours), team: Some(|t| Some(t.gpu_hours))),
+    metric!("makespan", Seconds, run: |s| Some(s.makespan_s), team: None),
+    metric!("preemptions", Plain, run: |s| Some(s.preemptions as f64), team: Some(|t| Some(t.preemptions as f64))),
+    metric!("lost_gpu_hours", Plain, run: |s| Some(s.lost_gpu_hours), team: None),
+    metric!("jobs_finished", Plain, run: |s| Some(s.counts.jobs_finished as f64), team: Some(|t| Some(t.counts.jobs_finished as f64))),
+    metric!("jobs_unschedulable", Plain, run: |s| Some(s.counts.jobs_unschedulable as f64), team: Some(|t| Some(t.counts.jobs_unschedulable as f64))),
+    metric!("jobs_abandoned", Plain, run: |s| Some(s.counts.jobs_abandoned as f64), team: Some(|t| Some(t.counts.jobs_abandoned as f64))),
+    metric!("interactive_within_target", Fraction, run: |s| s.interactive_within_target, team: None),
+    metric!("fragmented_gpus_mean", Plain, run: |s| s.fragmented_gpus_mean, team: None),
+    metric!("gpu_availability", Fraction, run: |s| Some(s.gpu_availability), team: None),
+];
+
+/// A metric name nobody knows.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown metric '{name}'; known: {}", METRICS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "))]
+pub struct UnknownMetric {
+    pub name: String,
+}
+
+/// The metric called `name`.
+pub fn metric(name: &str) -> Result<&'static Metric, UnknownMetric> {
+    METRICS
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| UnknownMetric { name: name.into() })
+}
+
+/// `12.5h` -> (12.5, "h"): a number >= 0 and the unit after it.
+pub fn split_amount(text: &str) -> Option<(f64, &str)> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let v: f64 = number.parse().ok()?;
+    v.is_finite().then_some((v, unit.trim()))
+}
+
+/// An amount of time in `unit` (`s`, `m`, `h`, `d` or none) as seconds.
+pub fn seconds(v: f64, unit: &str) -> Option<f64> {
+    Some(match unit {
+        "" | "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        "d" => v * 86400.0,
+        _ => return None,
+    })
+}
+
+/// An amount of `metric` as its own value: seconds for times, a fraction for `%`.
+fn absolute(metric: &Metric, v: f64, unit: &str) -> Option<f64> {
+    match (metric.unit, unit) {
+        (Unit::Seconds, u) => seconds(v, u),
+        (Unit::Fraction, "%") => Some(v / 100.0),
+        (_, "") => Some(v),
+        _ => None,
+    }
+}
+
+/// The units an amount of `metric` may be written in, for errors.
+fn units_of(metric: &Metric) -> &'static str {
+    match metric.unit {
+        Unit::Seconds => "s, m, h, d or none (seconds)",
+        Unit::Fraction => "% or none (a fraction)",
+        Unit::Plain => "none",
+    }
+}
+
+/// A target a run must meet: `[team:NAME:]METRIC<=AMOUNT` or `>=`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// As written, for reports.
+    pub text: String,
+    pub team: Option<String>,
+    pub metric: &'static Metric,
+    pub at_most: bool,
+    /// In the metric's own unit (seconds, fraction, ...).
+    pub bound: f64,
+}
+
+/// A target or check that cannot be read.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{what} '{text}': {why}; write e.g. {example}")]
+pub struct AmountError {
+    pub what: &'static str,
+    pub text: String,
+    pub why: String,
+    pub example: &'static str,
+}
+
+impl std::str::FromStr for Target {
+    type Err = AmountError;
+
+    fn from_str(text: &str) -> Result<Target, AmountError> {
+        let bad = |why: String| AmountError {
+            what: "target",
+            text: text.to_string(),
+            why,
+            example: "p95_wait<=2h or team:research:mean_wait<=30m",
+        };
+        let (team, rest) = match text.strip_prefix("team:") {
+            Some(r) => {
+                let (team, rest) = r
+                    .split_once(':')
+                    .ok_or_else(|| bad("team:NAME:METRIC...".into()))?;
+                (Some(team.to_string()), rest)
+            }
+            None => (None, text),
+        };
+        let (name, at_most, amount) = if let Some((n, a)) = rest.split_once("<=") {
+            (n, true, a)
+        } else if let Some((n, a)) = rest.split_once(">=") {
+            (n, false, a)
+        } else {
+            return Err(bad("no <= or >=".into()));
+        };
+        let metric = metric(name.trim()).map_err(|e| bad(e.to_string()))?;
+        if team.is_some() && !metric.per_team() {
+            return Err(bad(format!(
+                "{} is a whole-run metric, not a team's",
+                metric.name
+            )));
+        }
+        let (v, unit) = split_amount(amount).ok_or_else(|| bad("the bound is not a number".into()))?;
+        let bound = absolute(metric, v, unit).ok_or_else(|| {
+            bad(format!(
+                "unit '{unit}' does not suit {} (units: {})",
+                metric.name,
+                units_of(metric)
+            ))
+        })?;
+        Ok(Target {
+            text: text.to_string(),
+            team,
+            metric,
+            at_most,
+            bound,
+        })
+    }
+}
+
+/// Mean, sample standard deviation and count of values; `None` if any is missing or there are
+/// none.
+pub fn mean_sd(xs: &[Option<f64>]) -> Option<(f64, f64, usize)> {
+    let xs: Vec<f64> = xs.iter().copied().collect::<Option<_>>()?;
+    let n = xs.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = if n > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    Some((mean, var.sqrt(), n))
+}
+
+impl Target {
+    /// The target's metric over `runs` (one per seed): the mean and twice its standard error
+    /// (0 with one run: one seed gives no noise estimate).
+    pub fn measure(&self, runs: &[RunSummary]) -> Option<(f64, f64)> {
+        let xs: Vec<Option<f64>> = runs
+            .iter()
+            .map(|r| self.metric.value(r, self.team.as_deref()))
+            .collect();
+        let (mean, sd, n) = mean_sd(&xs)?;
+        Some((mean, 2.0 * sd / (n as f64).sqrt()))
+    }
+
+    /// Whether `runs` meet the target, the mean moved by its margin in the unfavourable
+    /// direction (a metric no run has fails).
+    pub fn meets(&self, runs: &[RunSummary]) -> bool {
+        match self.measure(runs) {
+            Some((m, e)) if self.at_most => m + e <= self.bound,
+            Some((m, e)) => m - e >= self.bound,
+            None => false,
+        }
+    }
+
+    /// The target's metric name, without the team or bound.
+    pub fn metric_name(&self) -> &'static str {
+        self.metric.name
+    }
+
+    /// Checks the team the target names against the teams of a run.
+    pub fn check_team(&self, s: &RunSummary) -> Result<(), AmountError> {
+        match &self.team {
+            Some(t) if !s.per_team.contains_key(t) => Err(AmountError {
+                what: "target",
+                text: self.text.clone(),
+                why: format!(
+                    "the run has no team '{t}' (teams: {})",
+                    s.per_team.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                example: "team:NAME:p95_wait<=2h with a team of the trace",
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Parses a tolerance or bound amount for `metric` in `%`-of-baseline terms: used by checks.
+pub(crate) fn tolerance_amount(metric: &Metric, v: f64, unit: &str) -> Option<Tolerance> {
+    match (metric.unit, unit) {
+        (_, "%") => Some(Tolerance::Relative(v / 100.0)),
+        (Unit::Fraction, "pp") => Some(Tolerance::Absolute(v / 100.0)),
+        (Unit::Seconds, u) => seconds(v, u).map(Tolerance::Absolute),
+        (_, "") => Some(Tolerance::Absolute(v)),
+        _ => None,
+    }
+}
+
+/// How far a metric may move before a check fails.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// A fraction of the baseline (5 % is 0.05).
+    Relative(f64),
+    /// An amount in the metric's unit (percentage points are stored as a fraction: 2pp is 0.02).
+    Absolute(f64),
+}
+
+/// The units a check's tolerance for `metric` may be written in, for errors.
+pub(crate) fn tolerance_units(metric: &Metric) -> &'static str {
+    match metric.unit {
+        Unit::Seconds => "%, s, m, h, d or none",
+        Unit::Fraction => "%, pp or none",
+        Unit::Plain => "% or none",
+    }
+}

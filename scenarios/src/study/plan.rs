@@ -1,0 +1,663 @@
+//! `fairway plan`: the smallest capacity addition that meets every target.
+//!
+//! One pool's node count varies over a range of additions. The search assumes that adding nodes
+//! never makes a target harder to meet (more capacity, no longer waits), bisects on that
+//! assumption, and checks it on every point it evaluates: if a point meets the targets while a
+//! larger one does not, the assumption is broken there and the search falls back to trying every
+//! addition in order. With several pools, the cheapest combination that meets every target wins.
+//! A point meets a target when the mean over the seeds, moved by twice its standard error in the
+//! unfavourable direction, is within the target ([`Target::meets`]).
+
+use super::seeds::{AddNodes, replicate};
+use super::{Executor, StudyError};
+use crate::Scenario;
+use fairway_policies::Registry;
+use fairway_reports::RunSummary;
+use fairway_reports::human_secs;
+use fairway_reports::metric::Target;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// `pool.NAME.nodes=A..B`: nodes added to pool NAME, from A to B.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vary {
+    pub pool: String,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl std::str::FromStr for Vary {
+    type Err = StudyError;
+
+    fn from_str(text: &str) -> Result<Vary, StudyError> {
+        let bad = || StudyError::Argument {
+            what: "--vary",
+            expected: "pool.NAME.nodes=A..B (nodes to add, A <= B)".into(),
+            got: text.into(),
+        };
+        let (key, range) = text.split_once('=').ok_or_else(bad)?;
+        let pool = key
+            .strip_prefix("pool.")
+            .and_then(|k| k.strip_suffix(".nodes"))
+            .ok_or_else(bad)?;
+        let (a, b) = range.split_once("..").ok_or_else(bad)?;
+        let (lo, hi): (i64, i64) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if lo > hi || hi - lo > 100_000 {
+            return Err(bad());
+        }
+        Ok(Vary {
+            pool: pool.to_string(),
+            lo,
+            hi,
+        })
+    }
+}
+
+/// `pool.NAME=PRICE`: the price of one node of a pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cost {
+    pub pool: String,
+    pub price: f64,
+}
+
+impl std::str::FromStr for Cost {
+    type Err = StudyError;
+
+    fn from_str(text: &str) -> Result<Cost, StudyError> {
+        let bad = || StudyError::Argument {
+            what: "--cost",
+            expected: "pool.NAME=PRICE (PRICE >= 0)".into(),
+            got: text.into(),
+        };
+        let (k, v) = text.split_once('=').ok_or_else(bad)?;
+        let pool = k.strip_prefix("pool.").ok_or_else(bad)?;
+        let price: f64 = v.trim().parse().map_err(|_| bad())?;
+        if !(price.is_finite() && price >= 0.0) {
+            return Err(bad());
+        }
+        Ok(Cost {
+            pool: pool.to_string(),
+            price,
+        })
+    }
+}
+
+/// What to plan.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    pub targets: Vec<Target>,
+    /// One pool: the smallest addition; several: the cheapest combination.
+    pub vary: Vec<Vary>,
+    /// Node prices (default 1 for every pool varied).
+    pub costs: Vec<Cost>,
+    /// Seeds per point: the scenario's seed and the next ones.
+    pub seeds: u64,
+}
+
+/// What the plan found.
+#[derive(Debug)]
+pub enum Plan {
+    OnePool(OnePool),
+    Cheapest(Cheapest),
+}
+
+impl Plan {
+    /// Whether some addition meets every target.
+    pub fn answered(&self) -> bool {
+        match self {
+            Plan::OnePool(p) => p.found.answer.is_some(),
+            Plan::Cheapest(p) => p.found.answer.is_some(),
+        }
+    }
+
+    /// The answer and how it was found, as the terminal shows it.
+    pub fn render(&self) -> String {
+        match self {
+            Plan::OnePool(p) => p.render(),
+            Plan::Cheapest(p) => p.render(),
+        }
+    }
+}
+
+/// Seconds as people read them; fractions as they are.
+fn show_metric(v: f64) -> String {
+    if v.abs() >= 60.0 {
+        human_secs(v)
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+fn joined(targets: &[Target]) -> String {
+    targets
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The answer for one pool, with every point evaluated (the marginal-value curve).
+#[derive(Debug)]
+pub struct OnePool {
+    pub vary: Vary,
+    pub targets: Vec<Target>,
+    pub seeds: u64,
+    pub found: Found,
+    /// The summaries of every point evaluated, by nodes added.
+    pub points: BTreeMap<i64, Vec<RunSummary>>,
+}
+
+impl OnePool {
+    fn render(&self) -> String {
+        let (pool, lo, hi) = (&self.vary.pool, self.vary.lo, self.vary.hi);
+        let targets = &self.targets;
+        let mut out = String::new();
+        let n = self.seeds.max(1);
+        match self.found.answer {
+            Some(x) => {
+                let why: Vec<String> = targets
+                    .iter()
+                    .filter_map(|t| {
+                        t.measure(&self.points[&x]).map(|(m, e)| {
+                            format!(
+                                "{} is {} (± {} over {n} seed(s))",
+                                t.text.split(['<', '>']).next().unwrap_or(""),
+                                show_metric(m),
+                                show_metric(e)
+                            )
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(out, "answer: add {x} node(s) to pool {pool}");
+                let before = self.points.range(..x).next_back().map(|(b, runs)| {
+                    let misses: Vec<String> = targets
+                        .iter()
+                        .filter(|t| !t.meets(runs))
+                        .map(|t| t.text.clone())
+                        .collect();
+                    format!(" With {b} added, {} would not hold.", misses.join(" and "))
+                });
+                let _ = writeln!(
+                    out,
+                    "\nAdding {x} node(s) to pool {pool} is the smallest addition in {lo}..{hi} that meets every target ({}): {}.{}",
+                    joined(targets),
+                    why.join("; "),
+                    before.unwrap_or_default()
+                );
+            }
+            None => {
+                let _ = writeln!(out, "no addition in {lo}..{hi} to pool {pool} meets every target");
+            }
+        }
+        if self.found.scanned {
+            let _ = writeln!(
+                out,
+                "(adding nodes did not always help on the points evaluated, so every addition in the range was tried)"
+            );
+        }
+        let _ = writeln!(out, "\n{}", self.table());
+        out
+    }
+
+    /// Every point: the mean over seeds and its margin per target (✗ where it misses).
+    fn table(&self) -> String {
+        let mut table = String::new();
+        let _ = writeln!(
+            table,
+            "{:>11}  {}",
+            "nodes added",
+            self.targets
+                .iter()
+                .map(|t| format!("  {:>26}", t.text))
+                .collect::<String>()
+        );
+        for (x, runs) in &self.points {
+            let cells: String = self
+                .targets
+                .iter()
+                .map(|t| match t.measure(runs) {
+                    Some((m, e)) => format!(
+                        "  {:>26}",
+                        format!(
+                            "{}{} ± {}",
+                            if t.meets(runs) { "" } else { "✗ " },
+                            show_metric(m),
+                            show_metric(e)
+                        )
+                    ),
+                    None => format!("  {:>26}", "-"),
+                })
+                .collect();
+            let _ = writeln!(table, "{x:>11}  {cells}");
+        }
+        table
+    }
+
+    /// Writes `plan.csv` (the marginal-value curve) and a chart of it per target (`plan-1.svg`,
+    /// ...) into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
+        let pool = &self.vary.pool;
+        std::fs::create_dir_all(dir).map_err(|source| StudyError::Io {
+            file: dir.display().to_string(),
+            action: "create",
+            source,
+        })?;
+        let mut csv_text = String::from("nodes_added,target,mean,margin,meets\n");
+        for (x, runs) in &self.points {
+            for t in &self.targets {
+                if let Some((m, e)) = t.measure(runs) {
+                    csv_text.push_str(&format!("{x},{},{m},{e},{}\n", t.text, t.meets(runs)));
+                }
+            }
+        }
+        fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
+        // The marginal-value curve of each target: the mean over seeds, the band its margin.
+        for (k, t) in self.targets.iter().enumerate() {
+            let chart = fairway_reports::chart::Chart::Bands {
+                stem: "plan",
+                title: format!("{} as nodes are added to pool {pool} (band: ± margin)", t.text),
+                x_desc: format!("nodes added to pool {pool}"),
+                y_desc: t.text.split(['<', '>']).next().unwrap_or("").to_string(),
+                series: vec![fairway_reports::chart::Band {
+                    name: t.text.clone(),
+                    points: (self.points.iter())
+                        .filter_map(|(x, runs)| t.measure(runs).map(|(m, e)| (*x as f64, m, m - e, m + e)))
+                        .collect(),
+                }],
+            };
+            let svg = chart.svg().map_err(fairway_reports::render::RenderError::from)?;
+            fairway_reports::write_atomic(&dir.join(format!("plan-{}.svg", k + 1)), |f| {
+                f.write_all(svg.as_bytes())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The answer over several pools.
+#[derive(Debug)]
+pub struct Cheapest {
+    pub vary: Vec<Vary>,
+    pub prices: Vec<f64>,
+    pub targets: Vec<Target>,
+    /// Combinations in the ranges.
+    pub combinations: f64,
+    pub found: FoundCheapest,
+}
+
+impl Cheapest {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let describe = |c: &[i64]| {
+            self.vary
+                .iter()
+                .zip(c)
+                .map(|(a, x)| format!("{x} to pool {}", a.pool))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &self.found.answer {
+            Some(c) => {
+                let total: f64 = c.iter().zip(&self.prices).map(|(&x, &p)| x as f64 * p).sum();
+                let _ = writeln!(out, "answer: add {} (cost {total})", describe(c));
+                let _ = writeln!(
+                    out,
+                    "\nThe cheapest combination in the ranges that meets every target ({}): {} evaluated of {}.",
+                    joined(&self.targets),
+                    self.found.evaluated.len(),
+                    self.combinations
+                );
+            }
+            None => {
+                let _ = writeln!(out, "no combination in the ranges meets every target");
+            }
+        }
+        if self.found.scanned {
+            let _ = writeln!(
+                out,
+                "(adding nodes did not always help on the points evaluated, so every combination was tried in cost order)"
+            );
+        }
+        out
+    }
+}
+
+/// Runs the capacity search on `scenario` (its cluster is the starting point).
+pub fn plan(
+    scenario: &Scenario,
+    registry: &Registry,
+    req: &PlanRequest,
+    exec: &Executor,
+) -> Result<Plan, StudyError> {
+    if req.vary.is_empty() {
+        return Err(StudyError::Unsuited("plan needs a pool to vary".into()));
+    }
+    if scenario.bakeoff.is_some() || scenario.inflation.is_some() {
+        return Err(StudyError::Unsuited(format!(
+            "{}: plan takes a plain scenario, not a bake-off or an inflation experiment",
+            scenario.file
+        )));
+    }
+    let policies = scenario.policies(registry)?;
+    let mut error = None;
+    let mut checked_teams = false;
+    // The summaries of one combination of additions (pool, nodes), over the seeds.
+    let mut evaluate = |adds: &[AddNodes]| -> Option<Vec<RunSummary>> {
+        if error.is_some() || exec.stopped() {
+            return None;
+        }
+        let runs = replicate(scenario, &policies, adds, req.seeds, exec).and_then(|runs| {
+            // A team the targets name must be one of the run's, not a silent miss.
+            if !checked_teams && let Some(first) = runs.first() {
+                for t in &req.targets {
+                    t.check_team(first)?;
+                }
+                checked_teams = true;
+            }
+            Ok(runs)
+        });
+        match runs {
+            Ok(runs) => Some(runs),
+            Err(e) => {
+                error = Some(e);
+                None
+            }
+        }
+    };
+    let meets = |runs: &[RunSummary]| req.targets.iter().all(|t| t.meets(runs));
+    let out = if req.vary.len() == 1 && req.costs.is_empty() {
+        let v = &req.vary[0];
+        let mut points: BTreeMap<i64, Vec<RunSummary>> = BTreeMap::new();
+        // The marginal-value curve: up to 9 points over the range.
+        let steps = (v.hi - v.lo).clamp(1, 8);
+        let mut grid: Vec<i64> = (0..=steps).map(|i| v.lo + (v.hi - v.lo) * i / steps).collect();
+        grid.dedup();
+        let found = search(v.lo, v.hi, &grid, |x| {
+            let adds = [AddNodes {
+                pool: v.pool.clone(),
+                nodes: x,
+            }];
+            match evaluate(&adds) {
+                Some(runs) => {
+                    let ok = meets(&runs);
+                    points.insert(x, runs);
+                    ok
+                }
+                None => false,
+            }
+        });
+        Plan::OnePool(OnePool {
+            vary: v.clone(),
+            targets: req.targets.clone(),
+            seeds: req.seeds,
+            found,
+            points,
+        })
+    } else {
+        let combinations: f64 = req.vary.iter().map(|a| (a.hi - a.lo + 1) as f64).product();
+        if combinations > 100_000.0 {
+            return Err(StudyError::Unsuited(format!(
+                "--vary spans {combinations} combinations; at most 100,000"
+            )));
+        }
+        let mut prices = vec![1.0; req.vary.len()];
+        for c in &req.costs {
+            let i = req.vary.iter().position(|a| a.pool == c.pool).ok_or_else(|| {
+                StudyError::Unsuited(format!("--cost names pool '{}', which no --vary varies", c.pool))
+            })?;
+            prices[i] = c.price;
+        }
+        let ranges: Vec<(i64, i64)> = req.vary.iter().map(|a| (a.lo, a.hi)).collect();
+        let found = search_cheapest(&ranges, &prices, |c| {
+            let adds: Vec<AddNodes> = req
+                .vary
+                .iter()
+                .zip(c)
+                .map(|(a, &x)| AddNodes {
+                    pool: a.pool.clone(),
+                    nodes: x,
+                })
+                .collect();
+            evaluate(&adds).is_some_and(|runs| meets(&runs))
+        });
+        Plan::Cheapest(Cheapest {
+            vary: req.vary.clone(),
+            prices,
+            targets: req.targets.clone(),
+            combinations,
+            found,
+        })
+    };
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if exec.stopped() {
+        return Err(StudyError::Interrupted {
+            finished: 0,
+            total: 0,
+            kept: "; the plan did not finish".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// What the search found.
+#[derive(Debug, PartialEq)]
+pub struct Found {
+    /// The smallest addition meeting every target, if any in the range does.
+    pub answer: Option<i64>,
+    /// Every addition evaluated, ascending.
+    pub evaluated: Vec<i64>,
+    /// The monotonicity assumption broke and every addition was tried.
+    pub scanned: bool,
+}
+
+/// Finds the smallest x in [lo, hi] with `ok(x)`, assuming ok is monotone (false then true).
+/// Bisection alone never sees a violation, so the `grid` points (the marginal-value curve) are
+/// evaluated too, and the assumption is checked on everything seen; if it breaks, every x in
+/// [lo, hi] is tried in order.
+pub fn search(lo: i64, hi: i64, grid: &[i64], mut ok: impl FnMut(i64) -> bool) -> Found {
+    let mut seen: std::collections::BTreeMap<i64, bool> = Default::default();
+    let mut eval =
+        |x: i64, seen: &mut std::collections::BTreeMap<i64, bool>| *seen.entry(x).or_insert_with(|| ok(x));
+    let monotone = |seen: &std::collections::BTreeMap<i64, bool>| {
+        // Once true, never false again.
+        seen.values().skip_while(|v| !**v).all(|v| *v)
+    };
+    let mut answer = None;
+    if eval(hi, &mut seen) {
+        let (mut a, mut b) = (lo, hi); // invariant: ok(b)
+        if eval(lo, &mut seen) {
+            b = lo;
+        }
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if eval(mid, &mut seen) {
+                b = mid;
+            } else {
+                a = mid + 1;
+            }
+        }
+        answer = Some(b);
+    }
+    for &g in grid {
+        if (lo..=hi).contains(&g) {
+            eval(g, &mut seen);
+        }
+    }
+    if monotone(&seen) {
+        return Found {
+            answer,
+            evaluated: seen.keys().copied().collect(),
+            scanned: false,
+        };
+    }
+    for x in lo..=hi {
+        if eval(x, &mut seen) {
+            return Found {
+                answer: Some(x),
+                evaluated: seen.keys().copied().collect(),
+                scanned: true,
+            };
+        }
+    }
+    Found {
+        answer: None,
+        evaluated: seen.keys().copied().collect(),
+        scanned: true,
+    }
+}
+
+/// What the search over several pools found.
+#[derive(Debug, PartialEq)]
+pub struct FoundCheapest {
+    /// The cheapest additions (one per pool) meeting every target, if any.
+    pub answer: Option<Vec<i64>>,
+    /// Combinations evaluated, in the order they were.
+    pub evaluated: Vec<Vec<i64>>,
+    /// Monotonicity broke (a combination met the targets while one with at least as many nodes
+    /// of every pool did not): every combination was evaluated in cost order.
+    pub scanned: bool,
+}
+
+/// The cheapest combination of additions (one range per pool, `costs` per node) with `ok`.
+/// Combinations are tried in order of cost (ties: fewer nodes first, then in order). Assuming
+/// more nodes never hurt, a combination with no more nodes of any pool than one that failed is
+/// not evaluated; the assumption is checked on every pair of evaluated combinations.
+pub fn search_cheapest(
+    ranges: &[(i64, i64)],
+    costs: &[f64],
+    mut ok: impl FnMut(&[i64]) -> bool,
+) -> FoundCheapest {
+    let mut all: Vec<Vec<i64>> = vec![Vec::new()];
+    for &(lo, hi) in ranges {
+        all = all
+            .into_iter()
+            .flat_map(|c| (lo..=hi).map(move |x| [c.clone(), vec![x]].concat()))
+            .collect();
+    }
+    let cost = |c: &[i64]| c.iter().zip(costs).map(|(&x, &p)| x as f64 * p).sum::<f64>();
+    all.sort_by(|a, b| {
+        cost(a)
+            .total_cmp(&cost(b))
+            .then(a.iter().sum::<i64>().cmp(&b.iter().sum::<i64>()))
+            .then(a.cmp(b))
+    });
+    let le = |a: &[i64], b: &[i64]| a.iter().zip(b).all(|(x, y)| x <= y);
+    let mut passed: Vec<Vec<i64>> = Vec::new();
+    let mut failed: Vec<Vec<i64>> = Vec::new();
+    let mut evaluated = Vec::new();
+    let mut answer = None;
+    for c in &all {
+        if failed.iter().any(|f| le(c, f)) {
+            continue; // no more of anything than a failure
+        }
+        evaluated.push(c.clone());
+        if ok(c) {
+            passed.push(c.clone());
+            answer = Some(c.clone());
+            break;
+        }
+        failed.push(c.clone());
+    }
+    let broken = passed.iter().any(|p| failed.iter().any(|f| le(p, f)));
+    if !broken {
+        return FoundCheapest {
+            answer,
+            evaluated,
+            scanned: false,
+        };
+    }
+    // Without the assumption: the first combination in cost order that meets the targets.
+    for c in &all {
+        if !evaluated.contains(c) {
+            evaluated.push(c.clone());
+            if ok(c) {
+                return FoundCheapest {
+                    answer: Some(c.clone()),
+                    evaluated,
+                    scanned: true,
+                };
+            }
+        } else if passed.contains(c) {
+            return FoundCheapest {
+                answer: Some(c.clone()),
+                evaluated,
+                scanned: true,
+            };
+        }
+    }
+    FoundCheapest {
+        answer: None,
+        evaluated,
+        scanned: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_bisects_and_falls_back_when_monotonicity_breaks() {
+        let mut calls = 0;
+        let f = search(0, 64, &[], |x| {
+            calls += 1;
+            x >= 37
+        });
+        assert_eq!(f.answer, Some(37));
+        assert!(!f.scanned && calls <= 9, "{calls} evaluations");
+        assert_eq!(search(0, 10, &[], |_| false).answer, None);
+        assert_eq!(search(3, 10, &[], |_| true).answer, Some(3));
+        // True at 2 and from 8: bisection finds 8 (it sees 10, 0, 5, 8, 7); the grid sees 2 true
+        // and 4 false, so the assumption is broken and the scan finds 2.
+        let odd = |x: i64| x == 2 || x >= 8;
+        assert_eq!(search(0, 10, &[], odd).answer, Some(8));
+        let f = search(0, 10, &[0, 2, 4, 6, 8, 10], odd);
+        assert!(f.scanned);
+        assert_eq!(f.answer, Some(2));
+    }
+
+    #[test]
+    fn ranges_and_prices_parse() {
+        let v: Vary = "pool.a100.nodes=0..8".parse().unwrap();
+        assert_eq!((v.pool.as_str(), v.lo, v.hi), ("a100", 0, 8));
+        for bad in [
+            "pool.a.nodes=3..1",
+            "pool.a=0..1",
+            "nodes=0..1",
+            "pool.a.nodes=0..x",
+        ] {
+            assert!(bad.parse::<Vary>().is_err(), "{bad}");
+        }
+        let c: Cost = "pool.a100=2.5".parse().unwrap();
+        assert_eq!(c.price, 2.5);
+        assert!("pool.a100=-1".parse::<Cost>().is_err());
+    }
+}
+#[cfg(test)]
+mod cheapest_tests {
+    use super::*;
+
+    /// Needs 10 GPUs: pool a has 2-GPU nodes at cost 3, pool b 4-GPU nodes at cost 5. Cheapest:
+    /// (a, b) = (1, 2): 10 GPUs for 13; (5, 0) costs 15, (3, 1) 14, (0, 3) 15.
+    #[test]
+    fn the_cheapest_combination_wins() {
+        let f = search_cheapest(&[(0, 6), (0, 4)], &[3.0, 5.0], |c| 2 * c[0] + 4 * c[1] >= 10);
+        assert_eq!(f.answer, Some(vec![1, 2]));
+        assert!(!f.scanned);
+        // Pruning: combinations dominated by a failure are not evaluated.
+        assert!(f.evaluated.len() < 35, "{}", f.evaluated.len());
+        assert_eq!(
+            search_cheapest(&[(0, 1), (0, 1)], &[1.0, 1.0], |_| false).answer,
+            None
+        );
+    }
+}
