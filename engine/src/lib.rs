@@ -7,16 +7,22 @@
 //! applied. The [`Outcome`] holds per-job records and exact piecewise-constant time series.
 
 pub mod cluster;
+pub mod cycle;
+pub mod error;
 pub mod event;
 mod frag;
 pub mod ids;
 pub mod job;
 pub mod names;
+pub mod options;
+pub mod outcome;
+mod pending;
 pub mod policy;
 pub mod recorder;
 pub mod resources;
 mod room;
 pub mod sim;
+mod state;
 pub mod stats;
 pub mod time;
 
@@ -33,15 +39,16 @@ pub(crate) fn test_rng(seed: u64) -> impl FnMut(u64) -> u64 {
 }
 
 pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
+pub use cycle::Cycle;
+pub use error::EngineError;
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use names::Names;
+pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_PREEMPTIONS_PER_JOB};
+pub use outcome::{Counters, JobRun, Outcome, PoolUsage};
 pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport, Transition};
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
-pub use sim::{
-    ClassCost, ClassSpeed, Counters, Cycle, EngineError, EngineOptions, JobRun, MAX_PREEMPTIONS_PER_JOB,
-    Outcome, PoolUsage, Simulation,
-};
+pub use sim::Simulation;
 pub use time::{OptDuration, OptTime, SimDuration, SimTime};

@@ -2,10 +2,10 @@
 //! go (`Placement`). Policies act through `Decision`s, which the engine checks before applying.
 
 use crate::cluster::{Allowed, Cluster, PodSlot};
+use crate::cycle::Cycle;
 use crate::ids::JobId;
 use crate::job::{JobSpec, Workload};
 use crate::resources::PodRequest;
-use crate::sim::Cycle;
 use crate::time::SimTime;
 
 /// Where a job is in its life.
