@@ -38,7 +38,9 @@ pub(crate) fn test_rng(seed: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
-pub use cluster::{Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec};
+pub use cluster::{
+    Allowed, Cluster, ClusterError, ClusterSpec, NeverFits, Node, PodSlot, Pool, PoolSpec, TakeError,
+};
 pub use cycle::Cycle;
 pub use error::EngineError;
 pub use event::{Event, EventQueue};
