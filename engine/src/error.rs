@@ -1,10 +1,12 @@
 //! The error that ends a run: a setup the engine or the policy refuses, an invalid decision, a
 //! policy that would never let the run end, or a failed audit.
 
+use crate::policy::PolicyError;
 use crate::time::SimTime;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum EngineError {
     #[error("policy {policy} made an invalid decision at t={time}: {decision} job '{job}': {reason}")]
     InvalidDecision {
@@ -24,8 +26,13 @@ pub enum EngineError {
     ModelsNotBound,
     #[error("the workload has {jobs} jobs but {teams} teams are referenced beyond its team table")]
     BadTeam { jobs: usize, teams: usize },
-    #[error("policy {policy}: {reason}")]
-    PolicySetup { policy: String, reason: String },
+    /// The policy's `prepare` refused the workload or the cluster.
+    #[error("policy {policy}: {source}")]
+    PolicySetup {
+        policy: String,
+        #[source]
+        source: PolicyError,
+    },
     #[error("policy {policy} keeps waking at t={time} with nothing running and no decision")]
     Livelock { policy: String, time: SimTime },
     #[error("engine audit failed at t={time}: {what}")]

@@ -49,7 +49,7 @@ pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use names::Names;
 pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_PREEMPTIONS_PER_JOB};
 pub use outcome::{Counters, JobRun, Outcome, PoolUsage};
-pub use policy::{Decision, JobStatus, Placement, Policy, QueueInfo, QueueReport, Transition};
+pub use policy::{Decision, JobStatus, Placement, Policy, PolicyError, QueueInfo, QueueReport, Transition};
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
 pub use sim::Simulation;

@@ -103,8 +103,8 @@ pub trait Policy: Send {
 
     /// Called once before the run, with the whole workload and the empty cluster: a policy that
     /// routes jobs or precomputes per-job data does it here. An error stops the run before it
-    /// starts.
-    fn prepare(&mut self, _workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
+    /// starts, as [`EngineError::PolicySetup`](crate::EngineError::PolicySetup).
+    fn prepare(&mut self, _workload: &Workload, _cluster: &Cluster) -> Result<(), PolicyError> {
         Ok(())
     }
 
@@ -125,6 +125,83 @@ pub trait Policy: Send {
     /// all entitled to an equal share.
     fn queues(&self, _workload: &Workload) -> Option<QueueReport> {
         None
+    }
+}
+
+/// Why a policy cannot run a workload on a cluster ([`Policy::prepare`]): a message for the user
+/// and, when another error caused it, that error as its [`source`](std::error::Error::source).
+/// The message is the whole display: a source is not repeated in it.
+///
+/// ```
+/// use fairway_engine::PolicyError;
+/// use std::error::Error;
+///
+/// let e = PolicyError::new("weights name team 'ml', which the trace does not have");
+/// assert_eq!(e.to_string(), "weights name team 'ml', which the trace does not have");
+/// assert!(e.source().is_none());
+///
+/// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "quota.csv: not found");
+/// let e = PolicyError::with_source("cannot read the quota table", io);
+/// assert_eq!(e.to_string(), "cannot read the quota table");
+/// assert_eq!(e.source().unwrap().to_string(), "quota.csv: not found");
+///
+/// // A message alone converts, for `Err(format!(..).into())`.
+/// let e: PolicyError = format!("{} teams, no weights", 3).into();
+/// assert_eq!(e.message(), "3 teams, no weights");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PolicyError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl PolicyError {
+    /// An error that is only a message.
+    pub fn new(message: impl Into<String>) -> PolicyError {
+        PolicyError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error with a message and the error that caused it (any `std::error::Error` that is
+    /// `Send + Sync`, or one already boxed).
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> PolicyError {
+        PolicyError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The message, without the source.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<String> for PolicyError {
+    fn from(message: String) -> PolicyError {
+        PolicyError::new(message)
+    }
+}
+
+impl From<&str> for PolicyError {
+    fn from(message: &str) -> PolicyError {
+        PolicyError::new(message)
+    }
+}
+
+/// Two errors are equal when they read the same: equal messages, and sources (if any) that
+/// display the same, as sources seldom compare.
+impl PartialEq for PolicyError {
+    fn eq(&self, other: &PolicyError) -> bool {
+        self.message == other.message
+            && self.source.as_ref().map(|s| s.to_string()) == other.source.as_ref().map(|s| s.to_string())
     }
 }
 

@@ -68,9 +68,9 @@ impl<'w> Simulation<'w> {
         let policy_label = policy.label();
         policy
             .prepare(workload, &cluster)
-            .map_err(|reason| EngineError::PolicySetup {
+            .map_err(|source| EngineError::PolicySetup {
                 policy: policy_label.clone(),
-                reason,
+                source,
             })?;
         let frag = opts
             .track_fragmentation
