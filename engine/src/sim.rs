@@ -20,6 +20,76 @@ use std::fmt;
 pub const NODE_FAILURE: &str = "node failure";
 
 /// The simulation of one workload on one cluster under one policy.
+///
+/// [`run`](Simulation::run) goes to the end and returns the [`Outcome`]. To watch a run as it
+/// goes, [`step`](Simulation::step) processes one instant, [`run_until`](Simulation::run_until)
+/// stops at a time, and [`finish`](Simulation::finish) closes the run where it stands.
+///
+/// ```
+/// # use fairway_engine::*;
+/// # struct Fifo;
+/// # impl Policy for Fifo {
+/// #     fn label(&self) -> String {
+/// #         "fifo".into()
+/// #     }
+/// #     fn schedule(&mut self, cx: &mut Cycle<'_>) {
+/// #         for &job in cx.pending() {
+/// #             if cx.is_pending(job) && !cx.try_start(job) {
+/// #                 break;
+/// #             }
+/// #         }
+/// #     }
+/// # }
+/// # struct Lowest;
+/// # impl Placement for Lowest {
+/// #     fn label(&self) -> String {
+/// #         "lowest".into()
+/// #     }
+/// #     fn place(
+/// #         &mut self,
+/// #         c: &Cluster,
+/// #         pod: &PodRequest,
+/// #         pods: u32,
+/// #         allowed: &Allowed<'_>,
+/// #         out: &mut Vec<PodSlot>,
+/// #     ) -> bool {
+/// #         let mut left = pods;
+/// #         for n in c.node_ids().filter(|&n| c.eligible(n, allowed)) {
+/// #             let k = c.pods_that_fit(n, pod).min(left);
+/// #             if k > 0 && c.pick_slots(n, pod, k, out) {
+/// #                 left -= k;
+/// #             }
+/// #         }
+/// #         left == 0 || { out.clear(); false }
+/// #     }
+/// # }
+// Two one-GPU jobs of ten minutes, submitted at 0 and at one minute, on one one-GPU node.
+/// let mut jobs = WorkloadBuilder::new("two jobs");
+/// let team = jobs.team("ml").unwrap();
+/// let pod = PodRequest { gpu_milli: 1000, cpu_milli: 1000, mem_mib: 1024 };
+/// for (name, submit) in [("a", 0), ("b", 60)] {
+///     let spec = JobSpec::new(SimTime::from_secs(submit), SimDuration::from_secs(600), 1, pod, team);
+///     jobs.push(name, 0, spec).unwrap();
+/// }
+/// let workload = jobs.finish();
+/// let cluster = Cluster::new(&ClusterSpec {
+///     pools: vec![PoolSpec::new("p", Some("A100"), 1, 1, 8, 64)],
+/// })
+/// .unwrap();
+/// let (policy, placement) = (Box::new(Fifo), Box::new(Lowest));
+/// let opts = EngineOptions::default();
+/// let mut sim = Simulation::new(&workload, cluster, policy, placement, opts).unwrap();
+///
+/// assert!(sim.step().unwrap()); // t=0: a arrives and starts
+/// assert_eq!(sim.job(JobId(0)).status, JobStatus::Running);
+/// sim.run_until(SimTime::from_secs(599)).unwrap(); // t=60: b arrives and waits
+/// assert_eq!(sim.job(JobId(1)).status, JobStatus::Pending);
+/// assert_eq!(sim.next_time(), Some(SimTime::from_secs(600))); // a ends
+///
+/// let outcome = sim.run().unwrap();
+/// assert_eq!(outcome.jobs[1].first_start(), Some(SimTime::from_secs(600)));
+/// assert_eq!(outcome.jobs[1].pending_ms, 540_000);
+/// ```
 pub struct Simulation<'w> {
     workload: &'w Workload,
     st: State,
