@@ -88,6 +88,48 @@ pub enum ClusterError {
     TooManyGpusInAll,
 }
 
+/// Why the resources of one pod cannot be taken where a slot puts it ([`Cluster::take`]).
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TakeError {
+    #[error("node {node} does not exist")]
+    NoSuchNode { node: NodeId },
+    #[error("node {node} (pool {pool}) is down")]
+    NodeDown { node: NodeId, pool: String },
+    /// `model` is the pool's GPU model, `none` for a pool without GPUs.
+    #[error("node {node} (pool {pool}) has GPU model {model}, which the job does not allow")]
+    ModelNotAllowed {
+        node: NodeId,
+        pool: String,
+        model: String,
+    },
+    /// The slot's GPU mask names a GPU the node does not have.
+    #[error("node {node} has {gpus} GPUs; the slot names GPU mask {mask:#x}")]
+    NoSuchGpu { node: NodeId, gpus: u32, mask: u64 },
+    #[error(
+        "node {node} has {} CPU and {} GiB free; the pod needs {pod}",
+        fmt_milli(*.free_cpu_milli),
+        fmt_gib(*.free_mem_mib)
+    )]
+    NotEnoughCpuOrMemory {
+        node: NodeId,
+        free_cpu_milli: u64,
+        free_mem_mib: u64,
+        pod: PodRequest,
+    },
+    /// The slot names more or fewer GPUs than the pod asks for (one for a shared GPU).
+    #[error("the slot names {named} GPUs but the pod asks for {pod}")]
+    GpuCountMismatch { named: u32, pod: PodRequest },
+    /// `gpu` is the GPU's index on the node.
+    #[error("GPU {gpu} of node {node} has {free_milli} milli-GPU free; the pod needs {needed_milli}")]
+    NotEnoughGpu {
+        node: NodeId,
+        gpu: u32,
+        free_milli: u16,
+        needed_milli: u16,
+    },
+}
+
 /// The most GPUs a cluster may have: allocations are counted in 32-bit milli-GPU (the recorder
 /// keeps its time series compact that way); over four million GPUs.
 pub const MAX_GPUS: u64 = u32::MAX as u64 / GPU_MILLI as u64;
@@ -536,36 +578,39 @@ impl Cluster {
 
     /// Takes the resources of one pod, checking that they are free. On error nothing changes.
     /// Policies never call this: they see the cluster read-only and act through decisions.
-    pub fn take(&mut self, req: &PodRequest, slot: PodSlot, models: ModelSet) -> Result<(), String> {
-        let Some(n) = self.nodes.get(slot.node.index()) else {
-            return Err(format!("node {} does not exist", slot.node));
+    pub fn take(&mut self, req: &PodRequest, slot: PodSlot, models: ModelSet) -> Result<(), TakeError> {
+        let node = slot.node;
+        let Some(n) = self.nodes.get(node.index()) else {
+            return Err(TakeError::NoSuchNode { node });
         };
         let pool = &self.pools[n.pool.index()];
         if !n.up {
-            return Err(format!("node {} (pool {}) is down", slot.node, pool.name));
+            return Err(TakeError::NodeDown {
+                node,
+                pool: pool.name.clone(),
+            });
         }
         if !models.admits(pool.model) {
-            return Err(format!(
-                "node {} (pool {}) has GPU model {}, which the job does not allow",
-                slot.node,
-                pool.name,
-                pool.model.map_or("none", |m| &self.models[m.index()])
-            ));
+            return Err(TakeError::ModelNotAllowed {
+                node,
+                pool: pool.name.clone(),
+                model: pool.model.map_or("none", |m| &self.models[m.index()]).to_string(),
+            });
         }
         if n.gpus < 64 && slot.gpus >> n.gpus != 0 {
-            return Err(format!(
-                "node {} has {} GPUs; the slot names GPU mask {:#x}",
-                slot.node, n.gpus, slot.gpus
-            ));
+            return Err(TakeError::NoSuchGpu {
+                node,
+                gpus: n.gpus,
+                mask: slot.gpus,
+            });
         }
         if n.free_cpu < req.cpu_milli || n.free_mem < req.mem_mib {
-            return Err(format!(
-                "node {} has {} CPU and {} GiB free; the pod needs {}",
-                slot.node,
-                fmt_milli(n.free_cpu),
-                fmt_gib(n.free_mem),
-                req
-            ));
+            return Err(TakeError::NotEnoughCpuOrMemory {
+                node,
+                free_cpu_milli: n.free_cpu,
+                free_mem_mib: n.free_mem,
+                pod: *req,
+            });
         }
         let base = n.gpu_base as usize;
         let bits = slot.gpus.count_ones();
@@ -574,16 +619,20 @@ impl Cluster {
             GpuNeed::Whole(g) if bits == g => GPU_MILLI as u16,
             GpuNeed::Shared(s) if bits == 1 => s,
             _ => {
-                return Err(format!("the slot names {bits} GPUs but the pod asks for {req}"));
+                return Err(TakeError::GpuCountMismatch {
+                    named: bits,
+                    pod: *req,
+                });
             }
         };
         for i in mask_bits(slot.gpus) {
             if self.gpu_free[base + i] < per_gpu {
-                return Err(format!(
-                    "GPU {i} of node {} has {} milli-GPU free; the pod needs {per_gpu}",
-                    slot.node,
-                    self.gpu_free[base + i]
-                ));
+                return Err(TakeError::NotEnoughGpu {
+                    node,
+                    gpu: i as u32,
+                    free_milli: self.gpu_free[base + i],
+                    needed_milli: per_gpu,
+                });
             }
         }
         let mut whole_taken = 0;
@@ -1019,7 +1068,10 @@ mod tests {
                 ModelSet::ANY,
             )
             .unwrap_err();
-        assert!(err.contains("GPU 1 of node 0 has 0 milli-GPU free"), "{err}");
+        assert!(
+            err.to_string().contains("GPU 1 of node 0 has 0 milli-GPU free"),
+            "{err}"
+        );
         assert_eq!(before, (c.free_gpu_milli(), c.gpu_free(NodeId(0)).to_vec()));
         let err = c
             .take(
@@ -1031,7 +1083,7 @@ mod tests {
                 ModelSet::ANY,
             )
             .unwrap_err();
-        assert!(err.contains("has 4 GPUs"), "{err}");
+        assert!(err.to_string().contains("has 4 GPUs"), "{err}");
         c.give_back(
             &r,
             PodSlot {
@@ -1041,6 +1093,57 @@ mod tests {
         );
         assert_eq!(c.free_gpu_milli(), 4000);
         assert!(c.node_counters_consistent(NodeId(0)));
+    }
+
+    #[test]
+    fn take_errors_name_node_pool_and_shortfall() {
+        let mut c = one_node(4);
+        let on = |node, gpus| PodSlot {
+            node: NodeId(node),
+            gpus,
+        };
+        let err = |c: &mut Cluster, r: PodRequest, s: PodSlot, m: ModelSet| {
+            c.take(&r, s, m).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(&mut c, req(1000, 1, 1), on(5, 0b1), ModelSet::ANY),
+            "node 5 does not exist"
+        );
+        c.set_up(NodeId(0), false);
+        assert_eq!(
+            err(&mut c, req(1000, 1, 1), on(0, 0b1), ModelSet::ANY),
+            "node 0 (pool p) is down"
+        );
+        c.set_up(NodeId(0), true);
+        assert_eq!(
+            err(
+                &mut c,
+                req(1000, 1, 1),
+                on(0, 0b1),
+                ModelSet::ANY.with(ModelId(1))
+            ),
+            "node 0 (pool p) has GPU model A100, which the job does not allow"
+        );
+        assert_eq!(
+            err(&mut c, req(1000, 1, 1), on(0, 0b10000), ModelSet::ANY),
+            "node 0 has 4 GPUs; the slot names GPU mask 0x10"
+        );
+        assert_eq!(
+            err(&mut c, req(1000, 40, 1), on(0, 0b1), ModelSet::ANY),
+            "node 0 has 32 CPU and 256 GiB free; the pod needs 1 GPU, 40 CPU, 1 GiB"
+        );
+        assert_eq!(
+            err(&mut c, req(2000, 1, 1), on(0, 0b1), ModelSet::ANY),
+            "the slot names 1 GPUs but the pod asks for 2 GPU, 1 CPU, 1 GiB"
+        );
+        let mut cpu = Cluster::new(&ClusterSpec {
+            pools: vec![PoolSpec::new("cpu", None, 1, 0, 8, 32)],
+        })
+        .unwrap();
+        assert_eq!(
+            err(&mut cpu, req(0, 1, 1), on(0, 0), ModelSet::ANY.with(ModelId(0))),
+            "node 0 (pool cpu) has GPU model none, which the job does not allow"
+        );
     }
 
     #[test]

@@ -63,11 +63,12 @@ pub enum InflationError {
         pods: u32,
         job: String,
     },
-    #[error("placement {placement} put job {job} where it does not fit: {reason}")]
+    #[error("placement {placement} put job {job} where it does not fit: {source}")]
     Misfit {
         placement: String,
         job: String,
-        reason: String,
+        #[source]
+        source: crate::cluster::TakeError,
     },
 }
 
@@ -104,7 +105,7 @@ pub fn run(
                     .map_err(|e| InflationError::Misfit {
                         placement: placement.label(),
                         job: w.names[j].to_string(),
-                        reason: e.to_string(),
+                        source: e,
                     })?;
             }
             allocated += spec.gpu_milli();

@@ -49,7 +49,7 @@ pub struct JobSpec {
     /// Allowed GPU models; empty means any.
     pub models: ModelSet,
     pub kind: JobKind,
-    /// The job's class (e.g. its model family; an index into `Workload::classes`), which the
+    /// The job's class (e.g. its model family; an index into `Workload::job_classes`), which the
     /// speed matrix and the preemption cost model key on.
     pub class: Option<u32>,
     /// Measured GPU utilisation (0..1) while running, when the trace has it.

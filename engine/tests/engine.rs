@@ -588,3 +588,30 @@ fn a_streamed_series_is_the_kept_series_in_chunks() {
     assert!(sink.largest <= recorder::SERIES_CHUNK + 2, "{}", sink.largest);
     assert_eq!(format!("{:?}", streamed.jobs), format!("{:?}", kept.jobs));
 }
+
+/// Refuses every workload in `prepare`, with a cause.
+struct Refuser;
+impl Policy for Refuser {
+    fn label(&self) -> String {
+        "refuser".into()
+    }
+    fn prepare(&mut self, _w: &Workload, _c: &Cluster) -> Result<(), PolicyError> {
+        let cause = std::io::Error::new(std::io::ErrorKind::NotFound, "quota.csv: not found");
+        Err(PolicyError::with_source("cannot read the quota table", cause))
+    }
+    fn schedule(&mut self, _cx: &mut Cycle<'_>) {}
+}
+
+#[test]
+fn a_policy_that_refuses_the_workload_stops_the_run_before_it_starts_and_keeps_the_cause() {
+    use std::error::Error;
+    let w = workload(&[(0, 10, 1, 1)]);
+    let e = Simulation::new(&w, cluster(1, 1), Box::new(Refuser), Box::new(Lowest), opts()).unwrap_err();
+    assert_eq!(e.to_string(), "policy refuser: cannot read the quota table");
+    let policy = e.source().expect("the policy's error");
+    assert_eq!(policy.to_string(), "cannot read the quota table");
+    assert_eq!(
+        policy.source().expect("its cause").to_string(),
+        "quota.csv: not found"
+    );
+}

@@ -16,7 +16,8 @@
 use crate::JobMap;
 use crate::preemptive::{self, KeyedQueue};
 use fairway_engine::{
-    Cluster, Cycle, JobId, JobSpec, JobStatus, Policy, SimDuration, SimTime, Transition, Workload,
+    Cluster, Cycle, JobId, JobSpec, JobStatus, Policy, PolicyError, SimDuration, SimTime, Transition,
+    Workload,
 };
 use std::collections::BTreeSet;
 
@@ -178,7 +179,7 @@ impl Las {
 }
 
 impl Policy for Las {
-    fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), String> {
+    fn prepare(&mut self, workload: &Workload, _cluster: &Cluster) -> Result<(), PolicyError> {
         self.base = vec![0; workload.len()];
         self.due_of = vec![None; workload.len()];
         Ok(())

@@ -2,7 +2,7 @@
 //! Both keep a queue per team and repeatedly serve the team that is furthest behind.
 
 use crate::queue::{FailedShapes, QueueMode, ShapeQueue};
-use fairway_engine::{Cycle, JobId, JobSpec, Policy, SimTime, TeamId, Transition};
+use fairway_engine::{Cycle, JobId, JobSpec, Policy, PolicyError, SimTime, TeamId, Transition};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
@@ -288,13 +288,17 @@ impl Policy for FairShare {
         ))
     }
 
-    fn prepare(&mut self, w: &fairway_engine::Workload, _c: &fairway_engine::Cluster) -> Result<(), String> {
+    fn prepare(
+        &mut self,
+        w: &fairway_engine::Workload,
+        _c: &fairway_engine::Cluster,
+    ) -> Result<(), PolicyError> {
         for (name, _) in &self.weights {
             if !w.teams.contains(name) {
-                return Err(format!(
+                return Err(PolicyError::new(format!(
                     "weights name team '{name}', which the trace does not have (teams: {})",
                     w.teams.join(", ")
-                ));
+                )));
             }
         }
         self.team_weight = w

@@ -198,6 +198,7 @@ impl Reader {
         }
     }
 
+    /// Reads every object, each by its kind's reader, and checks the whole.
     fn read(mut self, docs: Vec<Doc>) -> Result<Config, ManifestError> {
         // Fixed resource order: the ones jobs use, then whatever the manifests add.
         for r in ["cpu", "memory", "pods"] {
@@ -218,156 +219,30 @@ impl Reader {
             .iter()
             .partition(|d| d.value.get("kind").and_then(Value::as_str) == Some("ResourceFlavor"));
         for d in flavor_docs.iter().chain(rest.iter()) {
-            let at0 = At {
-                file: &d.file,
-                what: format!("document {}", d.index + 1),
-            };
-            let Some(obj) = d.value.as_object() else {
-                return Err(at0.err("(top)", "expected a Kubernetes object (a mapping)"));
-            };
-            let kind = obj
-                .get("kind")
-                .and_then(Value::as_str)
-                .ok_or_else(|| at0.err("kind", "missing"))?;
-            let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-            let name = obj
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let head = head(d)?;
             let at = At {
                 file: &d.file,
-                what: format!("{kind} '{name}'"),
+                what: format!("{} '{}'", head.kind, head.name),
             };
-            if kind != "Configuration" && name.is_empty() {
-                return Err(at0.err("metadata.name", format!("a {kind} needs a name")));
-            }
-            let v1beta1 = api.ends_with("/v1beta1");
-            if !matches!(kind, "Configuration") && !api.starts_with("kueue.x-k8s.io/") {
-                self.warnings.insert(format!(
-                    "{kind} '{name}': apiVersion '{api}' is not kueue.x-k8s.io; ignored"
-                ));
+            if !self.wanted(&head, &at, &mut seen)? {
                 continue;
             }
-            if !seen.insert((kind.to_string(), name.clone()))
-                && kind != "Configuration"
-                && kind != "LocalQueue"
-            {
-                return Err(at.err("metadata.name", "appears twice"));
-            }
+            let Head { obj, kind, api, name } = head;
+            let v1beta1 = api.ends_with("/v1beta1");
             let spec = obj.get("spec").cloned().unwrap_or(Value::Object(Map::new()));
             let spec = spec
                 .as_object()
                 .ok_or_else(|| at.err("spec", "expected a mapping"))?;
             match kind {
                 "ResourceFlavor" => {
-                    self.check_keys(
-                        kind,
-                        &name,
-                        "spec",
-                        spec,
-                        &["nodeLabels", "nodeTaints", "tolerations", "topologyName"],
-                    );
-                    for f in ["nodeTaints", "tolerations", "topologyName"] {
-                        if spec.contains_key(f) {
-                            self.unmodelled(
-                                kind,
-                                &name,
-                                &format!("spec.{f}"),
-                                "pods carry no tolerations and nodes no taints or topology",
-                            );
-                        }
-                    }
-                    let node_labels = string_map(spec.get("nodeLabels"), &at, "spec.nodeLabels")?;
-                    self.flavors.push(Flavor { name, node_labels });
+                    self.resource_flavor(name, spec, &at)?;
                     defined = self.flavors.len();
                 }
-                "ClusterQueue" => {
-                    cqs.push(self.cluster_queue(&name, spec, &at, v1beta1)?);
-                }
-                "Cohort" => {
-                    self.check_keys(
-                        kind,
-                        &name,
-                        "spec",
-                        spec,
-                        &["parent", "parentName", "resourceGroups", "fairSharing"],
-                    );
-                    let parent = spec
-                        .get("parentName")
-                        .or(spec.get("parent"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    let (groups, quotas) = self.groups(spec.get("resourceGroups"), &at, kind, &name)?;
-                    if parent.is_none() {
-                        for ((f, r), q) in &quotas {
-                            if q.borrowing_limit.is_some() || q.lending_limit.is_some() {
-                                return Err(at.err(
-                                    &format!(
-                                        "spec.resourceGroups (flavor {}, resource {})",
-                                        self.flavors[*f].name, self.resources[*r]
-                                    ),
-                                    "borrowingLimit and lendingLimit must be nil when parent is empty",
-                                ));
-                            }
-                        }
-                    }
-                    let weight = self.weight(spec, &at)?;
-                    cohorts.push(QuotaNodeSpec {
-                        name,
-                        parent,
-                        groups,
-                        quotas,
-                        weight,
-                    });
-                }
-                "LocalQueue" => {
-                    self.check_keys(
-                        kind,
-                        &name,
-                        "spec",
-                        spec,
-                        &["clusterQueue", "stopPolicy", "fairSharing"],
-                    );
-                    for f in ["stopPolicy", "fairSharing"] {
-                        if spec.contains_key(f) {
-                            self.unmodelled(
-                                kind,
-                                &name,
-                                &format!("spec.{f}"),
-                                "LocalQueues only route jobs here",
-                            );
-                        }
-                    }
-                    let namespace = obj
-                        .get("metadata")
-                        .and_then(|m| m.get("namespace"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    let cq = spec
-                        .get("clusterQueue")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| at.err("spec.clusterQueue", "missing"))?;
-                    if lqs
-                        .iter()
-                        .any(|l: &LocalQueue| l.name == name && l.namespace == namespace)
-                    {
-                        return Err(at.err("metadata.name", "appears twice in the same namespace"));
-                    }
-                    lqs.push(LocalQueue {
-                        name,
-                        namespace,
-                        cluster_queue: cq.to_string(),
-                    });
-                }
+                "ClusterQueue" => cqs.push(self.cluster_queue(&name, spec, &at, v1beta1)?),
+                "Cohort" => cohorts.push(self.cohort(name, spec, &at)?),
+                "LocalQueue" => lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?),
                 "WorkloadPriorityClass" => {
-                    let value = obj
-                        .get("value")
-                        .and_then(Value::as_i64)
-                        .ok_or_else(|| at.err("value", "missing or not an integer"))?;
-                    let value =
-                        i32::try_from(value).map_err(|_| at.err("value", "out of the int32 range"))?;
+                    let value = priority_class_value(obj, &at)?;
                     classes.insert(name, value);
                 }
                 "Configuration" => {
@@ -403,6 +278,153 @@ impl Reader {
         Ok(cfg)
     }
 
+    /// Whether to read an object. Every kind but the Configuration (`config.kueue.x-k8s.io`)
+    /// must be `kueue.x-k8s.io`, or it is skipped with a warning; a name appears once per kind
+    /// (LocalQueues: once per namespace, checked as they are read).
+    fn wanted(
+        &mut self,
+        head: &Head<'_>,
+        at: &At<'_>,
+        seen: &mut BTreeSet<(String, String)>,
+    ) -> Result<bool, ManifestError> {
+        let Head { kind, api, name, .. } = head;
+        if !matches!(*kind, "Configuration") && !api.starts_with("kueue.x-k8s.io/") {
+            self.warnings.insert(format!(
+                "{kind} '{name}': apiVersion '{api}' is not kueue.x-k8s.io; ignored"
+            ));
+            return Ok(false);
+        }
+        if !seen.insert((kind.to_string(), name.clone())) && *kind != "Configuration" && *kind != "LocalQueue"
+        {
+            return Err(at.err("metadata.name", "appears twice"));
+        }
+        Ok(true)
+    }
+
+    /// A ResourceFlavor: the node labels that pick its pools.
+    fn resource_flavor(
+        &mut self,
+        name: String,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+    ) -> Result<(), ManifestError> {
+        let kind = "ResourceFlavor";
+        self.check_keys(
+            kind,
+            &name,
+            "spec",
+            spec,
+            &["nodeLabels", "nodeTaints", "tolerations", "topologyName"],
+        );
+        for f in ["nodeTaints", "tolerations", "topologyName"] {
+            if spec.contains_key(f) {
+                self.unmodelled(
+                    kind,
+                    &name,
+                    &format!("spec.{f}"),
+                    "pods carry no tolerations and nodes no taints or topology",
+                );
+            }
+        }
+        let node_labels = string_map(spec.get("nodeLabels"), at, "spec.nodeLabels")?;
+        self.flavors.push(Flavor { name, node_labels });
+        Ok(())
+    }
+
+    /// A Cohort: its parent, its own quota and its fair-sharing weight.
+    fn cohort(
+        &mut self,
+        name: String,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+    ) -> Result<QuotaNodeSpec, ManifestError> {
+        let kind = "Cohort";
+        self.check_keys(
+            kind,
+            &name,
+            "spec",
+            spec,
+            &["parent", "parentName", "resourceGroups", "fairSharing"],
+        );
+        let parent = spec
+            .get("parentName")
+            .or(spec.get("parent"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (groups, quotas) = self.groups(spec.get("resourceGroups"), at, kind, &name)?;
+        if parent.is_none() {
+            for ((f, r), q) in &quotas {
+                if q.borrowing_limit.is_some() || q.lending_limit.is_some() {
+                    return Err(at.err(
+                        &format!(
+                            "spec.resourceGroups (flavor {}, resource {})",
+                            self.flavors[*f].name, self.resources[*r]
+                        ),
+                        "borrowingLimit and lendingLimit must be nil when parent is empty",
+                    ));
+                }
+            }
+        }
+        let weight = self.weight(spec, at)?;
+        Ok(QuotaNodeSpec {
+            name,
+            parent,
+            groups,
+            quotas,
+            weight,
+        })
+    }
+
+    /// A LocalQueue: the ClusterQueue it routes to, unique per namespace among `lqs`.
+    fn local_queue(
+        &mut self,
+        name: String,
+        obj: &Map<String, Value>,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+        lqs: &[LocalQueue],
+    ) -> Result<LocalQueue, ManifestError> {
+        let kind = "LocalQueue";
+        self.check_keys(
+            kind,
+            &name,
+            "spec",
+            spec,
+            &["clusterQueue", "stopPolicy", "fairSharing"],
+        );
+        for f in ["stopPolicy", "fairSharing"] {
+            if spec.contains_key(f) {
+                self.unmodelled(
+                    kind,
+                    &name,
+                    &format!("spec.{f}"),
+                    "LocalQueues only route jobs here",
+                );
+            }
+        }
+        let namespace = obj
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let cq = spec
+            .get("clusterQueue")
+            .and_then(Value::as_str)
+            .ok_or_else(|| at.err("spec.clusterQueue", "missing"))?;
+        if lqs
+            .iter()
+            .any(|l: &LocalQueue| l.name == name && l.namespace == namespace)
+        {
+            return Err(at.err("metadata.name", "appears twice in the same namespace"));
+        }
+        Ok(LocalQueue {
+            name,
+            namespace,
+            cluster_queue: cq.to_string(),
+        })
+    }
+
+    /// `spec.fairSharing.weight` of a ClusterQueue or Cohort, a quantity (1 when not given).
     fn weight(&self, spec: &Map<String, Value>, at: &At<'_>) -> Result<f64, ManifestError> {
         let Some(w) = spec.get("fairSharing").and_then(|f| f.get("weight")) else {
             return Ok(1.0);
@@ -418,6 +440,8 @@ impl Reader {
         Ok(milli as f64 / 1000.0)
     }
 
+    /// `spec.resourceGroups` of a ClusterQueue or Cohort: the groups, and the quota of every
+    /// (flavor, resource) they name.
     fn groups(
         &mut self,
         v: Option<&Value>,
@@ -426,142 +450,107 @@ impl Reader {
         name: &str,
     ) -> Result<(Vec<Group>, Quotas), ManifestError> {
         let mut groups = Vec::new();
-        let mut quotas = BTreeMap::new();
-        let Some(v) = v else { return Ok((groups, quotas)) };
+        let mut so_far = GroupsSoFar::default();
+        let Some(v) = v else {
+            return Ok((groups, so_far.quotas));
+        };
         let arr = v
             .as_array()
             .ok_or_else(|| at.err("spec.resourceGroups", "expected a list"))?;
-        let mut seen_res: BTreeSet<String> = BTreeSet::new();
-        let mut seen_flavors: BTreeSet<String> = BTreeSet::new();
         for (gi, g) in arr.iter().enumerate() {
-            let gp = format!("spec.resourceGroups[{gi}]");
-            let gm = g.as_object().ok_or_else(|| at.err(&gp, "expected a mapping"))?;
-            self.check_keys(
-                kind,
-                name,
-                "spec.resourceGroups[]",
-                gm,
-                &["coveredResources", "flavors"],
-            );
-            let covered: Vec<String> = gm
-                .get("coveredResources")
-                .and_then(Value::as_array)
-                .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "missing"))?
-                .iter()
-                .map(|r| {
-                    r.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "expected names"))
-                })
-                .collect::<Result<_, _>>()?;
-            for r in &covered {
-                if !seen_res.insert(r.clone()) {
-                    return Err(at.err(
-                        &format!("{gp}.coveredResources"),
-                        format!("resource {r} is in more than one resource group"),
-                    ));
-                }
-            }
-            let resources: Vec<usize> = covered.iter().map(|r| self.resource(r)).collect();
-            let mut flavors = Vec::new();
-            let fl = gm
-                .get("flavors")
-                .and_then(Value::as_array)
-                .ok_or_else(|| at.err(&format!("{gp}.flavors"), "missing"))?;
-            for (fi, f) in fl.iter().enumerate() {
-                let fp = format!("{gp}.flavors[{fi}]");
-                let fname = f
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| at.err(&format!("{fp}.name"), "missing"))?;
-                if !seen_flavors.insert(fname.to_string()) {
-                    return Err(at.err(
-                        &format!("{fp}.name"),
-                        format!("flavor {fname} is in more than one resource group"),
-                    ));
-                }
-                let fidx = match self.flavors.iter().position(|x| x.name == fname) {
-                    Some(i) => i,
-                    None => {
-                        // Kueue keeps such a ClusterQueue inactive; remember the flavor as missing.
-                        self.flavors.push(Flavor {
-                            name: fname.to_string(),
-                            node_labels: BTreeMap::new(),
-                        });
-                        self.flavors.len() - 1
-                    }
-                };
-                let rs = f
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| at.err(&format!("{fp}.resources"), "missing"))?;
-                let names: Vec<&str> = rs
-                    .iter()
-                    .filter_map(|r| r.get("name").and_then(Value::as_str))
-                    .collect();
-                if names != covered.iter().map(String::as_str).collect::<Vec<_>>() {
-                    return Err(at.err(
-                        &format!("{fp}.resources"),
-                        "must have the same resources, in the same order, as coveredResources",
-                    ));
-                }
-                for (ri, r) in rs.iter().enumerate() {
-                    let rp = format!("{fp}.resources[{ri}]");
-                    let rm = r.as_object().ok_or_else(|| at.err(&rp, "expected a mapping"))?;
-                    self.check_keys(
-                        kind,
-                        name,
-                        "spec.resourceGroups[].flavors[].resources[]",
-                        rm,
-                        &["name", "nominalQuota", "borrowingLimit", "lendingLimit"],
-                    );
-                    let rname = covered[ri].as_str();
-                    let qty = |key: &str| -> Result<Option<i64>, ManifestError> {
-                        match rm.get(key) {
-                            None | Some(Value::Null) => Ok(None),
-                            Some(v) => {
-                                let text = match v {
-                                    Value::String(s) => s.clone(),
-                                    Value::Number(n) => n.to_string(),
-                                    _ => return Err(at.err(&format!("{rp}.{key}"), "expected a quantity")),
-                                };
-                                quantity::parse(rname, &text).map(Some).ok_or_else(|| {
-                                    at.err(&format!("{rp}.{key}"), format!("invalid quantity '{text}'"))
-                                })
-                            }
-                        }
-                    };
-                    let nominal = qty("nominalQuota")?
-                        .ok_or_else(|| at.err(&format!("{rp}.nominalQuota"), "missing"))?;
-                    let bl = qty("borrowingLimit")?;
-                    let ll = qty("lendingLimit")?;
-                    if let Some(l) = ll
-                        && l > nominal
-                    {
-                        return Err(at.err(
-                            &format!("{rp}.lendingLimit"),
-                            format!(
-                                "Invalid value: {}: must be less than or equal to the nominalQuota",
-                                quantity::show(rname, l)
-                            ),
-                        ));
-                    }
-                    quotas.insert(
-                        (fidx, resources[ri]),
-                        Quota {
-                            nominal,
-                            borrowing_limit: bl,
-                            lending_limit: ll,
-                        },
-                    );
-                }
-                flavors.push(fidx);
-            }
-            groups.push(Group { resources, flavors });
+            groups.push(self.resource_group(gi, g, at, kind, name, &mut so_far)?);
         }
-        Ok((groups, quotas))
+        Ok((groups, so_far.quotas))
     }
 
+    /// `spec.resourceGroups[gi]`: its covered resources and, per flavor, their quotas.
+    fn resource_group(
+        &mut self,
+        gi: usize,
+        g: &Value,
+        at: &At<'_>,
+        kind: &str,
+        name: &str,
+        so_far: &mut GroupsSoFar,
+    ) -> Result<Group, ManifestError> {
+        let gp = format!("spec.resourceGroups[{gi}]");
+        let gm = g.as_object().ok_or_else(|| at.err(&gp, "expected a mapping"))?;
+        self.check_keys(
+            kind,
+            name,
+            "spec.resourceGroups[]",
+            gm,
+            &["coveredResources", "flavors"],
+        );
+        let covered = covered_resources(gm, &gp, at, &mut so_far.resources)?;
+        let resources: Vec<usize> = covered.iter().map(|r| self.resource(r)).collect();
+        let mut flavors = Vec::new();
+        let fl = gm
+            .get("flavors")
+            .and_then(Value::as_array)
+            .ok_or_else(|| at.err(&format!("{gp}.flavors"), "missing"))?;
+        for (fi, f) in fl.iter().enumerate() {
+            let fp = format!("{gp}.flavors[{fi}]");
+            let fname = f
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| at.err(&format!("{fp}.name"), "missing"))?;
+            if !so_far.flavors.insert(fname.to_string()) {
+                return Err(at.err(
+                    &format!("{fp}.name"),
+                    format!("flavor {fname} is in more than one resource group"),
+                ));
+            }
+            let fidx = self.flavor_index(fname);
+            let rs = f
+                .get("resources")
+                .and_then(Value::as_array)
+                .ok_or_else(|| at.err(&format!("{fp}.resources"), "missing"))?;
+            let names: Vec<&str> = rs
+                .iter()
+                .filter_map(|r| r.get("name").and_then(Value::as_str))
+                .collect();
+            if names != covered.iter().map(String::as_str).collect::<Vec<_>>() {
+                return Err(at.err(
+                    &format!("{fp}.resources"),
+                    "must have the same resources, in the same order, as coveredResources",
+                ));
+            }
+            for (ri, r) in rs.iter().enumerate() {
+                let rp = format!("{fp}.resources[{ri}]");
+                let rm = r.as_object().ok_or_else(|| at.err(&rp, "expected a mapping"))?;
+                self.check_keys(
+                    kind,
+                    name,
+                    "spec.resourceGroups[].flavors[].resources[]",
+                    rm,
+                    &["name", "nominalQuota", "borrowingLimit", "lendingLimit"],
+                );
+                let quota = resource_quota(rm, &rp, &covered[ri], at)?;
+                so_far.quotas.insert((fidx, resources[ri]), quota);
+            }
+            flavors.push(fidx);
+        }
+        Ok(Group { resources, flavors })
+    }
+
+    /// The index of the flavor a resource group names. One no ResourceFlavor defines is added
+    /// as missing: Kueue keeps a ClusterQueue that names it inactive.
+    fn flavor_index(&mut self, fname: &str) -> usize {
+        match self.flavors.iter().position(|x| x.name == fname) {
+            Some(i) => i,
+            None => {
+                self.flavors.push(Flavor {
+                    name: fname.to_string(),
+                    node_labels: BTreeMap::new(),
+                });
+                self.flavors.len() - 1
+            }
+        }
+    }
+
+    /// A ClusterQueue: its place in the cohort tree and quota, and how it queues, preempts,
+    /// picks flavors, shares and stops.
     fn cluster_queue(
         &mut self,
         name: &str,
@@ -590,75 +579,112 @@ impl Reader {
                 "admissionScope",
             ],
         );
+        self.admission_checks(name, spec);
+        self.namespace_selector(name, spec);
+        let parent = cohort_name(spec, v1beta1);
+        let (groups, quotas) = self.groups(spec.get("resourceGroups"), at, kind, name)?;
+        if parent.is_none() {
+            self.no_limits_without_cohort(&groups, &quotas, at)?;
+        }
+        let queueing = queueing_strategy(spec, at)?;
+        let (within, reclaim, borrow_within) = self.preemption(name, spec, at)?;
+        let fungibility = self.flavor_fungibility(name, spec, at)?;
+        let weight = self.cq_fair_sharing(spec, at)?;
+        let held = stop_policy(spec, at)?;
+        Ok((
+            QuotaNodeSpec {
+                name: name.to_string(),
+                parent,
+                groups,
+                quotas,
+                weight,
+            },
+            CqSettings {
+                queueing,
+                within,
+                reclaim,
+                borrow_within,
+                fungibility,
+                held,
+                inactive: None,
+            },
+        ))
+    }
+
+    /// `spec.admissionChecks`, `spec.admissionChecksStrategy` and `spec.admissionScope` of a
+    /// ClusterQueue: read, not simulated.
+    fn admission_checks(&mut self, name: &str, spec: &Map<String, Value>) {
         for (f, why) in [
             ("admissionChecks", "admission checks are not simulated"),
             ("admissionChecksStrategy", "admission checks are not simulated"),
             ("admissionScope", "admission fair sharing is not simulated"),
         ] {
             if spec.contains_key(f) {
-                self.unmodelled(kind, name, &format!("spec.{f}"), why);
+                self.unmodelled("ClusterQueue", name, &format!("spec.{f}"), why);
             }
         }
+    }
+
+    /// `spec.namespaceSelector` of a ClusterQueue: namespaces are not modelled, but a queue
+    /// without one admits nothing in Kueue, which deserves a warning.
+    fn namespace_selector(&mut self, name: &str, spec: &Map<String, Value>) {
         if !spec.contains_key("namespaceSelector") {
             self.warnings.insert(format!(
                 "ClusterQueue '{name}': no spec.namespaceSelector: real Kueue admits nothing from such a queue; fairway ignores namespaces and admits as if it were {{}}"
             ));
         }
-        let cohort_key = if v1beta1 { "cohort" } else { "cohortName" };
-        let parent = spec
-            .get(cohort_key)
-            .or(spec.get("cohort"))
-            .or(spec.get("cohortName"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let (groups, quotas) = self.groups(spec.get("resourceGroups"), at, kind, name)?;
-        if parent.is_none() {
-            for (gi, g) in groups.iter().enumerate() {
-                for (fi, &f) in g.flavors.iter().enumerate() {
-                    for (ri, &r) in g.resources.iter().enumerate() {
-                        let q = quotas[&(f, r)];
-                        let path = format!("spec.resourceGroups[{gi}].flavors[{fi}].resources[{ri}]");
-                        if let Some(bl) = q.borrowing_limit {
-                            return Err(at.err(
-                                &format!("{path}.borrowingLimit"),
-                                format!(
-                                    "Invalid value: {}: must be nil when cohort is empty",
-                                    quantity::show(&self.resources[r], bl)
-                                ),
-                            ));
-                        }
-                        if let Some(ll) = q.lending_limit {
-                            return Err(at.err(
-                                &format!("{path}.lendingLimit"),
-                                format!(
-                                    "Invalid value: {}: must be nil when cohort is empty",
-                                    quantity::show(&self.resources[r], ll)
-                                ),
-                            ));
-                        }
+    }
+
+    /// A ClusterQueue outside any cohort may not set a borrowing or lending limit.
+    fn no_limits_without_cohort(
+        &self,
+        groups: &[Group],
+        quotas: &Quotas,
+        at: &At<'_>,
+    ) -> Result<(), ManifestError> {
+        for (gi, g) in groups.iter().enumerate() {
+            for (fi, &f) in g.flavors.iter().enumerate() {
+                for (ri, &r) in g.resources.iter().enumerate() {
+                    let q = quotas[&(f, r)];
+                    let path = format!("spec.resourceGroups[{gi}].flavors[{fi}].resources[{ri}]");
+                    if let Some(bl) = q.borrowing_limit {
+                        return Err(at.err(
+                            &format!("{path}.borrowingLimit"),
+                            format!(
+                                "Invalid value: {}: must be nil when cohort is empty",
+                                quantity::show(&self.resources[r], bl)
+                            ),
+                        ));
+                    }
+                    if let Some(ll) = q.lending_limit {
+                        return Err(at.err(
+                            &format!("{path}.lendingLimit"),
+                            format!(
+                                "Invalid value: {}: must be nil when cohort is empty",
+                                quantity::show(&self.resources[r], ll)
+                            ),
+                        ));
                     }
                 }
             }
         }
-        let queueing = match spec.get("queueingStrategy").and_then(Value::as_str) {
-            None | Some("BestEffortFIFO") => Queueing::BestEffortFifo,
-            Some("StrictFIFO") => Queueing::StrictFifo,
-            Some(o) => {
-                return Err(at.err(
-                    "spec.queueingStrategy",
-                    format!(
-                        "Unsupported value: \"{o}\": supported values: \"BestEffortFIFO\", \"StrictFIFO\""
-                    ),
-                ));
-            }
-        };
+        Ok(())
+    }
+
+    /// `spec.preemption` of a ClusterQueue.
+    fn preemption(
+        &mut self,
+        name: &str,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+    ) -> Result<(WithinCq, Reclaim, BorrowWithin), ManifestError> {
         let p = spec
             .get("preemption")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
         self.check_keys(
-            kind,
+            "ClusterQueue",
             name,
             "spec.preemption",
             &p,
@@ -686,43 +712,30 @@ impl Reader {
                 ));
             }
         };
-        let bw = p
-            .get("borrowWithinCohort")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let lower_priority = match bw.get("policy").and_then(Value::as_str) {
-            None | Some("Never") => false,
-            Some("LowerPriority") => true,
-            Some(o) => {
-                return Err(at.err(
-                    "spec.preemption.borrowWithinCohort.policy",
-                    format!("Unsupported value: \"{o}\""),
-                ));
-            }
-        };
-        let max_priority_threshold = match bw.get("maxPriorityThreshold") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(|| {
-                at.err(
-                    "spec.preemption.borrowWithinCohort.maxPriorityThreshold",
-                    "expected an int32",
-                )
-            })?),
-        };
-        if lower_priority && reclaim == Reclaim::Never {
+        let borrow_within = borrow_within_cohort(&p, at)?;
+        if borrow_within.lower_priority && reclaim == Reclaim::Never {
             return Err(at.err(
                 "spec.preemption",
                 "Invalid value: reclaimWithinCohort=Never and borrowWithinCohort.Policy!=Never",
             ));
         }
+        Ok((within, reclaim, borrow_within))
+    }
+
+    /// `spec.flavorFungibility` of a ClusterQueue.
+    fn flavor_fungibility(
+        &mut self,
+        name: &str,
+        spec: &Map<String, Value>,
+        at: &At<'_>,
+    ) -> Result<Fungibility, ManifestError> {
         let ff = spec
             .get("flavorFungibility")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
         self.check_keys(
-            kind,
+            "ClusterQueue",
             name,
             "spec.flavorFungibility",
             &ff,
@@ -757,42 +770,23 @@ impl Reader {
         {
             return Err(at.err("spec.flavorFungibility.preference", "Invalid value: preference can only be set when whenCanBorrow and whenCanPreempt are both TryNextFlavor"));
         }
+        Ok(Fungibility {
+            when_can_borrow,
+            when_can_preempt,
+            preemption_over_borrowing,
+        })
+    }
+
+    /// `spec.fairSharing` of a ClusterQueue: its weight, 0 or above 1e-9.
+    fn cq_fair_sharing(&self, spec: &Map<String, Value>, at: &At<'_>) -> Result<f64, ManifestError> {
         let weight = self.weight(spec, at)?;
         if weight != 0.0 && weight <= 1e-9 {
             return Err(at.err("spec.fairSharing.weight", "must be 0 or greater than 1e-9"));
         }
-        let held = match spec.get("stopPolicy").and_then(Value::as_str) {
-            None | Some("None") => false,
-            Some("Hold") | Some("HoldAndDrain") => true,
-            Some(o) => return Err(at.err("spec.stopPolicy", format!("Unsupported value: \"{o}\""))),
-        };
-        Ok((
-            QuotaNodeSpec {
-                name: name.to_string(),
-                parent,
-                groups,
-                quotas,
-                weight,
-            },
-            CqSettings {
-                queueing,
-                within,
-                reclaim,
-                borrow_within: BorrowWithin {
-                    lower_priority,
-                    max_priority_threshold,
-                },
-                fungibility: Fungibility {
-                    when_can_borrow,
-                    when_can_preempt,
-                    preemption_over_borrowing,
-                },
-                held,
-                inactive: None,
-            },
-        ))
+        Ok(weight)
     }
 
+    /// The Configuration: fair sharing and its preemption strategies, and waitForPodsReady.
     fn configuration(
         &mut self,
         obj: &Map<String, Value>,
@@ -830,113 +824,319 @@ impl Reader {
                 self.unmodelled(kind, "config", f, "not simulated");
             }
         }
-        let fs = obj.get("fairSharing").and_then(Value::as_object);
-        let fair_sharing = match fs {
-            None => false,
-            Some(m) if v1beta1 => m.get("enable").and_then(Value::as_bool).unwrap_or(false),
-            Some(m) => m.get("enable").and_then(Value::as_bool).unwrap_or(true),
-        };
-        let strategies = match fs
-            .and_then(|m| m.get("preemptionStrategies"))
-            .and_then(Value::as_array)
-        {
-            None => vec![
-                Strategy::LessThanOrEqualToFinalShare,
-                Strategy::LessThanInitialShare,
-            ],
-            Some(a) => {
-                let v: Vec<Strategy> = a
-                    .iter()
-                    .map(|s| match s.as_str() {
-                        Some("LessThanOrEqualToFinalShare") => Ok(Strategy::LessThanOrEqualToFinalShare),
-                        Some("LessThanInitialShare") => Ok(Strategy::LessThanInitialShare),
-                        _ => Err(at.err(
-                            "fairSharing.preemptionStrategies",
-                            format!("Unsupported value: {s}"),
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?;
-                let ok = matches!(
-                    v.as_slice(),
-                    [Strategy::LessThanOrEqualToFinalShare]
-                        | [Strategy::LessThanInitialShare]
-                        | [
-                            Strategy::LessThanOrEqualToFinalShare,
-                            Strategy::LessThanInitialShare
-                        ]
-                );
-                if !ok {
-                    return Err(at.err(
-                        "fairSharing.preemptionStrategies",
-                        "Unsupported value: supported values: [LessThanOrEqualToFinalShare], [LessThanInitialShare], [LessThanOrEqualToFinalShare, LessThanInitialShare]",
-                    ));
-                }
-                v
-            }
-        };
-        let pods_ready = match obj.get("waitForPodsReady").and_then(Value::as_object) {
-            None => None,
-            Some(w) => {
-                let enabled = w.get("enable").and_then(Value::as_bool).unwrap_or(!v1beta1);
-                if enabled {
-                    let dur = |key: &str, default: f64| -> Result<f64, ManifestError> {
-                        match w.get(key).and_then(Value::as_str) {
-                            None => Ok(default),
-                            Some(s) => go_duration(s).ok_or_else(|| {
-                                at.err(
-                                    &format!("waitForPodsReady.{key}"),
-                                    format!("invalid duration '{s}'"),
-                                )
-                            }),
-                        }
-                    };
-                    let timeout_s = dur("timeout", 300.0 * 6.0)?;
-                    let rs = w
-                        .get("requeuingStrategy")
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default();
-                    Some(PodsReady {
-                        timeout_s,
-                        recovery_timeout_s: match w.get("recoveryTimeout").and_then(Value::as_str) {
-                            None => None,
-                            Some(s) => Some(go_duration(s).ok_or_else(|| {
-                                at.err(
-                                    "waitForPodsReady.recoveryTimeout",
-                                    format!("invalid duration '{s}'"),
-                                )
-                            })?),
-                        },
-                        block_admission: w
-                            .get("blockAdmission")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(v1beta1),
-                        backoff_base_s: rs
-                            .get("backoffBaseSeconds")
-                            .and_then(Value::as_f64)
-                            .unwrap_or(60.0),
-                        backoff_max_s: rs
-                            .get("backoffMaxSeconds")
-                            .and_then(Value::as_f64)
-                            .unwrap_or(3600.0),
-                        backoff_limit: rs
-                            .get("backoffLimitCount")
-                            .and_then(Value::as_u64)
-                            .map(|x| x.min(u64::from(u32::MAX)) as u32),
-                        requeue_at_eviction_time: rs.get("timestamp").and_then(Value::as_str)
-                            != Some("Creation"),
-                    })
-                } else {
-                    None
-                }
-            }
-        };
+        let (fair_sharing, strategies) = fair_sharing(obj, at, v1beta1)?;
+        let pods_ready = wait_for_pods_ready(obj, at, v1beta1)?;
         Ok(Global {
             fair_sharing,
             strategies,
             pods_ready,
         })
     }
+}
+
+/// What every object has: its kind, apiVersion and name.
+struct Head<'d> {
+    obj: &'d Map<String, Value>,
+    kind: &'d str,
+    api: &'d str,
+    name: String,
+}
+
+/// Reads an object's kind, apiVersion and name; every kind but the Configuration needs a name.
+fn head(d: &Doc) -> Result<Head<'_>, ManifestError> {
+    let at0 = At {
+        file: &d.file,
+        what: format!("document {}", d.index + 1),
+    };
+    let Some(obj) = d.value.as_object() else {
+        return Err(at0.err("(top)", "expected a Kubernetes object (a mapping)"));
+    };
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or_else(|| at0.err("kind", "missing"))?;
+    let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let name = obj
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if kind != "Configuration" && name.is_empty() {
+        return Err(at0.err("metadata.name", format!("a {kind} needs a name")));
+    }
+    Ok(Head { obj, kind, api, name })
+}
+
+/// A WorkloadPriorityClass's `value`, an int32.
+fn priority_class_value(obj: &Map<String, Value>, at: &At<'_>) -> Result<i32, ManifestError> {
+    let value = obj
+        .get("value")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| at.err("value", "missing or not an integer"))?;
+    i32::try_from(value).map_err(|_| at.err("value", "out of the int32 range"))
+}
+
+/// What the resource groups of one object have named so far: Kueue allows a resource, and a
+/// flavor, in one group only.
+#[derive(Default)]
+struct GroupsSoFar {
+    resources: BTreeSet<String>,
+    flavors: BTreeSet<String>,
+    quotas: Quotas,
+}
+
+/// `coveredResources` of the resource group at `gp`, each in no earlier group (`seen`).
+fn covered_resources(
+    gm: &Map<String, Value>,
+    gp: &str,
+    at: &At<'_>,
+    seen: &mut BTreeSet<String>,
+) -> Result<Vec<String>, ManifestError> {
+    let covered: Vec<String> = gm
+        .get("coveredResources")
+        .and_then(Value::as_array)
+        .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "missing"))?
+        .iter()
+        .map(|r| {
+            r.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| at.err(&format!("{gp}.coveredResources"), "expected names"))
+        })
+        .collect::<Result<_, _>>()?;
+    for r in &covered {
+        if !seen.insert(r.clone()) {
+            return Err(at.err(
+                &format!("{gp}.coveredResources"),
+                format!("resource {r} is in more than one resource group"),
+            ));
+        }
+    }
+    Ok(covered)
+}
+
+/// The quota of resource `rname` of one flavor (`rm`, at `rp`): nominal, and the borrowing and
+/// lending limits if set (a lending limit no greater than the nominal quota).
+fn resource_quota(
+    rm: &Map<String, Value>,
+    rp: &str,
+    rname: &str,
+    at: &At<'_>,
+) -> Result<Quota, ManifestError> {
+    let qty = |key: &str| -> Result<Option<i64>, ManifestError> {
+        match rm.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return Err(at.err(&format!("{rp}.{key}"), "expected a quantity")),
+                };
+                quantity::parse(rname, &text)
+                    .map(Some)
+                    .ok_or_else(|| at.err(&format!("{rp}.{key}"), format!("invalid quantity '{text}'")))
+            }
+        }
+    };
+    let nominal = qty("nominalQuota")?.ok_or_else(|| at.err(&format!("{rp}.nominalQuota"), "missing"))?;
+    let bl = qty("borrowingLimit")?;
+    let ll = qty("lendingLimit")?;
+    if let Some(l) = ll
+        && l > nominal
+    {
+        return Err(at.err(
+            &format!("{rp}.lendingLimit"),
+            format!(
+                "Invalid value: {}: must be less than or equal to the nominalQuota",
+                quantity::show(rname, l)
+            ),
+        ));
+    }
+    Ok(Quota {
+        nominal,
+        borrowing_limit: bl,
+        lending_limit: ll,
+    })
+}
+
+/// A ClusterQueue's cohort: `spec.cohort` in v1beta1, `spec.cohortName` in v1beta2, either
+/// accepted in both.
+fn cohort_name(spec: &Map<String, Value>, v1beta1: bool) -> Option<String> {
+    let cohort_key = if v1beta1 { "cohort" } else { "cohortName" };
+    spec.get(cohort_key)
+        .or(spec.get("cohort"))
+        .or(spec.get("cohortName"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// `spec.queueingStrategy` of a ClusterQueue.
+fn queueing_strategy(spec: &Map<String, Value>, at: &At<'_>) -> Result<Queueing, ManifestError> {
+    match spec.get("queueingStrategy").and_then(Value::as_str) {
+        None | Some("BestEffortFIFO") => Ok(Queueing::BestEffortFifo),
+        Some("StrictFIFO") => Ok(Queueing::StrictFifo),
+        Some(o) => Err(at.err(
+            "spec.queueingStrategy",
+            format!("Unsupported value: \"{o}\": supported values: \"BestEffortFIFO\", \"StrictFIFO\""),
+        )),
+    }
+}
+
+/// `spec.preemption.borrowWithinCohort` of a ClusterQueue (`p` is `spec.preemption`).
+fn borrow_within_cohort(p: &Map<String, Value>, at: &At<'_>) -> Result<BorrowWithin, ManifestError> {
+    let bw = p
+        .get("borrowWithinCohort")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let lower_priority = match bw.get("policy").and_then(Value::as_str) {
+        None | Some("Never") => false,
+        Some("LowerPriority") => true,
+        Some(o) => {
+            return Err(at.err(
+                "spec.preemption.borrowWithinCohort.policy",
+                format!("Unsupported value: \"{o}\""),
+            ));
+        }
+    };
+    let max_priority_threshold = match bw.get("maxPriorityThreshold") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(|| {
+            at.err(
+                "spec.preemption.borrowWithinCohort.maxPriorityThreshold",
+                "expected an int32",
+            )
+        })?),
+    };
+    Ok(BorrowWithin {
+        lower_priority,
+        max_priority_threshold,
+    })
+}
+
+/// `spec.stopPolicy` of a ClusterQueue: whether it is held.
+fn stop_policy(spec: &Map<String, Value>, at: &At<'_>) -> Result<bool, ManifestError> {
+    match spec.get("stopPolicy").and_then(Value::as_str) {
+        None | Some("None") => Ok(false),
+        Some("Hold") | Some("HoldAndDrain") => Ok(true),
+        Some(o) => Err(at.err("spec.stopPolicy", format!("Unsupported value: \"{o}\""))),
+    }
+}
+
+/// The Configuration's `fairSharing`: whether it is on (by default in v1beta2 once the section
+/// is there, only if enabled in v1beta1) and its preemption strategies.
+fn fair_sharing(
+    obj: &Map<String, Value>,
+    at: &At<'_>,
+    v1beta1: bool,
+) -> Result<(bool, Vec<Strategy>), ManifestError> {
+    let fs = obj.get("fairSharing").and_then(Value::as_object);
+    let fair_sharing = match fs {
+        None => false,
+        Some(m) if v1beta1 => m.get("enable").and_then(Value::as_bool).unwrap_or(false),
+        Some(m) => m.get("enable").and_then(Value::as_bool).unwrap_or(true),
+    };
+    let strategies = match fs
+        .and_then(|m| m.get("preemptionStrategies"))
+        .and_then(Value::as_array)
+    {
+        None => vec![
+            Strategy::LessThanOrEqualToFinalShare,
+            Strategy::LessThanInitialShare,
+        ],
+        Some(a) => {
+            let v: Vec<Strategy> = a
+                .iter()
+                .map(|s| match s.as_str() {
+                    Some("LessThanOrEqualToFinalShare") => Ok(Strategy::LessThanOrEqualToFinalShare),
+                    Some("LessThanInitialShare") => Ok(Strategy::LessThanInitialShare),
+                    _ => Err(at.err(
+                        "fairSharing.preemptionStrategies",
+                        format!("Unsupported value: {s}"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            let ok = matches!(
+                v.as_slice(),
+                [Strategy::LessThanOrEqualToFinalShare]
+                    | [Strategy::LessThanInitialShare]
+                    | [
+                        Strategy::LessThanOrEqualToFinalShare,
+                        Strategy::LessThanInitialShare
+                    ]
+            );
+            if !ok {
+                return Err(at.err(
+                    "fairSharing.preemptionStrategies",
+                    "Unsupported value: supported values: [LessThanOrEqualToFinalShare], [LessThanInitialShare], [LessThanOrEqualToFinalShare, LessThanInitialShare]",
+                ));
+            }
+            v
+        }
+    };
+    Ok((fair_sharing, strategies))
+}
+
+/// The Configuration's `waitForPodsReady`, if enabled (by default in v1beta2 once the section is
+/// there, only if enabled in v1beta1).
+fn wait_for_pods_ready(
+    obj: &Map<String, Value>,
+    at: &At<'_>,
+    v1beta1: bool,
+) -> Result<Option<PodsReady>, ManifestError> {
+    let Some(w) = obj.get("waitForPodsReady").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let enabled = w.get("enable").and_then(Value::as_bool).unwrap_or(!v1beta1);
+    if !enabled {
+        return Ok(None);
+    }
+    let dur = |key: &str, default: f64| -> Result<f64, ManifestError> {
+        match w.get(key).and_then(Value::as_str) {
+            None => Ok(default),
+            Some(s) => go_duration(s).ok_or_else(|| {
+                at.err(
+                    &format!("waitForPodsReady.{key}"),
+                    format!("invalid duration '{s}'"),
+                )
+            }),
+        }
+    };
+    let timeout_s = dur("timeout", 300.0 * 6.0)?;
+    let rs = w
+        .get("requeuingStrategy")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    Ok(Some(PodsReady {
+        timeout_s,
+        recovery_timeout_s: match w.get("recoveryTimeout").and_then(Value::as_str) {
+            None => None,
+            Some(s) => Some(go_duration(s).ok_or_else(|| {
+                at.err(
+                    "waitForPodsReady.recoveryTimeout",
+                    format!("invalid duration '{s}'"),
+                )
+            })?),
+        },
+        block_admission: w
+            .get("blockAdmission")
+            .and_then(Value::as_bool)
+            .unwrap_or(v1beta1),
+        backoff_base_s: rs
+            .get("backoffBaseSeconds")
+            .and_then(Value::as_f64)
+            .unwrap_or(60.0),
+        backoff_max_s: rs
+            .get("backoffMaxSeconds")
+            .and_then(Value::as_f64)
+            .unwrap_or(3600.0),
+        backoff_limit: rs
+            .get("backoffLimitCount")
+            .and_then(Value::as_u64)
+            .map(|x| x.min(u64::from(u32::MAX)) as u32),
+        requeue_at_eviction_time: rs.get("timestamp").and_then(Value::as_str) != Some("Creation"),
+    }))
 }
 
 fn string_map(v: Option<&Value>, at: &At<'_>, path: &str) -> Result<BTreeMap<String, String>, ManifestError> {

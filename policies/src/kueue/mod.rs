@@ -20,7 +20,7 @@ mod queue;
 pub mod tree;
 
 use fairway_engine::{
-    Cluster, Cycle, Decision, JobId, JobSpec, Policy, SimDuration, SimTime, Transition, Workload,
+    Cluster, Cycle, Decision, JobId, JobSpec, Policy, PolicyError, SimDuration, SimTime, Transition, Workload,
 };
 use model::{Config, Queueing, Strategy};
 use std::cmp::Reverse;
@@ -828,7 +828,7 @@ impl Kueue {
 }
 
 impl Policy for Kueue {
-    fn prepare(&mut self, w: &Workload, cluster: &Cluster) -> Result<(), String> {
+    fn prepare(&mut self, w: &Workload, cluster: &Cluster) -> Result<(), PolicyError> {
         // Flavors match the pools whose labels contain their node labels.
         self.flavor_pools = self
             .cfg
@@ -859,10 +859,10 @@ impl Policy for Kueue {
         } else {
             for lq in &self.cfg.local_queues {
                 let Some(cq) = cq_index(&lq.cluster_queue) else {
-                    return Err(format!(
+                    return Err(PolicyError::new(format!(
                         "LocalQueue '{}' points to ClusterQueue '{}', which does not exist",
                         lq.name, lq.cluster_queue
-                    ));
+                    )));
                 };
                 by_name.insert(lq.name.clone(), cq);
                 if let Some(ns) = &lq.namespace {
@@ -893,7 +893,7 @@ impl Policy for Kueue {
                         known.join(", ")
                     );
                     if !self.opts.reject_unknown_queues {
-                        return Err(msg);
+                        return Err(PolicyError::new(msg));
                     }
                     self.rejections
                         .insert(JobId(i as u32), format!("{what} '{name}' not found"));
@@ -915,10 +915,10 @@ impl Policy for Kueue {
                             0
                         }
                         None => {
-                            return Err(format!(
+                            return Err(PolicyError::new(format!(
                                 "job '{}' names WorkloadPriorityClass '{class}', which the manifests do not define",
                                 &w.names[i]
-                            ));
+                            )));
                         }
                     }
                 }

@@ -49,7 +49,7 @@ pub use params::{Absent, Args, InLabel, Kind, ParamDecl};
 use crate::kueue::edit::Edit;
 use crate::spec::Spec;
 use fairway_engine::{
-    Allowed, Cluster, JobId, JobSpec, Placement, PodRequest, PodSlot, Policy, QueueReport, SimTime,
+    Allowed, Cluster, JobId, JobSpec, Placement, PodRequest, PodSlot, Policy, PolicyError, QueueReport, SimTime,
     Transition, Workload,
 };
 use std::fmt;
@@ -286,7 +286,7 @@ impl Policy for Labelled<dyn Policy> {
     fn label(&self) -> String {
         self.label.clone()
     }
-    fn prepare(&mut self, workload: &Workload, cluster: &Cluster) -> Result<(), String> {
+    fn prepare(&mut self, workload: &Workload, cluster: &Cluster) -> Result<(), PolicyError> {
         self.inner.prepare(workload, cluster)
     }
     fn observe(&mut self, job: JobId, spec: &JobSpec, what: Transition, now: SimTime) {

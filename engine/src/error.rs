@@ -1,0 +1,51 @@
+//! The error that ends a run: a setup the engine or the policy refuses, an invalid decision, a
+//! policy that would never let the run end, or a failed audit.
+
+use crate::policy::PolicyError;
+use crate::time::SimTime;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("policy {policy} made an invalid decision at t={time}: {decision} job '{job}': {reason}")]
+    InvalidDecision {
+        policy: String,
+        time: SimTime,
+        decision: &'static str,
+        job: String,
+        reason: String,
+    },
+    #[error("policy {policy} made an invalid decision at t={time}: {reason}")]
+    InvalidWake {
+        policy: String,
+        time: SimTime,
+        reason: String,
+    },
+    #[error("the workload's GPU models are not bound to the cluster's (call Workload::bind_models first)")]
+    ModelsNotBound,
+    #[error("the workload has {jobs} jobs but {teams} teams are referenced beyond its team table")]
+    BadTeam { jobs: usize, teams: usize },
+    /// The policy's `prepare` refused the workload or the cluster.
+    #[error("policy {policy}: {source}")]
+    PolicySetup {
+        policy: String,
+        #[source]
+        source: PolicyError,
+    },
+    #[error("policy {policy} keeps waking at t={time} with nothing running and no decision")]
+    Livelock { policy: String, time: SimTime },
+    #[error("engine audit failed at t={time}: {what}")]
+    Audit { time: SimTime, what: String },
+    #[error(
+        "policy {policy} has preempted job '{job}' {times} times by t={time}, the last time {last}: the run is thrashing and would not end (raise [engine] max_preemptions_per_job if this many is intended)"
+    )]
+    Thrashing {
+        policy: String,
+        time: SimTime,
+        job: String,
+        times: u32,
+        /// The last preemption, for whom and why: where to look for the cause.
+        last: String,
+    },
+}
