@@ -42,11 +42,27 @@ pub fn files(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
     }
 }
 
+/// How many times each manifest file has been read in this process, by its path as given: a
+/// scenario's manifests are read once however many runs use them, and tests hold that.
+static READS: std::sync::Mutex<std::collections::BTreeMap<PathBuf, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// How many times [`load`] has read the file at `path` (as it was given) in this process.
+pub fn reads_of(path: &Path) -> u64 {
+    let reads = READS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    reads.get(path).copied().unwrap_or(0)
+}
+
 /// Reads and checks every object of every file.
 pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestError> {
     let mut docs = Vec::new();
     for p in paths {
         let file = p.display().to_string();
+        *READS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(p.clone())
+            .or_insert(0) += 1;
         let text = std::fs::read_to_string(p).map_err(|e| ManifestError {
             file: file.clone(),
             message: format!("cannot read: {e}"),
