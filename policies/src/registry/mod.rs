@@ -49,8 +49,8 @@ pub use params::{Absent, Args, InLabel, Kind, ParamDecl};
 use crate::kueue::edit::Edit;
 use crate::spec::Spec;
 use fairway_engine::{
-    Allowed, Cluster, JobId, JobSpec, Placement, PodRequest, PodSlot, Policy, PolicyError, QueueReport, SimTime,
-    Transition, Workload,
+    Allowed, Cluster, JobId, JobSpec, Placement, PodRequest, PodSlot, Policy, PolicyError, QueueReport,
+    SimTime, Transition, Workload,
 };
 use std::fmt;
 use std::sync::Arc;

@@ -18,6 +18,8 @@ pub mod plan;
 pub mod run;
 pub mod seeds;
 pub mod sweep;
+#[cfg(test)]
+mod tests;
 pub mod validate;
 
 pub use exec::{Executor, Progress};
