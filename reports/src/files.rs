@@ -92,6 +92,58 @@ pub const ROWS_PER_BATCH: usize = 65_536;
 /// Writes the tables of a run into `dir` (created if needed): `summary.json`, `jobs.csv`,
 /// `jobs.parquet`, `timeseries.csv`, `timeseries.parquet` and `preemptions.csv`. The job table
 /// is built and written a batch at a time, so it is never held whole next to the outcome.
+///
+/// ```
+/// use fairway_engine::*;
+/// use fairway_reports::{RunInfo, RunSummary, summarize, write_run};
+///
+/// /// Starts whatever fits, in submit order, on the lowest-numbered nodes with room.
+/// struct Greedy;
+/// impl Policy for Greedy {
+///     fn schedule(&mut self, cx: &mut Cycle<'_>) {
+///         for job in cx.pending().to_vec() {
+///             cx.try_start(job);
+///         }
+///     }
+/// }
+/// struct Lowest;
+/// impl Placement for Lowest {
+///     fn place(&mut self, c: &Cluster, pod: &PodRequest, pods: u32, allowed: &Allowed<'_>, out: &mut Vec<PodSlot>) -> bool {
+///         let mut left = pods;
+///         for n in c.node_ids().filter(|&n| c.eligible(n, allowed)) {
+///             let k = c.pods_that_fit(n, pod).min(left);
+///             if k > 0 && c.pick_slots(n, pod, k, out) {
+///                 left -= k;
+///             }
+///         }
+///         left == 0
+///     }
+/// }
+///
+/// // Two one-GPU jobs of a minute on one one-GPU node: the second waits a minute.
+/// let mut b = WorkloadBuilder::new("two jobs");
+/// let team = b.team("ml").unwrap();
+/// let pod = PodRequest { gpu_milli: 1000, cpu_milli: 1000, mem_mib: 1024 };
+/// for name in ["a", "b"] {
+///     b.push(name, 0, JobSpec::new(SimTime::ZERO, SimDuration::from_secs(60), 1, pod, team)).unwrap();
+/// }
+/// let w = b.finish();
+/// let cluster = Cluster::new(&ClusterSpec { pools: vec![PoolSpec::new("p", Some("A100"), 1, 1, 8, 64)] }).unwrap();
+/// let o = Simulation::new(&w, cluster, Box::new(Greedy), Box::new(Lowest), EngineOptions::default())
+///     .unwrap()
+///     .run()
+///     .unwrap();
+/// let summary = summarize(&w, &o, &RunInfo { scenario: "two".into(), ..RunInfo::default() });
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// write_run(dir.path(), &w, &o, &summary).unwrap();
+/// let back = RunSummary::read(dir.path()).unwrap();
+/// assert_eq!(back, summary);
+/// assert_eq!(back.wait_s.max, Some(60.0));
+/// for f in ["jobs.csv", "jobs.parquet", "timeseries.csv", "timeseries.parquet", "preemptions.csv"] {
+///     assert!(dir.path().join(f).exists(), "{f}");
+/// }
+/// ```
 pub fn write_run(dir: &Path, w: &Workload, o: &Outcome, summary: &RunSummary) -> Result<(), WriteError> {
     write_outcome(dir, w, o, summary)?;
     let mut series = SeriesFiles::create(dir, SeriesShape::of(w, o.fragmentation_tracked))?;

@@ -1,7 +1,9 @@
 //! Metrics and output files from run outcomes.
 //!
 //! [`summarize`] computes the headline numbers (documented in [`metrics`]); [`write_run`] writes
-//! `summary.json`, `jobs.csv` and `timeseries.csv`; [`render`] prints a table for people.
+//! a run's six files (`summary.json`, `jobs.csv`, `jobs.parquet`, `timeseries.csv`,
+//! `timeseries.parquet`, `preemptions.csv`); [`render::render_dir`] draws the charts,
+//! `report.html` and `metrics.prom` from those files; [`render()`] prints a table for people.
 
 pub mod bakeoff;
 pub mod chart;

@@ -311,6 +311,11 @@ const MAX_CYCLES_PER_PASS: u32 = 1_000_000;
 /// queue).
 const FLUSH_DELAY: SimDuration = SimDuration(1000);
 
+/// What [`Kueue::audit`] found wrong with the policy's own books (a bug in the model).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BrokenBooks(pub String);
+
 /// A name given to both a ClusterQueue and a Cohort.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' names both a ClusterQueue and a Cohort")]
@@ -732,7 +737,11 @@ impl Kueue {
     /// Checks the policy's books: usage equals the sum of admitted workloads, no tree holds more
     /// than its quota, no queue more than it may ever hold, every queued workload is where its
     /// state says. Run after every pass in debug builds (so in every test).
-    pub fn audit(&self) -> Result<(), String> {
+    pub fn audit(&self) -> Result<(), BrokenBooks> {
+        self.check_books().map_err(BrokenBooks)
+    }
+
+    fn check_books(&self) -> Result<(), String> {
         let mut u = self.tree.empty_usage();
         for (job, w) in self.wls.iter() {
             let listed = self.cqs[w.cq].admitted.contains(&(w.prio, job));
