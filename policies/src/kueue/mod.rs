@@ -80,8 +80,6 @@ pub struct Options {
     /// A job whose queue the manifests do not know is rejected (with the reason) instead of
     /// failing the run.
     pub reject_unknown_queues: bool,
-    /// The label of the policy in reports.
-    pub label: String,
     /// Count GPU requests in milli-GPU (for a shared-GPU resource) instead of whole devices
     /// rounded up per pod.
     pub gpu_milli: bool,

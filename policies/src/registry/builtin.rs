@@ -266,7 +266,6 @@ fn kueue(a: &Args, setup: &Setup) -> Result<MakePolicy, RegistryError> {
         version,
         eviction_latency: fairway_engine::SimDuration((latency * 1000.0).round() as u64),
         reject_unknown_queues: a.choice("unknown_queue")? == "reject",
-        label: a.label(),
         gpu_milli: a.choice("gpu_unit")? == "milli",
     };
     // Checked here, so that a wrong configuration fails before any run.
