@@ -6,7 +6,7 @@ use super::*;
 use fairway_policies::{PLACEMENTS, POLICIES};
 use proptest::prelude::*;
 
-/// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and tests/kueue),
+/// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and the kueue module),
 /// with its parameters varied.
 const POLICIES_UNDER_TEST: &[&str] = &[
     "fifo",
@@ -237,7 +237,7 @@ proptest! {
 #[test]
 fn the_invariant_suite_covers_every_policy() {
     // Registry policies not under test here have their own invariant tests (replay: textbook;
-    // kueue: tests/kueue).
+    // kueue: the kueue module).
     for e in POLICIES {
         assert!(
             POLICIES_UNDER_TEST
