@@ -1,29 +1,8 @@
 //! The `fairway` binary end to end: the shipped scenarios, determinism, bad input.
 
+use crate::common::{fairway, ok, root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fairway(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fairway"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = fairway(args);
-    assert!(
-        out.status.success(),
-        "fairway {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use std::process::Command;
 
 /// Runs a failing command; returns its stderr, which must be one line.
 fn fails(args: &[&str]) -> String {
