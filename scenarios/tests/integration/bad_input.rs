@@ -1,6 +1,6 @@
 //! Bad scenario files and Kueue manifests: each gives one line that names the file and what is
 //! wrong with which field; none panics. (The trace and node-list readers have their own
-//! catalogue in `traces/tests/bad_input.rs`.)
+//! catalogue in `traces/tests/integration/bad_input.rs`.)
 
 use fairway_scenarios::Scenario;
 use std::path::Path;

@@ -1,26 +1,9 @@
 //! The report of a shipped scenario: every chart as SVG and PNG, the page in a real browser,
 //! metrics.prom through Prometheus's own backfill tool, and the comparison view.
 
+use crate::common::ok;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_fairway"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fairway {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Runs a shipped scenario into `dir`, PNG charts included.
 fn run(scenario: &str, dir: &Path) {

@@ -1,29 +1,8 @@
 //! The `fairway` binary end to end: the shipped scenarios, determinism, bad input.
 
+use crate::common::{fairway, ok, root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fairway(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fairway"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = fairway(args);
-    assert!(
-        out.status.success(),
-        "fairway {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use std::process::Command;
 
 /// Runs a failing command; returns its stderr, which must be one line.
 fn fails(args: &[&str]) -> String {
@@ -644,8 +623,15 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
     let file = "scenarios/catalog/sweeps/nodes-by-policy.toml";
     let dir = |n: &str| tmp.path().join(n).to_str().unwrap().to_string();
     let (one, two, s0, s1, merged) = (dir("one"), dir("two"), dir("s0"), dir("s1"), dir("merged"));
-    ok(&["sweep", file, "--out", &one, "--jobs", "1", "--quiet"]);
-    ok(&["sweep", file, "--out", &two, "--jobs", "2", "--quiet"]);
+    ok(&["sweep", file, "--out", &one, "--parallel", "1", "--quiet"]);
+    // The older spelling still works, and says it is old.
+    let old = fairway(&["sweep", file, "--out", &two, "--jobs", "2", "--quiet"]);
+    assert!(old.status.success());
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains("sweep --jobs is deprecated; use --parallel"),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
     let csv = read(&Path::new(&one).join("sweep.csv"));
     assert_eq!(csv, read(&Path::new(&two).join("sweep.csv")));
     // 3 node counts x 2 policies x 2 seeds, in order.
@@ -674,7 +660,10 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
             bytes(&one) == bytes(&merged),
             "merged {f} differs from the whole run's"
         );
-        assert!(bytes(&one) == bytes(&two), "{f} differs between --jobs 1 and 2");
+        assert!(
+            bytes(&one) == bytes(&two),
+            "{f} differs between 1 and 2 runs at once"
+        );
     }
     // The chart has a line per policy (the other swept key) over the node counts.
     let svg = read(&Path::new(&one).join("charts/sweep.svg"));
@@ -853,4 +842,28 @@ fn no_report_writes_the_summary_and_tables_only_and_report_renders_them_later() 
     ]);
     assert!(!both.status.success());
     assert!(String::from_utf8_lossy(&both.stderr).contains("'--no-report' cannot be used with '--png'"));
+}
+
+/// A plan target must name a team the run has and a unit that suits its metric: otherwise an
+/// error (exit 2) that says which, never a plan that silently cannot be met.
+#[test]
+fn plan_targets_are_checked_against_the_run() {
+    let sc = "scenarios/catalog/quickstart.toml";
+    let vary = "pool.g2-8gpu-96cpu-384gib.nodes=0..1";
+    let e = fails(&["plan", sc, "--target", "team:ls:p95_wait<=1d", "--vary", vary]);
+    assert!(
+        e.contains("the run has no team 'ls' (teams: BE, Burstable, Guaranteed, LS)"),
+        "{e}"
+    );
+    let e = fails(&["plan", sc, "--target", "p95_wait<=60%", "--vary", vary]);
+    assert!(e.contains("unit '%' does not suit p95_wait"), "{e}");
+    let e = fails(&[
+        "plan",
+        sc,
+        "--target",
+        "team:LS:gpu_allocation_rate>=50%",
+        "--vary",
+        vary,
+    ]);
+    assert!(e.contains("is a whole-run metric, not a team's"), "{e}");
 }

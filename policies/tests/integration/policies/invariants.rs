@@ -4,14 +4,14 @@
 
 use super::*;
 use fairway_policies::Registry;
+use proptest::prelude::*;
 
 /// Every built-in placement's name.
 fn placements() -> Vec<&'static str> {
     Registry::builtin().placements().iter().map(|e| e.name).collect()
 }
-use proptest::prelude::*;
 
-/// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and tests/kueue),
+/// Every policy of the registry but `replay` and `kueue` (tested in textbook.rs and the kueue module),
 /// with its parameters varied.
 const POLICIES_UNDER_TEST: &[&str] = &[
     "fifo",
@@ -242,7 +242,7 @@ proptest! {
 #[test]
 fn the_invariant_suite_covers_every_policy() {
     // Registry policies not under test here have their own invariant tests (replay: textbook;
-    // kueue: tests/kueue).
+    // kueue: the kueue module).
     for e in Registry::builtin().policies() {
         assert!(
             POLICIES_UNDER_TEST

@@ -1,14 +1,10 @@
 //! The real openb trace, replayed at its recorded start times on its own cluster, reproduces the
 //! facts measured from the file itself (see traces/data/README.md).
 
+use crate::common::data;
 use fairway_engine::stats::Summary;
 use fairway_engine::{Cluster, EngineOptions, JobStatus, ModelSet, Simulation};
 use fairway_traces::{ClusterFormat, TraceFormat, cluster, read};
-use std::path::PathBuf;
-
-fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
 
 #[test]
 fn recorded_start_replay_reproduces_the_trace() {

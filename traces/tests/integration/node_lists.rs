@@ -1,12 +1,8 @@
 //! The other shipped node lists read into the composition their provenance notes state
 //! (traces/data/README.md), and their bad rows are named.
 
+use crate::common::data;
 use fairway_traces::{ClusterFormat, cluster};
-use std::path::PathBuf;
-
-fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
 
 /// GPUs per model over all pools.
 fn by_model(spec: &fairway_engine::ClusterSpec) -> Vec<(String, u32)> {

@@ -1,0 +1,3 @@
+//! The reports crate's integration tests, in one test binary.
+
+mod report;

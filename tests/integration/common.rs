@@ -1,0 +1,28 @@
+//! Running the `fairway` binary, for every module.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The package's root, where the binary runs (so `scenarios/...` and `tests/data/...` resolve).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fairway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairway"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = fairway(args);
+    assert!(
+        out.status.success(),
+        "fairway {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -1,0 +1,7 @@
+//! The `fairway` binary's integration tests, in one test binary: the command line end to end, and
+//! the report (charts, the page in a browser, metrics.prom, the comparison view).
+
+mod common;
+
+mod cli;
+mod report;
