@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Rendering failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RenderError {
     #[error("{0}")]
     Table(#[from] TableError),

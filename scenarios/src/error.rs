@@ -6,6 +6,7 @@ use fairway_traces::TraceError;
 
 /// Why a scenario cannot be loaded, resolved or run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     #[error("{file}: cannot read: {source}")]
     Io {
