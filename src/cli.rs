@@ -488,32 +488,32 @@ pub fn main() -> Result<ExitCode> {
 
 /// `fairway list`: every policy and placement, with its parameters.
 fn list(registry: &Registry) -> String {
+    let describe = |ps: &[fairway_policies::ParamDecl]| ps.iter().map(|p| p.describe()).collect();
+    let policies: Vec<(&str, &str, Vec<String>)> = registry
+        .policies()
+        .iter()
+        .map(|e| (e.name, e.summary, describe(e.params)))
+        .collect();
+    let placements: Vec<(&str, &str, Vec<String>)> = registry
+        .placements()
+        .iter()
+        .map(|e| (e.name, e.summary, describe(e.params)))
+        .collect();
+    let width = policies
+        .iter()
+        .chain(&placements)
+        .map(|e| e.0.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
-    let mut section = |title: &str, entries: Vec<(&str, &str, Vec<String>)>| {
+    for (title, entries) in [("policies", policies), ("placements", placements)] {
         out.push_str(&format!("{title}:\n"));
         for (name, summary, params) in entries {
-            out.push_str(&format!("  {name:<12} {summary}\n"));
+            out.push_str(&format!("  {name:<width$}  {summary}\n"));
             for p in params {
-                out.push_str(&format!("  {:<12}   {p}\n", ""));
+                out.push_str(&format!("  {:<width$}    {p}\n", ""));
             }
         }
-    };
-    let describe = |ps: &[fairway_policies::ParamDecl]| ps.iter().map(|p| p.describe()).collect();
-    section(
-        "policies",
-        registry
-            .policies()
-            .iter()
-            .map(|e| (e.name, e.summary, describe(e.params)))
-            .collect(),
-    );
-    section(
-        "placements",
-        registry
-            .placements()
-            .iter()
-            .map(|e| (e.name, e.summary, describe(e.params)))
-            .collect(),
-    );
+    }
     out
 }
