@@ -427,6 +427,12 @@ pub fn main() -> Result<ExitCode> {
                 if let Some(why) = &report.no_chart {
                     eprintln!("no sweep chart: {why}");
                 }
+                if resume {
+                    eprintln!(
+                        "{} of {} runs kept from before; {} found for an older version of the sweep, run again",
+                        report.reused, report.runs, report.stale
+                    );
+                }
                 eprintln!("{} runs; wrote {}", report.runs, report.csv.display());
             }
         }

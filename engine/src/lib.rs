@@ -108,6 +108,7 @@ pub mod event;
 mod frag;
 pub mod ids;
 pub mod inflation;
+pub mod input;
 pub mod job;
 pub mod names;
 pub mod options;

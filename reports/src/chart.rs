@@ -196,23 +196,23 @@ impl Chart {
     /// The chart as a PNG file at `path`, drawn to a temporary file and renamed into place.
     pub fn png(&self, path: &Path) -> Result<(), ChartError> {
         register_font();
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp.png");
-        let tmp = std::path::PathBuf::from(tmp);
-        let result = (|| {
-            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            self.draw(&root).map_err(|e| e.to_string())?;
-            root.present().map_err(|e| e.to_string())?;
-            drop(root);
-            std::fs::rename(&tmp, path).map_err(|e| e.to_string())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(|message| ChartError {
+        let chart_err = |message: String| ChartError {
             chart: path.display().to_string(),
             message,
-        })
+        };
+        // Created exclusively first, so the drawing never writes through a planted link.
+        let (tmp, file) = crate::output::temp(path).map_err(|e| chart_err(e.message))?;
+        drop(file);
+        let drawn = (|| {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            self.draw(&root).map_err(|e| e.to_string())?;
+            root.present().map_err(|e| e.to_string())
+        })();
+        if let Err(m) = drawn {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(chart_err(m));
+        }
+        crate::output::commit(&tmp, path).map_err(|e| chart_err(e.message))
     }
 
     fn draw<'a, DB: DrawingBackend + 'a>(&self, root: &'a DrawingArea<DB, Shift>) -> DrawResult<DB> {

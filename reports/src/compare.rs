@@ -78,9 +78,25 @@ pub struct Outcome {
     pub note: String,
 }
 
-/// Evaluates every check on the whole run and, with `per_team`, on every team both sides have.
-/// `base` and `cand` hold one summary per seed.
-pub fn evaluate(checks: &[Check], base: &[RunSummary], cand: &[RunSummary], per_team: bool) -> Vec<Outcome> {
+/// Checks that have no value on either side: the gate cannot tell, so it does not pass.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "cannot evaluate {}: no value on either side (no job started, or a summary without the metric); a gate that cannot tell does not pass",
+    checks.join(", ")
+)]
+pub struct Unevaluable {
+    pub checks: Vec<String>,
+}
+
+/// Evaluates every check on the whole run and, with `per_team`, on every team both sides have
+/// (a whole-run metric is not asked of a team). `base` and `cand` hold one summary per seed. A
+/// check with no value on either side is an error, never a pass.
+pub fn evaluate(
+    checks: &[Check],
+    base: &[RunSummary],
+    cand: &[RunSummary],
+    per_team: bool,
+) -> Result<Vec<Outcome>, Unevaluable> {
     let mut scopes: Vec<Option<String>> = vec![None];
     if per_team && let (Some(b), Some(c)) = (base.first(), cand.first()) {
         scopes.extend(
@@ -92,6 +108,7 @@ pub fn evaluate(checks: &[Check], base: &[RunSummary], cand: &[RunSummary], per_
         );
     }
     let mut out = Vec::new();
+    let mut unevaluable = Vec::new();
     for scope in &scopes {
         for check in checks {
             let team = scope.as_deref();
@@ -102,34 +119,35 @@ pub fn evaluate(checks: &[Check], base: &[RunSummary], cand: &[RunSummary], per_
                 Some(t) => format!("{} [team {t}]", check.text),
                 None => check.text.clone(),
             };
-            // A team-level check of a whole-run metric has no value: skip it.
-            if team.is_some()
-                && base.first().and_then(|b| check.metric.value(b, team)).is_none()
-                && cand.first().and_then(|c| check.metric.value(c, team)).is_none()
-            {
+            if team.is_some() && !check.metric.per_team() {
                 continue;
             }
-            out.push(judge(check, name, mean_sd(&vals(base)), mean_sd(&vals(cand))));
+            let (b, c) = (mean_sd(&vals(base)), mean_sd(&vals(cand)));
+            if b.is_none() && c.is_none() {
+                unevaluable.push(name);
+                continue;
+            }
+            out.push(judge(check, name, b, c));
         }
     }
-    out
+    if unevaluable.is_empty() {
+        Ok(out)
+    } else {
+        Err(Unevaluable { checks: unevaluable })
+    }
 }
 
 fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f64, f64, usize)>) -> Outcome {
     let (Some((bm, bs, bn)), Some((cm, cs, cn))) = (b, c) else {
-        let both_missing = b.is_none() && c.is_none();
+        // A value on one side only: the candidate lost (or gained) what the baseline measured.
         return Outcome {
             name,
             baseline: b.map(|x| x.0),
             candidate: c.map(|x| x.0),
             limit: None,
             noise: 0.0,
-            passed: both_missing,
-            note: if both_missing {
-                "no value on either side (e.g. no job started): skipped".into()
-            } else {
-                "a value on one side only".into()
-            },
+            passed: false,
+            note: "a value on one side only".into(),
         };
     };
     let slack = match check.tolerance {
@@ -329,7 +347,7 @@ mod tests {
             .iter()
             .map(|c| c.parse().unwrap())
             .collect();
-        let o = evaluate(&checks, &[summary(100.0, 0.50)], &[summary(104.0, 0.47)], true);
+        let o = evaluate(&checks, &[summary(100.0, 0.50)], &[summary(104.0, 0.47)], true).unwrap();
         let got: Vec<(&str, bool, Option<f64>)> =
             o.iter().map(|o| (o.name.as_str(), o.passed, o.limit)).collect();
         assert_eq!(
@@ -360,10 +378,27 @@ mod tests {
     fn several_seeds_a_side_the_noise_counts_too() {
         let checks: Vec<Check> = vec!["p95_wait:+5%".parse().unwrap()];
         let base = [summary(90.0, 0.5), summary(110.0, 0.5)];
-        let o = evaluate(&checks, &base, &[summary(100.0, 0.5), summary(120.0, 0.5)], false);
+        let o = evaluate(&checks, &base, &[summary(100.0, 0.5), summary(120.0, 0.5)], false).unwrap();
         assert!(o[0].passed && (o[0].noise - 28.284).abs() < 0.001, "{o:?}");
         assert_eq!(o[0].note, "beyond the tolerance but within the seed noise");
-        let o = evaluate(&checks, &base, &[summary(130.0, 0.5), summary(130.0, 0.5)], false);
+        let o = evaluate(&checks, &base, &[summary(130.0, 0.5), summary(130.0, 0.5)], false).unwrap();
         assert!(!o[0].passed && (o[0].noise - 20.0).abs() < 1e-9, "{o:?}");
+    }
+
+    /// Summaries that hold no value of the checked metric (here: nothing at all, as a
+    /// summary.json with only its schema key reads) fail closed; a value on one side only is a
+    /// regression.
+    #[test]
+    fn a_check_that_cannot_be_evaluated_fails_closed() {
+        let checks: Vec<Check> = vec![
+            "p95_wait:+5%".parse().unwrap(),
+            "jain_index:-1pp".parse().unwrap(),
+        ];
+        let empty = RunSummary::default();
+        let one = std::slice::from_ref(&empty);
+        let e = evaluate(&checks, one, one, false).unwrap_err();
+        assert_eq!(e.checks, ["p95_wait:+5%", "jain_index:-1pp"]);
+        let o = evaluate(&checks[..1], &[summary(100.0, 0.5)], &[empty], false).unwrap();
+        assert!(!o[0].passed && o[0].note == "a value on one side only", "{o:?}");
     }
 }

@@ -219,14 +219,12 @@ pub fn write(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<Strin
         .iter()
         .map(|d| RunData::load(d))
         .collect::<Result<Vec<_>, _>>()?;
-    std::fs::create_dir_all(out).map_err(|e| crate::WriteError {
-        file: out.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let claim = crate::output::claim(out, false, "compare")?;
     let md = markdown(&runs);
     let html = html(&runs)?;
     crate::write_atomic(&out.join("compare.md"), |f| f.write_all(md.as_bytes()))?;
     crate::write_atomic(&out.join("compare.html"), |f| f.write_all(html.as_bytes()))?;
+    claim.complete()?;
     Ok(md)
 }
 

@@ -1,6 +1,7 @@
 //! The output folder: `summary.json`, the job and time-series tables (CSV and Parquet) and
-//! `preemptions.csv`. Each file is written to a
-//! temporary name and renamed into place, so a run that dies leaves no half-written file.
+//! `preemptions.csv`. Each file is written to a temporary name and renamed into place, so a run
+//! that dies leaves no half-written file; what may be replaced, and how the folder's files are
+//! known to belong together, is [`crate::output`]'s.
 
 use crate::frame::{JobsTable, SeriesShape, SeriesTable, Table};
 use crate::metrics::RunSummary;
@@ -17,61 +18,23 @@ pub struct WriteError {
     pub message: String,
 }
 
-/// The file that marks a folder as fairway's output, so a later run may write into it again.
-pub const OUTPUT_MARKER: &str = ".fairway-output";
-
-/// Makes `dir` ready to receive a run's files: created if missing; an existing folder must be
-/// empty or hold fairway's output (its marker), unless `force`, so that a mistyped `--out`
-/// cannot scatter files through (or overwrite) someone's folder. Marks the folder, and, with
-/// `clean_charts`, removes the charts of the previous run there (a chart this run does not draw
-/// must not survive from an older one).
-pub fn claim_output_dir(dir: &Path, force: bool, clean_charts: bool) -> Result<(), WriteError> {
-    let err = |e: std::io::Error| WriteError {
-        file: dir.display().to_string(),
-        message: e.to_string(),
-    };
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(WriteError {
-                file: dir.display().to_string(),
-                message: "exists and is not a folder".into(),
-            });
-        }
-        let marked = dir.join(OUTPUT_MARKER).exists();
-        let empty = std::fs::read_dir(dir).map_err(err)?.next().is_none();
-        if !marked && !empty && !force {
-            return Err(WriteError {
-                file: dir.display().to_string(),
-                message: "the folder is not empty and holds no earlier fairway output; choose another --out, or pass --force to write into it".into(),
-            });
-        }
-        if clean_charts && dir.join("charts").is_dir() {
-            std::fs::remove_dir_all(dir.join("charts")).map_err(err)?;
-        }
-    } else {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    write_atomic(&dir.join(OUTPUT_MARKER), |_| Ok(()))
-}
-
 /// Writes `path` through a temporary file in the same folder, then renames it into place.
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), WriteError> {
-    let tmp = tmp_of(path);
+    let (tmp, f) = crate::output::temp(path)?;
     let result = (|| {
-        let f = std::fs::File::create(&tmp)?;
         let mut buf = std::io::BufWriter::new(f);
         fill(&mut buf)?;
         let f = buf.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if result.is_err() {
+    if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(path, e));
     }
-    result.map_err(|e| io_error(path, e))
+    crate::output::commit(&tmp, path)
 }
 
 /// Creates `dir` if needed and writes `summary.json` into it, pretty-printed.
@@ -176,6 +139,8 @@ pub fn write_jobs(dir: &Path, w: &Workload, o: &Outcome, batch: usize) -> Result
 pub struct TableFiles<T> {
     csv_path: PathBuf,
     parquet_path: PathBuf,
+    /// The temporary files, in the order of the paths above.
+    tmp: [PathBuf; 2],
     csv: Option<std::io::BufWriter<std::fs::File>>,
     parquet_file: Option<std::fs::File>,
     parquet: Option<polars::prelude::BatchedWriter<std::fs::File>>,
@@ -183,20 +148,20 @@ pub struct TableFiles<T> {
     rows: std::marker::PhantomData<T>,
 }
 
-fn tmp_of(path: &Path) -> PathBuf {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    PathBuf::from(tmp)
-}
-
 impl<T: Table + Default> TableFiles<T> {
     pub fn create(dir: &Path, stem: &str) -> Result<TableFiles<T>, WriteError> {
         let csv_path = dir.join(format!("{stem}.csv"));
         let parquet_path = dir.join(format!("{stem}.parquet"));
-        let csv = std::fs::File::create(tmp_of(&csv_path)).map_err(|e| io_error(&csv_path, e))?;
-        let parquet_file =
-            std::fs::File::create(tmp_of(&parquet_path)).map_err(|e| io_error(&parquet_path, e))?;
+        let (csv_tmp, csv) = crate::output::temp(&csv_path)?;
+        let (parquet_tmp, parquet_file) = match crate::output::temp(&parquet_path) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = std::fs::remove_file(&csv_tmp);
+                return Err(e);
+            }
+        };
         Ok(TableFiles {
+            tmp: [csv_tmp, parquet_tmp],
             csv: Some(std::io::BufWriter::new(csv)),
             parquet_file: Some(parquet_file),
             parquet: None,
@@ -262,18 +227,21 @@ impl<T: Table + Default> TableFiles<T> {
         parquet_file
             .sync_all()
             .map_err(|e| io_error(&self.parquet_path, e))?;
-        for path in [&self.csv_path, &self.parquet_path] {
-            std::fs::rename(tmp_of(path), path).map_err(|e| io_error(path, e))?;
+        let [csv_tmp, parquet_tmp] = std::mem::take(&mut self.tmp);
+        let csv_done = crate::output::commit(&csv_tmp, &self.csv_path);
+        if csv_done.is_err() {
+            let _ = std::fs::remove_file(&parquet_tmp);
         }
-        Ok(())
+        csv_done?;
+        crate::output::commit(&parquet_tmp, &self.parquet_path)
     }
 }
 
 impl<T> Drop for TableFiles<T> {
     fn drop(&mut self) {
-        if self.csv.is_some() {
-            for path in [&self.csv_path, &self.parquet_path] {
-                let _ = std::fs::remove_file(tmp_of(path));
+        for tmp in &self.tmp {
+            if !tmp.as_os_str().is_empty() {
+                let _ = std::fs::remove_file(tmp);
             }
         }
     }

@@ -658,7 +658,7 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
         file: path.display().to_string(),
         message: m,
     };
-    let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let f = fairway_engine::input::open(path).map_err(|e| err(e.to_string()))?;
     ParquetReader::new(f).finish().map_err(|e| err(e.to_string()))
 }
 
@@ -675,7 +675,7 @@ pub fn read_batches<T>(
         file: path.display().to_string(),
         message: m,
     };
-    let open = || std::fs::File::open(path).map_err(|e| err(e.to_string()));
+    let open = || fairway_engine::input::open(path).map_err(|e| err(e.to_string()));
     let metadata = ParquetReader::new(open()?)
         .get_metadata()
         .map_err(|e| err(e.to_string()))?

@@ -16,14 +16,14 @@ pub mod html;
 pub mod inflation;
 pub mod metric;
 pub mod metrics;
+pub mod output;
 pub mod prom;
 pub mod render;
 pub mod sweep;
 pub mod table;
 
 pub use files::{
-    OUTPUT_MARKER, ROWS_PER_BATCH, SeriesFiles, TableFiles, WriteError, claim_output_dir, write_atomic,
-    write_jobs, write_outcome, write_run,
+    ROWS_PER_BATCH, SeriesFiles, TableFiles, WriteError, write_atomic, write_jobs, write_outcome, write_run,
 };
 pub use metrics::{Dist, RunInfo, RunSummary, SUMMARY_SCHEMA, SummaryError, TeamSummary, summarize};
 pub use table::{human_secs, render};

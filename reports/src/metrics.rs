@@ -219,10 +219,13 @@ impl RunSummary {
     pub fn read(dir: &std::path::Path) -> Result<RunSummary, SummaryError> {
         let path = dir.join("summary.json");
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| SummaryError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            fairway_engine::input::read_text(&path, fairway_engine::input::TEXT_CAP).map_err(|source| {
+                SummaryError::Io {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
         let s: RunSummary = serde_json::from_str(&text).map_err(|source| SummaryError::Parse {
             file: file.clone(),
             source,

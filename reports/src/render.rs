@@ -74,7 +74,8 @@ impl Preemptions {
     fn read(path: &Path) -> Result<Preemptions, String> {
         let mut p = Preemptions::default();
         let mut reasons = Interner::default();
-        let mut rdr = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
+        let f = fairway_engine::input::open(path).map_err(|e| e.to_string())?;
+        let mut rdr = csv::Reader::from_reader(f);
         let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
         let mut record = csv::StringRecord::new();
         while rdr.read_record(&mut record).map_err(|e| e.to_string())? {
@@ -119,23 +120,39 @@ impl RunData {
             file: file.display().to_string(),
             message: m,
         };
-        let summary = RunSummary::read(dir)?;
         let pp = dir.join("preemptions.csv");
+        let mut files = vec!["summary.json", "jobs.parquet", "timeseries.parquet"];
+        if pp.exists() {
+            files.push("preemptions.csv");
+        }
+        crate::output::verify(dir, &files)?;
+        let summary = RunSummary::read(dir)?;
         let preemptions = if pp.exists() {
             Preemptions::read(&pp).map_err(|m| read_err(&pp, m))?
         } else {
             Preemptions::default()
         };
         let mut jobs = JobFold::new(&preemptions.ids);
+        let mut rows = 0;
         read_batches(
             &dir.join("jobs.parquet"),
             JobsTable::from_frame,
             |t, first_row| {
                 t.check_times(first_row)?;
+                rows += t.submit_ms.len();
                 jobs.add(&t);
                 Ok(())
             },
         )?;
+        if rows != summary.counts.jobs_total {
+            return Err(read_err(
+                &dir.join("jobs.parquet"),
+                format!(
+                    "has {rows} jobs, but summary.json counts {}: they are not of one run",
+                    summary.counts.jobs_total
+                ),
+            ));
+        }
         let jobs = jobs.finish();
         let order = teams_by_usage(&summary);
         let times = crate::prom::sample_times(summary.span_s);
@@ -447,6 +464,12 @@ pub fn rightsizing_csv(out: &mut dyn std::io::Write, run: &RunData) -> std::io::
 
 /// Renders every derived file of the run in `dir` from its tables.
 pub fn render_dir(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderError> {
+    let _claim = crate::output::reopen(dir)?;
+    render_in(dir, opts)
+}
+
+/// [`render_dir`] in a folder the caller has claimed (the run that just wrote its tables).
+pub fn render_in(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderError> {
     let run = RunData::load(dir)?;
     write_atomic(&dir.join("teams.csv"), |f| teams_csv(f, &run.summary))?;
     write_atomic(&dir.join("rightsizing.csv"), |f| rightsizing_csv(f, &run))?;

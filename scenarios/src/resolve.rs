@@ -335,6 +335,33 @@ impl Scenario {
         ))
     }
 
+    /// The run's identity: a digest of the scenario as resolved from its file (every setting,
+    /// the seed, the paths) and of the size and modification time of each file it reads. Two
+    /// runs with the same digest produce the same outputs; an output folder records the digest
+    /// of the run it holds, and a resumed sweep reuses a run only when the digests match.
+    pub fn digest(&self) -> String {
+        let mut text = format!("{self:?}");
+        let files = [
+            self.trace.path.as_ref(),
+            self.cluster.path.as_ref(),
+            self.cluster.speed_table.as_ref(),
+            self.engine.speed_matrix.as_ref(),
+            self.policy.manifests.as_ref(),
+        ];
+        for p in files.into_iter().flatten() {
+            let path = self.base.join(p);
+            let stamp = std::fs::metadata(&path).ok().map(|m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                (m.len(), modified.map(|d| d.as_nanos()))
+            });
+            text.push_str(&format!("|{}:{stamp:?}", path.display()));
+        }
+        format!("{:016x}", fnv1a(text.as_bytes()))
+    }
+
     /// Reads everything the run needs, with the built-in policies and placements, and checks
     /// that it fits together.
     pub fn resolve(&self) -> Result<Resolved, ScenarioError> {
@@ -550,4 +577,12 @@ pub fn sample_one_in(spec: &ClusterSpec, n: u32) -> ClusterSpec {
             })
             .collect(),
     }
+}
+
+/// FNV-1a, 64 bits: a stable digest (the same on every machine and toolchain), for identities,
+/// not for security.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

@@ -275,10 +275,13 @@ impl Scenario {
     /// Reads and checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
+                ScenarioError::Io {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
         let mut s = Scenario::parse(&text, &file)?;
         s.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(s)

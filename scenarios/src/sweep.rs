@@ -162,9 +162,11 @@ fn set(doc: &mut toml::Table, key: &str, value: Value) -> Result<(), String> {
 /// scenario.
 pub fn is_sweep_file(path: &Path) -> Result<bool, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        file: file.clone(),
-        source,
+    let text = fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
+        ScenarioError::Io {
+            file: file.clone(),
+            source,
+        }
     })?;
     let doc: toml::Table =
         fairway_traces::tomlfile::parse(&text, &file).map_err(|e| ScenarioError::Parse {
@@ -177,10 +179,13 @@ pub fn is_sweep_file(path: &Path) -> Result<bool, ScenarioError> {
 impl Sweep {
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
+                ScenarioError::Io {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
         let mut doc: toml::Table =
             fairway_traces::tomlfile::parse(&text, &file).map_err(|e| ScenarioError::Parse {
                 file: file.clone(),
@@ -209,6 +214,13 @@ impl Sweep {
             }
         }
         let mut group_axis: BTreeMap<usize, usize> = BTreeMap::new();
+        if sweep.vary.contains_key("seed") {
+            return Err(invalid(
+                &file,
+                "sweep.vary.seed",
+                "the seeds are not a swept key: list them as [sweep] seeds = [1, 2, 3], and every point runs with each",
+            ));
+        }
         for (k, v) in &sweep.vary {
             let vals = values(&file, k, v)?;
             match zipped.get(k.as_str()) {
@@ -321,6 +333,13 @@ impl Sweep {
             ));
         }
         Ok(s)
+    }
+
+    /// The sweep's identity: a digest of the scenario as written and of what it varies. Shards
+    /// of one sweep share it wherever they ran.
+    pub fn digest(&self) -> String {
+        let text = format!("{:?}|{:?}|{:?}", self.doc, self.axes, self.seeds);
+        format!("{:016x}", crate::resolve::fnv1a(text.as_bytes()))
     }
 
     /// The swept values of a run, as `key = value, ...`.

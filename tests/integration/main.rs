@@ -1,7 +1,9 @@
 //! The `fairway` binary's integration tests, in one test binary: the command line end to end, and
-//! the report (charts, the page in a browser, metrics.prom, the comparison view).
+//! the report (charts, the page in a browser, metrics.prom, the comparison view), and the
+//! robustness guarantees.
 
 mod common;
 
 mod cli;
 mod report;
+mod robustness;

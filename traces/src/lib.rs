@@ -71,7 +71,7 @@ pub fn sniff_format(path: &Path) -> Result<TraceFormat, TraceError> {
         file: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = fairway_engine::input::open(path).map_err(io)?;
     let mut first = String::new();
     std::io::BufReader::new(file).read_line(&mut first).map_err(io)?;
     let cols: Vec<&str> = first.trim().split(',').map(str::trim).collect();

@@ -33,7 +33,7 @@ impl Table {
     /// Opens a CSV file; `has_header = false` names the columns by the caller's list instead.
     pub fn open_with(path: &Path, has_header: bool) -> Result<Table, TraceError> {
         let file = path.display().to_string();
-        let f = std::fs::File::open(path).map_err(|source| TraceError::Io {
+        let f = fairway_engine::input::open(path).map_err(|source| TraceError::Io {
             file: file.clone(),
             source,
         })?;

@@ -22,9 +22,11 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, TraceErro
 /// Reads and parses a TOML file.
 pub fn read<T: DeserializeOwned>(path: &std::path::Path) -> Result<T, TraceError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Io {
-        file: file.clone(),
-        source,
+    let text = fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
+        TraceError::Io {
+            file: file.clone(),
+            source,
+        }
     })?;
     parse(&text, &file)
 }

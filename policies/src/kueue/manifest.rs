@@ -63,9 +63,11 @@ pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestErr
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(p.clone())
             .or_insert(0) += 1;
-        let text = std::fs::read_to_string(p).map_err(|e| ManifestError {
-            file: file.clone(),
-            message: format!("cannot read: {e}"),
+        let text = fairway_engine::input::read_text(p, fairway_engine::input::TEXT_CAP).map_err(|e| {
+            ManifestError {
+                file: file.clone(),
+                message: format!("cannot read: {e}"),
+            }
         })?;
         for (i, v) in parse_yaml(&text, &file)?.into_iter().enumerate() {
             flatten_lists(v, &file, i, &mut docs);

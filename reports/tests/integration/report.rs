@@ -21,7 +21,10 @@ fn hand_run(dir: &Path) -> RunSummary {
     };
     let s = summarize(&resolved.workload, &o, &info);
     let out = dir.join("out");
+    let claim = fairway_reports::output::claim(&out, false, "hand").unwrap();
     write_run(&out, &resolved.workload, &o, &s).unwrap();
+    claim.complete().unwrap();
+    drop(claim);
     render_dir(&out, RenderOptions { png: true }).unwrap();
     // The tables the run wrote equal the ones built from its outcome.
     let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
@@ -385,6 +388,17 @@ fn metrics_prom_carries_kueues_names_and_labels() {
     }
 }
 
+/// Records `file` of the run folder `out` at its present size in the folder's manifest, as if
+/// the run had written it so: a folder consistent by its manifest but holding a file no fairway
+/// writes, to show that the readers check content too.
+fn adopt(out: &Path, file: &str) {
+    let path = out.join(fairway_reports::output::MANIFEST);
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let bytes = std::fs::metadata(out.join(file)).unwrap().len();
+    m["files"][file]["bytes"] = bytes.into();
+    std::fs::write(&path, m.to_string()).unwrap();
+}
+
 /// The error of rendering the hand run after `rewrite` replaced its `jobs.parquet` (given the
 /// path and the table as written).
 fn render_error_after(rewrite: impl FnOnce(&Path, polars::prelude::DataFrame)) -> String {
@@ -393,6 +407,12 @@ fn render_error_after(rewrite: impl FnOnce(&Path, polars::prelude::DataFrame)) -
     let out = tmp.path().join("out");
     let path = out.join("jobs.parquet");
     rewrite(&path, read_parquet(&path).unwrap());
+    // Changed behind the run's back: the manifest says so first.
+    let e = render_dir(&out, RenderOptions { png: false })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("jobs.parquet") && e.contains("changed since"), "{e}");
+    adopt(&out, "jobs.parquet");
     render_dir(&out, RenderOptions { png: false })
         .unwrap_err()
         .to_string()
@@ -445,6 +465,7 @@ fn render_with_preemptions(tmp: &Path, csv: &str) -> (PathBuf, Result<(), String
     hand_run(tmp);
     let out = tmp.join("out");
     std::fs::write(out.join("preemptions.csv"), csv).unwrap();
+    adopt(&out, "preemptions.csv");
     let r = render_dir(&out, RenderOptions::default())
         .map(|_| ())
         .map_err(|e| e.to_string());
@@ -497,4 +518,37 @@ fn a_preemptions_file_without_its_team_columns_is_refused_by_name() {
     let csv = "time_s,job_id,reason,by_job_id\n70,j2,InCohortReclamation,j1\n";
     let e = render_with_preemptions(tmp.path(), csv).1.unwrap_err();
     assert!(e.contains("preemptions.csv") && e.contains("team"), "{e}");
+}
+
+/// A job table of another run (here: one job fewer) beside the summary is refused, even when
+/// the manifest was made to agree.
+#[test]
+fn a_job_table_of_another_run_is_refused() {
+    let e = render_error_after(|path, df| {
+        let mut fewer = df.slice(0, 2);
+        polars::prelude::ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut fewer)
+            .unwrap();
+    });
+    assert!(
+        e.contains("has 2 jobs, but summary.json counts 3: they are not of one run"),
+        "{e}"
+    );
+}
+
+/// A folder a run was killed in (its manifest still says it is being written) is refused.
+#[test]
+fn a_killed_runs_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    let path = out.join(fairway_reports::output::MANIFEST);
+    let m = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"complete\"", "\"writing\"");
+    std::fs::write(&path, m).unwrap();
+    let e = render_dir(&out, RenderOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("did not finish writing"), "{e}");
 }

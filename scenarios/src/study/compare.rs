@@ -61,7 +61,7 @@ pub fn compare(
 ) -> Result<Verdict, StudyError> {
     let b = side(baseline, seeds, registry, exec)?;
     let c = side(candidate, seeds, registry, exec)?;
-    let outcomes = evaluate(checks, &b, &c, per_team);
+    let outcomes = evaluate(checks, &b, &c, per_team)?;
     let seeds = b.len().max(c.len());
     Ok(Verdict {
         markdown: markdown(

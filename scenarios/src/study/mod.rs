@@ -46,6 +46,8 @@ pub enum StudyError {
     Amount(#[from] AmountError),
     #[error(transparent)]
     SweepTable(#[from] SweepTableError),
+    #[error(transparent)]
+    Gate(#[from] fairway_reports::compare::Unevaluable),
     #[error("{file}: cannot {action}: {source}")]
     Io {
         file: String,

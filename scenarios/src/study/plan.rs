@@ -244,11 +244,7 @@ impl OnePool {
     /// ...) into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
         let pool = &self.vary.pool;
-        std::fs::create_dir_all(dir).map_err(|source| StudyError::Io {
-            file: dir.display().to_string(),
-            action: "create",
-            source,
-        })?;
+        let claim = fairway_reports::output::claim(dir, false, "plan")?;
         let mut csv_text = String::from("nodes_added,target,mean,margin,meets\n");
         for (x, runs) in &self.points {
             for t in &self.targets {
@@ -277,6 +273,7 @@ impl OnePool {
                 f.write_all(svg.as_bytes())
             })?;
         }
+        claim.complete()?;
         Ok(())
     }
 }

@@ -60,15 +60,17 @@ pub fn run(resolved: &Resolved, opts: &RunOptions, exec: &Executor) -> Result<Ru
     let scenario = &resolved.scenario;
     let info = run_info(scenario);
     let dir = &opts.out;
-    fairway_reports::claim_output_dir(dir, opts.force, true)?;
+    let claim = fairway_reports::output::claim(dir, opts.force, &scenario.digest())?;
     if let Some(cfg) = &scenario.inflation {
         let curves = resolved.inflation()?;
         let summary = fairway_reports::inflation::summarize(&curves, &info, cfg.target);
         fairway_reports::inflation::write_inflation(dir, &resolved.workload, &curves, &summary)?;
+        claim.complete()?;
         return Ok(RunReport::Inflation { summary });
     }
     if scenario.bakeoff.is_some() {
         let summaries = bakeoff(resolved, &info, dir, exec)?;
+        claim.complete()?;
         return Ok(RunReport::Bakeoff { summaries });
     }
     // The series goes to disk as the run makes it; the job table a batch at a time after.
@@ -83,8 +85,9 @@ pub fn run(resolved: &Resolved, opts: &RunOptions, exec: &Executor) -> Result<Ru
     fairway_reports::write_outcome(dir, &resolved.workload, &outcome, &summary)?;
     let events = outcome.counters.events;
     drop(outcome);
+    claim.complete()?;
     if let Some(render) = opts.render {
-        fairway_reports::render::render_dir(dir, render)?;
+        fairway_reports::render::render_in(dir, render)?;
     }
     Ok(RunReport::Replay {
         summary: Box::new(summary),

@@ -7,11 +7,10 @@ use super::{Executor, StudyError, run_info};
 use crate::sweep::{Run, Sweep, show};
 use fairway_policies::Registry;
 use fairway_reports::RunSummary;
+use fairway_reports::output::{Manifest, State};
 use fairway_reports::sweep::{ChartChoice, SweepRow, sweep_csv, write_tables};
 use std::path::{Path, PathBuf};
-
-/// The file that marks a run's folder complete (written last).
-pub const COMPLETE: &str = ".complete";
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How a sweep runs.
 #[derive(Clone, Debug)]
@@ -31,6 +30,10 @@ pub struct SweepOptions {
 pub struct SweepReport {
     /// Runs of this shard, all finished.
     pub runs: usize,
+    /// Of those, runs a resume found complete for the same scenario and kept.
+    pub reused: usize,
+    /// Runs a resume found complete but for another scenario (the sweep changed), run again.
+    pub stale: usize,
     pub csv: PathBuf,
     /// Why there is no chart, when there is none and the user did not ask for one.
     pub no_chart: Option<String>,
@@ -67,13 +70,25 @@ pub fn run_sweep(
     // Every point's policies before any run: a wrong one fails now, and manifests are read once.
     let policies = sweep.policies(registry)?;
     let dir = &opts.out;
-    fairway_reports::claim_output_dir(dir, opts.force, false)?;
+    let claim = fairway_reports::output::claim(dir, opts.force, &sweep.digest())?;
+    let reused = AtomicUsize::new(0);
+    let stale = AtomicUsize::new(0);
     let run_one = |r: &Run| -> Result<RunSummary, StudyError> {
         let rd = dir.join(format!("run-{:05}", r.run + 1));
-        if opts.resume && rd.join(COMPLETE).exists() {
-            return Ok(RunSummary::read(&rd)?);
-        }
         let sc = sweep.scenario(r)?;
+        let digest = sc.digest();
+        if opts.resume
+            && let Some(m) = Manifest::read(&rd)?
+        {
+            // Kept only if it finished, for exactly this scenario.
+            if m.state == State::Complete && m.run == digest {
+                reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(RunSummary::read(&rd)?);
+            }
+            if m.state == State::Complete {
+                stale.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let p = policies
             .get(&sc.policies_key()?)
             .cloned()
@@ -81,8 +96,9 @@ pub fn run_sweep(
         let resolved = sc.resolve_using(p)?;
         let o = resolved.run()?;
         let s = fairway_reports::summarize(&resolved.workload, &o, &run_info(&sc));
+        let run_claim = fairway_reports::output::claim(&rd, false, &digest)?;
         fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
-        fairway_reports::write_atomic(&rd.join(COMPLETE), |_| Ok(()))?;
+        run_claim.complete()?;
         Ok(s)
     };
     let results = exec.map(&runs, run_one);
@@ -119,7 +135,10 @@ pub fn run_sweep(
         .collect();
     let bytes = sweep_csv(&keys, &mut rows)?;
     let no_chart = write_tables(dir, &bytes, &opts.chart)?;
+    claim.complete()?;
     Ok(SweepReport {
+        reused: reused.into_inner(),
+        stale: stale.into_inner(),
         runs: rows.len(),
         csv: dir.join("sweep.csv"),
         no_chart,
@@ -127,12 +146,31 @@ pub fn run_sweep(
 }
 
 /// Combines the `sweep.csv` of shards' folders into `out`, with its Parquet table and chart, as
-/// one run of the whole sweep writes them.
+/// one run of the whole sweep writes them. Every shard must have finished, and all must be
+/// shards of one sweep.
 pub fn merge(dirs: &[PathBuf], out: &Path, chart: &ChartChoice) -> Result<Option<String>, StudyError> {
+    let mut sweep: Option<(String, &PathBuf)> = None;
+    for d in dirs {
+        fairway_reports::output::verify(d, &["sweep.csv"])?;
+        let m = Manifest::read(d)?
+            .ok_or_else(|| StudyError::Unsuited(format!("{}: not a sweep's folder", d.display())))?;
+        match &sweep {
+            None => sweep = Some((m.run, d)),
+            Some((first, first_dir)) if *first != m.run => {
+                return Err(StudyError::Unsuited(format!(
+                    "{} and {} hold shards of different sweeps (the sweep files differ); merge shards of one sweep",
+                    first_dir.display(),
+                    d.display()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let mut files = Vec::new();
     for d in dirs {
         let f = d.join("sweep.csv");
-        let text = std::fs::read_to_string(&f).map_err(|source| StudyError::Io {
+        // A sweep.csv holds a row of about 40 numbers per run: 1 GiB is millions of runs.
+        let text = fairway_engine::input::read_text(&f, 1 << 30).map_err(|source| StudyError::Io {
             file: f.display().to_string(),
             action: "read",
             source,
@@ -140,12 +178,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, chart: &ChartChoice) -> Result<Option
         files.push((f.display().to_string(), text));
     }
     let bytes = fairway_reports::sweep::merge(&files)?;
-    std::fs::create_dir_all(out).map_err(|source| StudyError::Io {
-        file: out.display().to_string(),
-        action: "create",
-        source,
-    })?;
-    Ok(write_tables(out, &bytes, chart)?)
+    let claim = fairway_reports::output::claim(out, false, &sweep.map(|s| s.0).unwrap_or_default())?;
+    let no_chart = write_tables(out, &bytes, chart)?;
+    claim.complete()?;
+    Ok(no_chart)
 }
 
 #[cfg(test)]
