@@ -360,7 +360,19 @@ impl Cols<'_> {
     }
     /// Seconds back to milliseconds.
     fn opt_ms(&self, name: &str) -> PolarsResult<Vec<Option<u64>>> {
-        Ok(self.0.column(name)?.f64()?.iter().map(|s| s.map(ms_of)).collect())
+        self.0
+            .column(name)?
+            .f64()?
+            .iter()
+            .map(|s| match s {
+                None => Ok(None),
+                Some(v) => ms_of(v).map(Some).ok_or_else(|| {
+                    PolarsError::ComputeError(
+                        format!("column '{name}' holds {v}, which is not a time in seconds").into(),
+                    )
+                }),
+            })
+            .collect()
     }
     fn ms(&self, name: &str) -> PolarsResult<Vec<u64>> {
         self.opt_ms(name)?
@@ -382,9 +394,11 @@ fn missing(name: &str) -> PolarsError {
     PolarsError::ComputeError(format!("column '{name}' has an empty value").into())
 }
 
-/// Seconds back to the integer milliseconds they were written from.
-fn ms_of(s: f64) -> u64 {
-    (s * 1000.0).round().max(0.0) as u64
+/// Seconds back to the integer milliseconds they were written from; `None` for what no run
+/// writes (NaN, an infinity, a negative time, or one past the engine's range).
+fn ms_of(s: f64) -> Option<u64> {
+    let ms = (s * 1000.0).round();
+    (ms.is_finite() && (0.0..=u64::MAX as f64 / 2.0).contains(&ms)).then_some(ms as u64)
 }
 
 /// A float in the shortest text that reads back to the same value.

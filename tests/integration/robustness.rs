@@ -208,3 +208,12 @@ fn one_run_at_a_time_per_folder() {
     }
     ok(&["report", out.to_str().unwrap()]);
 }
+
+/// An output path that is a device is refused, and the device stays one.
+#[test]
+fn gen_never_replaces_a_device() {
+    let (code, err) = refused(&["gen", "--jobs", "5", "--out", "/dev/full"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(std::fs::symlink_metadata("/dev/full").is_ok_and(|m| !m.is_file()));
+}

@@ -552,3 +552,27 @@ fn a_killed_runs_folder_is_refused() {
         .to_string();
     assert!(e.contains("did not finish writing"), "{e}");
 }
+
+/// A time that no run writes (NaN, negative) in a job table is refused by column.
+#[test]
+fn a_job_table_with_a_nan_time_is_refused_by_name() {
+    use polars::prelude::{Column, ParquetWriter};
+    for bad in [f64::NAN, -5.0, f64::INFINITY] {
+        let e = render_error_after(|path, mut df| {
+            let ends: Vec<Option<f64>> = (df.column("end_time").unwrap().f64().unwrap().iter())
+                .enumerate()
+                .map(|(i, s)| if i == 1 { Some(bad) } else { s })
+                .collect();
+            df.with_column(Column::new("end_time".into(), ends)).unwrap();
+            ParquetWriter::new(std::fs::File::create(path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+        });
+        assert!(
+            e.contains("jobs.parquet")
+                && e.contains("column 'end_time' holds")
+                && e.contains("not a time in seconds"),
+            "{bad}: {e}"
+        );
+    }
+}
