@@ -450,10 +450,7 @@ impl Reader {
             Value::Number(n) => n.to_string(),
             _ => return Err(at.err("spec.fairSharing.weight", "expected a quantity")),
         };
-        // Weights are quantities: "1", "0.5", "500m".
-        let milli = quantity::parse("cpu", &text)
-            .ok_or_else(|| at.err("spec.fairSharing.weight", format!("invalid quantity '{text}'")))?;
-        Ok(milli as f64 / 1000.0)
+        quantity::parse_weight(&text).map_err(|e| at.err("spec.fairSharing.weight", e))
     }
 
     /// `spec.resourceGroups` of a ClusterQueue or Cohort: the groups, and the quota of every
@@ -950,7 +947,7 @@ fn resource_quota(
                 };
                 quantity::parse(rname, &text)
                     .map(Some)
-                    .ok_or_else(|| at.err(&format!("{rp}.{key}"), format!("invalid quantity '{text}'")))
+                    .map_err(|e| at.err(&format!("{rp}.{key}"), e))
             }
         }
     };
@@ -1364,6 +1361,59 @@ mod tests {
                 .unwrap()
                 .contains("cycle")
         );
+    }
+
+    const CPU_GROUP: &str = "  resourceGroups:\n  - coveredResources: [cpu]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: ";
+
+    #[test]
+    fn quantities_too_large_or_negative_are_errors() {
+        // Quoted, the exact text; unquoted, YAML reads a float, written back as 1.7014118346046924e+35.
+        let wrap = "170141183460469231731687303715884105.999";
+        let path = "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].nominalQuota";
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}\"{wrap}\"\n"))),
+            format!(
+                "{path}: invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}{wrap}\n"))),
+            format!(
+                "{path}: invalid quantity '1.7014118346046924e+35': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}1e300\n"))),
+            format!(
+                "{path}: invalid quantity '1e+300': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}-1\n"))),
+            format!("{path}: invalid quantity '-1': must be greater than or equal to 0")
+        );
+        let limit = cq(&format!(
+            "  cohortName: c\n{CPU_GROUP}4\n        borrowingLimit: \"1e400\"\n"
+        ));
+        assert!(err(&limit).ends_with(
+            "resources[0].borrowingLimit: invalid quantity '1e400': too large, fairway holds at most 1152921504606846974m"
+        ));
+        let weight = cq(&format!("{GROUP}  fairSharing:\n    weight: \"-0.5\"\n"));
+        assert_eq!(
+            err(&weight),
+            "m.yaml: ClusterQueue 'a': spec.fairSharing.weight: invalid quantity '-0.5': must be greater than or equal to 0"
+        );
+        // Kubernetes' other forms are read: 1e3 cores, .5 cores, 100n cores (rounded up to 1m).
+        for (text, milli) in [
+            ("\"1e3\"", 1_000_000),
+            ("\".5\"", 500),
+            ("100n", 1),
+            ("\"+8\"", 8000),
+        ] {
+            let c = load_str(&cq(&format!("{CPU_GROUP}{text}\n")), "m.yaml", "nvidia.com/gpu").unwrap();
+            let q = c.cluster_queues[0].0.quotas.values().next().unwrap();
+            assert_eq!(q.nominal, milli, "{text}");
+        }
     }
 
     #[test]
