@@ -1,7 +1,8 @@
 //! Reads Kueue manifests as users write them for a real cluster: ResourceFlavor, ClusterQueue,
-//! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1beta1 and v1beta2
-//! spellings. What fairway does not model is reported once as a warning naming the object and
-//! field; what Kueue's webhooks would refuse is an error in Kueue's words.
+//! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1alpha1, v1beta1 and
+//! v1beta2 spellings. What fairway does not model is reported once as a warning naming the object
+//! and field; what Kueue's webhooks would refuse is an error in Kueue's words, and so is an
+//! unknown version of Kueue's API.
 
 use super::model::*;
 use super::quantity;
@@ -878,7 +879,37 @@ fn head(d: &Doc) -> Result<Head<'_>, ManifestError> {
     if kind != "Configuration" && name.is_empty() {
         return Err(at0.err("metadata.name", format!("a {kind} needs a name")));
     }
+    check_version(api).map_err(|m| {
+        let at = At {
+            file: &d.file,
+            what: if name.is_empty() {
+                format!("document {} ({kind})", d.index + 1)
+            } else {
+                format!("document {} ({kind} '{name}')", d.index + 1)
+            },
+        };
+        at.err("apiVersion", m)
+    })?;
     Ok(Head { obj, kind, api, name })
+}
+
+/// The versions of Kueue's API groups fairway reads.
+const VERSIONS: &[(&str, &[&str])] = &[
+    ("kueue.x-k8s.io", &["v1alpha1", "v1beta1", "v1beta2"]),
+    ("config.kueue.x-k8s.io", &["v1beta1", "v1beta2"]),
+];
+
+/// An apiVersion in one of Kueue's groups must name a version fairway knows: fields change
+/// between versions, and an object of a version fairway has not seen could be misread.
+fn check_version(api: &str) -> Result<(), String> {
+    let (group, version) = api.split_once('/').unwrap_or((api, ""));
+    match VERSIONS.iter().find(|(g, _)| *g == group) {
+        Some((_, known)) if !known.contains(&version) => Err(format!(
+            "unknown version '{version}' of {group} (known: {})",
+            known.join(", ")
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A WorkloadPriorityClass's `value`, an int32.
@@ -1414,6 +1445,49 @@ mod tests {
             let q = c.cluster_queues[0].0.quotas.values().next().unwrap();
             assert_eq!(q.nominal, milli, "{text}");
         }
+    }
+
+    #[test]
+    fn an_unknown_kueue_api_version_is_an_error() {
+        let v9 = cq(GROUP).replace("v1beta2\nkind: ClusterQueue", "v9\nkind: ClusterQueue");
+        assert_eq!(
+            err(&v9),
+            "m.yaml: document 2 (ClusterQueue 'a'): apiVersion: unknown version 'v9' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        );
+        let bare = cq(GROUP).replace(
+            "kueue.x-k8s.io/v1beta2\nkind: ClusterQueue",
+            "kueue.x-k8s.io\nkind: ClusterQueue",
+        );
+        assert!(err(&bare).ends_with(
+            "apiVersion: unknown version '' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        ));
+        // A kind fairway does not read is refused too: its version is unknown.
+        let check = format!(
+            "{}---\napiVersion: kueue.x-k8s.io/v2\nkind: AdmissionCheck\nmetadata:\n  name: prov\n",
+            cq(GROUP)
+        );
+        assert_eq!(
+            err(&check),
+            "m.yaml: document 3 (AdmissionCheck 'prov'): apiVersion: unknown version 'v2' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        );
+        let config = format!(
+            "{}---\napiVersion: config.kueue.x-k8s.io/v1alpha1\nkind: Configuration\n",
+            cq(GROUP)
+        );
+        assert_eq!(
+            err(&config),
+            "m.yaml: document 3 (Configuration): apiVersion: unknown version 'v1alpha1' of config.kueue.x-k8s.io (known: v1beta1, v1beta2)"
+        );
+        // Known versions load; other groups are skipped with a warning, as before.
+        let other = format!(
+            "{}---\napiVersion: example.com/v9\nkind: ResourceFlavor\nmetadata:\n  name: b200\n",
+            cq(GROUP).replace("v1beta2\nkind: ResourceFlavor", "v1alpha1\nkind: ResourceFlavor")
+        );
+        let c = load_str(&other, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(
+            c.warnings,
+            vec!["ResourceFlavor 'b200': apiVersion 'example.com/v9' is not kueue.x-k8s.io; ignored"]
+        );
     }
 
     #[test]
