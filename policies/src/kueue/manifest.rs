@@ -1,8 +1,9 @@
 //! Reads Kueue manifests as users write them for a real cluster: ResourceFlavor, ClusterQueue,
 //! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1alpha1, v1beta1 and
 //! v1beta2 spellings. What fairway does not model is reported once as a warning naming the object
-//! and field; what Kueue's webhooks would refuse is an error in Kueue's words, and so is an
-//! unknown version of Kueue's API.
+//! and field; what Kueue's webhooks would refuse is an error in Kueue's words. So is an unknown
+//! version of Kueue's API, and a reference Kueue would leave dangling (a missing ResourceFlavor,
+//! a cohort cycle): its queues would admit nothing, ever.
 
 use super::model::*;
 use super::quantity;
@@ -229,8 +230,9 @@ impl Reader {
         let mut classes = BTreeMap::new();
         let mut global = None;
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        // Flavors [0, defined) exist; later ones are only named by ClusterQueues.
-        let mut defined = 0;
+        // Where each Cohort was read, for errors about cycles, checked once all are read: the
+        // file, and the parent field.
+        let mut cohort_at: Vec<(String, &'static str)> = Vec::new();
         // Flavors first: ClusterQueues refer to them by name.
         let (flavor_docs, rest): (Vec<&Doc>, Vec<&Doc>) = docs
             .iter()
@@ -251,12 +253,17 @@ impl Reader {
                 .as_object()
                 .ok_or_else(|| at.err("spec", "expected a mapping"))?;
             match kind {
-                "ResourceFlavor" => {
-                    self.resource_flavor(name, spec, &at)?;
-                    defined = self.flavors.len();
-                }
+                "ResourceFlavor" => self.resource_flavor(name, spec, &at)?,
                 "ClusterQueue" => cqs.push(self.cluster_queue(&name, spec, &at, v1beta1)?),
-                "Cohort" => cohorts.push(self.cohort(name, spec, &at)?),
+                "Cohort" => {
+                    cohorts.push(self.cohort(name, spec, &at)?);
+                    let field = if spec.contains_key("parentName") {
+                        "spec.parentName"
+                    } else {
+                        "spec.parent"
+                    };
+                    cohort_at.push((d.file.clone(), field));
+                }
                 "LocalQueue" => lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?),
                 "WorkloadPriorityClass" => {
                     let value = priority_class_value(obj, &at)?;
@@ -275,7 +282,14 @@ impl Reader {
                 }
             }
         }
-        let mut cfg = Config {
+        if cqs.is_empty() {
+            return Err(ManifestError {
+                file: WHOLE.into(),
+                message: "no ClusterQueue found".into(),
+            });
+        }
+        check_cohort_cycles(&cohorts, &cohort_at)?;
+        Ok(Config {
             resources: self.resources,
             flavors: self.flavors,
             cluster_queues: cqs,
@@ -284,15 +298,7 @@ impl Reader {
             priority_classes: classes,
             global,
             warnings: self.warnings.into_iter().collect(),
-        };
-        mark_inactive(&mut cfg, defined);
-        if cfg.cluster_queues.is_empty() {
-            return Err(ManifestError {
-                file: WHOLE.into(),
-                message: "no ClusterQueue found".into(),
-            });
-        }
-        Ok(cfg)
+        })
     }
 
     /// Whether to read an object. Every kind but the Configuration (`config.kueue.x-k8s.io`)
@@ -515,7 +521,7 @@ impl Reader {
                     format!("flavor {fname} is in more than one resource group"),
                 ));
             }
-            let fidx = self.flavor_index(fname);
+            let fidx = self.flavor_index(fname, &fp, at)?;
             let rs = f
                 .get("resources")
                 .and_then(Value::as_array)
@@ -548,19 +554,21 @@ impl Reader {
         Ok(Group { resources, flavors })
     }
 
-    /// The index of the flavor a resource group names. One no ResourceFlavor defines is added
-    /// as missing: Kueue keeps a ClusterQueue that names it inactive.
-    fn flavor_index(&mut self, fname: &str) -> usize {
-        match self.flavors.iter().position(|x| x.name == fname) {
-            Some(i) => i,
-            None => {
-                self.flavors.push(Flavor {
-                    name: fname.to_string(),
-                    node_labels: BTreeMap::new(),
-                });
-                self.flavors.len() - 1
-            }
-        }
+    /// The index of the flavor a resource group names (at `fp`). One no ResourceFlavor defines
+    /// is an error: Kueue would keep the queue inactive, and its jobs would wait forever.
+    fn flavor_index(&self, fname: &str, fp: &str, at: &At<'_>) -> Result<usize, ManifestError> {
+        self.flavors.iter().position(|x| x.name == fname).ok_or_else(|| {
+            let known = if self.flavors.is_empty() {
+                "no ResourceFlavor is defined".to_string()
+            } else {
+                let names: Vec<&str> = self.flavors.iter().map(|f| f.name.as_str()).collect();
+                format!("ResourceFlavors: {}", names.join(", "))
+            };
+            at.err(
+                &format!("{fp}.name"),
+                format!("ResourceFlavor '{fname}' does not exist ({known})"),
+            )
+        })
     }
 
     /// A ClusterQueue: its place in the cohort tree and quota, and how it queues, preempts,
@@ -620,7 +628,6 @@ impl Reader {
                 borrow_within,
                 fungibility,
                 held,
-                inactive: None,
             },
         ))
     }
@@ -1232,42 +1239,41 @@ pub fn go_duration(s: &str) -> Option<f64> {
     Some(total)
 }
 
-/// Marks ClusterQueues that name a missing flavor (index `defined` and up), or sit in a cohort
-/// cycle, as inactive: Kueue admits nothing through them.
-fn mark_inactive(cfg: &mut Config, defined: usize) {
-    let cohort_parent: BTreeMap<String, Option<String>> = cfg
-        .cohorts
-        .iter()
-        .map(|c| (c.name.clone(), c.parent.clone()))
+/// Every Cohort's chain of parents must end (`at`: per cohort, its file and parent field):
+/// Kueue keeps the ClusterQueues under a cycle inactive, and their jobs would wait forever. A
+/// parent no Cohort object declares is an implicit cohort, as in Kueue, and ends the chain.
+fn check_cohort_cycles(cohorts: &[QuotaNodeSpec], at: &[(String, &str)]) -> Result<(), ManifestError> {
+    let index: BTreeMap<&str, usize> = (cohorts.iter().enumerate())
+        .map(|(i, c)| (c.name.as_str(), i))
         .collect();
-    for (spec, settings) in &mut cfg.cluster_queues {
-        if let Some(f) = spec
-            .groups
-            .iter()
-            .flat_map(|g| &g.flavors)
-            .find(|&&f| f >= defined)
-        {
-            settings.inactive = Some(format!(
-                "ResourceFlavor '{}' does not exist",
-                cfg.flavors[*f].name
-            ));
+    for (c, (file, field)) in cohorts.iter().zip(at) {
+        let err = |m: String| {
+            let at = At {
+                file,
+                what: format!("Cohort '{}'", c.name),
+            };
+            Err(at.err(field, m))
+        };
+        if c.parent.as_deref() == Some(c.name.as_str()) {
+            return err("a Cohort cannot be its own parent".into());
         }
-        let mut seen = BTreeSet::new();
-        let mut cur = spec.parent.clone();
-        while let Some(c) = cur {
-            if !seen.insert(c.clone()) {
-                settings.inactive = Some(format!("its cohort tree has a cycle through '{c}'"));
+        let mut path = vec![c.name.as_str()];
+        let mut seen = BTreeSet::from([c.name.as_str()]);
+        let mut cur = c.parent.as_deref();
+        while let Some(p) = cur {
+            if p == c.name {
+                path.push(p);
+                return err(format!("the cohort tree has a cycle: {}", path.join(" -> ")));
+            }
+            if !seen.insert(p) {
+                // A cycle above this cohort, not through it: reported at one of its members.
                 break;
             }
-            cur = cohort_parent.get(&c).cloned().flatten();
-        }
-        if let Some(why) = &settings.inactive {
-            cfg.warnings.push(format!(
-                "ClusterQueue '{}' is inactive (admits nothing): {why}",
-                spec.name
-            ));
+            path.push(p);
+            cur = index.get(p).and_then(|&i| cohorts[i].parent.as_deref());
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1367,84 +1373,73 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_missing_flavor_or_a_cohort_cycle_makes_a_queue_inactive() {
-        let c = load_str(
-            &cq(&GROUP.replace("name: h100\n      resources", "name: a100\n      resources")),
-            "m.yaml",
-            "nvidia.com/gpu",
+    fn cohort(name: &str, parent_key: &str, parent: &str) -> String {
+        format!(
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: {name}\nspec:\n  {parent_key}: {parent}\n"
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn a_missing_flavor_is_an_error() {
+        let a100 = GROUP.replace("name: h100\n      resources", "name: a100\n      resources");
         assert_eq!(
-            c.cluster_queues[0].1.inactive.as_deref(),
-            Some("ResourceFlavor 'a100' does not exist")
+            err(&cq(&a100)),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'a100' does not exist (ResourceFlavors: h100)"
         );
-        let cyc = format!(
-            "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: x\nspec:\n  parentName: y\n---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: y\nspec:\n  parentName: x\n",
-            cq(&format!("  cohortName: x\n{GROUP}"))
+        // In a Cohort's own quota too, and with no ResourceFlavor at all.
+        let in_cohort = format!(
+            "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: c\nspec:\n{a100}",
+            cq(GROUP)
         );
-        let c = load_str(&cyc, "m.yaml", "nvidia.com/gpu").unwrap();
-        assert!(
-            c.cluster_queues[0]
-                .1
-                .inactive
-                .as_deref()
-                .unwrap()
-                .contains("cycle")
+        assert_eq!(
+            err(&in_cohort),
+            "m.yaml: Cohort 'c': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'a100' does not exist (ResourceFlavors: h100)"
+        );
+        let alone = cq(GROUP).replace(FLAVOR, "");
+        assert_eq!(
+            err(&alone),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'h100' does not exist (no ResourceFlavor is defined)"
         );
     }
 
-    const CPU_GROUP: &str = "  resourceGroups:\n  - coveredResources: [cpu]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: ";
-
     #[test]
-    fn quantities_too_large_or_negative_are_errors() {
-        // Quoted, the exact text; unquoted, YAML reads a float, written back as 1.7014118346046924e+35.
-        let wrap = "170141183460469231731687303715884105.999";
-        let path = "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].nominalQuota";
-        assert_eq!(
-            err(&cq(&format!("{CPU_GROUP}\"{wrap}\"\n"))),
-            format!(
-                "{path}: invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974m"
-            )
+    fn a_cohort_cycle_is_an_error() {
+        let in_x = cq(&format!("  cohortName: x\n{GROUP}"));
+        let pair = format!(
+            "{in_x}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "x")
         );
         assert_eq!(
-            err(&cq(&format!("{CPU_GROUP}{wrap}\n"))),
-            format!(
-                "{path}: invalid quantity '1.7014118346046924e+35': too large, fairway holds at most 1152921504606846974m"
-            )
+            err(&pair),
+            "m.yaml: Cohort 'x': spec.parentName: the cohort tree has a cycle: x -> y -> x"
+        );
+        // v1alpha1 spells the field `parent`.
+        let own = format!("{in_x}{}", cohort("x", "parent", "x"))
+            .replace("v1beta2\nkind: Cohort", "v1alpha1\nkind: Cohort");
+        assert_eq!(
+            err(&own),
+            "m.yaml: Cohort 'x': spec.parent: a Cohort cannot be its own parent"
+        );
+        // x hangs below the cycle y -> z -> y: the error names the cycle.
+        let below = format!(
+            "{in_x}{}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "z"),
+            cohort("z", "parentName", "y")
         );
         assert_eq!(
-            err(&cq(&format!("{CPU_GROUP}1e300\n"))),
-            format!(
-                "{path}: invalid quantity '1e+300': too large, fairway holds at most 1152921504606846974m"
-            )
+            err(&below),
+            "m.yaml: Cohort 'y': spec.parentName: the cohort tree has a cycle: y -> z -> y"
         );
-        assert_eq!(
-            err(&cq(&format!("{CPU_GROUP}-1\n"))),
-            format!("{path}: invalid quantity '-1': must be greater than or equal to 0")
+        // A chain ending at a cohort no object declares is a tree (the root is implicit).
+        let chain = format!(
+            "{in_x}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "root")
         );
-        let limit = cq(&format!(
-            "  cohortName: c\n{CPU_GROUP}4\n        borrowingLimit: \"1e400\"\n"
-        ));
-        assert!(err(&limit).ends_with(
-            "resources[0].borrowingLimit: invalid quantity '1e400': too large, fairway holds at most 1152921504606846974m"
-        ));
-        let weight = cq(&format!("{GROUP}  fairSharing:\n    weight: \"-0.5\"\n"));
-        assert_eq!(
-            err(&weight),
-            "m.yaml: ClusterQueue 'a': spec.fairSharing.weight: invalid quantity '-0.5': must be greater than or equal to 0"
-        );
-        // Kubernetes' other forms are read: 1e3 cores, .5 cores, 100n cores (rounded up to 1m).
-        for (text, milli) in [
-            ("\"1e3\"", 1_000_000),
-            ("\".5\"", 500),
-            ("100n", 1),
-            ("\"+8\"", 8000),
-        ] {
-            let c = load_str(&cq(&format!("{CPU_GROUP}{text}\n")), "m.yaml", "nvidia.com/gpu").unwrap();
-            let q = c.cluster_queues[0].0.quotas.values().next().unwrap();
-            assert_eq!(q.nominal, milli, "{text}");
-        }
+        let c = load_str(&chain, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(c.cohorts[1].parent.as_deref(), Some("root"));
     }
 
     #[test]

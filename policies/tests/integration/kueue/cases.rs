@@ -301,6 +301,17 @@ fn manifest_and_edit_errors_reach_the_registry() {
             path.display()
         )
     );
+    let cycle = format!(
+        "{H100}{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: c\nspec:\n  parentName: c\n",
+        cq("a", Some("c"), 8, "")
+    );
+    assert_eq!(
+        resolve(&cycle, &Setup::default()).to_string(),
+        format!(
+            "{}: Cohort 'c': spec.parentName: a Cohort cannot be its own parent",
+            path.display()
+        )
+    );
     let setup = Setup {
         kueue_edits: vec![fairway_policies::kueue::edit::Edit::Quota {
             cluster_queue: "a".into(),
