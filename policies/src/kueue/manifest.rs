@@ -3,7 +3,7 @@
 //! v1beta2 spellings. What fairway does not model is reported once as a warning naming the object
 //! and field; what Kueue's webhooks would refuse is an error in Kueue's words. So is an unknown
 //! version of Kueue's API, and a reference Kueue would leave dangling (a missing ResourceFlavor,
-//! a cohort cycle): its queues would admit nothing, ever.
+//! a cohort cycle, a LocalQueue's missing ClusterQueue): its queues would admit nothing, ever.
 
 use super::model::*;
 use super::quantity;
@@ -230,9 +230,10 @@ impl Reader {
         let mut classes = BTreeMap::new();
         let mut global = None;
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        // Where each Cohort was read, for errors about cycles, checked once all are read: the
-        // file, and the parent field.
+        // Where each Cohort and LocalQueue was read, for errors about the references between
+        // objects, checked once all are read: the file, and a Cohort's parent field.
         let mut cohort_at: Vec<(String, &'static str)> = Vec::new();
+        let mut lq_files: Vec<String> = Vec::new();
         // Flavors first: ClusterQueues refer to them by name.
         let (flavor_docs, rest): (Vec<&Doc>, Vec<&Doc>) = docs
             .iter()
@@ -264,7 +265,10 @@ impl Reader {
                     };
                     cohort_at.push((d.file.clone(), field));
                 }
-                "LocalQueue" => lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?),
+                "LocalQueue" => {
+                    lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?);
+                    lq_files.push(d.file.clone());
+                }
                 "WorkloadPriorityClass" => {
                     let value = priority_class_value(obj, &at)?;
                     classes.insert(name, value);
@@ -289,6 +293,7 @@ impl Reader {
             });
         }
         check_cohort_cycles(&cohorts, &cohort_at)?;
+        check_local_queues(&lqs, &lq_files, &cqs)?;
         Ok(Config {
             resources: self.resources,
             flavors: self.flavors,
@@ -1276,6 +1281,32 @@ fn check_cohort_cycles(cohorts: &[QuotaNodeSpec], at: &[(String, &str)]) -> Resu
     Ok(())
 }
 
+/// Every LocalQueue (read from `files`) must point to a ClusterQueue of the manifests.
+fn check_local_queues(
+    lqs: &[LocalQueue],
+    files: &[String],
+    cqs: &[(QuotaNodeSpec, CqSettings)],
+) -> Result<(), ManifestError> {
+    for (lq, file) in lqs.iter().zip(files) {
+        if !cqs.iter().any(|(s, _)| s.name == lq.cluster_queue) {
+            let known: Vec<&str> = cqs.iter().map(|(s, _)| s.name.as_str()).collect();
+            let at = At {
+                file,
+                what: format!("LocalQueue '{}'", lq.name),
+            };
+            return Err(at.err(
+                "spec.clusterQueue",
+                format!(
+                    "ClusterQueue '{}' does not exist (ClusterQueues: {})",
+                    lq.cluster_queue,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1443,6 +1474,21 @@ mod tests {
     }
 
     #[test]
+    fn a_local_queue_to_a_missing_cluster_queue_is_an_error() {
+        let lq = |target: &str| {
+            format!(
+                "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: LocalQueue\nmetadata:\n  name: team\n  namespace: ns\nspec:\n  clusterQueue: {target}\n",
+                cq(GROUP)
+            )
+        };
+        assert!(load_str(&lq("a"), "m.yaml", "nvidia.com/gpu").is_ok());
+        assert_eq!(
+            err(&lq("b")),
+            "m.yaml: LocalQueue 'team': spec.clusterQueue: ClusterQueue 'b' does not exist (ClusterQueues: a)"
+        );
+    }
+
+    #[test]
     fn an_unknown_kueue_api_version_is_an_error() {
         let v9 = cq(GROUP).replace("v1beta2\nkind: ClusterQueue", "v9\nkind: ClusterQueue");
         assert_eq!(
@@ -1483,6 +1529,59 @@ mod tests {
             c.warnings,
             vec!["ResourceFlavor 'b200': apiVersion 'example.com/v9' is not kueue.x-k8s.io; ignored"]
         );
+    }
+
+    const CPU_GROUP: &str = "  resourceGroups:\n  - coveredResources: [cpu]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: ";
+
+    #[test]
+    fn quantities_too_large_or_negative_are_errors() {
+        // Quoted, the exact text; unquoted, YAML reads a float, written back as 1.7014118346046924e+35.
+        let wrap = "170141183460469231731687303715884105.999";
+        let path = "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].nominalQuota";
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}\"{wrap}\"\n"))),
+            format!(
+                "{path}: invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}{wrap}\n"))),
+            format!(
+                "{path}: invalid quantity '1.7014118346046924e+35': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}1e300\n"))),
+            format!(
+                "{path}: invalid quantity '1e+300': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}-1\n"))),
+            format!("{path}: invalid quantity '-1': must be greater than or equal to 0")
+        );
+        let limit = cq(&format!(
+            "  cohortName: c\n{CPU_GROUP}4\n        borrowingLimit: \"1e400\"\n"
+        ));
+        assert!(err(&limit).ends_with(
+            "resources[0].borrowingLimit: invalid quantity '1e400': too large, fairway holds at most 1152921504606846974m"
+        ));
+        let weight = cq(&format!("{GROUP}  fairSharing:\n    weight: \"-0.5\"\n"));
+        assert_eq!(
+            err(&weight),
+            "m.yaml: ClusterQueue 'a': spec.fairSharing.weight: invalid quantity '-0.5': must be greater than or equal to 0"
+        );
+        // Kubernetes' other forms are read: 1e3 cores, .5 cores, 100n cores (rounded up to 1m).
+        for (text, milli) in [
+            ("\"1e3\"", 1_000_000),
+            ("\".5\"", 500),
+            ("100n", 1),
+            ("\"+8\"", 8000),
+        ] {
+            let c = load_str(&cq(&format!("{CPU_GROUP}{text}\n")), "m.yaml", "nvidia.com/gpu").unwrap();
+            let q = c.cluster_queues[0].0.quotas.values().next().unwrap();
+            assert_eq!(q.nominal, milli, "{text}");
+        }
     }
 
     #[test]
