@@ -40,8 +40,16 @@ pub enum EditError {
     NoFlavor(String),
     #[error("no resource '{name}' in the manifests (resources: {})", known.join(", "))]
     NoResource { name: String, known: Vec<String> },
-    #[error("'{0}' is not a quantity")]
-    NotAQuantity(String),
+    /// A quantity of `Edit::Quota` (`field`: nominal, borrowing_limit or lending_limit) that
+    /// is not one, is negative or is too large.
+    #[error("{field} of ClusterQueue '{cluster_queue}' (flavor {flavor}, resource {resource}): {error}")]
+    Quantity {
+        cluster_queue: String,
+        flavor: String,
+        resource: String,
+        field: &'static str,
+        error: Box<super::quantity::QuantityError>,
+    },
     #[error("ClusterQueue '{cluster_queue}' has no quota for {resource} in flavor {flavor}")]
     NoQuota {
         cluster_queue: String,
@@ -94,8 +102,14 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), EditError> {
                         known: cfg.resources.clone(),
                     }
                 })?;
-                let amount = |t: &str| {
-                    quantity::parse(resource, t).ok_or_else(|| EditError::NotAQuantity(t.to_string()))
+                let amount = |field: &'static str, t: &str| {
+                    quantity::parse(resource, t).map_err(|error| EditError::Quantity {
+                        cluster_queue: cluster_queue.clone(),
+                        flavor: flavor.clone(),
+                        resource: resource.clone(),
+                        field,
+                        error: Box::new(error),
+                    })
                 };
                 let q =
                     cfg.cluster_queues[c]
@@ -108,20 +122,20 @@ pub fn apply(cfg: &mut Config, edits: &[Edit]) -> Result<(), EditError> {
                             flavor: flavor.clone(),
                         })?;
                 if let Some(t) = nominal {
-                    q.nominal = amount(t)?;
+                    q.nominal = amount("nominal", t)?;
                 }
-                let limit = |t: &str| {
+                let limit = |field, t: &str| {
                     if t == "none" {
                         Ok(None)
                     } else {
-                        amount(t).map(Some)
+                        amount(field, t).map(Some)
                     }
                 };
                 if let Some(t) = borrowing_limit {
-                    q.borrowing_limit = limit(t)?;
+                    q.borrowing_limit = limit("borrowing_limit", t)?;
                 }
                 if let Some(t) = lending_limit {
-                    q.lending_limit = limit(t)?;
+                    q.lending_limit = limit("lending_limit", t)?;
                 }
                 if q.lending_limit.is_some_and(|l| l > q.nominal) {
                     return Err(EditError::LendingAboveNominal(cluster_queue.clone()));
@@ -232,5 +246,40 @@ apiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n  name: team-
             e.to_string(),
             "no ClusterQueue 'team-b' in the manifests (ClusterQueues: team-a)"
         );
+    }
+
+    #[test]
+    fn edit_quantities_are_read_as_in_the_manifests() {
+        let mut cfg = super::super::manifest::load_str(YAML, "m.yaml", "nvidia.com/gpu").unwrap();
+        let quota = |nominal: &str, borrowing_limit: &str| Edit::Quota {
+            cluster_queue: "team-a".into(),
+            flavor: "default".into(),
+            resource: "nvidia.com/gpu".into(),
+            nominal: Some(nominal.into()),
+            borrowing_limit: Some(borrowing_limit.into()),
+            lending_limit: None,
+        };
+        let wrap = "170141183460469231731687303715884105.999";
+        let e = apply(&mut cfg, &[quota(wrap, "none")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "nominal of ClusterQueue 'team-a' (flavor default, resource nvidia.com/gpu): invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974"
+            )
+        );
+        let e = apply(&mut cfg, &[quota("8", "-1")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "borrowing_limit of ClusterQueue 'team-a' (flavor default, resource nvidia.com/gpu): invalid quantity '-1': must be greater than or equal to 0"
+        );
+        let e = apply(&mut cfg, &[quota("8", "1e400")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("invalid quantity '1e400': too large, fairway holds at most 1152921504606846974")
+        );
+        // 1e3 = 1000; `none` still removes a limit.
+        apply(&mut cfg, &[quota("1e3", "none")]).unwrap();
+        let q = *cfg.cluster_queues[0].0.quotas.values().next().unwrap();
+        assert_eq!((q.nominal, q.borrowing_limit), (1000, None));
     }
 }

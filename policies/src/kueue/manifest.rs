@@ -1,7 +1,9 @@
 //! Reads Kueue manifests as users write them for a real cluster: ResourceFlavor, ClusterQueue,
-//! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1beta1 and v1beta2
-//! spellings. What fairway does not model is reported once as a warning naming the object and
-//! field; what Kueue's webhooks would refuse is an error in Kueue's words.
+//! Cohort, LocalQueue, WorkloadPriorityClass and the Configuration, in the v1alpha1, v1beta1 and
+//! v1beta2 spellings. What fairway does not model is reported once as a warning naming the object
+//! and field; what Kueue's webhooks would refuse is an error in Kueue's words. So is an unknown
+//! version of Kueue's API, and a reference Kueue would leave dangling (a missing ResourceFlavor,
+//! a cohort cycle, a LocalQueue's missing ClusterQueue): its queues would admit nothing, ever.
 
 use super::model::*;
 use super::quantity;
@@ -230,8 +232,10 @@ impl Reader {
         let mut classes = BTreeMap::new();
         let mut global = None;
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        // Flavors [0, defined) exist; later ones are only named by ClusterQueues.
-        let mut defined = 0;
+        // Where each Cohort and LocalQueue was read, for errors about the references between
+        // objects, checked once all are read: the file, and a Cohort's parent field.
+        let mut cohort_at: Vec<(String, &'static str)> = Vec::new();
+        let mut lq_files: Vec<String> = Vec::new();
         // Flavors first: ClusterQueues refer to them by name.
         let (flavor_docs, rest): (Vec<&Doc>, Vec<&Doc>) = docs
             .iter()
@@ -252,13 +256,21 @@ impl Reader {
                 .as_object()
                 .ok_or_else(|| at.err("spec", "expected a mapping"))?;
             match kind {
-                "ResourceFlavor" => {
-                    self.resource_flavor(name, spec, &at)?;
-                    defined = self.flavors.len();
-                }
+                "ResourceFlavor" => self.resource_flavor(name, spec, &at)?,
                 "ClusterQueue" => cqs.push(self.cluster_queue(&name, spec, &at, v1beta1)?),
-                "Cohort" => cohorts.push(self.cohort(name, spec, &at)?),
-                "LocalQueue" => lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?),
+                "Cohort" => {
+                    cohorts.push(self.cohort(name, spec, &at)?);
+                    let field = if spec.contains_key("parentName") {
+                        "spec.parentName"
+                    } else {
+                        "spec.parent"
+                    };
+                    cohort_at.push((d.file.clone(), field));
+                }
+                "LocalQueue" => {
+                    lqs.push(self.local_queue(name, obj, spec, &at, &lqs)?);
+                    lq_files.push(d.file.clone());
+                }
                 "WorkloadPriorityClass" => {
                     let value = priority_class_value(obj, &at)?;
                     classes.insert(name, value);
@@ -276,7 +288,15 @@ impl Reader {
                 }
             }
         }
-        let mut cfg = Config {
+        if cqs.is_empty() {
+            return Err(ManifestError {
+                file: WHOLE.into(),
+                message: "no ClusterQueue found".into(),
+            });
+        }
+        check_cohort_cycles(&cohorts, &cohort_at)?;
+        check_local_queues(&lqs, &lq_files, &cqs)?;
+        Ok(Config {
             resources: self.resources,
             flavors: self.flavors,
             cluster_queues: cqs,
@@ -285,15 +305,7 @@ impl Reader {
             priority_classes: classes,
             global,
             warnings: self.warnings.into_iter().collect(),
-        };
-        mark_inactive(&mut cfg, defined);
-        if cfg.cluster_queues.is_empty() {
-            return Err(ManifestError {
-                file: WHOLE.into(),
-                message: "no ClusterQueue found".into(),
-            });
-        }
-        Ok(cfg)
+        })
     }
 
     /// Whether to read an object. Every kind but the Configuration (`config.kueue.x-k8s.io`)
@@ -452,10 +464,7 @@ impl Reader {
             Value::Number(n) => n.to_string(),
             _ => return Err(at.err("spec.fairSharing.weight", "expected a quantity")),
         };
-        // Weights are quantities: "1", "0.5", "500m".
-        let milli = quantity::parse("cpu", &text)
-            .ok_or_else(|| at.err("spec.fairSharing.weight", format!("invalid quantity '{text}'")))?;
-        Ok(milli as f64 / 1000.0)
+        quantity::parse_weight(&text).map_err(|e| at.err("spec.fairSharing.weight", e))
     }
 
     /// `spec.resourceGroups` of a ClusterQueue or Cohort: the groups, and the quota of every
@@ -519,7 +528,7 @@ impl Reader {
                     format!("flavor {fname} is in more than one resource group"),
                 ));
             }
-            let fidx = self.flavor_index(fname);
+            let fidx = self.flavor_index(fname, &fp, at)?;
             let rs = f
                 .get("resources")
                 .and_then(Value::as_array)
@@ -552,19 +561,21 @@ impl Reader {
         Ok(Group { resources, flavors })
     }
 
-    /// The index of the flavor a resource group names. One no ResourceFlavor defines is added
-    /// as missing: Kueue keeps a ClusterQueue that names it inactive.
-    fn flavor_index(&mut self, fname: &str) -> usize {
-        match self.flavors.iter().position(|x| x.name == fname) {
-            Some(i) => i,
-            None => {
-                self.flavors.push(Flavor {
-                    name: fname.to_string(),
-                    node_labels: BTreeMap::new(),
-                });
-                self.flavors.len() - 1
-            }
-        }
+    /// The index of the flavor a resource group names (at `fp`). One no ResourceFlavor defines
+    /// is an error: Kueue would keep the queue inactive, and its jobs would wait forever.
+    fn flavor_index(&self, fname: &str, fp: &str, at: &At<'_>) -> Result<usize, ManifestError> {
+        self.flavors.iter().position(|x| x.name == fname).ok_or_else(|| {
+            let known = if self.flavors.is_empty() {
+                "no ResourceFlavor is defined".to_string()
+            } else {
+                let names: Vec<&str> = self.flavors.iter().map(|f| f.name.as_str()).collect();
+                format!("ResourceFlavors: {}", names.join(", "))
+            };
+            at.err(
+                &format!("{fp}.name"),
+                format!("ResourceFlavor '{fname}' does not exist ({known})"),
+            )
+        })
     }
 
     /// A ClusterQueue: its place in the cohort tree and quota, and how it queues, preempts,
@@ -624,7 +635,6 @@ impl Reader {
                 borrow_within,
                 fungibility,
                 held,
-                inactive: None,
             },
         ))
     }
@@ -883,7 +893,37 @@ fn head(d: &Doc) -> Result<Head<'_>, ManifestError> {
     if kind != "Configuration" && name.is_empty() {
         return Err(at0.err("metadata.name", format!("a {kind} needs a name")));
     }
+    check_version(api).map_err(|m| {
+        let at = At {
+            file: &d.file,
+            what: if name.is_empty() {
+                format!("document {} ({kind})", d.index + 1)
+            } else {
+                format!("document {} ({kind} '{name}')", d.index + 1)
+            },
+        };
+        at.err("apiVersion", m)
+    })?;
     Ok(Head { obj, kind, api, name })
+}
+
+/// The versions of Kueue's API groups fairway reads.
+const VERSIONS: &[(&str, &[&str])] = &[
+    ("kueue.x-k8s.io", &["v1alpha1", "v1beta1", "v1beta2"]),
+    ("config.kueue.x-k8s.io", &["v1beta1", "v1beta2"]),
+];
+
+/// An apiVersion in one of Kueue's groups must name a version fairway knows: fields change
+/// between versions, and an object of a version fairway has not seen could be misread.
+fn check_version(api: &str) -> Result<(), String> {
+    let (group, version) = api.split_once('/').unwrap_or((api, ""));
+    match VERSIONS.iter().find(|(g, _)| *g == group) {
+        Some((_, known)) if !known.contains(&version) => Err(format!(
+            "unknown version '{version}' of {group} (known: {})",
+            known.join(", ")
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A WorkloadPriorityClass's `value`, an int32.
@@ -952,7 +992,7 @@ fn resource_quota(
                 };
                 quantity::parse(rname, &text)
                     .map(Some)
-                    .ok_or_else(|| at.err(&format!("{rp}.{key}"), format!("invalid quantity '{text}'")))
+                    .map_err(|e| at.err(&format!("{rp}.{key}"), e))
             }
         }
     };
@@ -1206,42 +1246,67 @@ pub fn go_duration(s: &str) -> Option<f64> {
     Some(total)
 }
 
-/// Marks ClusterQueues that name a missing flavor (index `defined` and up), or sit in a cohort
-/// cycle, as inactive: Kueue admits nothing through them.
-fn mark_inactive(cfg: &mut Config, defined: usize) {
-    let cohort_parent: BTreeMap<String, Option<String>> = cfg
-        .cohorts
-        .iter()
-        .map(|c| (c.name.clone(), c.parent.clone()))
+/// Every Cohort's chain of parents must end (`at`: per cohort, its file and parent field):
+/// Kueue keeps the ClusterQueues under a cycle inactive, and their jobs would wait forever. A
+/// parent no Cohort object declares is an implicit cohort, as in Kueue, and ends the chain.
+fn check_cohort_cycles(cohorts: &[QuotaNodeSpec], at: &[(String, &str)]) -> Result<(), ManifestError> {
+    let index: BTreeMap<&str, usize> = (cohorts.iter().enumerate())
+        .map(|(i, c)| (c.name.as_str(), i))
         .collect();
-    for (spec, settings) in &mut cfg.cluster_queues {
-        if let Some(f) = spec
-            .groups
-            .iter()
-            .flat_map(|g| &g.flavors)
-            .find(|&&f| f >= defined)
-        {
-            settings.inactive = Some(format!(
-                "ResourceFlavor '{}' does not exist",
-                cfg.flavors[*f].name
-            ));
+    for (c, (file, field)) in cohorts.iter().zip(at) {
+        let err = |m: String| {
+            let at = At {
+                file,
+                what: format!("Cohort '{}'", c.name),
+            };
+            Err(at.err(field, m))
+        };
+        if c.parent.as_deref() == Some(c.name.as_str()) {
+            return err("a Cohort cannot be its own parent".into());
         }
-        let mut seen = BTreeSet::new();
-        let mut cur = spec.parent.clone();
-        while let Some(c) = cur {
-            if !seen.insert(c.clone()) {
-                settings.inactive = Some(format!("its cohort tree has a cycle through '{c}'"));
+        let mut path = vec![c.name.as_str()];
+        let mut seen = BTreeSet::from([c.name.as_str()]);
+        let mut cur = c.parent.as_deref();
+        while let Some(p) = cur {
+            if p == c.name {
+                path.push(p);
+                return err(format!("the cohort tree has a cycle: {}", path.join(" -> ")));
+            }
+            if !seen.insert(p) {
+                // A cycle above this cohort, not through it: reported at one of its members.
                 break;
             }
-            cur = cohort_parent.get(&c).cloned().flatten();
+            path.push(p);
+            cur = index.get(p).and_then(|&i| cohorts[i].parent.as_deref());
         }
-        if let Some(why) = &settings.inactive {
-            cfg.warnings.push(format!(
-                "ClusterQueue '{}' is inactive (admits nothing): {why}",
-                spec.name
+    }
+    Ok(())
+}
+
+/// Every LocalQueue (read from `files`) must point to a ClusterQueue of the manifests.
+fn check_local_queues(
+    lqs: &[LocalQueue],
+    files: &[String],
+    cqs: &[(QuotaNodeSpec, CqSettings)],
+) -> Result<(), ManifestError> {
+    for (lq, file) in lqs.iter().zip(files) {
+        if !cqs.iter().any(|(s, _)| s.name == lq.cluster_queue) {
+            let known: Vec<&str> = cqs.iter().map(|(s, _)| s.name.as_str()).collect();
+            let at = At {
+                file,
+                what: format!("LocalQueue '{}'", lq.name),
+            };
+            return Err(at.err(
+                "spec.clusterQueue",
+                format!(
+                    "ClusterQueue '{}' does not exist (ClusterQueues: {})",
+                    lq.cluster_queue,
+                    known.join(", ")
+                ),
             ));
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1341,31 +1406,184 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_missing_flavor_or_a_cohort_cycle_makes_a_queue_inactive() {
-        let c = load_str(
-            &cq(&GROUP.replace("name: h100\n      resources", "name: a100\n      resources")),
-            "m.yaml",
-            "nvidia.com/gpu",
+    fn cohort(name: &str, parent_key: &str, parent: &str) -> String {
+        format!(
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: {name}\nspec:\n  {parent_key}: {parent}\n"
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn a_missing_flavor_is_an_error() {
+        let a100 = GROUP.replace("name: h100\n      resources", "name: a100\n      resources");
         assert_eq!(
-            c.cluster_queues[0].1.inactive.as_deref(),
-            Some("ResourceFlavor 'a100' does not exist")
+            err(&cq(&a100)),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'a100' does not exist (ResourceFlavors: h100)"
         );
-        let cyc = format!(
-            "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: x\nspec:\n  parentName: y\n---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: y\nspec:\n  parentName: x\n",
-            cq(&format!("  cohortName: x\n{GROUP}"))
+        // In a Cohort's own quota too, and with no ResourceFlavor at all.
+        let in_cohort = format!(
+            "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: c\nspec:\n{a100}",
+            cq(GROUP)
         );
-        let c = load_str(&cyc, "m.yaml", "nvidia.com/gpu").unwrap();
-        assert!(
-            c.cluster_queues[0]
-                .1
-                .inactive
-                .as_deref()
-                .unwrap()
-                .contains("cycle")
+        assert_eq!(
+            err(&in_cohort),
+            "m.yaml: Cohort 'c': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'a100' does not exist (ResourceFlavors: h100)"
         );
+        let alone = cq(GROUP).replace(FLAVOR, "");
+        assert_eq!(
+            err(&alone),
+            "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].name: ResourceFlavor 'h100' does not exist (no ResourceFlavor is defined)"
+        );
+    }
+
+    #[test]
+    fn a_cohort_cycle_is_an_error() {
+        let in_x = cq(&format!("  cohortName: x\n{GROUP}"));
+        let pair = format!(
+            "{in_x}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "x")
+        );
+        assert_eq!(
+            err(&pair),
+            "m.yaml: Cohort 'x': spec.parentName: the cohort tree has a cycle: x -> y -> x"
+        );
+        // v1alpha1 spells the field `parent`.
+        let own = format!("{in_x}{}", cohort("x", "parent", "x"))
+            .replace("v1beta2\nkind: Cohort", "v1alpha1\nkind: Cohort");
+        assert_eq!(
+            err(&own),
+            "m.yaml: Cohort 'x': spec.parent: a Cohort cannot be its own parent"
+        );
+        // x hangs below the cycle y -> z -> y: the error names the cycle.
+        let below = format!(
+            "{in_x}{}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "z"),
+            cohort("z", "parentName", "y")
+        );
+        assert_eq!(
+            err(&below),
+            "m.yaml: Cohort 'y': spec.parentName: the cohort tree has a cycle: y -> z -> y"
+        );
+        // A chain ending at a cohort no object declares is a tree (the root is implicit).
+        let chain = format!(
+            "{in_x}{}{}",
+            cohort("x", "parentName", "y"),
+            cohort("y", "parentName", "root")
+        );
+        let c = load_str(&chain, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(c.cohorts[1].parent.as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn a_local_queue_to_a_missing_cluster_queue_is_an_error() {
+        let lq = |target: &str| {
+            format!(
+                "{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: LocalQueue\nmetadata:\n  name: team\n  namespace: ns\nspec:\n  clusterQueue: {target}\n",
+                cq(GROUP)
+            )
+        };
+        assert!(load_str(&lq("a"), "m.yaml", "nvidia.com/gpu").is_ok());
+        assert_eq!(
+            err(&lq("b")),
+            "m.yaml: LocalQueue 'team': spec.clusterQueue: ClusterQueue 'b' does not exist (ClusterQueues: a)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_kueue_api_version_is_an_error() {
+        let v9 = cq(GROUP).replace("v1beta2\nkind: ClusterQueue", "v9\nkind: ClusterQueue");
+        assert_eq!(
+            err(&v9),
+            "m.yaml: document 2 (ClusterQueue 'a'): apiVersion: unknown version 'v9' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        );
+        let bare = cq(GROUP).replace(
+            "kueue.x-k8s.io/v1beta2\nkind: ClusterQueue",
+            "kueue.x-k8s.io\nkind: ClusterQueue",
+        );
+        assert!(err(&bare).ends_with(
+            "apiVersion: unknown version '' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        ));
+        // A kind fairway does not read is refused too: its version is unknown.
+        let check = format!(
+            "{}---\napiVersion: kueue.x-k8s.io/v2\nkind: AdmissionCheck\nmetadata:\n  name: prov\n",
+            cq(GROUP)
+        );
+        assert_eq!(
+            err(&check),
+            "m.yaml: document 3 (AdmissionCheck 'prov'): apiVersion: unknown version 'v2' of kueue.x-k8s.io (known: v1alpha1, v1beta1, v1beta2)"
+        );
+        let config = format!(
+            "{}---\napiVersion: config.kueue.x-k8s.io/v1alpha1\nkind: Configuration\n",
+            cq(GROUP)
+        );
+        assert_eq!(
+            err(&config),
+            "m.yaml: document 3 (Configuration): apiVersion: unknown version 'v1alpha1' of config.kueue.x-k8s.io (known: v1beta1, v1beta2)"
+        );
+        // Known versions load; other groups are skipped with a warning, as before.
+        let other = format!(
+            "{}---\napiVersion: example.com/v9\nkind: ResourceFlavor\nmetadata:\n  name: b200\n",
+            cq(GROUP).replace("v1beta2\nkind: ResourceFlavor", "v1alpha1\nkind: ResourceFlavor")
+        );
+        let c = load_str(&other, "m.yaml", "nvidia.com/gpu").unwrap();
+        assert_eq!(
+            c.warnings,
+            vec!["ResourceFlavor 'b200': apiVersion 'example.com/v9' is not kueue.x-k8s.io; ignored"]
+        );
+    }
+
+    const CPU_GROUP: &str = "  resourceGroups:\n  - coveredResources: [cpu]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: ";
+
+    #[test]
+    fn quantities_too_large_or_negative_are_errors() {
+        // Quoted, the exact text; unquoted, YAML reads a float, written back as 1.7014118346046924e+35.
+        let wrap = "170141183460469231731687303715884105.999";
+        let path = "m.yaml: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].nominalQuota";
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}\"{wrap}\"\n"))),
+            format!(
+                "{path}: invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}{wrap}\n"))),
+            format!(
+                "{path}: invalid quantity '1.7014118346046924e+35': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}1e300\n"))),
+            format!(
+                "{path}: invalid quantity '1e+300': too large, fairway holds at most 1152921504606846974m"
+            )
+        );
+        assert_eq!(
+            err(&cq(&format!("{CPU_GROUP}-1\n"))),
+            format!("{path}: invalid quantity '-1': must be greater than or equal to 0")
+        );
+        let limit = cq(&format!(
+            "  cohortName: c\n{CPU_GROUP}4\n        borrowingLimit: \"1e400\"\n"
+        ));
+        assert!(err(&limit).ends_with(
+            "resources[0].borrowingLimit: invalid quantity '1e400': too large, fairway holds at most 1152921504606846974m"
+        ));
+        let weight = cq(&format!("{GROUP}  fairSharing:\n    weight: \"-0.5\"\n"));
+        assert_eq!(
+            err(&weight),
+            "m.yaml: ClusterQueue 'a': spec.fairSharing.weight: invalid quantity '-0.5': must be greater than or equal to 0"
+        );
+        // Kubernetes' other forms are read: 1e3 cores, .5 cores, 100n cores (rounded up to 1m).
+        for (text, milli) in [
+            ("\"1e3\"", 1_000_000),
+            ("\".5\"", 500),
+            ("100n", 1),
+            ("\"+8\"", 8000),
+        ] {
+            let c = load_str(&cq(&format!("{CPU_GROUP}{text}\n")), "m.yaml", "nvidia.com/gpu").unwrap();
+            let q = c.cluster_queues[0].0.quotas.values().next().unwrap();
+            assert_eq!(q.nominal, milli, "{text}");
+        }
     }
 
     #[test]

@@ -370,7 +370,8 @@ impl Kueue {
                 weight: s.weight,
             })
             .collect();
-        // A cycle in the cohort tree: break it (its ClusterQueues are inactive anyway).
+        // The manifests refuse cohort cycles; one in a Config built otherwise is broken here so
+        // that walks up the tree end.
         for i in 0..nodes.len() {
             let mut seen = BTreeSet::new();
             let mut cur = Some(i);
@@ -422,7 +423,7 @@ impl Kueue {
                     sticky: None,
                     admitted: BTreeSet::new(),
                     covers,
-                    open: settings.inactive.is_none() && !settings.held,
+                    open: !settings.held,
                 }
             })
             .collect();
@@ -953,7 +954,7 @@ impl Policy for Kueue {
                     h.finish()
                 };
                 let s = &self.cqs[cq].settings;
-                let initial = if s.inactive.is_some() || s.held {
+                let initial = if s.held {
                     reason::SUSPENDED
                 } else {
                     match s.queueing {

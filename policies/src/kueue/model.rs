@@ -97,8 +97,6 @@ pub struct CqSettings {
     pub fungibility: Fungibility,
     /// `stopPolicy: Hold` or `HoldAndDrain`: no new admissions.
     pub held: bool,
-    /// Why the ClusterQueue admits nothing (a missing flavor, a cohort cycle), if so.
-    pub inactive: Option<String>,
 }
 
 /// A LocalQueue.

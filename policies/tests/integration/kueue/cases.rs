@@ -272,3 +272,62 @@ fn eviction_latency_delays_the_preemptor() {
     assert_eq!(r.start("high"), Some(40));
     assert_eq!(r.pending_s("q", "WaitingForPreemptedWorkloads"), 30);
 }
+
+/// A manifest the loader refuses, and a what-if quota that is not a quantity fairway can hold,
+/// fail resolving the policy, naming the file, the object and the field.
+#[test]
+fn manifest_and_edit_errors_reach_the_registry() {
+    use fairway_policies::{Registry, RegistryError, Setup};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kueue.yaml");
+    let spec = format!("kueue[manifests={}]", path.display()).parse().unwrap();
+    let resolve = |yaml: &str, setup: &Setup| {
+        std::fs::write(&path, yaml).unwrap();
+        Registry::builtin().resolve_policy(&spec, setup).err().unwrap()
+    };
+    let wrap = "170141183460469231731687303715884105.999";
+    let e = resolve(
+        &format!(
+            "{H100}{}",
+            cq("a", None, 8, "").replace("nominalQuota: 8", &format!("nominalQuota: \"{wrap}\""))
+        ),
+        &Setup::default(),
+    );
+    assert!(matches!(e, RegistryError::Setup(_)));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: ClusterQueue 'a': spec.resourceGroups[0].flavors[0].resources[0].nominalQuota: invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974",
+            path.display()
+        )
+    );
+    let cycle = format!(
+        "{H100}{}---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: c\nspec:\n  parentName: c\n",
+        cq("a", Some("c"), 8, "")
+    );
+    assert_eq!(
+        resolve(&cycle, &Setup::default()).to_string(),
+        format!(
+            "{}: Cohort 'c': spec.parentName: a Cohort cannot be its own parent",
+            path.display()
+        )
+    );
+    let setup = Setup {
+        kueue_edits: vec![fairway_policies::kueue::edit::Edit::Quota {
+            cluster_queue: "a".into(),
+            flavor: "h100".into(),
+            resource: "nvidia.com/gpu".into(),
+            nominal: Some(wrap.into()),
+            borrowing_limit: None,
+            lending_limit: None,
+        }],
+    };
+    let e = resolve(&format!("{H100}{}", cq("a", None, 8, "")), &setup);
+    assert!(matches!(e, RegistryError::KueueEdit(_)));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "whatif: nominal of ClusterQueue 'a' (flavor h100, resource nvidia.com/gpu): invalid quantity '{wrap}': too large, fairway holds at most 1152921504606846974"
+        )
+    );
+}
