@@ -128,5 +128,24 @@ fn decisions(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, event_queue, placement, decisions);
+/// Team-fair policies with a team per job: a pass costs what the teams with work cost, so 100,000
+/// teams run near FIFO's pace (they once cost a scan of every team per pass).
+fn many_teams(c: &mut Criterion) {
+    let cl = fairway_benches::cluster(40);
+    let per_hour = fairway_benches::per_hour_for_load(0.9, 320.0);
+    let mut g = c.benchmark_group("many-teams");
+    g.sample_size(10);
+    for teams in [1_000usize, 100_000] {
+        let w = fairway_benches::workload_of_teams(100_000, teams, per_hour, 3);
+        g.throughput(Throughput::Elements(w.len() as u64));
+        for policy in ["fifo", "drf", "fair-share"] {
+            g.bench_with_input(BenchmarkId::new(policy, teams), &teams, |bch, _| {
+                bch.iter(|| black_box(fairway_benches::run(&w, &cl, policy, "first-fit").counters.passes))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, event_queue, placement, decisions, many_teams);
 criterion_main!(benches);

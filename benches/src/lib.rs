@@ -13,6 +13,21 @@ pub fn workload(jobs: usize, per_hour: f64, seed: u64) -> Workload {
     generate(&spec, seed, Path::new(".")).expect("valid spec")
 }
 
+/// Like [`workload`], with the jobs spread over `teams` teams of equal weight (`t0`, `t1`, ...):
+/// for the costs that grow with the number of teams.
+pub fn workload_of_teams(jobs: usize, teams: usize, per_hour: f64, seed: u64) -> Workload {
+    let mut spec = SyntheticSpec::with_jobs(jobs);
+    spec.arrivals = Arrivals::Poisson { per_hour };
+    spec.teams = (0..teams)
+        .map(|i| fairway_traces::synthetic::TeamShare {
+            name: format!("t{i}"),
+            weight: 1.0,
+            priority: 0,
+        })
+        .collect();
+    generate(&spec, seed, Path::new(".")).expect("valid spec")
+}
+
 /// The arrival rate (jobs an hour) at which the generator's default mix offers `load` (0..1) of
 /// `gpus` GPUs: measured on a 20,000-job sample of the mix.
 pub fn per_hour_for_load(load: f64, gpus: f64) -> f64 {

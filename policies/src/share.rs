@@ -4,7 +4,9 @@
 use crate::queue::{FailedShapes, QueueMode, ShapeQueue};
 use fairway_engine::{Cycle, JobId, JobSpec, Policy, PolicyError, SimTime, TeamId, Transition};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+
+const NOT_ACTIVE: u32 = u32::MAX;
 
 /// Per team: pending jobs in submit order (grouped by shape), and what the team holds now.
 #[derive(Debug, Default)]
@@ -12,6 +14,12 @@ struct Teams {
     pending: Vec<ShapeQueue<()>>,
     /// (milli-GPU, milli-CPU, MiB) held by running jobs.
     held: Vec<[u64; 3]>,
+    /// The teams with a pending job, in no particular order, and each team's place there
+    /// (`NOT_ACTIVE` if none): a pass costs what the teams with work cost, not all teams.
+    active: Vec<usize>,
+    place: Vec<u32>,
+    /// What each team served in this pass holds, counting the pass's starts.
+    held_now: HashMap<usize, [u64; 3], foldhash::fast::FixedState>,
     /// Scratch for a pass: teams by score; this instant's arrivals by team, and per team with
     /// arrivals, (team, next to try, end) in `arrivals`.
     order: BinaryHeap<Reverse<(Score, usize)>>,
@@ -48,6 +56,27 @@ impl Teams {
         if self.pending.len() <= t.index() {
             self.pending.resize_with(t.index() + 1, ShapeQueue::default);
             self.held.resize(t.index() + 1, [0; 3]);
+            self.place.resize(t.index() + 1, NOT_ACTIVE);
+        }
+    }
+
+    /// Keeps `active` in step with whether team `t` has a pending job.
+    fn sync_active(&mut self, t: usize) {
+        let has_work = !self.pending[t].is_empty();
+        match (has_work, self.place[t]) {
+            (true, NOT_ACTIVE) => {
+                self.place[t] = self.active.len() as u32;
+                self.active.push(t);
+            }
+            (false, at) if at != NOT_ACTIVE => {
+                let at = at as usize;
+                self.active.swap_remove(at);
+                if let Some(&moved) = self.active.get(at) {
+                    self.place[moved] = at as u32;
+                }
+                self.place[t] = NOT_ACTIVE;
+            }
+            _ => {}
         }
     }
 
@@ -65,6 +94,7 @@ impl Teams {
         let t = spec.team;
         self.ensure(t);
         crate::queue::file(&mut self.pending[t.index()], spec, (), job, what);
+        self.sync_active(t.index());
         let d = Self::demand(spec);
         let held = &mut self.held[t.index()];
         match what {
@@ -94,16 +124,18 @@ impl Teams {
     /// pending job in a pass, so with nothing released since the last one only this instant's
     /// arrivals can fit, and only they are tried.
     ///
-    /// Cost per pass, with T teams, p pending jobs and s shapes in a team's queue: O(T log T) to
-    /// order the teams; O(s log s) to seed the merge of each team served; O(log p + log T) and a
-    /// placement try per job started and per team and shape that stops fitting. Best effort with
+    /// Cost per pass, with T teams with a pending job (teams without one cost nothing), p pending
+    /// jobs and s shapes in a team's queue: O(T log T) to order the teams; O(s log s) to seed the
+    /// merge of each team served; O(log p + log T) and a placement try per job started and per
+    /// team and shape that stops fitting. Best effort with
     /// nothing released: O(a log a) for the a arrivals and a try for each.
     fn pass(&mut self, cx: &mut Cycle<'_>, mode: QueueMode, score: impl Fn(usize, &[u64; 3]) -> f64) -> u64 {
         #[cfg(test)]
         if self.by_scan {
             return tests::pass_by_scan(self, cx, mode, score);
         }
-        let mut held = self.held.clone();
+        self.held_now.clear();
+        let (base, held) = (&self.held, &mut self.held_now);
         let mut failed = FailedShapes::default();
         let only_arrivals = mode == QueueMode::BestEffort && !cx.freed();
         self.order.clear();
@@ -118,16 +150,14 @@ impl Teams {
                     Some(span) if span.0 == t => span.2 = i + 1,
                     _ => {
                         self.spans.push((t, i, i + 1));
-                        self.order.push(Reverse((Score(score(t, &held[t])), t)));
+                        self.order.push(Reverse((Score(score(t, &base[t])), t)));
                     }
                 }
             }
         } else {
-            for (t, q) in self.pending.iter_mut().enumerate() {
-                if !q.is_empty() {
-                    q.seed(None);
-                    self.order.push(Reverse((Score(score(t, &held[t])), t)));
-                }
+            for &t in &self.active {
+                self.pending[t].seed(None);
+                self.order.push(Reverse((Score(score(t, &base[t])), t)));
             }
         }
         let mut started = 0;
@@ -152,10 +182,11 @@ impl Teams {
             };
             if let Some(job) = next {
                 started += 1;
-                for (h, x) in held[t].iter_mut().zip(Self::demand(cx.job(job))) {
+                let h = held.entry(t).or_insert(base[t]);
+                for (h, x) in h.iter_mut().zip(Self::demand(cx.job(job))) {
                     *h += x;
                 }
-                self.order.push(Reverse((Score(score(t, &held[t])), t)));
+                self.order.push(Reverse((Score(score(t, h)), t)));
             }
         }
         started
@@ -189,8 +220,8 @@ impl Teams {
 
 /// Dominant Resource Fairness (Ghodsi et al., NSDI '11): the team with the smallest dominant
 /// share (its largest fraction of the cluster's GPUs, CPUs or memory) goes next. Cost per pass:
-/// as the team pass (`Teams::pass`): O(T log T) for the T teams, O(s log s) for the s shapes of
-/// each team served, O(log p + log T) per job started.
+/// as the team pass (`Teams::pass`): O(T log T) for the T teams with a pending job, O(s log s)
+/// for the s shapes of each team served, O(log p + log T) per job started.
 #[derive(Debug)]
 pub struct Drf {
     teams: Teams,
@@ -234,9 +265,9 @@ impl Policy for Drf {
 
 /// Weighted fair share on decayed usage (as Slurm's fair-share factor, or Kueue's admission fair
 /// sharing): each team's GPU usage decays with a half-life; the team with the least usage per
-/// unit of weight goes next. Cost per pass: O(T) to bring the T teams' usage to now, then as the
-/// team pass (`Teams::pass`): O(T log T), O(s log s) for the s shapes of each team served,
-/// O(log p + log T) per job started.
+/// unit of weight goes next. Cost per pass: O(T) to bring the usage of the T teams with a pending
+/// job to now, then as the team pass (`Teams::pass`): O(T log T), O(s log s) for the s shapes of
+/// each team served, O(log p + log T) per job started.
 #[derive(Debug)]
 pub struct FairShare {
     teams: Teams,
@@ -247,6 +278,8 @@ pub struct FairShare {
     since: Vec<SimTime>,
     team_weight: Vec<f64>,
     mode: QueueMode,
+    /// Scratch: each team's score in the current pass (only teams with work are set).
+    scores: Vec<f64>,
 }
 
 impl FairShare {
@@ -259,6 +292,7 @@ impl FairShare {
             usage: Vec::new(),
             since: Vec::new(),
             team_weight: Vec::new(),
+            scores: Vec::new(),
         }
     }
 
@@ -323,10 +357,14 @@ impl Policy for FairShare {
 
     fn schedule(&mut self, cx: &mut Cycle<'_>) {
         let now = cx.now();
-        let scores: Vec<f64> = (0..self.teams.pending.len())
-            .map(|t| self.usage_at(t, now) / self.team_weight.get(t).copied().unwrap_or(1.0).max(1e-9))
-            .collect();
+        // Only the teams with work are scored: a pass costs what they cost, not all teams.
+        let mut scores = std::mem::take(&mut self.scores);
+        scores.resize(self.teams.pending.len(), 0.0);
+        for &t in &self.teams.active {
+            scores[t] = self.usage_at(t, now) / self.team_weight.get(t).copied().unwrap_or(1.0).max(1e-9);
+        }
         self.teams.pass(cx, self.mode, |t, _| scores[t]);
+        self.scores = scores;
     }
 }
 
