@@ -292,8 +292,9 @@ impl Cluster {
         let mut pools = Vec::with_capacity(spec.pools.len());
         let mut nodes = Vec::new();
         let mut gpu_free = Vec::new();
+        let mut names = std::collections::HashSet::with_capacity(spec.pools.len());
         for (pi, p) in spec.pools.iter().enumerate() {
-            if spec.pools[..pi].iter().any(|q| q.name == p.name) {
+            if !names.insert(p.name.as_str()) {
                 return Err(ClusterError::DuplicatePool(p.name.clone()));
             }
             if p.gpus_per_node > MAX_GPUS_PER_NODE {

@@ -73,6 +73,12 @@ pub enum InflationError {
 }
 
 /// Runs the experiment for one placement on an empty copy of `cluster`.
+///
+/// Pods never leave, so free capacity only shrinks: a job shape (pod, pod count, allowed models,
+/// kind) that found no room once finds none later, and is not tried again. Once the cluster is
+/// full for every shape, the arrivals that remain cost O(1) each, so a large target costs what
+/// its arrivals cost, not arrivals x nodes. (No placement changes its state on a failed try;
+/// the random one draws only when there is room.)
 pub fn run(
     w: &Workload,
     cluster: &Cluster,
@@ -85,12 +91,18 @@ pub fn run(
     let mut allocated = 0u64;
     let mut slots: Vec<PodSlot> = Vec::new();
     let mut arrivals = Vec::with_capacity(order.len());
+    let mut no_room = std::collections::HashSet::new();
     for &j in order {
         let spec = &w.jobs[j];
         arrived += spec.gpu_milli();
         placement.observe_arrival(spec);
         slots.clear();
-        let placed = placement.place(&c, &spec.pod, spec.pods, &Allowed::job(spec), &mut slots);
+        let shape = (spec.pod, spec.pods, spec.models, spec.kind);
+        let placed = !no_room.contains(&shape)
+            && placement.place(&c, &spec.pod, spec.pods, &Allowed::job(spec), &mut slots);
+        if !placed {
+            no_room.insert(shape);
+        }
         if placed {
             if slots.len() != spec.pods as usize {
                 return Err(InflationError::SlotCount {

@@ -143,4 +143,59 @@ mod tests {
         assert_eq!(curve.ratio_at(0.9), Some(0.6));
         assert_eq!(curve.failed(), 2);
     }
+
+    /// Skipping a shape that found no room changes nothing: for every built-in placement, on
+    /// random workloads filled to three times capacity, the curve equals the one of a plain loop
+    /// that tries every arrival.
+    #[test]
+    fn skipping_full_shapes_changes_no_curve() {
+        use fairway_engine::{Allowed, PodSlot};
+        let mut next = {
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            move |m: u64| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % m
+            }
+        };
+        for round in 0..6 {
+            let g: Vec<u32> = (0..30)
+                .map(|_| [250, 500, 1000, 2000][next(4) as usize])
+                .collect();
+            let w = workload(&g);
+            let c = Cluster::new(&ClusterSpec {
+                pools: vec![PoolSpec::new("n", Some("T4"), 3, 4, 64, 512)],
+            })
+            .unwrap();
+            let order = arrival_order(&w, c.capacity_gpu_milli(), 3.0, round).unwrap();
+            for name in ["first-fit", "best-fit", "spread", "random", "fgd"] {
+                let spec = name.parse().unwrap();
+                let mut p = fairway_policies::placement(&spec, round).unwrap();
+                let fast = run(&w, &c, p.as_mut(), &order).unwrap();
+                // The reference: every arrival tried.
+                let mut p = fairway_policies::placement(&spec, round).unwrap();
+                let mut cl = c.clone();
+                let mut slots: Vec<PodSlot> = Vec::new();
+                let placed: Vec<bool> = order
+                    .iter()
+                    .map(|&j| {
+                        let s = &w.jobs[j];
+                        p.observe_arrival(s);
+                        slots.clear();
+                        let ok = p.place(&cl, &s.pod, s.pods, &Allowed::job(s), &mut slots);
+                        if ok {
+                            for &slot in &slots {
+                                cl.take(&s.pod, slot, s.models).unwrap();
+                            }
+                        }
+                        ok
+                    })
+                    .collect();
+                let got: Vec<bool> = fast.arrivals.iter().map(|a| a.placed).collect();
+                assert_eq!(got, placed, "{name}, round {round}");
+                assert!(got.iter().any(|p| !p), "the cluster filled up");
+            }
+        }
+    }
 }

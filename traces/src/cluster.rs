@@ -101,28 +101,38 @@ pub enum ClusterFormat {
 pub const UNSTATED_MEMORY_MIB: u64 = 1 << 30;
 
 /// Adds one node to the pool of identical nodes (model, GPUs, CPU, memory), or opens a pool.
-pub(crate) fn add_node(
-    pools: &mut Vec<PoolSpec>,
-    model: Option<&str>,
-    gpus: u32,
-    cpu_milli: u64,
-    mem_mib: u64,
-) {
-    let model = if gpus == 0 { None } else { model };
-    match pools.iter_mut().find(|p| {
-        p.gpu_model.as_deref() == model
-            && p.gpus_per_node == gpus
-            && p.cpu_milli == cpu_milli
-            && p.mem_mib == mem_mib
-    }) {
-        Some(p) => p.nodes += 1,
-        None => {
-            let mut p = PoolSpec::new("", model, 1, gpus, 0, 0);
-            p.cpu_milli = cpu_milli;
-            p.mem_mib = mem_mib;
-            p.name = pool_name(&p);
-            pools.push(p);
+/// Nodes grouped into pools of identical nodes, in the order shapes first appear: a node list
+/// of n nodes and p shapes is grouped in O(n) (a map from shape to pool), not O(n p).
+#[derive(Default)]
+pub(crate) struct NodePools {
+    pools: Vec<PoolSpec>,
+    index: std::collections::HashMap<(Option<String>, u32, u64, u64), usize>,
+}
+
+impl NodePools {
+    /// Adds one node: to the pool of its shape, or as a new pool.
+    pub(crate) fn add(&mut self, model: Option<&str>, gpus: u32, cpu_milli: u64, mem_mib: u64) {
+        let model = if gpus == 0 { None } else { model };
+        let key = (model.map(str::to_string), gpus, cpu_milli, mem_mib);
+        match self.index.get(&key) {
+            Some(&i) => self.pools[i].nodes += 1,
+            None => {
+                let mut p = PoolSpec::new("", model, 1, gpus, 0, 0);
+                p.cpu_milli = cpu_milli;
+                p.mem_mib = mem_mib;
+                p.name = pool_name(&p);
+                self.index.insert(key, self.pools.len());
+                self.pools.push(p);
+            }
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+
+    pub(crate) fn finish(self) -> Vec<PoolSpec> {
+        self.pools
     }
 }
 
@@ -168,7 +178,7 @@ fn read_pai(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
         Table::positional(3, "cap_mem"),
         Table::positional(4, "cap_gpu"),
     );
-    let mut pools = Vec::new();
+    let mut pools = NodePools::default();
     let mut rec = csv::StringRecord::new();
     while let Some(row) = t.next(&mut rec)? {
         row.non_empty(machine)?;
@@ -185,12 +195,12 @@ fn read_pai(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
             .count(mem)?
             .checked_mul(1024)
             .ok_or_else(|| row.err(mem, "too much memory"))?;
-        add_node(&mut pools, Some(model), g, c, m);
+        pools.add(Some(model), g, c, m);
     }
     if pools.is_empty() {
         return Err(no_nodes(&t.file));
     }
-    Ok(pools)
+    Ok(pools.finish())
 }
 
 /// Reads the 2026 spot-GPU node list (see [`ClusterFormat::SpotNodes`]).
@@ -200,7 +210,7 @@ fn read_spot(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
     let gpu = t.required("gpu_capacity_num")?;
     let cpu = t.required("cpu_num")?;
     let name = t.required("node_name")?;
-    let mut pools = Vec::new();
+    let mut pools = NodePools::default();
     let mut rec = csv::StringRecord::new();
     while let Some(row) = t.next(&mut rec)? {
         row.non_empty(name)?;
@@ -210,12 +220,12 @@ fn read_spot(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
             .count(cpu)?
             .checked_mul(1000)
             .ok_or_else(|| row.err(cpu, "too many cores"))?;
-        add_node(&mut pools, Some(m), g, c, UNSTATED_MEMORY_MIB);
+        pools.add(Some(m), g, c, UNSTATED_MEMORY_MIB);
     }
     if pools.is_empty() {
         return Err(no_nodes(&t.file));
     }
-    Ok(pools)
+    Ok(pools.finish())
 }
 
 impl ClusterFormat {

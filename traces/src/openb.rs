@@ -146,7 +146,7 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
     let mem = t.required("memory_mib")?;
     let gpu = t.required("gpu")?;
     let model = t.required("model")?;
-    let mut pools: Vec<PoolSpec> = Vec::new();
+    let mut pools = crate::cluster::NodePools::default();
     let mut rec = csv::StringRecord::new();
     while let Some(row) = t.next(&mut rec)? {
         row.non_empty(sn)?;
@@ -156,7 +156,7 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
         if g > 0 && model_name.is_none() {
             return Err(row.err(model, "a node with GPUs needs a model"));
         }
-        crate::cluster::add_node(&mut pools, model_name.as_deref(), g, c, m);
+        pools.add(model_name.as_deref(), g, c, m);
     }
     if pools.is_empty() {
         return Err(TraceError::file(
@@ -164,5 +164,5 @@ pub fn read_nodes(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
             "the node list has a header but no nodes",
         ));
     }
-    Ok(pools)
+    Ok(pools.finish())
 }
