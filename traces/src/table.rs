@@ -7,7 +7,7 @@ use std::path::Path;
 /// A CSV file with a header row, whose columns are looked up by name.
 pub struct Table {
     pub file: String,
-    reader: csv::Reader<std::fs::File>,
+    reader: csv::Reader<Lines<std::fs::File>>,
     header: Vec<String>,
     rows: u64,
     max_rows: u64,
@@ -41,9 +41,12 @@ impl Table {
             .has_headers(has_header)
             .flexible(false)
             .trim(csv::Trim::All)
-            .from_reader(f);
+            .from_reader(Lines::new(f));
         let header = if has_header {
-            let h = reader.headers().map_err(|e| csv_error(&file, e))?;
+            let h = match reader.headers() {
+                Ok(h) => h,
+                Err(e) => return Err(csv_error(&file, e, reader.get_mut())),
+            };
             h.iter().map(str::to_string).collect::<Vec<_>>()
         } else {
             Vec::new()
@@ -111,7 +114,9 @@ impl Table {
         match self.reader.read_record(rec) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line());
+                let line = rec
+                    .position()
+                    .map_or(0, |p| self.reader.get_mut().line_at(p.byte()));
                 self.rows += 1;
                 if self.rows > self.max_rows {
                     return Err(TraceError::Row {
@@ -129,8 +134,66 @@ impl Table {
                     rec,
                 }))
             }
-            Err(e) => Err(csv_error(&self.file, e)),
+            Err(e) => Err(csv_error(&self.file, e, self.reader.get_mut())),
         }
+    }
+}
+
+/// The file under the CSV reader, keeping the bytes read since the start of the last record
+/// whose line was asked, to count lines exactly. The reader's own count is one short after a
+/// CRLF (a record ends at the CR, and the LF is read with the next record) and after the blank
+/// lines it skips, and it does not count lone CRs, which also end records.
+struct Lines<R> {
+    inner: R,
+    /// Bytes read from `inner` from offset `base` on, from index `start`.
+    kept: Vec<u8>,
+    start: usize,
+    base: u64,
+    /// Line breaks before `base`.
+    breaks: u64,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            kept: Vec::new(),
+            start: 0,
+            base: 0,
+            breaks: 0,
+        }
+    }
+
+    /// The line (from 1) of a record the CSV reader started reading at byte `from`: the line of
+    /// the first byte from there on that is not a line break. Offsets asked must not decrease.
+    fn line_at(&mut self, from: u64) -> u64 {
+        let kept = &self.kept[self.start..];
+        let mut end =
+            usize::try_from(from.saturating_sub(self.base)).map_or(kept.len(), |i| i.min(kept.len()));
+        while end < kept.len() && matches!(kept[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        // CR LF is one break, and so is a lone CR or LF.
+        let lone_cr = |i: usize| kept.get(i + 1) != Some(&b'\n');
+        self.breaks += (0..end)
+            .filter(|&i| kept[i] == b'\n' || (kept[i] == b'\r' && lone_cr(i)))
+            .count() as u64;
+        self.base += end as u64;
+        self.start += end;
+        // Forget what is counted, in large steps: the kept bytes are then about one read ahead.
+        if self.start > 1 << 16 && self.start * 2 > self.kept.len() {
+            self.kept.drain(..self.start);
+            self.start = 0;
+        }
+        self.breaks + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -151,8 +214,8 @@ pub fn unique_id<'r>(
     }
 }
 
-fn csv_error(file: &str, e: csv::Error) -> TraceError {
-    let line = e.position().map(|p| p.line());
+fn csv_error<R>(file: &str, e: csv::Error, lines: &mut Lines<R>) -> TraceError {
+    let line = e.position().map(|p| lines.line_at(p.byte()));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
