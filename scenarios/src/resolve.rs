@@ -236,8 +236,10 @@ impl Scenario {
                 }
             }
         }
-        let w =
-            whatif::apply_workload(&self.whatif, w, self.seed).map_err(|e| self.whatif_error("whatif", e))?;
+        for (i, e) in self.whatif.iter().enumerate() {
+            w = whatif::apply_edit(e, i, w, self.seed, self.limits.max_jobs)
+                .map_err(|e| self.whatif_error(&format!("whatif[{i}]"), e))?;
+        }
         let max_ms = self.limits.max_span_days * 86_400_000.0;
         if let (Some(first), Some(last)) = (w.jobs.first(), w.jobs.last()) {
             let span = last.submit.since(first.submit).millis() as f64;
