@@ -228,11 +228,24 @@ impl Scenario {
             }
         }
         if let Some(s) = t.time_scale {
-            for j in &mut w.jobs {
-                j.submit = SimTime((j.submit.millis() as f64 * s).round() as u64);
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |ms: u64, what: &str| {
+                    fairway_engine::time::round_millis(ms as f64 * s).ok_or_else(|| {
+                        use fairway_engine::resources::fmt_milli;
+                        self.invalid(
+                            "trace.time_scale",
+                            format!(
+                                "{s:?} takes the {what} of job '{name}', {} s, past the limit of {} s (about 285,000 years)",
+                                fmt_milli(ms),
+                                fmt_milli(fairway_engine::time::MAX_MILLIS)
+                            ),
+                        )
+                    })
+                };
+                j.submit = SimTime(scale(j.submit.millis(), "submit time")?);
                 if let Some(r) = j.recorded_start.get() {
                     j.recorded_start
-                        .set(SimTime((r.millis() as f64 * s).round() as u64));
+                        .set(SimTime(scale(r.millis(), "recorded start")?));
                 }
             }
         }

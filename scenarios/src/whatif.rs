@@ -127,6 +127,20 @@ pub enum WhatIfError {
     Pool(#[from] fairway_traces::TraceError),
     #[error("the edits leave the cluster without nodes")]
     NoNodes,
+    /// An edit would take a time past [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
+    #[error(
+        "{edit} = {factor:?} takes the {what} of job '{job}', {} s, past the limit of {} s (about 285,000 years)",
+        fairway_engine::resources::fmt_milli(*millis),
+        fairway_engine::resources::fmt_milli(fairway_engine::time::MAX_MILLIS)
+    )]
+    TimeOutOfRange {
+        edit: &'static str,
+        factor: f64,
+        job: String,
+        what: &'static str,
+        /// The time before the edit.
+        millis: u64,
+    },
     /// An edit would grow the workload past `[limits] max_jobs`.
     #[error(
         "{edit}: the trace would have {jobs} jobs, more than [limits] max_jobs = {max}; raise the limit if you mean it"
@@ -213,7 +227,8 @@ pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Wo
 
 /// Applies edit number `index` of the scenario's list (the number seeds its random choices) to a
 /// workload; an edit that is not a load edit leaves it as it is. Refuses to grow the workload past
-/// `max_jobs` jobs (counted before the copies are made).
+/// `max_jobs` jobs (counted before the copies are made) or to take a time past
+/// [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
 pub fn apply_edit(
     edit: &WhatIf,
     index: usize,
@@ -221,21 +236,42 @@ pub fn apply_edit(
     seed: u64,
     max_jobs: u64,
 ) -> Result<Workload, WhatIfError> {
+    use fairway_engine::time::round_millis;
     match edit {
         WhatIf::ScaleLoad(x) => {
-            for j in &mut w.jobs {
-                j.submit = SimTime((j.submit.millis() as f64 / x).round() as u64);
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |ms: u64, what| {
+                    round_millis(ms as f64 / x).ok_or_else(|| WhatIfError::TimeOutOfRange {
+                        edit: "scale_load",
+                        factor: *x,
+                        job: name.to_string(),
+                        what,
+                        millis: ms,
+                    })
+                };
+                j.submit = SimTime(scale(j.submit.millis(), "submit time")?);
                 if let Some(r) = j.recorded_start.get() {
                     j.recorded_start
-                        .set(SimTime((r.millis() as f64 / x).round() as u64));
+                        .set(SimTime(scale(r.millis(), "recorded start")?));
                 }
             }
         }
         WhatIf::ScaleDuration(x) => {
-            let scale = |d: SimDuration| SimDuration(((d.millis() as f64 * x).round() as u64).max(1));
-            for j in &mut w.jobs {
-                j.work = scale(j.work);
-                j.estimate = j.estimate.get().map(scale).into();
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |d: SimDuration, what| match round_millis(d.millis() as f64 * x) {
+                    Some(ms) => Ok(SimDuration(ms.max(1))),
+                    None => Err(WhatIfError::TimeOutOfRange {
+                        edit: "scale_duration",
+                        factor: *x,
+                        job: name.to_string(),
+                        what,
+                        millis: d.millis(),
+                    }),
+                };
+                j.work = scale(j.work, "run time")?;
+                if let Some(e) = j.estimate.get() {
+                    j.estimate = scale(e, "runtime estimate")?.into();
+                }
             }
         }
         WhatIf::TeamLoad { team, scale } => {

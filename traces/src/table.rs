@@ -325,11 +325,21 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Seconds (>= 0, or > 0 with `positive`) as milliseconds.
+    /// Seconds (>= 0, or > 0 with `positive`) as milliseconds, at most
+    /// [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
     pub fn secs(&self, col: Col, positive: bool) -> Result<u64, TraceError> {
+        use fairway_engine::time::MAX_MILLIS;
         let v = self.f64(col)?;
         match fairway_engine::time::secs_to_millis(v) {
             Some(ms) if !positive || ms > 0 => Ok(ms),
+            None if v > 0.0 => Err(self.err(
+                col,
+                format!(
+                    "expected a number of seconds up to {} (about 285,000 years), found '{}'",
+                    fairway_engine::resources::fmt_milli(MAX_MILLIS),
+                    self.str(col)
+                ),
+            )),
             _ if positive => Err(self.err(
                 col,
                 format!(

@@ -44,6 +44,86 @@ fn error(dir: &Path, trace: &str, extra: &str) -> String {
 const TWO: &str = "a,1,60,1,x\nb,1,60,1,x\n";
 
 #[test]
+fn a_time_scale_past_the_bound_is_refused_at_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Equal submits: the span check sees no span at all.
+    let e = error(tmp.path(), TWO, "time_scale = 1e20");
+    assert_eq!(
+        e,
+        "s.toml: trace.time_scale: 1e20 takes the submit time of job 'a', 1 s, past the limit of 9007199254740.992 s (about 285,000 years)"
+    );
+}
+
+#[test]
+fn a_horizon_or_outage_time_past_the_bound_is_refused_at_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = "[limits]\nmax_span_days = 1e300";
+    let e = error(tmp.path(), TWO, &format!("[engine]\nhorizon_s = 1e15\n{huge}"));
+    assert_eq!(
+        e,
+        "s.toml: engine.horizon_s: 1e15 s is past the longest time the engine takes, 9007199254740.992 s (about 285,000 years)"
+    );
+    // A failure window past the bound used to become no window at all.
+    let e = error(
+        tmp.path(),
+        TWO,
+        "[failures]\nmtbf_h = 100\nmttr_h = 1\nuntil_s = 1e20",
+    );
+    assert!(e.starts_with("s.toml: failures.until_s: 1e20 s is past"), "{e}");
+    let e = error(tmp.path(), TWO, "[failures]\nmtbf_h = 1e300\nmttr_h = 1");
+    assert!(e.starts_with("s.toml: failures.mtbf_h: "), "{e}");
+}
+
+#[test]
+fn durations_past_the_bound_are_refused_by_the_reader() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Past the bound: the reader says so.
+    let e = error(tmp.path(), "a,0,1e13,1,x\n", "");
+    assert_eq!(
+        e,
+        "t.csv:2: column 'duration': expected a number of seconds up to 9007199254740.992 (about 285,000 years), found '1e13'"
+    );
+}
+
+#[test]
+fn durations_whose_sum_passes_the_end_of_time_end_the_run_with_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Each within the bound, one after another on the slowest GPU: the third would end past
+    // the last instant simulated time holds.
+    let trace =
+        "a,0,9000000000000,1,x\nb,0,9000000000000,1,x\nc,0,9000000000000,1,x\nd,0,9000000000000,1,x\n";
+    let slow = "[[whatif]]\nadd_pool = { name = \"slow\", gpu_model = \"T4\", nodes = 1, gpus_per_node = 1, cpu = 8, memory_gib = 64, speed = 0.001 }\n\
+        [[whatif]]\nadd_nodes = { pool = \"p\", nodes = -1 }";
+    let e = error(tmp.path(), trace, slow);
+    assert!(
+        e.starts_with("the run would pass the end of simulated time at t=")
+            && e.contains("job 'c' would run for"),
+        "{e}"
+    );
+}
+
+#[test]
+fn scaled_times_past_the_bound_are_refused_naming_the_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = error(tmp.path(), TWO, "[[whatif]]\nscale_duration = 1e300");
+    assert_eq!(
+        e,
+        "s.toml: whatif[0]: scale_duration = 1e300 takes the run time of job 'a', 60 s, past the limit of 9007199254740.992 s (about 285,000 years)"
+    );
+    let e = error(
+        tmp.path(),
+        TWO,
+        "[[whatif]]\nscale_load = 2.0\n[[whatif]]\nscale_load = 1e-300",
+    );
+    assert!(
+        e.starts_with(
+            "s.toml: whatif[1]: scale_load = 1e-300 takes the submit time of job 'a', 0.5 s, past the limit"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
 fn copies_of_a_team_past_max_jobs_are_refused_naming_the_edit() {
     let tmp = tempfile::tempdir().unwrap();
     let e = error(
