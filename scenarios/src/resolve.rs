@@ -121,8 +121,11 @@ impl Scenario {
         }
         if let Some(p) = &self.engine.speed_matrix {
             for (class, model, speed) in fairway_traces::speeds::read_matrix(&self.base.join(p))? {
-                if let (Some(class), Some(model)) = (class_of(&class), cluster.model_id(&model)) {
-                    let speed_permille = (speed * 1000.0).round().max(1.0) as u32;
+                if let (Some(class), Some(model), Some(speed_permille)) = (
+                    class_of(&class),
+                    cluster.model_id(&model),
+                    fairway_traces::cluster::speed_permille(speed),
+                ) {
                     opts.class_speed.push(fairway_engine::ClassSpeed {
                         class,
                         model,
@@ -184,8 +187,9 @@ impl Scenario {
             for p in &mut spec.pools {
                 if p.speed_permille == fairway_engine::cluster::REFERENCE_SPEED
                     && let Some((_, s)) = table.iter().find(|(m, _)| Some(m) == p.gpu_model.as_ref())
+                    && let Some(s) = fairway_traces::cluster::speed_permille(*s)
                 {
-                    p.speed_permille = (s * 1000.0).round().max(1.0) as u32;
+                    p.speed_permille = s;
                 }
             }
         }

@@ -124,6 +124,56 @@ fn scaled_times_past_the_bound_are_refused_naming_the_edit() {
 }
 
 #[test]
+fn speeds_below_a_thousandth_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A pool's speed, in the scenario or a what-if.
+    let path = write(d, TWO, "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("memory_gib = 512\n", "memory_gib = 512\nspeed = 1e-300\n"),
+    )
+    .unwrap();
+    let e = Scenario::load(&path).unwrap().resolve().unwrap_err().to_string();
+    assert!(
+        e.ends_with("s.toml: cluster.pool: pool 'p': speed must be a number from 0.001 to 1000 (1 = the reference GPU), found 1e-300"),
+        "{e}"
+    );
+    let e = error(
+        d,
+        TWO,
+        "[[whatif]]\nadd_pool = { name = \"q\", gpu_model = \"T4\", nodes = 1, gpus_per_node = 1, cpu = 8, memory_gib = 64, speed = 0.0004 }",
+    );
+    assert!(
+        e.ends_with(
+            "pool 'q': speed must be a number from 0.001 to 1000 (1 = the reference GPU), found 0.0004"
+        ),
+        "{e}"
+    );
+    // A speed table's and a speed matrix's rows.
+    std::fs::write(d.join("speeds.csv"), "gpu_model,speed\nA100,1e-300\n").unwrap();
+    std::fs::write(d.join("matrix.csv"), "class,gpu_model,speed\nllm,A100,0.0001\n").unwrap();
+    let path = write(d, TWO, "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("[cluster]\n", "[cluster]\nspeed_table = \"speeds.csv\"\n"),
+    )
+    .unwrap();
+    let e = Scenario::load(&path).unwrap().resolve().unwrap_err().to_string();
+    assert!(
+        e.ends_with("speeds.csv:2: column 'speed': expected a speed from 0.001 to 1000 (1 = the reference GPU), found '1e-300'"),
+        "{e}"
+    );
+    let e = error(d, TWO, "[engine]\nspeed_matrix = \"matrix.csv\"");
+    assert_eq!(
+        e,
+        "matrix.csv:2: column 'speed': expected a speed from 0.001 to 1000 (1 = the reference GPU), found '0.0001'"
+    );
+}
+
+#[test]
 fn copies_of_a_team_past_max_jobs_are_refused_naming_the_edit() {
     let tmp = tempfile::tempdir().unwrap();
     let e = error(
