@@ -80,6 +80,7 @@ impl Scenario {
                     last + w.jobs.iter().map(|j| j.work).max().unwrap_or_default()
                 }
             };
+            use fairway_traces::failures::FailureError;
             let drawn = fairway_traces::failures::generate(
                 cluster.node_count() as u32,
                 mtbf * 3600.0,
@@ -87,7 +88,13 @@ impl Scenario {
                 until,
                 self.seed,
             )
-            .ok_or_else(|| self.invalid("failures", "mtbf_h and mttr_h must be > 0"))?;
+            .map_err(|e| match e {
+                FailureError::TooMany { .. } => self.invalid(
+                    "failures.mtbf_h",
+                    format!("{e}; raise mtbf_h or mttr_h, or set an earlier until_s"),
+                ),
+                _ => self.invalid("failures", "mtbf_h and mttr_h must be > 0"),
+            })?;
             out.extend(drawn);
         }
         out.sort_by_key(|o| (o.down, o.node));

@@ -174,6 +174,18 @@ fn speeds_below_a_thousandth_are_refused() {
 }
 
 #[test]
+fn tiny_mean_times_between_failures_are_refused_before_drawing() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One node until 61 s (the last submit plus the longest job), failing and repaired every
+    // 3.6 ms on average: millions of outages.
+    let e = error(tmp.path(), TWO, "[failures]\nmtbf_h = 1e-9\nmttr_h = 1e-9");
+    assert_eq!(
+        e,
+        "s.toml: failures.mtbf_h: 1 nodes over 61.0 s, failing after 3.6e-6 s and repaired after 3.6e-6 s on average, make about 8472222 outages, more than the limit of 1000000; raise mtbf_h or mttr_h, or set an earlier until_s"
+    );
+}
+
+#[test]
 fn copies_of_a_team_past_max_jobs_are_refused_naming_the_edit() {
     let tmp = tempfile::tempdir().unwrap();
     let e = error(
