@@ -4,6 +4,7 @@
 //! stops with an error; none panics, none saturates silently.
 
 use fairway_scenarios::Scenario;
+use fairway_scenarios::sweep::Sweep;
 use std::path::Path;
 
 const POOL: &str = "[cluster]\n[[cluster.pool]]\nname = \"p\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 1\ncpu = 64\nmemory_gib = 512\n";
@@ -204,4 +205,40 @@ fn copies_of_a_team_past_max_jobs_are_refused_naming_the_edit() {
         "[[whatif]]\nteam_load = { team = \"x\", scale = 50 }\n[limits]\nmax_jobs = 100",
     );
     assert_eq!(Scenario::load(&path).unwrap().workload().unwrap().0.len(), 100);
+}
+
+#[test]
+fn a_sweep_of_more_runs_than_the_limit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), TWO, "");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let range = "{ from = 1, to = 10001, step = 1 }";
+    // 10001^5 x 2 overflows 64 bits; 10001^2 is past the limit alone.
+    for (vary, want) in [
+        (
+            format!(
+                "\"engine.max_preemptions_per_job\" = {range}, \"limits.max_jobs\" = {range}, \"seed\" = {range}, \
+                 \"cluster.pool.0.nodes\" = {range}, \"cluster.pool.0.cpu\" = {range}"
+            ),
+            "10001 x 10001 x 10001 x 10001 x 10001 values x 2 seeds",
+        ),
+        (
+            format!("\"seed\" = {range}, \"cluster.pool.0.nodes\" = {range}"),
+            "10001 x 10001 values x 2 seeds",
+        ),
+    ] {
+        std::fs::write(
+            &path,
+            format!("{base}\n[engine]\n[limits]\n[sweep]\nseeds = [1, 2]\nvary = {{ {vary} }}\n"),
+        )
+        .unwrap();
+        let e = Sweep::load(&path).unwrap_err().to_string();
+        let e = e.replace(&format!("{}/", tmp.path().display()), "");
+        assert_eq!(
+            e,
+            format!(
+                "s.toml: sweep: {want} is more than the limit of 1000000 runs; vary fewer keys or fewer values"
+            )
+        );
+    }
 }
