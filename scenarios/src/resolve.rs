@@ -223,10 +223,24 @@ impl Scenario {
                         ),
                     ));
                 }
-                (
-                    fairway_traces::synthetic::generate(spec, self.seed, &self.base)?,
-                    Vec::new(),
+                let w = fairway_traces::synthetic::generate_with(
+                    spec,
+                    self.seed,
+                    &self.base,
+                    self.limits.max_jobs,
                 )
+                .map_err(|e| match e {
+                    // The generator names the setting; the scenario names its file and table.
+                    fairway_traces::TraceError::Config { what, message } => {
+                        let key = what.strip_prefix("synthetic trace").unwrap_or(&what);
+                        let key = key
+                            .strip_prefix(": ")
+                            .map_or("trace.synthetic".to_string(), |k| format!("trace.synthetic.{k}"));
+                        self.invalid(&key, message)
+                    }
+                    other => other.into(),
+                })?;
+                (w, Vec::new())
             }
         };
         if let Some(p) = self.interactive.priority {

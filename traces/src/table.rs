@@ -236,6 +236,27 @@ fn csv_error<R>(file: &str, e: csv::Error, lines: &mut Lines<R>) -> TraceError {
     }
 }
 
+/// Seconds written as plain decimal digits (`12`, `12.5`, `.5`) in milliseconds, rounded half
+/// up, exactly: through an f64, times past about 2^42 s would come out a millisecond off, and a
+/// trace written to the millisecond must read back the same. `None` for any other form (a sign,
+/// an exponent), which is read through an f64; `u128::MAX` past any time.
+fn decimal_millis(s: &str) -> Option<u128> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || int.len() + frac.len() == 0 {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 30 {
+        return Some(u128::MAX);
+    }
+    let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let f = frac.as_bytes();
+    let digit = |i: usize| f.get(i).map_or(0, |b| u128::from(b - b'0'));
+    let ms = whole * 1000 + digit(0) * 100 + digit(1) * 10 + digit(2);
+    Some(ms + u128::from(digit(3) >= 5))
+}
+
 /// One record, with the file and line for errors.
 pub struct Row<'a> {
     pub file: &'a str,
@@ -330,7 +351,11 @@ impl<'a> Row<'a> {
     pub fn secs(&self, col: Col, positive: bool) -> Result<u64, TraceError> {
         use fairway_engine::time::MAX_MILLIS;
         let v = self.f64(col)?;
-        match fairway_engine::time::secs_to_millis(v) {
+        let ms = match decimal_millis(self.str(col)) {
+            Some(ms) => u64::try_from(ms).ok().filter(|&ms| ms <= MAX_MILLIS),
+            None => fairway_engine::time::secs_to_millis(v),
+        };
+        match ms {
             Some(ms) if !positive || ms > 0 => Ok(ms),
             None if v > 0.0 => Err(self.err(
                 col,
@@ -358,6 +383,28 @@ impl<'a> Row<'a> {
         match col {
             Some(c) if !self.str(c).is_empty() => self.secs(c, positive).map(Some),
             _ => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_seconds_read_to_the_exact_millisecond() {
+        assert_eq!(decimal_millis("12"), Some(12_000));
+        assert_eq!(decimal_millis("12.5"), Some(12_500));
+        assert_eq!(decimal_millis(".5"), Some(500));
+        assert_eq!(decimal_millis("3."), Some(3000));
+        assert_eq!(decimal_millis("0.0004"), Some(0));
+        assert_eq!(decimal_millis("0.0005"), Some(1));
+        assert_eq!(decimal_millis("1.99951"), Some(2000));
+        // Where an f64 is coarser than a millisecond.
+        assert_eq!(decimal_millis("9007199254740.991"), Some(9_007_199_254_740_991));
+        assert_eq!(decimal_millis(&"9".repeat(40)), Some(u128::MAX));
+        for other in ["", ".", "-1", "+1", "1e3", "inf", "1.2.3", " 1"] {
+            assert_eq!(decimal_millis(other), None, "{other:?}");
         }
     }
 }

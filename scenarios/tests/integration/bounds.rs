@@ -56,6 +56,30 @@ fn a_time_scale_past_the_bound_is_refused_at_its_key() {
 }
 
 #[test]
+fn rare_synthetic_arrivals_are_refused_at_their_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("s.toml");
+    for arrivals in [
+        "{ process = \"poisson\", per_hour = 1e-300 }",
+        "{ process = \"daily\", per_hour = 1e-300, peak_to_trough = 3 }",
+    ] {
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"b\"\n[trace]\nformat = \"synthetic\"\n[trace.synthetic]\njobs = 5\narrivals = {arrivals}\n{POOL}[policy]\nname = \"fifo\"\n"
+            ),
+        )
+        .unwrap();
+        let e = Scenario::load(&path).unwrap().resolve().unwrap_err().to_string();
+        let e = e.replace(&format!("{}/", tmp.path().display()), "");
+        assert!(
+            e.starts_with("s.toml: trace.synthetic.arrivals.per_hour: job 0 would arrive at"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn a_horizon_or_outage_time_past_the_bound_is_refused_at_its_key() {
     let tmp = tempfile::tempdir().unwrap();
     let huge = "[limits]\nmax_span_days = 1e300";
