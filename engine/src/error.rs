@@ -2,7 +2,7 @@
 //! policy that would never let the run end, or a failed audit.
 
 use crate::policy::PolicyError;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -26,6 +26,21 @@ pub enum EngineError {
     ModelsNotBound,
     #[error("the workload has {jobs} jobs but {teams} teams are referenced beyond its team table")]
     BadTeam { jobs: usize, teams: usize },
+    /// A job or an option holds a time past [`MAX_MILLIS`](crate::time::MAX_MILLIS), which
+    /// bounds every sum a run forms.
+    #[error("{what} is {value}, past the longest time the engine accepts ({limit})")]
+    TimeOutOfRange {
+        what: String,
+        value: SimDuration,
+        limit: SimDuration,
+    },
+    /// A per-class speed of zero: the job would never finish.
+    #[error("job class '{class}' has speed 0 on GPU model '{model}': a speed is at least 1 per-mille")]
+    ZeroSpeed { class: String, model: String },
+    /// The run would pass the last instant a `SimTime` holds (a run started there would
+    /// finish past it, or an event was scheduled at it).
+    #[error("the run would pass the end of simulated time at t={time}: {what}")]
+    TimeOverflow { time: SimTime, what: String },
     /// The policy's `prepare` refused the workload or the cluster.
     #[error("policy {policy}: {source}")]
     PolicySetup {

@@ -13,7 +13,7 @@ use crate::pending::PendingQueue;
 use crate::policy::{JobStatus, Placement, Policy, Transition};
 use crate::recorder::{Recorder, Usage};
 use crate::state::{DownClock, State};
-use crate::time::SimTime;
+use crate::time::{MAX_MILLIS, SimDuration, SimTime};
 use std::fmt;
 
 /// The preemption reason of runs interrupted by a node failure.
@@ -110,7 +110,10 @@ pub struct Simulation<'w> {
 const LIVELOCK_WAKES: u32 = 100_000;
 
 impl<'w> Simulation<'w> {
-    /// Prepares a run. The workload's GPU models must be bound to the cluster's.
+    /// Prepares a run. The workload's GPU models must be bound to the cluster's, and every time
+    /// it and the options hold at most [`MAX_MILLIS`]: within that bound no run panics or
+    /// overflows (one that would pass the end of simulated time stops with
+    /// [`EngineError::TimeOverflow`]).
     pub fn new(
         workload: &'w Workload,
         cluster: Cluster,
@@ -132,6 +135,7 @@ impl<'w> Simulation<'w> {
                 teams: workload.teams.len(),
             });
         }
+        check_inputs(workload, &cluster, &opts)?;
         let start = workload.jobs.first().map_or(SimTime::ZERO, |j| j.submit);
         let npools = cluster.pools().len();
         let mut policy = policy;
@@ -249,6 +253,14 @@ impl<'w> Simulation<'w> {
         let Some(now) = self.next_time() else {
             return Ok(false);
         };
+        if now == SimTime::MAX {
+            // A record reads that instant as "never": nothing may happen there.
+            self.done = true;
+            return Err(EngineError::TimeOverflow {
+                time: now,
+                what: "an event is scheduled at the last instant (a wake-up or an outage)".into(),
+            });
+        }
         self.st.now = now;
         let w = self.workload;
         let mut only_wakes = true;
@@ -642,6 +654,53 @@ impl<'w> Simulation<'w> {
         }
         Ok(())
     }
+}
+
+/// Refuses times past [`MAX_MILLIS`] (the bound that keeps a run's sums inside `u64`) and
+/// per-class speeds of zero (a division by them would panic).
+fn check_inputs(w: &Workload, cluster: &Cluster, opts: &EngineOptions) -> Result<(), EngineError> {
+    let check = |what: &dyn Fn() -> String, ms: Option<u64>| match ms {
+        Some(ms) if ms > MAX_MILLIS => Err(EngineError::TimeOutOfRange {
+            what: what(),
+            value: SimDuration(ms),
+            limit: SimDuration(MAX_MILLIS),
+        }),
+        _ => Ok(()),
+    };
+    for (i, j) in w.jobs.iter().enumerate() {
+        let job = |field: &str| format!("job '{}': {field}", &w.names[i]);
+        check(&|| job("submit time"), Some(j.submit.millis()))?;
+        check(&|| job("work"), Some(j.work.millis()))?;
+        check(&|| job("estimate"), j.estimate.get().map(SimDuration::millis))?;
+        check(&|| job("patience"), j.patience.get().map(SimDuration::millis))?;
+        check(
+            &|| job("recorded start"),
+            j.recorded_start.get().map(SimTime::millis),
+        )?;
+    }
+    check(
+        &|| "option restart_overhead".into(),
+        Some(opts.restart_overhead.millis()),
+    )?;
+    for c in &opts.class_costs {
+        let class = || {
+            w.job_classes
+                .get(c.class as usize)
+                .map_or("?", String::as_str)
+                .to_string()
+        };
+        check(
+            &|| format!("job class '{}': restart overhead", class()),
+            Some(c.restart_overhead.millis()),
+        )?;
+    }
+    if let Some(c) = opts.class_speed.iter().find(|c| c.speed_permille == 0) {
+        return Err(EngineError::ZeroSpeed {
+            class: w.job_classes.get(c.class as usize).cloned().unwrap_or_default(),
+            model: cluster.models().get(c.model.index()).cloned().unwrap_or_default(),
+        });
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Simulation<'_> {

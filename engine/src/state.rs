@@ -285,12 +285,6 @@ impl State {
                         return self.fail(w, kind, job, format!("pod {i}: {why}"));
                     }
                 }
-                if let Some(f) = &mut self.frag {
-                    for s in slots {
-                        f.node_changed(s.node);
-                    }
-                }
-                self.leave_pending(job, spec, tombstones);
                 let speed = slots
                     .iter()
                     .map(|s| {
@@ -312,6 +306,31 @@ impl State {
                 } else {
                     0
                 };
+                // Work and overhead are at most MAX_MILLIS and the speed at least 1 per-mille, so
+                // the run time fits in u64; only the finish instant can pass the end of time,
+                // and the last instant is taken as none by the records.
+                let remaining = spec.work.millis() - self.runs[job.index()].work_done;
+                let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
+                let Some(finish) = now.checked_add(SimDuration(run)).filter(|&t| t < SimTime::MAX) else {
+                    for &s in slots {
+                        self.cluster.give_back(&spec.pod, s);
+                    }
+                    self.error = Some(EngineError::TimeOverflow {
+                        time: now,
+                        what: format!(
+                            "job '{}' would run for {} and finish past it",
+                            w.name(job),
+                            SimDuration(run)
+                        ),
+                    });
+                    return false;
+                };
+                if let Some(f) = &mut self.frag {
+                    for s in slots {
+                        f.node_changed(s.node);
+                    }
+                }
+                self.leave_pending(job, spec, tombstones);
                 if overhead > 0 {
                     self.recorder
                         .overhead(spec.team, u128::from(overhead) * u128::from(spec.gpu_milli()));
@@ -328,10 +347,7 @@ impl State {
                 l.slots.extend_from_slice(slots);
                 l.running_pos = running_pos;
                 let epoch = l.epoch;
-                let remaining = spec.work.millis() - r.work_done;
-                let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
-                self.queue
-                    .push(now + SimDuration(run), Event::Finish { job, live, epoch });
+                self.queue.push(finish, Event::Finish { job, live, epoch });
                 self.running.push(job);
                 self.running_lives.push(live);
                 self.recorder

@@ -12,6 +12,12 @@ pub struct SimTime(pub u64);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);
 
+/// The largest instant or span the engine accepts as input, in milliseconds: 2^53 ms, about
+/// 285,000 years, and still exact in an f64. Inputs within it keep every sum a run forms (a
+/// submit time plus a patience, a start plus a run at the slowest speed) far inside `u64`;
+/// readers refuse larger values and [`Simulation::new`](crate::Simulation::new) checks them.
+pub const MAX_MILLIS: u64 = 1 << 53;
+
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
     pub const MAX: SimTime = SimTime(u64::MAX);
@@ -30,6 +36,13 @@ impl SimTime {
     pub fn since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
+    /// `self + d`, or `None` past the last instant a `SimTime` holds.
+    pub const fn checked_add(self, d: SimDuration) -> Option<SimTime> {
+        match self.0.checked_add(d.0) {
+            Some(t) => Some(SimTime(t)),
+            None => None,
+        }
+    }
 }
 
 impl SimDuration {
@@ -47,15 +60,21 @@ impl SimDuration {
 }
 
 /// Converts a non-negative number of seconds (possibly fractional) to milliseconds,
-/// rounding to the nearest millisecond. `None` for negative, non-finite or absurdly large input.
+/// rounding to the nearest millisecond. `None` for negative or non-finite input, or past
+/// [`MAX_MILLIS`].
 pub fn secs_to_millis(secs: f64) -> Option<u64> {
-    // 2^53 ms is about 285,000 years: far beyond any trace, and still exact in an f64.
-    const LIMIT: f64 = 9_007_199_254_740_992.0;
-    if !secs.is_finite() || secs < 0.0 {
+    round_millis(secs * 1000.0)
+}
+
+/// A computed number of milliseconds (a time scaled by a factor, say), rounded to the nearest
+/// one. `None` for negative or non-finite input, or past [`MAX_MILLIS`]: a cast would saturate
+/// silently instead.
+pub fn round_millis(ms: f64) -> Option<u64> {
+    if !ms.is_finite() || ms < 0.0 {
         return None;
     }
-    let ms = (secs * 1000.0).round();
-    (ms <= LIMIT).then_some(ms as u64)
+    let ms = ms.round();
+    (ms <= MAX_MILLIS as f64).then_some(ms as u64)
 }
 
 impl Add<SimDuration> for SimTime {
@@ -210,6 +229,15 @@ mod tests {
         assert_eq!(secs_to_millis(f64::NAN), None);
         assert_eq!(secs_to_millis(f64::INFINITY), None);
         assert_eq!(secs_to_millis(1e300), None);
+        assert_eq!(secs_to_millis(9e12), Some(9_000_000_000_000_000));
+        assert_eq!(secs_to_millis(1e13), None);
+        assert_eq!(round_millis(2.5), Some(3));
+        assert_eq!(round_millis(-0.1), None);
+        assert_eq!(
+            SimTime(u64::MAX - 1).checked_add(SimDuration(1)),
+            Some(SimTime::MAX)
+        );
+        assert_eq!(SimTime::MAX.checked_add(SimDuration(1)), None);
     }
 
     #[test]

@@ -114,15 +114,18 @@ impl Scenario {
         if f.mtbf_h.is_some() != f.mttr_h.is_some() {
             return Err(self.invalid("failures", "mtbf_h and mttr_h go together"));
         }
-        for (key, v) in [
-            ("failures.mtbf_h", f.mtbf_h),
-            ("failures.mttr_h", f.mttr_h),
-            ("failures.until_s", f.until_s),
+        for (key, v, secs, unit) in [
+            ("failures.mtbf_h", f.mtbf_h, 3600.0, "h"),
+            ("failures.mttr_h", f.mttr_h, 3600.0, "h"),
+            ("failures.until_s", f.until_s, 1.0, "s"),
         ] {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0)
-            {
-                return Err(self.invalid(key, format!("must be a number > 0, found {v}")));
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(self.invalid(key, format!("must be a number > 0, found {v}")));
+                }
+                if fairway_engine::time::secs_to_millis(v * secs).is_none() {
+                    return Err(self.invalid(key, past_limit(v, unit)));
+                }
             }
         }
         for (i, o) in f.schedule.iter().enumerate() {
@@ -170,6 +173,9 @@ impl Scenario {
             if let Some(v) = v
                 && (fairway_engine::time::secs_to_millis(v).is_none() || (positive && v < 0.001))
             {
+                if v.is_finite() && v > 0.0 && fairway_engine::time::secs_to_millis(v).is_none() {
+                    return Err(self.invalid(key, past_limit(v, "s")));
+                }
                 let want = if positive { "> 0" } else { ">= 0" };
                 return Err(self.invalid(key, format!("must be a number of seconds {want}, found {v}")));
             }
@@ -199,4 +205,12 @@ impl Scenario {
         self.placement_spec()?;
         Ok(())
     }
+}
+
+/// The message for a time `v` (in `unit`) past the longest time the engine takes.
+fn past_limit(v: f64, unit: &str) -> String {
+    format!(
+        "{v:e} {unit} is past the longest time the engine takes, {} s (about 285,000 years)",
+        fairway_engine::resources::fmt_milli(fairway_engine::time::MAX_MILLIS)
+    )
 }

@@ -80,6 +80,7 @@ impl Scenario {
                     last + w.jobs.iter().map(|j| j.work).max().unwrap_or_default()
                 }
             };
+            use fairway_traces::failures::FailureError;
             let drawn = fairway_traces::failures::generate(
                 cluster.node_count() as u32,
                 mtbf * 3600.0,
@@ -87,7 +88,13 @@ impl Scenario {
                 until,
                 self.seed,
             )
-            .ok_or_else(|| self.invalid("failures", "mtbf_h and mttr_h must be > 0"))?;
+            .map_err(|e| match e {
+                FailureError::TooMany { .. } => self.invalid(
+                    "failures.mtbf_h",
+                    format!("{e}; raise mtbf_h or mttr_h, or set an earlier until_s"),
+                ),
+                _ => self.invalid("failures", "mtbf_h and mttr_h must be > 0"),
+            })?;
             out.extend(drawn);
         }
         out.sort_by_key(|o| (o.down, o.node));
@@ -121,8 +128,11 @@ impl Scenario {
         }
         if let Some(p) = &self.engine.speed_matrix {
             for (class, model, speed) in fairway_traces::speeds::read_matrix(&self.base.join(p))? {
-                if let (Some(class), Some(model)) = (class_of(&class), cluster.model_id(&model)) {
-                    let speed_permille = (speed * 1000.0).round().max(1.0) as u32;
+                if let (Some(class), Some(model), Some(speed_permille)) = (
+                    class_of(&class),
+                    cluster.model_id(&model),
+                    fairway_traces::cluster::speed_permille(speed),
+                ) {
                     opts.class_speed.push(fairway_engine::ClassSpeed {
                         class,
                         model,
@@ -184,8 +194,9 @@ impl Scenario {
             for p in &mut spec.pools {
                 if p.speed_permille == fairway_engine::cluster::REFERENCE_SPEED
                     && let Some((_, s)) = table.iter().find(|(m, _)| Some(m) == p.gpu_model.as_ref())
+                    && let Some(s) = fairway_traces::cluster::speed_permille(*s)
                 {
-                    p.speed_permille = (s * 1000.0).round().max(1.0) as u32;
+                    p.speed_permille = s;
                 }
             }
         }
@@ -212,10 +223,24 @@ impl Scenario {
                         ),
                     ));
                 }
-                (
-                    fairway_traces::synthetic::generate(spec, self.seed, &self.base)?,
-                    Vec::new(),
+                let w = fairway_traces::synthetic::generate_with(
+                    spec,
+                    self.seed,
+                    &self.base,
+                    self.limits.max_jobs,
                 )
+                .map_err(|e| match e {
+                    // The generator names the setting; the scenario names its file and table.
+                    fairway_traces::TraceError::Config { what, message } => {
+                        let key = what.strip_prefix("synthetic trace").unwrap_or(&what);
+                        let key = key
+                            .strip_prefix(": ")
+                            .map_or("trace.synthetic".to_string(), |k| format!("trace.synthetic.{k}"));
+                        self.invalid(&key, message)
+                    }
+                    other => other.into(),
+                })?;
+                (w, Vec::new())
             }
         };
         if let Some(p) = self.interactive.priority {
@@ -228,16 +253,31 @@ impl Scenario {
             }
         }
         if let Some(s) = t.time_scale {
-            for j in &mut w.jobs {
-                j.submit = SimTime((j.submit.millis() as f64 * s).round() as u64);
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |ms: u64, what: &str| {
+                    fairway_engine::time::round_millis(ms as f64 * s).ok_or_else(|| {
+                        use fairway_engine::resources::fmt_milli;
+                        self.invalid(
+                            "trace.time_scale",
+                            format!(
+                                "{s:?} takes the {what} of job '{name}', {} s, past the limit of {} s (about 285,000 years)",
+                                fmt_milli(ms),
+                                fmt_milli(fairway_engine::time::MAX_MILLIS)
+                            ),
+                        )
+                    })
+                };
+                j.submit = SimTime(scale(j.submit.millis(), "submit time")?);
                 if let Some(r) = j.recorded_start.get() {
                     j.recorded_start
-                        .set(SimTime((r.millis() as f64 * s).round() as u64));
+                        .set(SimTime(scale(r.millis(), "recorded start")?));
                 }
             }
         }
-        let w =
-            whatif::apply_workload(&self.whatif, w, self.seed).map_err(|e| self.whatif_error("whatif", e))?;
+        for (i, e) in self.whatif.iter().enumerate() {
+            w = whatif::apply_edit(e, i, w, self.seed, self.limits.max_jobs)
+                .map_err(|e| self.whatif_error(&format!("whatif[{i}]"), e))?;
+        }
         let max_ms = self.limits.max_span_days * 86_400_000.0;
         if let (Some(first), Some(last)) = (w.jobs.first(), w.jobs.last()) {
             let span = last.submit.since(first.submit).millis() as f64;

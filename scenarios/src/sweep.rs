@@ -263,6 +263,21 @@ impl Sweep {
         } else {
             sweep.seeds
         };
+        if run_count(&axes, seeds.len()).is_none() {
+            let mut values: Vec<String> = axes.iter().map(|a| a.steps.len().to_string()).collect();
+            if values.is_empty() {
+                values.push("1".into());
+            }
+            return Err(invalid(
+                &file,
+                "sweep",
+                format!(
+                    "{} values x {} seeds is more than the limit of {MAX_RUNS} runs; vary fewer keys or fewer values",
+                    values.join(" x "),
+                    seeds.len()
+                ),
+            ));
+        }
         let s = Sweep {
             doc,
             file,
@@ -278,10 +293,12 @@ impl Sweep {
         Ok(s)
     }
 
-    /// Every run, in sweep order.
+    /// Every run, in sweep order: at least one, and at most [`MAX_RUNS`] ([`Sweep::load`]
+    /// refuses more).
     pub fn runs(&self) -> Vec<Run> {
-        let points: usize = self.axes.iter().map(|a| a.steps.len()).product();
-        let mut out = Vec::with_capacity(points * self.seeds.len());
+        let total = run_count(&self.axes, self.seeds.len()).expect("Sweep::load bounds the number of runs");
+        let points = total / self.seeds.len();
+        let mut out = Vec::with_capacity(total);
         for p in 0..points {
             // Mixed radix, the first axis most significant.
             let mut rest = p;
@@ -368,6 +385,20 @@ impl Sweep {
         }
         Ok(out)
     }
+}
+
+/// The most runs one sweep may have: each is a whole simulation, and every point is checked
+/// when the sweep is loaded.
+pub const MAX_RUNS: usize = 1_000_000;
+
+/// Points times seeds, if at least one and at most [`MAX_RUNS`]; `None` otherwise (the product
+/// is stopped once past the limit, so it cannot overflow).
+fn run_count(axes: &[Axis], seeds: usize) -> Option<usize> {
+    let mut n: usize = seeds;
+    for a in axes {
+        n = n.checked_mul(a.steps.len()).filter(|&n| n <= MAX_RUNS)?;
+    }
+    (1..=MAX_RUNS).contains(&n).then_some(n)
 }
 
 /// A swept value as people read it: text without quotes, numbers as TOML writes them.

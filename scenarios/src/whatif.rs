@@ -127,6 +127,25 @@ pub enum WhatIfError {
     Pool(#[from] fairway_traces::TraceError),
     #[error("the edits leave the cluster without nodes")]
     NoNodes,
+    /// An edit would take a time past [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
+    #[error(
+        "{edit} = {factor:?} takes the {what} of job '{job}', {} s, past the limit of {} s (about 285,000 years)",
+        fairway_engine::resources::fmt_milli(*millis),
+        fairway_engine::resources::fmt_milli(fairway_engine::time::MAX_MILLIS)
+    )]
+    TimeOutOfRange {
+        edit: &'static str,
+        factor: f64,
+        job: String,
+        what: &'static str,
+        /// The time before the edit.
+        millis: u64,
+    },
+    /// An edit would grow the workload past `[limits] max_jobs`.
+    #[error(
+        "{edit}: the trace would have {jobs} jobs, more than [limits] max_jobs = {max}; raise the limit if you mean it"
+    )]
+    TooManyJobs { edit: &'static str, jobs: u64, max: u64 },
 }
 
 impl WhatIf {
@@ -201,71 +220,128 @@ pub fn apply_cluster(edits: &[WhatIf], spec: &mut ClusterSpec, file: &str) -> Re
 /// Applies the load edits to a workload.
 pub fn apply_workload(edits: &[WhatIf], mut w: Workload, seed: u64) -> Result<Workload, WhatIfError> {
     for (i, e) in edits.iter().enumerate() {
-        match e {
-            WhatIf::ScaleLoad(x) => {
-                for j in &mut w.jobs {
-                    j.submit = SimTime((j.submit.millis() as f64 / x).round() as u64);
-                    if let Some(r) = j.recorded_start.get() {
-                        j.recorded_start
-                            .set(SimTime((r.millis() as f64 / x).round() as u64));
-                    }
-                }
-            }
-            WhatIf::ScaleDuration(x) => {
-                let scale = |d: SimDuration| SimDuration(((d.millis() as f64 * x).round() as u64).max(1));
-                for j in &mut w.jobs {
-                    j.work = scale(j.work);
-                    j.estimate = j.estimate.get().map(scale).into();
-                }
-            }
-            WhatIf::TeamLoad { team, scale } => {
-                let Some(t) = w.teams.iter().position(|n| n == team) else {
-                    return Err(WhatIfError::NoSuch {
-                        edit: "team_load",
-                        what: "team",
-                        name: team.clone(),
-                        known: w.teams.clone(),
-                    });
-                };
-                let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x7465_616d ^ (i as u64) << 32);
-                let (whole, frac) = (scale.floor() as usize, scale.fract());
-                let mut picks = Vec::with_capacity(w.len());
-                let mut copies = Vec::with_capacity(w.len());
-                for (k, j) in w.jobs.iter().enumerate() {
-                    if j.team.index() != t {
-                        picks.push(k);
-                        copies.push(0);
-                        continue;
-                    }
-                    let n = whole + usize::from(rng.random::<f64>() < frac);
-                    for c in 0..n {
-                        picks.push(k);
-                        copies.push(c);
-                    }
-                }
-                // The workload is in submit order and so are `picks`, so `select` keeps their
-                // order. Copies after the first get a suffix, so every job id stays unique.
-                let mut nw = w.select(&picks);
-                nw.names = (nw.names.iter().zip(&copies))
-                    .map(|(name, &c)| {
-                        if c > 0 {
-                            format!("{name}#{c}")
-                        } else {
-                            name.to_string()
-                        }
+        w = apply_edit(e, i, w, seed, u64::MAX)?;
+    }
+    Ok(w)
+}
+
+/// Applies edit number `index` of the scenario's list (the number seeds its random choices) to a
+/// workload; an edit that is not a load edit leaves it as it is. Refuses to grow the workload past
+/// `max_jobs` jobs (counted before the copies are made) or to take a time past
+/// [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
+pub fn apply_edit(
+    edit: &WhatIf,
+    index: usize,
+    mut w: Workload,
+    seed: u64,
+    max_jobs: u64,
+) -> Result<Workload, WhatIfError> {
+    use fairway_engine::time::round_millis;
+    match edit {
+        WhatIf::ScaleLoad(x) => {
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |ms: u64, what| {
+                    round_millis(ms as f64 / x).ok_or_else(|| WhatIfError::TimeOutOfRange {
+                        edit: "scale_load",
+                        factor: *x,
+                        job: name.to_string(),
+                        what,
+                        millis: ms,
                     })
-                    .collect();
-                w = nw;
+                };
+                j.submit = SimTime(scale(j.submit.millis(), "submit time")?);
+                if let Some(r) = j.recorded_start.get() {
+                    j.recorded_start
+                        .set(SimTime(scale(r.millis(), "recorded start")?));
+                }
             }
-            WhatIf::Window { from_s, to_s } => {
-                let (from, to) = ((from_s * 1000.0).round() as u64, (to_s * 1000.0).round() as u64);
-                let picks: Vec<usize> = (0..w.len())
-                    .filter(|&k| (from..to).contains(&w.jobs[k].submit.millis()))
-                    .collect();
-                w = w.select(&picks);
-            }
-            _ => {}
         }
+        WhatIf::ScaleDuration(x) => {
+            for (j, name) in w.jobs.iter_mut().zip(w.names.iter()) {
+                let scale = |d: SimDuration, what| match round_millis(d.millis() as f64 * x) {
+                    Some(ms) => Ok(SimDuration(ms.max(1))),
+                    None => Err(WhatIfError::TimeOutOfRange {
+                        edit: "scale_duration",
+                        factor: *x,
+                        job: name.to_string(),
+                        what,
+                        millis: d.millis(),
+                    }),
+                };
+                j.work = scale(j.work, "run time")?;
+                if let Some(e) = j.estimate.get() {
+                    j.estimate = scale(e, "runtime estimate")?.into();
+                }
+            }
+        }
+        WhatIf::TeamLoad { team, scale } => {
+            let Some(t) = w.teams.iter().position(|n| n == team) else {
+                return Err(WhatIfError::NoSuch {
+                    edit: "team_load",
+                    what: "team",
+                    name: team.clone(),
+                    known: w.teams.clone(),
+                });
+            };
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x7465_616d ^ (index as u64) << 32);
+            let (whole, frac) = (scale.floor() as usize, scale.fract());
+            // Counted with the same draws before any copy is made: a large scale on a large
+            // trace must be refused, not allocated.
+            let mut count = rng.clone();
+            let jobs: u64 = w
+                .jobs
+                .iter()
+                .map(|j| {
+                    if j.team.index() == t {
+                        (whole + usize::from(count.random::<f64>() < frac)) as u64
+                    } else {
+                        1
+                    }
+                })
+                .sum();
+            if jobs > max_jobs {
+                return Err(WhatIfError::TooManyJobs {
+                    edit: "team_load",
+                    jobs,
+                    max: max_jobs,
+                });
+            }
+            let mut picks = Vec::with_capacity(jobs as usize);
+            let mut copies = Vec::with_capacity(jobs as usize);
+            for (k, j) in w.jobs.iter().enumerate() {
+                if j.team.index() != t {
+                    picks.push(k);
+                    copies.push(0);
+                    continue;
+                }
+                let n = whole + usize::from(rng.random::<f64>() < frac);
+                for c in 0..n {
+                    picks.push(k);
+                    copies.push(c);
+                }
+            }
+            // The workload is in submit order and so are `picks`, so `select` keeps their
+            // order. Copies after the first get a suffix, so every job id stays unique.
+            let mut nw = w.select(&picks);
+            nw.names = (nw.names.iter().zip(&copies))
+                .map(|(name, &c)| {
+                    if c > 0 {
+                        format!("{name}#{c}")
+                    } else {
+                        name.to_string()
+                    }
+                })
+                .collect();
+            w = nw;
+        }
+        WhatIf::Window { from_s, to_s } => {
+            let (from, to) = ((from_s * 1000.0).round() as u64, (to_s * 1000.0).round() as u64);
+            let picks: Vec<usize> = (0..w.len())
+                .filter(|&k| (from..to).contains(&w.jobs[k].submit.millis()))
+                .collect();
+            w = w.select(&picks);
+        }
+        _ => {}
     }
     Ok(w)
 }

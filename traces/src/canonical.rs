@@ -244,11 +244,15 @@ fn gpu_milli(row: &Row<'_>, col: Col) -> Result<u32, TraceError> {
     Ok(milli)
 }
 
+/// The most a row may ask for of CPU (in milli-cores) or memory (in MiB), less one: far beyond
+/// any node, and exact through an f64.
+pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
+
 /// A non-negative amount scaled to integer units (cores -> milli, GiB -> MiB); 0 when absent.
 fn nonneg(row: &Row<'_>, col: Option<Col>, scale: f64, unit: &str) -> Result<u64, TraceError> {
     match row.opt_f64(col)? {
         None => Ok(0),
-        Some(v) if v >= 0.0 && v * scale < 1e15 => Ok((v * scale).round() as u64),
+        Some(v) if v >= 0.0 && v * scale < MAX_AMOUNT as f64 => Ok((v * scale).round() as u64),
         Some(_) => {
             let col = col.expect("present");
             Err(row.err(

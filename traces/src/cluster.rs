@@ -32,6 +32,19 @@ fn one() -> f64 {
     1.0
 }
 
+/// The slowest and fastest speeds accepted, relative to the reference GPU: the engine counts
+/// speed in thousandths of it, so a slower speed would round to zero.
+pub const MIN_SPEED: f64 = 0.001;
+pub const MAX_SPEED: f64 = 1000.0;
+
+/// A speed relative to the reference GPU in the engine's per-mille, or `None` outside
+/// [`MIN_SPEED`]..=[`MAX_SPEED`] (or not a number).
+pub fn speed_permille(speed: f64) -> Option<u32> {
+    (MIN_SPEED..=MAX_SPEED)
+        .contains(&speed)
+        .then(|| (speed * f64::from(REFERENCE_SPEED)).round() as u32)
+}
+
 impl PoolRow {
     /// Checks the values and converts to the engine's units. `at` says where the pool was written.
     pub fn to_spec(&self, at: &str) -> Result<PoolSpec, TraceError> {
@@ -57,9 +70,12 @@ impl PoolRow {
                 self.memory_gib
             )));
         }
-        if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= 1000.0) {
-            return Err(bad(format!("speed must be a number > 0, found {}", self.speed)));
-        }
+        let Some(speed_permille) = speed_permille(self.speed) else {
+            return Err(bad(format!(
+                "speed must be a number from {MIN_SPEED} to {MAX_SPEED} (1 = the reference GPU), found {:?}",
+                self.speed
+            )));
+        };
         let model = if self.gpus_per_node > 0 {
             self.gpu_model.as_deref()
         } else {
@@ -68,7 +84,7 @@ impl PoolRow {
         let mut p = PoolSpec::new(&self.name, model, self.nodes, self.gpus_per_node, 0, 0);
         p.cpu_milli = (self.cpu * 1000.0).round() as u64;
         p.mem_mib = (self.memory_gib * 1024.0).round() as u64;
-        p.speed_permille = ((self.speed * f64::from(REFERENCE_SPEED)).round() as u32).max(1);
+        p.speed_permille = speed_permille;
         p.labels.extend(self.labels.clone());
         Ok(p)
     }

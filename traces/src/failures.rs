@@ -14,16 +14,68 @@ pub struct Outage {
     pub up: Option<SimTime>,
 }
 
+/// The most outages one set of settings may draw: each is two events of the run, and drawing
+/// them all comes before the run starts.
+pub const MAX_OUTAGES: u64 = 1_000_000;
+
+/// Why outages cannot be drawn.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FailureError {
+    #[error(
+        "the mean times between failures and to repair must be numbers > 0, found {mtbf_s:?} s and {mttr_s:?} s"
+    )]
+    BadMean { mtbf_s: f64, mttr_s: f64 },
+    /// The settings would draw more outages than [`MAX_OUTAGES`].
+    #[error(
+        "{nodes} nodes over {until_s:?} s, failing after {mtbf_s:?} s and repaired after {mttr_s:?} s on average, make about {expected:.0} outages, more than the limit of {limit}"
+    )]
+    TooMany {
+        nodes: u32,
+        mtbf_s: f64,
+        mttr_s: f64,
+        until_s: f64,
+        expected: f64,
+        limit: u64,
+    },
+}
+
 /// Outages of nodes `0..nodes` until `until`, every node failing after an exponential time with
 /// mean `mtbf_s` and coming back after an exponential time with mean `mttr_s`. Same seed, same
-/// outages. `None` if a mean is not a positive number.
-pub fn generate(nodes: u32, mtbf_s: f64, mttr_s: f64, until: SimTime, seed: u64) -> Option<Vec<Outage>> {
-    let fail = Exp::new(1.0 / mtbf_s)
-        .ok()
-        .filter(|_| mtbf_s > 0.0 && mtbf_s.is_finite())?;
-    let repair = Exp::new(1.0 / mttr_s)
-        .ok()
-        .filter(|_| mttr_s > 0.0 && mttr_s.is_finite())?;
+/// outages. Refuses settings that would draw more than [`MAX_OUTAGES`], counted before any is
+/// drawn (from the means) and again as they are.
+pub fn generate(
+    nodes: u32,
+    mtbf_s: f64,
+    mttr_s: f64,
+    until: SimTime,
+    seed: u64,
+) -> Result<Vec<Outage>, FailureError> {
+    let valid = |m: f64| m > 0.0 && m.is_finite();
+    let (true, true, Ok(fail), Ok(repair)) = (
+        valid(mtbf_s),
+        valid(mttr_s),
+        Exp::new(1.0 / mtbf_s),
+        Exp::new(1.0 / mttr_s),
+    ) else {
+        return Err(FailureError::BadMean { mtbf_s, mttr_s });
+    };
+    let until_s = until.as_secs_f64();
+    // Four significant digits: the means are often hours times 3600, which an f64 blurs.
+    let approx = |x: f64| format!("{x:.3e}").parse().unwrap_or(x);
+    let too_many = |expected: f64| FailureError::TooMany {
+        nodes,
+        mtbf_s: approx(mtbf_s),
+        mttr_s: approx(mttr_s),
+        until_s,
+        expected,
+        limit: MAX_OUTAGES,
+    };
+    // A node fails about once per MTBF + MTTR.
+    let expected = f64::from(nodes) * until_s / (mtbf_s + mttr_s);
+    if expected > MAX_OUTAGES as f64 {
+        return Err(too_many(expected));
+    }
     let mut rng = Pcg64Mcg::seed_from_u64(seed ^ 0x6661_696c_7572_6573);
     let mut out = Vec::new();
     for n in 0..nodes {
@@ -32,6 +84,9 @@ pub fn generate(nodes: u32, mtbf_s: f64, mttr_s: f64, until: SimTime, seed: u64)
             t += fail.sample(&mut rng) * 1000.0;
             if t >= until.millis() as f64 {
                 break;
+            }
+            if out.len() as u64 == MAX_OUTAGES {
+                return Err(too_many(expected));
             }
             let down = t;
             t += repair.sample(&mut rng) * 1000.0;
@@ -43,7 +98,7 @@ pub fn generate(nodes: u32, mtbf_s: f64, mttr_s: f64, until: SimTime, seed: u64)
         }
     }
     out.sort_by_key(|o| (o.down, o.node));
-    Some(out)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -66,6 +121,25 @@ mod tests {
             o,
             generate(100, 360_000.0, 18_000.0, SimTime::from_secs(3_600_000), 7).unwrap()
         );
-        assert!(generate(1, 0.0, 1.0, SimTime(1), 1).is_none());
+        assert!(matches!(
+            generate(1, 0.0, 1.0, SimTime(1), 1),
+            Err(FailureError::BadMean { .. })
+        ));
+    }
+
+    /// A tiny MTBF would draw billions of outages: refused before drawing any, saying how many
+    /// and what the limit is.
+    #[test]
+    fn settings_that_would_draw_too_many_outages_are_refused() {
+        let e = generate(10, 3.6e-6, 3.6e-6, SimTime::from_secs(86_400), 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "10 nodes over 86400.0 s, failing after 3.6e-6 s and repaired after 3.6e-6 s on average, make about 120000000000 outages, more than the limit of 1000000"
+        );
+        // Just under the limit on average: drawn, or refused as the count passes it.
+        match generate(1000, 0.5, 0.5, SimTime::from_secs(999), 1) {
+            Ok(o) => assert!(o.len() as u64 <= MAX_OUTAGES),
+            Err(e) => assert!(matches!(e, FailureError::TooMany { .. }), "{e}"),
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! GPU speed tables: how much work a GPU model does per second, relative to the reference GPU.
+//! GPU speed tables: how much work a GPU model does per second, relative to the reference GPU,
+//! from [`MIN_SPEED`](crate::cluster::MIN_SPEED) to [`MAX_SPEED`](crate::cluster::MAX_SPEED).
 
 use crate::error::TraceError;
 use crate::table::Table;
@@ -37,14 +38,19 @@ pub fn read_matrix(path: &Path) -> Result<Vec<(String, String, f64)>, TraceError
     Ok(out)
 }
 
+/// A speed the engine can hold (see [`speed_permille`](crate::cluster::speed_permille)).
 fn positive(row: &crate::table::Row<'_>, col: crate::table::Col) -> Result<f64, TraceError> {
+    use crate::cluster::{MAX_SPEED, MIN_SPEED};
     let v = row.f64(col)?;
-    if v > 0.0 && v <= 1000.0 {
+    if crate::cluster::speed_permille(v).is_some() {
         Ok(v)
     } else {
         Err(row.err(
             col,
-            format!("expected a speed > 0 (1 = the reference GPU), found '{v}'"),
+            format!(
+                "expected a speed from {MIN_SPEED} to {MAX_SPEED} (1 = the reference GPU), found '{}'",
+                row.str(col)
+            ),
         ))
     }
 }

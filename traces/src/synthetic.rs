@@ -3,6 +3,7 @@
 
 use crate::error::TraceError;
 use crate::table::Table;
+use fairway_engine::time::MAX_MILLIS;
 use fairway_engine::{
     GPU_MILLI, JobKind, JobSpec, PodRequest, SimDuration, SimTime, Workload, WorkloadBuilder,
 };
@@ -255,6 +256,9 @@ impl SyntheticSpec {
                 if !(median_s.is_finite() && *median_s >= 0.001) {
                     return bad("duration.median_s", format!("must be >= 0.001, found {median_s}"));
                 }
+                if *median_s > max_secs() {
+                    return bad("duration.median_s", past_limit(*median_s));
+                }
                 if !(sigma.is_finite() && *sigma >= 0.0) {
                     return bad("duration.sigma", format!("must be >= 0, found {sigma}"));
                 }
@@ -262,6 +266,11 @@ impl SyntheticSpec {
                     && !(m.is_finite() && *m >= 1.0)
                 {
                     return bad("duration.max_s", format!("must be >= 1, found {m}"));
+                }
+                if let Some(m) = max_s
+                    && *m > max_secs()
+                {
+                    return bad("duration.max_s", past_limit(*m));
                 }
             }
             Durations::Resample { scale, .. } => {
@@ -307,6 +316,13 @@ impl SyntheticSpec {
             if t.name.trim().is_empty() {
                 return bad(&format!("teams[{i}].name"), "must not be empty".into());
             }
+            if t.name.trim() != t.name {
+                // A trace reader trims its fields: the name would not read back.
+                return bad(
+                    &format!("teams[{i}].name"),
+                    format!("must not start or end with spaces, found '{}'", t.name),
+                );
+            }
             if !(t.weight.is_finite() && t.weight >= 0.0) {
                 return bad(
                     &format!("teams[{i}].weight"),
@@ -347,15 +363,18 @@ impl SyntheticSpec {
                     ),
                 );
             }
+            let milli = i.gpus * f64::from(GPU_MILLI);
             if !(i.gpus.is_finite()
                 && i.gpus > 0.0
                 && (i.gpus < 1.0 || i.gpus.fract() == 0.0)
                 && i.gpus <= 64.0)
+                || milli.round() < 1.0
+                || (milli - milli.round()).abs() > 1e-6
             {
                 return bad(
                     "interactive.gpus",
                     format!(
-                        "must be a share below 1 or a whole number up to 64, found {}",
+                        "must be a share below 1 to the milli-GPU or a whole number up to 64, found {}",
                         i.gpus
                     ),
                 );
@@ -373,13 +392,67 @@ impl SyntheticSpec {
                 );
             }
         }
+        // The most GPUs a pod sizes its CPU and memory by.
+        let widest = (self.shapes.iter().map(|s| s.gpus))
+            .chain(self.interactive.iter().map(|i| i.gpus))
+            .fold(1.0, f64::max);
+        for (key, v, unit, scale) in [
+            ("cpu_per_gpu", self.cpu_per_gpu, "vCPUs", 1000.0),
+            ("memory_gib_per_gpu", self.memory_gib_per_gpu, "GiB", 1024.0),
+        ] {
+            if ((v * widest).max(1.0) * scale).round() >= crate::canonical::MAX_AMOUNT as f64 {
+                return bad(
+                    key,
+                    format!(
+                        "{v} makes a pod of {widest} GPUs ask for more {unit} than a trace can hold (below {})",
+                        crate::canonical::MAX_AMOUNT as f64 / scale
+                    ),
+                );
+            }
+        }
         Ok(())
     }
 }
 
+/// The longest time a generated trace may hold, in seconds (what the engine accepts).
+fn max_secs() -> f64 {
+    MAX_MILLIS as f64 / 1000.0
+}
+
+fn past_limit(secs: f64) -> String {
+    format!("{secs:e} s is past {}", longest())
+}
+
+fn longest() -> String {
+    format!(
+        "the longest time a trace may hold ({} s, about 285,000 years)",
+        fairway_engine::resources::fmt_milli(MAX_MILLIS)
+    )
+}
+
 /// Generates the workload. `base` is the folder relative paths (resampled run times) start from.
 pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload, TraceError> {
+    generate_with(spec, seed, base, MAX_JOBS as u64)
+}
+
+/// [`generate`], refusing a trace of more than `max_jobs` jobs in all (batch jobs and
+/// interactive sessions). Every time it holds is at most
+/// [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS), or it is refused: what it generates, written
+/// in the canonical format, reads back as the same jobs.
+pub fn generate_with(
+    spec: &SyntheticSpec,
+    seed: u64,
+    base: &Path,
+    max_jobs: u64,
+) -> Result<Workload, TraceError> {
     spec.validate()?;
+    let bad = |key: &str, m: String| TraceError::config(&format!("synthetic trace: {key}"), m);
+    if spec.jobs as u64 > max_jobs {
+        return Err(bad(
+            "jobs",
+            format!("{} is more than the limit of {max_jobs}", spec.jobs),
+        ));
+    }
     let mut rng = Pcg64Mcg::seed_from_u64(spec.seed.unwrap_or(seed));
     let pool = match &spec.duration {
         Durations::Resample { path, scale } => {
@@ -431,6 +504,16 @@ pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload
     for i in 0..spec.jobs {
         loop {
             t += gap.sample(&mut rng);
+            if t > MAX_MILLIS as f64 {
+                return Err(bad(
+                    "arrivals.per_hour",
+                    format!(
+                        "job {i} would arrive at {:e} s, past {}; raise per_hour or lower jobs",
+                        t / 1000.0,
+                        longest()
+                    ),
+                ));
+            }
             let phase = 2.0 * std::f64::consts::PI * ((t - peak_ms) % DAY_MS) / DAY_MS;
             let keep = (1.0 + amplitude * phase.cos()) / (1.0 + amplitude);
             if amplitude == 0.0 || rng.random::<f64>() < keep {
@@ -444,7 +527,17 @@ pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload
             (None, Some(d)) => d.sample(&mut rng),
             (None, None) => unreachable!("one duration model is set"),
         };
-        let work = (secs.clamp(1.0, max_s) * 1000.0).round() as u64;
+        let Some(work) = fairway_engine::time::round_millis(secs.clamp(1.0, max_s) * 1000.0) else {
+            let (key, fix) = if pool.is_some() {
+                ("duration.scale", "lower scale")
+            } else {
+                ("duration.max_s", "set max_s")
+            };
+            return Err(bad(
+                key,
+                format!("job {i} would run {secs:e} s, past {}; {fix}", longest()),
+            ));
+        };
         let gpu_milli = (shape.gpus * f64::from(GPU_MILLI)).round() as u32;
         let gpus_for_size = shape.gpus.max(1.0);
         let pod = PodRequest {
@@ -471,7 +564,17 @@ pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload
         let mut rng = Pcg64Mcg::seed_from_u64(spec.seed.unwrap_or(seed) ^ 0x696e_7465_7261_6374);
         let weights = WeightedIndex::new(spec.teams.iter().map(|t| t.weight))
             .map_err(|e| TraceError::config("synthetic trace: teams", e.to_string()))?;
-        for (k, start) in sessions(i, t, &mut rng).into_iter().enumerate() {
+        let room = max_jobs.saturating_sub(spec.jobs as u64);
+        let starts = sessions(i, t, &mut rng, room).ok_or_else(|| {
+            bad(
+                "interactive.per_hour",
+                format!(
+                    "the sessions and the {} batch jobs would be more than {max_jobs} jobs",
+                    spec.jobs
+                ),
+            )
+        })?;
+        for (k, start) in starts.into_iter().enumerate() {
             let len = LogNormal::new(i.median_s.ln(), i.sigma)
                 .map_err(|e| TraceError::config("synthetic trace: interactive", e.to_string()))?
                 .sample(&mut rng)
@@ -502,8 +605,8 @@ pub fn generate(spec: &SyntheticSpec, seed: u64, base: &Path) -> Result<Workload
 }
 
 /// Start times (ms) of interactive sessions in [0, until_ms): Poisson at `per_hour` inside
-/// working hours, none outside.
-fn sessions(i: &InteractiveSpec, until_ms: f64, rng: &mut Pcg64Mcg) -> Vec<u64> {
+/// working hours, none outside. `None` past `most` sessions.
+fn sessions(i: &InteractiveSpec, until_ms: f64, rng: &mut Pcg64Mcg, most: u64) -> Option<Vec<u64>> {
     let gap = Exp::new(i.per_hour / HOUR_MS).expect("validated rate");
     let mut out = Vec::new();
     let mut day = 0u64;
@@ -520,12 +623,15 @@ fn sessions(i: &InteractiveSpec, until_ms: f64, rng: &mut Pcg64Mcg) -> Vec<u64> 
                 if t >= close || t >= until_ms {
                     break;
                 }
+                if out.len() as u64 == most {
+                    return None;
+                }
                 out.push(t.round() as u64);
             }
         }
         day += 1;
     }
-    out
+    Some(out)
 }
 
 /// Run times in seconds, one per row (a non-numeric first row is a header). Zero run times are

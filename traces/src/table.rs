@@ -7,7 +7,7 @@ use std::path::Path;
 /// A CSV file with a header row, whose columns are looked up by name.
 pub struct Table {
     pub file: String,
-    reader: csv::Reader<std::fs::File>,
+    reader: csv::Reader<Lines<std::fs::File>>,
     header: Vec<String>,
     rows: u64,
     max_rows: u64,
@@ -41,9 +41,12 @@ impl Table {
             .has_headers(has_header)
             .flexible(false)
             .trim(csv::Trim::All)
-            .from_reader(f);
+            .from_reader(Lines::new(f));
         let header = if has_header {
-            let h = reader.headers().map_err(|e| csv_error(&file, e))?;
+            let h = match reader.headers() {
+                Ok(h) => h,
+                Err(e) => return Err(csv_error(&file, e, reader.get_mut())),
+            };
             h.iter().map(str::to_string).collect::<Vec<_>>()
         } else {
             Vec::new()
@@ -111,7 +114,9 @@ impl Table {
         match self.reader.read_record(rec) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line());
+                let line = rec
+                    .position()
+                    .map_or(0, |p| self.reader.get_mut().line_at(p.byte()));
                 self.rows += 1;
                 if self.rows > self.max_rows {
                     return Err(TraceError::Row {
@@ -129,8 +134,66 @@ impl Table {
                     rec,
                 }))
             }
-            Err(e) => Err(csv_error(&self.file, e)),
+            Err(e) => Err(csv_error(&self.file, e, self.reader.get_mut())),
         }
+    }
+}
+
+/// The file under the CSV reader, keeping the bytes read since the start of the last record
+/// whose line was asked, to count lines exactly. The reader's own count is one short after a
+/// CRLF (a record ends at the CR, and the LF is read with the next record) and after the blank
+/// lines it skips, and it does not count lone CRs, which also end records.
+struct Lines<R> {
+    inner: R,
+    /// Bytes read from `inner` from offset `base` on, from index `start`.
+    kept: Vec<u8>,
+    start: usize,
+    base: u64,
+    /// Line breaks before `base`.
+    breaks: u64,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            kept: Vec::new(),
+            start: 0,
+            base: 0,
+            breaks: 0,
+        }
+    }
+
+    /// The line (from 1) of a record the CSV reader started reading at byte `from`: the line of
+    /// the first byte from there on that is not a line break. Offsets asked must not decrease.
+    fn line_at(&mut self, from: u64) -> u64 {
+        let kept = &self.kept[self.start..];
+        let mut end =
+            usize::try_from(from.saturating_sub(self.base)).map_or(kept.len(), |i| i.min(kept.len()));
+        while end < kept.len() && matches!(kept[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        // CR LF is one break, and so is a lone CR or LF.
+        let lone_cr = |i: usize| kept.get(i + 1) != Some(&b'\n');
+        self.breaks += (0..end)
+            .filter(|&i| kept[i] == b'\n' || (kept[i] == b'\r' && lone_cr(i)))
+            .count() as u64;
+        self.base += end as u64;
+        self.start += end;
+        // Forget what is counted, in large steps: the kept bytes are then about one read ahead.
+        if self.start > 1 << 16 && self.start * 2 > self.kept.len() {
+            self.kept.drain(..self.start);
+            self.start = 0;
+        }
+        self.breaks + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -151,8 +214,8 @@ pub fn unique_id<'r>(
     }
 }
 
-fn csv_error(file: &str, e: csv::Error) -> TraceError {
-    let line = e.position().map(|p| p.line());
+fn csv_error<R>(file: &str, e: csv::Error, lines: &mut Lines<R>) -> TraceError {
+    let line = e.position().map(|p| lines.line_at(p.byte()));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -171,6 +234,27 @@ fn csv_error(file: &str, e: csv::Error) -> TraceError {
         },
         None => TraceError::file(file, message),
     }
+}
+
+/// Seconds written as plain decimal digits (`12`, `12.5`, `.5`) in milliseconds, rounded half
+/// up, exactly: through an f64, times past about 2^42 s would come out a millisecond off, and a
+/// trace written to the millisecond must read back the same. `None` for any other form (a sign,
+/// an exponent), which is read through an f64; `u128::MAX` past any time.
+fn decimal_millis(s: &str) -> Option<u128> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || int.len() + frac.len() == 0 {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 30 {
+        return Some(u128::MAX);
+    }
+    let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let f = frac.as_bytes();
+    let digit = |i: usize| f.get(i).map_or(0, |b| u128::from(b - b'0'));
+    let ms = whole * 1000 + digit(0) * 100 + digit(1) * 10 + digit(2);
+    Some(ms + u128::from(digit(3) >= 5))
 }
 
 /// One record, with the file and line for errors.
@@ -262,11 +346,25 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Seconds (>= 0, or > 0 with `positive`) as milliseconds.
+    /// Seconds (>= 0, or > 0 with `positive`) as milliseconds, at most
+    /// [`MAX_MILLIS`](fairway_engine::time::MAX_MILLIS).
     pub fn secs(&self, col: Col, positive: bool) -> Result<u64, TraceError> {
+        use fairway_engine::time::MAX_MILLIS;
         let v = self.f64(col)?;
-        match fairway_engine::time::secs_to_millis(v) {
+        let ms = match decimal_millis(self.str(col)) {
+            Some(ms) => u64::try_from(ms).ok().filter(|&ms| ms <= MAX_MILLIS),
+            None => fairway_engine::time::secs_to_millis(v),
+        };
+        match ms {
             Some(ms) if !positive || ms > 0 => Ok(ms),
+            None if v > 0.0 => Err(self.err(
+                col,
+                format!(
+                    "expected a number of seconds up to {} (about 285,000 years), found '{}'",
+                    fairway_engine::resources::fmt_milli(MAX_MILLIS),
+                    self.str(col)
+                ),
+            )),
             _ if positive => Err(self.err(
                 col,
                 format!(
@@ -285,6 +383,28 @@ impl<'a> Row<'a> {
         match col {
             Some(c) if !self.str(c).is_empty() => self.secs(c, positive).map(Some),
             _ => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_seconds_read_to_the_exact_millisecond() {
+        assert_eq!(decimal_millis("12"), Some(12_000));
+        assert_eq!(decimal_millis("12.5"), Some(12_500));
+        assert_eq!(decimal_millis(".5"), Some(500));
+        assert_eq!(decimal_millis("3."), Some(3000));
+        assert_eq!(decimal_millis("0.0004"), Some(0));
+        assert_eq!(decimal_millis("0.0005"), Some(1));
+        assert_eq!(decimal_millis("1.99951"), Some(2000));
+        // Where an f64 is coarser than a millisecond.
+        assert_eq!(decimal_millis("9007199254740.991"), Some(9_007_199_254_740_991));
+        assert_eq!(decimal_millis(&"9".repeat(40)), Some(u128::MAX));
+        for other in ["", ".", "-1", "+1", "1e3", "inf", "1.2.3", " 1"] {
+            assert_eq!(decimal_millis(other), None, "{other:?}");
         }
     }
 }

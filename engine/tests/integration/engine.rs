@@ -615,3 +615,182 @@ fn a_policy_that_refuses_the_workload_stops_the_run_before_it_starts_and_keeps_t
         "quota.csv: not found"
     );
 }
+
+/// One team; jobs as (submit ms, work ms), one GPU each.
+fn workload_ms(jobs: &[(u64, u64)]) -> Workload {
+    let mut b = WorkloadBuilder::new("test");
+    let team = b.team("t").unwrap();
+    for (i, &(submit, work)) in jobs.iter().enumerate() {
+        let spec = JobSpec::new(SimTime(submit), SimDuration(work), 1, pod(1), team);
+        b.push(&format!("j{i}"), i as u32 + 2, spec).unwrap();
+    }
+    b.finish()
+}
+
+/// One node of one GPU at `speed_permille`.
+fn one_gpu(speed_permille: u32) -> Cluster {
+    let mut spec = ClusterSpec {
+        pools: vec![PoolSpec::new("p", Some("H100"), 1, 1, 64, 512)],
+    };
+    spec.pools[0].speed_permille = speed_permille;
+    Cluster::new(&spec).unwrap()
+}
+
+#[test]
+fn times_past_the_engine_bound_are_refused_before_the_run() {
+    use fairway_engine::time::MAX_MILLIS;
+    let new = |w: &Workload, o: EngineOptions| {
+        Simulation::new(
+            w,
+            one_gpu(1000),
+            Box::new(Scripted(start_all)),
+            Box::new(Lowest),
+            o,
+        )
+        .map(|_| ())
+    };
+    let w = workload_ms(&[(0, 1000), (MAX_MILLIS + 1, 1000)]);
+    let e = new(&w, opts()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "job 'j1': submit time is 9007199254740.993s, past the longest time the engine accepts (9007199254740.992s)"
+    );
+    let e = new(&workload_ms(&[(0, u64::MAX)]), opts()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("job 'j0': work is 18446744073709551.615s"),
+        "{e}"
+    );
+    let mut w = workload_ms(&[(0, 1000)]);
+    w.jobs[0].patience = SimDuration(u64::MAX - 1).into();
+    assert!(matches!(new(&w, opts()), Err(EngineError::TimeOutOfRange { .. })));
+    let o = EngineOptions {
+        restart_overhead: SimDuration(MAX_MILLIS + 1),
+        ..opts()
+    };
+    let e = new(&workload_ms(&[(0, 1000)]), o).unwrap_err();
+    assert!(e.to_string().starts_with("option restart_overhead is"), "{e}");
+    // At the bound itself, the run goes ahead.
+    assert!(new(&workload_ms(&[(MAX_MILLIS, MAX_MILLIS)]), opts()).is_ok());
+}
+
+#[test]
+fn a_run_that_would_finish_past_the_end_of_time_stops_with_an_error() {
+    use fairway_engine::time::MAX_MILLIS;
+    // At 1 per-mille, each job runs 1000 x 2^53 ms = 2^63 ms: the second ends just before
+    // 2^64 ms, and the third would end past it.
+    let w = workload_ms(&[(0, MAX_MILLIS), (0, MAX_MILLIS - 1), (0, MAX_MILLIS)]);
+    let e = greedy(&w, one_gpu(1), opts()).run().unwrap_err();
+    match &e {
+        EngineError::TimeOverflow { time, what } => {
+            assert_eq!(time.millis(), (MAX_MILLIS - 1 + MAX_MILLIS) * 1000);
+            assert!(what.starts_with("job 'j2' would run for"), "{e}");
+        }
+        e => panic!("{e}"),
+    }
+    // The first two finish within the range.
+    let out = greedy(
+        &workload_ms(&[(0, MAX_MILLIS), (0, MAX_MILLIS - 1)]),
+        one_gpu(1),
+        opts(),
+    )
+    .run()
+    .unwrap();
+    assert_eq!(out.jobs[1].end(), Some(SimTime((2 * MAX_MILLIS - 1) * 1000)));
+}
+
+#[test]
+fn an_event_at_the_last_instant_stops_the_run_with_an_error() {
+    // The policy holds the job until the last instant, where a start could not be recorded.
+    let w = workload_ms(&[(0, 1000)]);
+    let policy = Scripted(|cx: &mut Cycle<'_>| {
+        if cx.now() == SimTime::MAX {
+            start_all(cx);
+        } else {
+            cx.wake_at(SimTime::MAX);
+        }
+    });
+    let e = Simulation::new(&w, one_gpu(1000), Box::new(policy), Box::new(Lowest), opts())
+        .unwrap()
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            EngineError::TimeOverflow {
+                time: SimTime::MAX,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // An outage there, with a job still pending, likewise.
+    let w = workload_ms(&[(0, 1000), (0, 1000)]);
+    let mut sim = Simulation::new(
+        &w,
+        one_gpu(1000),
+        Box::new(Scripted(|_| {})),
+        Box::new(Lowest),
+        opts(),
+    )
+    .unwrap();
+    sim.add_outage(NodeId(0), SimTime::MAX, None);
+    assert!(matches!(sim.run(), Err(EngineError::TimeOverflow { .. })));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Any workload the constructor accepts, however extreme its times and speeds, runs to an
+    /// outcome or an error, never a panic: times at and near the bound, the slowest speed,
+    /// preemptions, restarts, patience, wake-ups and outages at any instant.
+    #[test]
+    fn extreme_times_end_in_an_outcome_or_an_error(
+        jobs in proptest::collection::vec((0..4u8, 0..4u8, 0..3u8), 1..6),
+        speed in proptest::sample::select(vec![1u32, 7, 1000, 1_000_000]),
+        overhead in 0..3u8,
+        checkpoint in 0..3u8,
+        wake in 0..4u8,
+        outage in proptest::option::of((0..4u8, proptest::option::of(0..4u8))),
+        preempt_every in 1..4usize,
+    ) {
+        use fairway_engine::time::MAX_MILLIS;
+        let t = |k: u8| [0, 1, MAX_MILLIS / 2, MAX_MILLIS][k as usize];
+        let mut b = WorkloadBuilder::new("test");
+        let team = b.team("t").unwrap();
+        for (i, &(submit, work, patience)) in jobs.iter().enumerate() {
+            let mut spec = JobSpec::new(SimTime(t(submit)), SimDuration(t(work)), 1, pod(1), team);
+            if patience > 0 {
+                spec.patience = SimDuration(t(patience + 1)).into();
+            }
+            b.push(&format!("j{i}"), 0, spec).unwrap();
+        }
+        let w = b.finish();
+        let o = EngineOptions {
+            restart_overhead: SimDuration(t(overhead)),
+            checkpoint_every: (checkpoint > 0).then(|| SimDuration(t(checkpoint))),
+            ..opts()
+        };
+        let mut passes = 0usize;
+        let policy = Scripted(move |cx: &mut Cycle<'_>| {
+            passes += 1;
+            if passes.is_multiple_of(preempt_every)
+                && let Some(&r) = cx.running().first()
+            {
+                cx.preempt(r, "test", None);
+            }
+            start_all(cx);
+            let at = [SimTime::MAX, cx.now() + SimDuration(1), SimTime(MAX_MILLIS), SimTime(u64::MAX - 1)]
+                [wake as usize];
+            if at > cx.now() && passes < 50 {
+                cx.wake_at(at);
+            }
+        });
+        let mut sim = Simulation::new(&w, one_gpu(speed), Box::new(policy), Box::new(Lowest), o).unwrap();
+        if let Some((down, up)) = outage {
+            let at = |k: u8| [SimTime(1), SimTime(MAX_MILLIS), SimTime(u64::MAX - 1), SimTime::MAX][k as usize];
+            sim.add_outage(NodeId(0), at(down), up.map(at).filter(|&u| u > at(down)));
+        }
+        let _ = sim.run();
+    }
+}

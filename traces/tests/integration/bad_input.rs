@@ -86,6 +86,67 @@ fn broken_canonical_traces_name_file_line_and_column() {
     }
 }
 
+/// A CRLF file (as Excel exports) with a bad field on line 3 names line 3, as the LF file does.
+#[test]
+fn a_crlf_trace_names_the_true_line() {
+    let lf = format!("{HEAD}a,0,10,1,x\nb,5,-5,1,x\n");
+    let want = "t.csv:3: column 'duration': expected a number of seconds > 0 (at least 0.001), found '-5'";
+    assert_eq!(canonical_err(&lf), want);
+    assert_eq!(canonical_err(&lf.replace('\n', "\r\n")), want);
+}
+
+/// The same broken rows with CRLF line ends (as Excel writes them), lone CRs, and blank lines
+/// before them: every error names the true line, as in the LF file.
+#[test]
+fn line_numbers_are_true_whatever_the_line_ends() {
+    let rows = ["a,0,10,1,x", "b,5,10,1,x", "c,7,-5,1,x", "d,9,10,1,x"];
+    for end in ["\n", "\r\n", "\r"] {
+        let text = format!("{}{end}{}{end}", HEAD.trim_end(), rows.join(end));
+        assert_eq!(
+            canonical_err(&text),
+            "t.csv:4: column 'duration': expected a number of seconds > 0 (at least 0.001), found '-5'",
+            "line ends {end:?}"
+        );
+        // Two blank lines before the bad row, and a quoted field across two lines before them.
+        let text = format!(
+            "{}{end}\"a{end}a\",0,10,1,x{end}b,5,10,1,x{end}{end}{end}c,7,-5,1,x{end}",
+            HEAD.trim_end()
+        );
+        assert_eq!(
+            canonical_err(&text),
+            "t.csv:7: column 'duration': expected a number of seconds > 0 (at least 0.001), found '-5'",
+            "line ends {end:?}"
+        );
+        // A row of the wrong length, and a duplicate id whose first line is named.
+        let text = format!("{}{end}a,0,10,1,x{end}b,0,10,1,x,9{end}", HEAD.trim_end());
+        assert_eq!(
+            canonical_err(&text),
+            "t.csv:3: the row has 6 fields but the header has 5",
+            "line ends {end:?}"
+        );
+        let text = format!("{}{end}a,0,10,1,x{end}{end}a,0,10,1,x{end}", HEAD.trim_end());
+        assert_eq!(
+            canonical_err(&text),
+            "t.csv:4: column 'job_id': duplicate job_id 'a' (first on line 2)",
+            "line ends {end:?}"
+        );
+    }
+}
+
+/// Lines stay exact past the reader's buffer and the counter's own compaction.
+#[test]
+fn line_numbers_are_exact_in_a_long_crlf_file() {
+    let mut text = String::from("job_id,submit_time,duration,gpus,team\r\n");
+    for i in 0..30_000 {
+        text += &format!("job-{i},{i},10,1,team-with-a-long-name\r\n");
+    }
+    text += "bad,1,10,1,\r\n";
+    assert_eq!(
+        canonical_err(&text),
+        "t.csv:30002: column 'team': must not be empty"
+    );
+}
+
 #[test]
 fn broken_optional_columns() {
     let head = "job_id,submit_time,duration,gpus,team,pods,gpu_util,kind,priority,gpu_model,recorded_start\n";

@@ -1,8 +1,9 @@
 //! The trace and cluster readers' integration tests, in one test binary: the catalogue of broken
-//! files, the shipped node lists, and the openb trace replayed.
+//! files, generated traces read back, the shipped node lists, and the openb trace replayed.
 
 mod common;
 
 mod bad_input;
+mod gen_roundtrip;
 mod node_lists;
 mod openb;
