@@ -241,13 +241,13 @@ fn a_sweep_of_more_runs_than_the_limit_is_refused() {
     for (vary, want) in [
         (
             format!(
-                "\"engine.max_preemptions_per_job\" = {range}, \"limits.max_jobs\" = {range}, \"seed\" = {range}, \
+                "\"engine.max_preemptions_per_job\" = {range}, \"limits.max_jobs\" = {range}, \"engine.horizon_s\" = {range}, \
                  \"cluster.pool.0.nodes\" = {range}, \"cluster.pool.0.cpu\" = {range}"
             ),
             "10001 x 10001 x 10001 x 10001 x 10001 values x 2 seeds",
         ),
         (
-            format!("\"seed\" = {range}, \"cluster.pool.0.nodes\" = {range}"),
+            format!("\"engine.horizon_s\" = {range}, \"cluster.pool.0.nodes\" = {range}"),
             "10001 x 10001 values x 2 seeds",
         ),
     ] {
