@@ -12,6 +12,7 @@
 //! (sqrt(s_b^2 / n_b + s_c^2 / n_c), sample standard deviations). With one seed per side there is
 //! no noise estimate and the tolerance alone decides.
 
+use crate::escape::{markdown_code, xml};
 use crate::metric::{
     AmountError, Metric, Tolerance, mean_sd, metric, split_amount, tolerance_amount, tolerance_units,
 };
@@ -193,7 +194,9 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
     );
     let _ = writeln!(
         s,
-        "Baseline `{baseline}`, candidate `{candidate}`; {seeds} seed(s) a side, means compared.\n"
+        "Baseline {}, candidate {}; {seeds} seed(s) a side, means compared.\n",
+        markdown_code(baseline),
+        markdown_code(candidate)
     );
     let _ = writeln!(
         s,
@@ -215,8 +218,8 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
         };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} | {result}{note} |",
-            o.name,
+            "| {} | {} | {} | {} | {} | {} | {result}{note} |",
+            markdown_code(&o.name),
             num(o.baseline),
             num(o.candidate),
             change,
@@ -225,14 +228,6 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
         );
     }
     s
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 /// JUnit XML: one test case per check; a regression is a failure.
@@ -248,7 +243,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
         let _ = write!(
             s,
             "  <testcase classname=\"fairway.compare\" name=\"{}\"",
-            xml_escape(&o.name)
+            xml(&o.name)
         );
         if o.passed {
             let _ = writeln!(s, "/>");
@@ -264,11 +259,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
                     format!(": {}", o.note)
                 }
             );
-            let _ = writeln!(
-                s,
-                ">\n    <failure message=\"{}\"/>\n  </testcase>",
-                xml_escape(&msg)
-            );
+            let _ = writeln!(s, ">\n    <failure message=\"{}\"/>\n  </testcase>", xml(&msg));
         }
     }
     s.push_str("</testsuite>\n");

@@ -37,11 +37,6 @@ pub fn step_s(span_s: f64) -> u64 {
     60 * minutes.max(1)
 }
 
-/// Escapes a label value.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
 fn labels(pairs: &[(&str, &str)]) -> String {
     let mut s = String::from("{");
     for (k, (n, v)) in pairs.iter().enumerate() {
@@ -50,7 +45,7 @@ fn labels(pairs: &[(&str, &str)]) -> String {
         }
         s.push_str(n);
         s.push_str("=\"");
-        s.push_str(&label(v));
+        s.push_str(&crate::escape::label_value(v));
         s.push('"');
     }
     s.push('}');

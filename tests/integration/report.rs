@@ -284,3 +284,71 @@ fn report_compare_puts_runs_side_by_side() {
         "overlaid CDF and allocation charts"
     );
 }
+
+/// `promtool`'s parser reads `metrics.prom` (a syntax check: blocks are built and dropped).
+fn promtool_accepts(prom: &Path) {
+    let Some(promtool) = find(&["promtool"]) else {
+        eprintln!(
+            "NOTICE: promtool not found; skipping its check of {}",
+            prom.display()
+        );
+        return;
+    };
+    let tsdb = tempfile::tempdir().unwrap();
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(prom)
+        .arg(tsdb.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool rejected {}: {}{}",
+        prom.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A team name with a NUL, an ANSI escape sequence, a line break and a forged Markdown cell,
+/// through the CLI: the terminal sees no control character, `compare`'s Markdown has one row
+/// per check, and promtool reads the label.
+#[test]
+fn a_hostile_team_name_reaches_the_terminal_inert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = "x\0\x1b[31m\n| ok |";
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        format!(
+            "job_id,submit_time,duration,gpus,team\nj1,0,600,8,a\nj2,0,600,8,\"{evil}\"\nj3,60,600,8,\"{evil}\"\n"
+        ),
+    )
+    .unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"hostile\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 2\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+         [policy]\nname = \"fifo\"\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("out");
+    let out = crate::common::fairway(&["run", scenario.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.contains(&0x1b) && !stream.contains(&0),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("x\\u{0}\\u{1b}[31m\\u{a}| ok |"), "{table}");
+    let d = dir.to_str().unwrap();
+    let md = ok(&["compare", d, d, "--fail-on", "p95_wait:+5%", "--per-team"]);
+    assert!(!md.contains(['\0', '\x1b']), "{md}");
+    // A row per check: the whole run and the two teams; none starts with the forged cell.
+    assert_eq!(md.lines().filter(|l| l.starts_with('|')).count(), 2 + 3, "{md}");
+    assert!(md.lines().all(|l| !l.starts_with("| ok")), "{md}");
+    promtool_accepts(&dir.join("metrics.prom"));
+}
