@@ -274,7 +274,8 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
 
 fn warn_all(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        // Warnings quote names from the trace.
+        eprintln!("warning: {}", fairway_reports::escape::terminal(w));
     }
 }
 
