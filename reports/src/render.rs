@@ -30,10 +30,22 @@ pub enum RenderError {
 }
 
 /// What to render besides the defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct RenderOptions {
     /// Also write each chart as PNG.
     pub png: bool,
+    /// Queues `metrics.prom` writes by name, the rest summed into one (`None`: all); see
+    /// [`crate::prom`].
+    pub prom_queues: Option<usize>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            png: false,
+            prom_queues: Some(crate::prom::DEFAULT_QUEUES),
+        }
+    }
 }
 
 /// A row of `preemptions.csv`, read in place. The teams are not used, but a file without
@@ -469,6 +481,8 @@ pub fn render_dir(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderErro
     }
     let html = crate::html::report(&run, &svgs);
     write_atomic(&dir.join("report.html"), |f| f.write_all(html.as_bytes()))?;
-    write_atomic(&dir.join("metrics.prom"), |f| crate::prom::write(f, &run))?;
+    write_atomic(&dir.join("metrics.prom"), |f| {
+        crate::prom::write(f, &run, opts.prom_queues)
+    })?;
     Ok(run)
 }

@@ -28,7 +28,14 @@ fn hand_run(dir: &Path) -> RunSummary {
     let s = summarize(&resolved.workload, &o, &info);
     let out = dir.join("out");
     write_run(&out, &resolved.workload, &o, &s).unwrap();
-    render_dir(&out, RenderOptions { png: true }).unwrap();
+    render_dir(
+        &out,
+        RenderOptions {
+            png: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     // The tables the run wrote equal the ones built from its outcome.
     let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
     assert_eq!(jobs, JobsTable::build(&resolved.workload, &o));
@@ -276,7 +283,14 @@ fn re_rendering_from_parquet_gives_the_same_bytes() {
     }
     std::fs::remove_dir_all(out.join("charts")).unwrap();
     std::fs::remove_file(out.join("jobs.csv")).unwrap();
-    render_dir(&out, RenderOptions { png: true }).unwrap();
+    render_dir(
+        &out,
+        RenderOptions {
+            png: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut after = files(&out);
     // jobs.csv is the run's, not the report's: put it back for the comparison.
     let jobs_csv = before
@@ -500,9 +514,15 @@ fn render_error_after(rewrite: impl FnOnce(&Path, polars::prelude::DataFrame)) -
     let out = tmp.path().join("out");
     let path = out.join("jobs.parquet");
     rewrite(&path, read_parquet(&path).unwrap());
-    render_dir(&out, RenderOptions { png: false })
-        .unwrap_err()
-        .to_string()
+    render_dir(
+        &out,
+        RenderOptions {
+            png: false,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string()
 }
 
 #[test]
