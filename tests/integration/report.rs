@@ -334,7 +334,8 @@ fn many_teams(dir: &Path) -> PathBuf {
 }
 
 /// With 1,500 queues, metrics.prom names the 100 busiest and sums the rest as "others", and
-/// says so; its size has a bound worked out from its lines. `--prom-queues all` names all.
+/// says so; its size has a bound worked out from its lines. `--prom-queues all` names all. The
+/// charts draw 12 teams and say which.
 #[test]
 fn metrics_prom_of_many_queues_is_bounded() {
     let tmp = tempfile::tempdir().unwrap();
@@ -374,6 +375,22 @@ fn metrics_prom_of_many_queues_is_bounded() {
     assert!(size < bound, "metrics.prom is {size} bytes, over {bound}");
     eprintln!("metrics.prom: {size} bytes ({samples} samples; bound {bound})");
     promtool_accepts(&prom_path);
+    // The charts with a line or bar per team say that they show the busiest 12.
+    let share = std::fs::read_to_string(dir.join("charts/share.svg")).unwrap();
+    assert!(share.contains("top 12 of 1500 teams by GPU-hours"));
+    let util = std::fs::read_to_string(dir.join("charts/utilisation.svg")).unwrap();
+    // The rest of the teams with jobs, summed: one legend entry.
+    let other = util.matches("other (").count();
+    let n: usize = util
+        .split("other (")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(other == 1 && n > 1000 && n <= 1488, "{n}");
     // The limit lifted: every queue by name.
     let out = crate::common::fairway(&["report", dir.to_str().unwrap(), "--prom-queues", "all"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
