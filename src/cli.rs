@@ -44,6 +44,8 @@ enum Command {
         /// reads the tables back a row group at a time and needs about 100 bytes a job.
         #[arg(long, conflicts_with = "png")]
         no_report: bool,
+        #[command(flatten)]
+        prom: PromQueues,
         /// Write into the output folder even if it is not empty and holds no earlier output.
         #[arg(long)]
         force: bool,
@@ -69,6 +71,8 @@ enum Command {
         /// Also write every chart as PNG.
         #[arg(long)]
         png: bool,
+        #[command(flatten)]
+        prom: PromQueues,
     },
     /// Check a scenario without running it: files, names, parameters, jobs that can never fit.
     Validate { scenario: PathBuf },
@@ -179,6 +183,46 @@ enum Command {
     },
 }
 
+/// How many queues metrics.prom names.
+#[derive(clap::Args)]
+struct PromQueues {
+    /// metrics.prom names the N queues with the most allocated GPU-hours and sums the rest as
+    /// cluster_queue="others" (its size grows with queues x samples); `all` names every queue.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = parse_prom_queues)]
+    prom_queues: QueueLimit,
+}
+
+/// A number of queues, or none for all.
+#[derive(Clone, Copy)]
+struct QueueLimit(Option<usize>);
+
+fn parse_prom_queues(s: &str) -> Result<QueueLimit, String> {
+    match s {
+        "all" => Ok(QueueLimit(None)),
+        n => n
+            .parse()
+            .map(|n| QueueLimit(Some(n)))
+            .map_err(|_| format!("'{n}' is not a number of queues or `all`")),
+    }
+}
+
+impl PromQueues {
+    fn options(&self, png: bool) -> RenderOptions {
+        RenderOptions {
+            png,
+            prom_queues: self.prom_queues.0,
+        }
+    }
+
+    /// Says when metrics.prom of the run of `summary` sums queues.
+    fn warn(&self, summary: &fairway_reports::RunSummary) {
+        let bound = fairway_reports::prom::QueueBound::of(summary, self.prom_queues.0);
+        if let Some(note) = bound.note() {
+            eprintln!("note: {note}");
+        }
+    }
+}
+
 /// How many simulations run at once.
 #[derive(clap::Args)]
 struct Parallel {
@@ -274,7 +318,8 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
 
 fn warn_all(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        // Warnings quote names from the trace.
+        eprintln!("warning: {}", fairway_reports::escape::terminal(w));
     }
 }
 
@@ -299,6 +344,7 @@ pub fn main() -> Result<ExitCode> {
             seed,
             png,
             no_report,
+            prom,
             force,
             parallel,
             quiet,
@@ -311,13 +357,18 @@ pub fn main() -> Result<ExitCode> {
             }
             let opts = study::run::RunOptions {
                 out: out.unwrap_or_else(|| Path::new("runs").join(&sc.name)),
-                render: (!no_report).then_some(RenderOptions { png }),
+                render: (!no_report).then(|| prom.options(png)),
                 force,
             };
             let exec = executor(&parallel, None);
             let report = study::run::run(&resolved, &opts, &exec)?;
             if !quiet {
                 print!("{}", report.render());
+                if let study::run::RunReport::Replay { summary, .. } = &report
+                    && !no_report
+                {
+                    prom.warn(summary);
+                }
                 if let study::run::RunReport::Replay { events, elapsed, .. } = &report {
                     let secs = elapsed.as_secs_f64().max(1e-9);
                     eprintln!(
@@ -335,13 +386,15 @@ pub fn main() -> Result<ExitCode> {
             compare,
             out,
             png,
+            prom,
         } => {
             if !compare {
                 anyhow::ensure!(
                     dirs.len() == 1,
                     "report takes one run folder (or several with --compare)"
                 );
-                fairway_reports::render::render_dir(&dirs[0], RenderOptions { png })?;
+                let run = fairway_reports::render::render_dir(&dirs[0], prom.options(png))?;
+                prom.warn(&run.summary);
                 eprintln!(
                     "wrote report.html, metrics.prom, charts/ in {}",
                     dirs[0].display()

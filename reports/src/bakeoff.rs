@@ -1,6 +1,7 @@
 //! The results table of a bake-off: one row per policy, the same headline metrics for each,
 //! as `bakeoff.csv` and as text.
 
+use crate::escape::terminal;
 use crate::metrics::{Dist, RunSummary};
 use crate::table::human_secs;
 use std::fmt::Write as _;
@@ -70,7 +71,7 @@ fn cell(d: &Dist, f: impl Fn(&Dist) -> Option<f64>) -> String {
 /// The table printed after a bake-off.
 pub fn render(runs: &[RunSummary]) -> String {
     let mut out = String::new();
-    let label = |s: &RunSummary| format!("{} + {}", s.policy, s.placement);
+    let label = |s: &RunSummary| format!("{} + {}", terminal(&s.policy), terminal(&s.placement));
     let width = runs
         .iter()
         .map(|s| label(s).chars().count())

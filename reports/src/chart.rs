@@ -217,6 +217,8 @@ impl Chart {
 
     fn draw<'a, DB: DrawingBackend + 'a>(&self, root: &'a DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
+        // Titles and axis names may hold names too.
+        let one_line = |s: &String| crate::escape::terminal(s).into_owned();
         match self {
             Chart::Bands {
                 title,
@@ -224,7 +226,13 @@ impl Chart {
                 y_desc,
                 series,
                 ..
-            } => bands(root, title, x_desc, y_desc, series),
+            } => bands(
+                root,
+                &one_line(title),
+                &one_line(x_desc),
+                &one_line(y_desc),
+                series,
+            ),
             Chart::Stacked {
                 title,
                 y_desc,
@@ -232,20 +240,27 @@ impl Chart {
                 end_h,
                 capacity,
                 ..
-            } => stacked(root, title, y_desc, series, *end_h, *capacity),
+            } => stacked(
+                root,
+                &one_line(title),
+                &one_line(y_desc),
+                series,
+                *end_h,
+                *capacity,
+            ),
             Chart::Lines {
                 title,
                 y_desc,
                 series,
                 end_h,
                 ..
-            } => lines(root, title, y_desc, series, *end_h),
+            } => lines(root, &one_line(title), &one_line(y_desc), series, *end_h),
             Chart::Cdf {
                 title,
                 x_desc,
                 series,
                 ..
-            } => cdf(root, title, x_desc, series),
+            } => cdf(root, &one_line(title), &one_line(x_desc), series),
             Chart::Bars {
                 title,
                 y_desc,
@@ -254,7 +269,15 @@ impl Chart {
                 rows,
                 horizontal,
                 ..
-            } => bars(root, title, y_desc, bar_name, outline_name, rows, *horizontal),
+            } => bars(
+                root,
+                &one_line(title),
+                &one_line(y_desc),
+                &one_line(bar_name),
+                &one_line(outline_name),
+                rows,
+                *horizontal,
+            ),
         }
     }
 }
@@ -274,11 +297,13 @@ fn nice_max(v: f64) -> f64 {
     if v.is_finite() && v > 0.0 { v * 1.08 } else { 1.0 }
 }
 
-/// Keeps labels readable in legends and axes.
+/// Keeps labels readable in legends and axes: on one line, control characters shown (the SVG
+/// stays well-formed XML; the backend escapes markup), long ones cut.
 fn short(s: &str) -> String {
     const MAX: usize = 40;
+    let s = crate::escape::terminal(s);
     if s.chars().count() <= MAX {
-        s.to_string()
+        s.into_owned()
     } else {
         let mut t: String = s.chars().take(MAX - 1).collect();
         t.push('…');

@@ -12,6 +12,7 @@
 //! (sqrt(s_b^2 / n_b + s_c^2 / n_c), sample standard deviations). With one seed per side there is
 //! no noise estimate and the tolerance alone decides.
 
+use crate::escape::{markdown_code, xml};
 use crate::metric::{
     AmountError, Metric, Tolerance, mean_sd, metric, split_amount, tolerance_amount, tolerance_units,
 };
@@ -119,7 +120,13 @@ pub fn evaluate(
                 Some(t) => format!("{} [team {t}]", check.text),
                 None => check.text.clone(),
             };
-            if team.is_some() && !check.metric.per_team() {
+            // With --per-team, a team metric is not asked of the whole run, nor a whole-run one
+            // of a team.
+            let asked = match team {
+                Some(_) => check.metric.per_team(),
+                None => check.metric.whole_run() || !per_team,
+            };
+            if !asked {
                 continue;
             }
             let (b, c) = (mean_sd(&vals(base)), mean_sd(&vals(cand)));
@@ -211,7 +218,9 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
     );
     let _ = writeln!(
         s,
-        "Baseline `{baseline}`, candidate `{candidate}`; {seeds} seed(s) a side, means compared.\n"
+        "Baseline {}, candidate {}; {seeds} seed(s) a side, means compared.\n",
+        markdown_code(baseline),
+        markdown_code(candidate)
     );
     let _ = writeln!(
         s,
@@ -233,8 +242,8 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
         };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} | {result}{note} |",
-            o.name,
+            "| {} | {} | {} | {} | {} | {} | {result}{note} |",
+            markdown_code(&o.name),
             num(o.baseline),
             num(o.candidate),
             change,
@@ -243,14 +252,6 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
         );
     }
     s
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 /// JUnit XML: one test case per check; a regression is a failure.
@@ -266,7 +267,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
         let _ = write!(
             s,
             "  <testcase classname=\"fairway.compare\" name=\"{}\"",
-            xml_escape(&o.name)
+            xml(&o.name)
         );
         if o.passed {
             let _ = writeln!(s, "/>");
@@ -282,11 +283,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
                     format!(": {}", o.note)
                 }
             );
-            let _ = writeln!(
-                s,
-                ">\n    <failure message=\"{}\"/>\n  </testcase>",
-                xml_escape(&msg)
-            );
+            let _ = writeln!(s, ">\n    <failure message=\"{}\"/>\n  </testcase>", xml(&msg));
         }
     }
     s.push_str("</testsuite>\n");

@@ -2,6 +2,7 @@
 //! for a pull-request comment. The first folder is the reference every delta is taken against.
 
 use crate::chart::{Binned, Chart};
+use crate::escape;
 use crate::html::{PAGE_END, esc, inline_svg, num, page_start};
 use crate::metric::{METRICS, metric};
 use crate::metrics::RunSummary;
@@ -88,7 +89,9 @@ pub fn markdown(runs: &[RunData]) -> String {
     let labels = labels(runs);
     let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut md = String::from("### fairway comparison\n\n");
-    let _ = writeln!(md, "| metric | {} |", labels.join(" | "));
+    let heads: Vec<_> = labels.iter().map(|l| escape::markdown(l)).collect();
+    let heads = heads.join(" | ");
+    let _ = writeln!(md, "| metric | {heads} |");
     let _ = writeln!(md, "|---|{}", "---|".repeat(labels.len()));
     for (name, v) in headline(&summaries) {
         let cells: Vec<String> = v
@@ -98,7 +101,7 @@ pub fn markdown(runs: &[RunData]) -> String {
             .collect();
         let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
     }
-    let _ = writeln!(md, "\n| team | metric | {} |", labels.join(" | "));
+    let _ = writeln!(md, "\n| team | metric | {heads} |");
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(labels.len()));
     for (team, name, v) in team_rows(&summaries) {
         let cells: Vec<String> = v
@@ -109,7 +112,7 @@ pub fn markdown(runs: &[RunData]) -> String {
         let _ = writeln!(
             md,
             "| {} | {name} | {} |",
-            team.replace('|', "\\|"),
+            escape::markdown(&team),
             cells.join(" | ")
         );
     }

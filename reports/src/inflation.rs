@@ -117,7 +117,7 @@ pub fn render(s: &InflationSummary) -> String {
     let _ = writeln!(
         out,
         "workload inflation: {} (seed {}), {} GPUs, arrivals until demand reaches {:.0} % of capacity",
-        s.scenario,
+        crate::escape::terminal(&s.scenario),
         s.seed,
         s.capacity_gpus,
         s.target * 100.0
@@ -134,7 +134,7 @@ pub fn render(s: &InflationSummary) -> String {
         let _ = writeln!(
             out,
             "{:<14} {:>9} {:>8} {:>16} {:>18}",
-            p.placement,
+            crate::escape::terminal(&p.placement),
             p.arrivals,
             p.failed,
             at_full,

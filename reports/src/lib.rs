@@ -9,6 +9,7 @@ pub mod bakeoff;
 pub mod chart;
 pub mod compare;
 pub mod compare_view;
+pub mod escape;
 pub mod files;
 pub mod fold;
 pub mod frame;

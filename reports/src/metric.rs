@@ -22,7 +22,8 @@ pub enum Unit {
 pub struct Metric {
     pub name: &'static str,
     pub unit: Unit,
-    run: fn(&RunSummary) -> Option<f64>,
+    /// `None` for team metrics (a team's share has no whole-run value).
+    run: Option<fn(&RunSummary) -> Option<f64>>,
     /// `None` for whole-run metrics.
     team: Option<fn(&TeamSummary) -> Option<f64>>,
 }
@@ -44,7 +45,7 @@ impl Metric {
     /// summary or the team lacks it, e.g. a whole-run metric asked of a team).
     pub fn value(&self, s: &RunSummary, team: Option<&str>) -> Option<f64> {
         match team {
-            None => (self.run)(s),
+            None => self.run.and_then(|f| f(s)),
             Some(t) => s.per_team.get(t).zip(self.team).and_then(|(t, f)| f(t)),
         }
     }
@@ -52,6 +53,11 @@ impl Metric {
     /// Whether a team's entry has this metric.
     pub fn per_team(&self) -> bool {
         self.team.is_some()
+    }
+
+    /// Whether the whole run has this metric.
+    pub fn whole_run(&self) -> bool {
+        self.run.is_some()
     }
 }
 
@@ -68,36 +74,36 @@ macro_rules! metric {
 
 /// Every metric, in the order `sweep.csv` lists them.
 pub const METRICS: &[Metric] = &[
-    metric!("mean_wait", Seconds, run: |s| s.wait_s.mean, team: Some(|t| t.wait_s.mean)),
-    metric!("p50_wait", Seconds, run: |s| s.wait_s.p50, team: Some(|t| t.wait_s.p50)),
-    metric!("p90_wait", Seconds, run: |s| s.wait_s.p90, team: Some(|t| t.wait_s.p90)),
-    metric!("p95_wait", Seconds, run: |s| s.wait_s.p95, team: Some(|t| t.wait_s.p95)),
-    metric!("p99_wait", Seconds, run: |s| s.wait_s.p99, team: Some(|t| t.wait_s.p99)),
-    metric!("max_wait", Seconds, run: |s| s.wait_s.max, team: Some(|t| t.wait_s.max)),
-    metric!("mean_pending", Seconds, run: |s| s.pending_s.mean, team: Some(|t| t.pending_s.mean)),
-    metric!("p95_pending", Seconds, run: |s| s.pending_s.p95, team: Some(|t| t.pending_s.p95)),
-    metric!("mean_jct", Seconds, run: |s| s.jct_s.mean, team: Some(|t| t.jct_s.mean)),
-    metric!("p50_jct", Seconds, run: |s| s.jct_s.p50, team: Some(|t| t.jct_s.p50)),
-    metric!("p95_jct", Seconds, run: |s| s.jct_s.p95, team: Some(|t| t.jct_s.p95)),
-    metric!("p99_jct", Seconds, run: |s| s.jct_s.p99, team: Some(|t| t.jct_s.p99)),
-    metric!("mean_slowdown", Plain, run: |s| s.slowdown.mean, team: Some(|t| t.slowdown.mean)),
-    metric!("mean_bounded_slowdown", Plain, run: |s| s.bounded_slowdown.mean, team: Some(|t| t.bounded_slowdown.mean)),
-    metric!("p95_bounded_slowdown", Plain, run: |s| s.bounded_slowdown.p95, team: Some(|t| t.bounded_slowdown.p95)),
-    metric!("gpu_allocation_rate", Fraction, run: |s| Some(s.gpu_allocation_rate), team: None),
-    metric!("gpu_utilisation_rate", Fraction, run: |s| s.gpu_utilisation_rate, team: None),
-    metric!("jain_index", Fraction, run: |s| s.fairness.jain_index, team: None),
-    metric!("share_ratio", Plain, run: |_| None, team: Some(|t| t.share_ratio)),
-    metric!("gpu_share", Fraction, run: |_| None, team: Some(|t| Some(t.gpu_share))),
-    metric!("gpu_hours", Plain, run: |s| Some(s.gpu_hours), team: Some(|t| Some(t.gpu_hours))),
-    metric!("makespan", Seconds, run: |s| Some(s.makespan_s), team: None),
-    metric!("preemptions", Plain, run: |s| Some(s.preemptions as f64), team: Some(|t| Some(t.preemptions as f64))),
-    metric!("lost_gpu_hours", Plain, run: |s| Some(s.lost_gpu_hours), team: None),
-    metric!("jobs_finished", Plain, run: |s| Some(s.counts.jobs_finished as f64), team: Some(|t| Some(t.counts.jobs_finished as f64))),
-    metric!("jobs_unschedulable", Plain, run: |s| Some(s.counts.jobs_unschedulable as f64), team: Some(|t| Some(t.counts.jobs_unschedulable as f64))),
-    metric!("jobs_abandoned", Plain, run: |s| Some(s.counts.jobs_abandoned as f64), team: Some(|t| Some(t.counts.jobs_abandoned as f64))),
-    metric!("interactive_within_target", Fraction, run: |s| s.interactive_within_target, team: None),
-    metric!("fragmented_gpus_mean", Plain, run: |s| s.fragmented_gpus_mean, team: None),
-    metric!("gpu_availability", Fraction, run: |s| Some(s.gpu_availability), team: None),
+    metric!("mean_wait", Seconds, run: Some(|s| s.wait_s.mean), team: Some(|t| t.wait_s.mean)),
+    metric!("p50_wait", Seconds, run: Some(|s| s.wait_s.p50), team: Some(|t| t.wait_s.p50)),
+    metric!("p90_wait", Seconds, run: Some(|s| s.wait_s.p90), team: Some(|t| t.wait_s.p90)),
+    metric!("p95_wait", Seconds, run: Some(|s| s.wait_s.p95), team: Some(|t| t.wait_s.p95)),
+    metric!("p99_wait", Seconds, run: Some(|s| s.wait_s.p99), team: Some(|t| t.wait_s.p99)),
+    metric!("max_wait", Seconds, run: Some(|s| s.wait_s.max), team: Some(|t| t.wait_s.max)),
+    metric!("mean_pending", Seconds, run: Some(|s| s.pending_s.mean), team: Some(|t| t.pending_s.mean)),
+    metric!("p95_pending", Seconds, run: Some(|s| s.pending_s.p95), team: Some(|t| t.pending_s.p95)),
+    metric!("mean_jct", Seconds, run: Some(|s| s.jct_s.mean), team: Some(|t| t.jct_s.mean)),
+    metric!("p50_jct", Seconds, run: Some(|s| s.jct_s.p50), team: Some(|t| t.jct_s.p50)),
+    metric!("p95_jct", Seconds, run: Some(|s| s.jct_s.p95), team: Some(|t| t.jct_s.p95)),
+    metric!("p99_jct", Seconds, run: Some(|s| s.jct_s.p99), team: Some(|t| t.jct_s.p99)),
+    metric!("mean_slowdown", Plain, run: Some(|s| s.slowdown.mean), team: Some(|t| t.slowdown.mean)),
+    metric!("mean_bounded_slowdown", Plain, run: Some(|s| s.bounded_slowdown.mean), team: Some(|t| t.bounded_slowdown.mean)),
+    metric!("p95_bounded_slowdown", Plain, run: Some(|s| s.bounded_slowdown.p95), team: Some(|t| t.bounded_slowdown.p95)),
+    metric!("gpu_allocation_rate", Fraction, run: Some(|s| Some(s.gpu_allocation_rate)), team: None),
+    metric!("gpu_utilisation_rate", Fraction, run: Some(|s| s.gpu_utilisation_rate), team: None),
+    metric!("jain_index", Fraction, run: Some(|s| s.fairness.jain_index), team: None),
+    metric!("share_ratio", Plain, run: None, team: Some(|t| t.share_ratio)),
+    metric!("gpu_share", Fraction, run: None, team: Some(|t| Some(t.gpu_share))),
+    metric!("gpu_hours", Plain, run: Some(|s| Some(s.gpu_hours)), team: Some(|t| Some(t.gpu_hours))),
+    metric!("makespan", Seconds, run: Some(|s| Some(s.makespan_s)), team: None),
+    metric!("preemptions", Plain, run: Some(|s| Some(s.preemptions as f64)), team: Some(|t| Some(t.preemptions as f64))),
+    metric!("lost_gpu_hours", Plain, run: Some(|s| Some(s.lost_gpu_hours)), team: None),
+    metric!("jobs_finished", Plain, run: Some(|s| Some(s.counts.jobs_finished as f64)), team: Some(|t| Some(t.counts.jobs_finished as f64))),
+    metric!("jobs_unschedulable", Plain, run: Some(|s| Some(s.counts.jobs_unschedulable as f64)), team: Some(|t| Some(t.counts.jobs_unschedulable as f64))),
+    metric!("jobs_abandoned", Plain, run: Some(|s| Some(s.counts.jobs_abandoned as f64)), team: Some(|t| Some(t.counts.jobs_abandoned as f64))),
+    metric!("interactive_within_target", Fraction, run: Some(|s| s.interactive_within_target), team: None),
+    metric!("fragmented_gpus_mean", Plain, run: Some(|s| s.fragmented_gpus_mean), team: None),
+    metric!("gpu_availability", Fraction, run: Some(|s| Some(s.gpu_availability)), team: None),
 ];
 
 /// A metric name nobody knows.

@@ -10,10 +10,22 @@
 //! its jobs went to. GPU usage is summed over flavors (`flavor="all"`) under the resource
 //! `nvidia.com/gpu`. Admission wait is first submission to first admission (first start for
 //! policies without a quota step); requeues after preemption are not observed again.
+//!
+//! The file grows with queues x samples (1 to 2 MB per queue over 500 samples), so at most
+//! [`DEFAULT_QUEUES`] queues (or as many as asked) are written by name: those with the most
+//! allocated GPU-hours (summed over the teams whose queue it is; name order among equals). The
+//! rest are summed into one queue, `cluster_queue="others"` (`_others` if a queue has that name,
+//! and so on): its gauges of workloads and usage and its counters are the sums over those queues
+//! at each instant, its histogram holds all their admissions, its quota gauges are the sums of
+//! their quotas (+Inf if any is unlimited; none if none has a quota), its cohort is the one they
+//! share (empty if they do not), and it has no `kueue_cluster_queue_weighted_share` (a share of
+//! one queue; a sum of them means nothing). [`QueueBound::note`] says so in words.
 
 use crate::frame::Text;
+use crate::metrics::RunSummary;
 use crate::render::RunData;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// Simulated time 0 on the Prometheus clock, Unix seconds (2026-01-01T00:00:00Z).
@@ -37,11 +49,6 @@ pub fn step_s(span_s: f64) -> u64 {
     60 * minutes.max(1)
 }
 
-/// Escapes a label value.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
 fn labels(pairs: &[(&str, &str)]) -> String {
     let mut s = String::from("{");
     for (k, (n, v)) in pairs.iter().enumerate() {
@@ -50,7 +57,7 @@ fn labels(pairs: &[(&str, &str)]) -> String {
         }
         s.push_str(n);
         s.push_str("=\"");
-        s.push_str(&label(v));
+        s.push_str(&crate::escape::label_value(v));
         s.push('"');
     }
     s.push('}');
@@ -77,32 +84,129 @@ pub fn sample_times(span_s: f64) -> Vec<u64> {
     (0..=end.div_ceil(step)).map(|k| k * step).collect()
 }
 
-/// One queue's data for the metrics.
+/// Queues written by name in `metrics.prom` unless asked otherwise.
+pub const DEFAULT_QUEUES: usize = 100;
+
+/// Which queues `metrics.prom` writes by name, and which it sums into one (see the module
+/// documentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueBound {
+    /// Queues written by name.
+    pub kept: BTreeSet<String>,
+    /// How many queues are summed into [`QueueBound::label`] (0: none).
+    pub summed: usize,
+    /// The `cluster_queue` label value of the sum.
+    pub label: String,
+}
+
+impl QueueBound {
+    /// The queues of `s` (its policy's, and every team's) that `metrics.prom` keeps with at most
+    /// `limit` by name (`None`: all).
+    pub fn of(s: &RunSummary, limit: Option<usize>) -> QueueBound {
+        let mut hours: BTreeMap<&str, f64> = s.queues.iter().map(|q| (q.name.as_str(), 0.0)).collect();
+        for t in s.per_team.values() {
+            if let Some(q) = &t.queue {
+                *hours.entry(q).or_default() += t.gpu_hours;
+            }
+        }
+        let mut label = String::from("others");
+        while hours.contains_key(label.as_str()) {
+            label.insert(0, '_');
+        }
+        let mut order: Vec<(&str, f64)> = hours.into_iter().collect();
+        order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        let keep = limit.unwrap_or(usize::MAX).min(order.len());
+        QueueBound {
+            kept: order[..keep].iter().map(|q| q.0.to_string()).collect(),
+            summed: order.len() - keep,
+            label,
+        }
+    }
+
+    /// What a reader of `metrics.prom` should know: `None` when every queue has its name.
+    pub fn note(&self) -> Option<String> {
+        (self.summed > 0).then(|| {
+            format!(
+                "metrics.prom names {} of {} queues (those with the most allocated GPU-hours) and \
+                 sums the other {} as cluster_queue=\"{}\"; --prom-queues N or all changes this",
+                self.kept.len(),
+                self.kept.len() + self.summed,
+                self.summed,
+                crate::escape::terminal(&self.label)
+            )
+        })
+    }
+}
+
+/// One queue's data for the metrics (borrowed from the run, or summed over queues).
 #[derive(Default)]
 struct QueueData<'a> {
     cohort: String,
     /// Jobs pending, jobs running, GPUs allocated, GPUs pending at each sample instant; `None`
     /// (all 0) when none of its teams is in the series.
-    levels: Option<&'a [Vec<f64>; 4]>,
+    levels: Option<Cow<'a, [Vec<f64>; 4]>>,
     /// (time, priority class, wait seconds) of first admissions.
-    admissions: &'a [(u64, Text, f64)],
+    admissions: Cow<'a, [(u64, Text, f64)]>,
     /// (time, priority class) of finishes.
-    finishes: &'a [(u64, Text)],
+    finishes: Cow<'a, [(u64, Text)]>,
     /// (time, reason, priority class) of evictions (one entry per preemption: names shared).
     evictions: Vec<(u64, &'static str, Text)>,
     /// (time, reason) of preemptions this queue caused.
     preempting: Vec<(u64, Text)>,
 }
 
-impl QueueData<'_> {
+impl<'a> QueueData<'a> {
     /// Level `k` (see [`QueueData::levels`]) at sample instant `j`.
     fn level(&self, k: usize, j: usize) -> f64 {
-        self.levels.map_or(0.0, |l| l[k][j])
+        self.levels.as_ref().map_or(0.0, |l| l[k][j])
+    }
+
+    /// The sum of `queues` as one queue: levels added at each instant, events merged in time
+    /// order (queue order among equal times), the cohort they share or none.
+    fn sum(queues: Vec<QueueData<'a>>) -> QueueData<'a> {
+        let cohorts: BTreeSet<&str> = queues.iter().map(|q| q.cohort.as_str()).collect();
+        let mut out = QueueData {
+            cohort: match cohorts.len() {
+                1 => cohorts.first().copied().unwrap_or_default().to_string(),
+                _ => String::new(),
+            },
+            ..QueueData::default()
+        };
+        let mut admissions = Vec::new();
+        let mut finishes = Vec::new();
+        for q in &queues {
+            if let Some(l) = &q.levels {
+                match &mut out.levels {
+                    None => out.levels = Some(Cow::Owned((**l).clone())),
+                    Some(sum) => {
+                        for (s, v) in sum.to_mut().iter_mut().zip(l.iter()) {
+                            s.iter_mut().zip(v).for_each(|(s, v)| *s += v);
+                        }
+                    }
+                }
+            }
+            admissions.extend_from_slice(&q.admissions);
+            finishes.extend_from_slice(&q.finishes);
+        }
+        for q in queues {
+            out.evictions.extend(q.evictions);
+            out.preempting.extend(q.preempting);
+        }
+        admissions.sort_by_key(|a| a.0);
+        finishes.sort_by_key(|a| a.0);
+        out.evictions.sort_by_key(|a| a.0);
+        out.preempting.sort_by_key(|a| a.0);
+        out.admissions = Cow::Owned(admissions);
+        out.finishes = Cow::Owned(finishes);
+        out
     }
 }
 
-/// Writes `metrics.prom` for `run`.
-pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
+/// Quota of a queue (nominal, borrowing limit, lending limit, in GPUs; `None` for unlimited).
+type Quotas = (f64, Option<f64>, Option<f64>);
+
+/// Writes `metrics.prom` for `run`, naming at most `limit` queues (`None`: all).
+pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::io::Result<()> {
     let s = &run.summary;
     let t0 = run.t0_ms();
     let rel = |ms: u64| ms.saturating_sub(t0) / 1000;
@@ -112,12 +216,12 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     }
     // A queue's levels are the sums of its teams', folded as the series was read.
     for (q, levels) in &run.series.queue_levels {
-        queues.entry(q.clone()).or_default().levels = Some(levels);
+        queues.entry(q.clone()).or_default().levels = Some(Cow::Borrowed(levels));
     }
     for (q, jobs) in &run.jobs.queues {
         let qd = queues.entry(q.clone()).or_default();
-        qd.admissions = &jobs.admissions;
-        qd.finishes = &jobs.finishes;
+        qd.admissions = Cow::Borrowed(&jobs.admissions);
+        qd.finishes = Cow::Borrowed(&jobs.finishes);
     }
     let job_queue = |k: u32| run.jobs.preempted.get(k as usize).and_then(Option::as_ref);
     for p in &run.preemptions.rows {
@@ -138,6 +242,23 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     for qd in queues.values_mut() {
         qd.evictions.sort_by_key(|a| a.0);
         qd.preempting.sort_by_key(|a| a.0);
+    }
+    // Queues past the bound become one, written last.
+    let bound = QueueBound::of(s, limit);
+    let (named, rest): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        queues.into_iter().partition(|(q, _)| bound.kept.contains(q));
+    let mut queues: Vec<(String, QueueData)> = named.into_iter().collect();
+    let mut rest_quota: Option<Quotas> = None;
+    if !rest.is_empty() {
+        for q in s.queues.iter().filter(|q| rest.contains_key(&q.name)) {
+            if let Some(n) = q.nominal_gpus {
+                let (sn, sb, sl) = rest_quota.get_or_insert((0.0, Some(0.0), Some(0.0)));
+                *sn += n;
+                *sb = sb.zip(q.borrowing_limit_gpus).map(|(a, b)| a + b);
+                *sl = sl.zip(q.lending_limit_gpus).map(|(a, b)| a + b);
+            }
+        }
+        queues.push((bound.label.clone(), QueueData::sum(rest.into_values().collect())));
     }
     let times = sample_times(s.span_s);
     let ts = |t: u64| EPOCH_S + t;
@@ -210,10 +331,27 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
     let quota_queues: Vec<&fairway_engine::QueueInfo> =
         s.queues.iter().filter(|q| q.nominal_gpus.is_some()).collect();
     if !quota_queues.is_empty() {
+        // The summed queues' quotas, as one queue of theirs would state them.
+        let rest = rest_quota.map(|(n, b, l)| fairway_engine::QueueInfo {
+            name: bound.label.clone(),
+            cohort: queues
+                .last()
+                .map(|q| q.1.cohort.clone())
+                .filter(|c| !c.is_empty()),
+            nominal_gpus: Some(n),
+            borrowing_limit_gpus: b,
+            lending_limit_gpus: l,
+            weight: 0.0,
+            entitlement: 0.0,
+        });
         for (name, help, pick) in quota {
             writeln!(w, "# TYPE {name} gauge")?;
             writeln!(w, "# HELP {name} {help}")?;
-            for q in &quota_queues {
+            let named = quota_queues
+                .iter()
+                .copied()
+                .filter(|q| bound.kept.contains(&q.name));
+            for q in named.chain(rest.as_ref()) {
                 let Some(v) = pick(q) else { continue };
                 let l = labels(&[
                     ("cohort", q.cohort.as_deref().unwrap_or("")),
@@ -227,7 +365,7 @@ pub fn write(out: &mut dyn Write, run: &RunData) -> std::io::Result<()> {
                 }
             }
         }
-        weighted_share(&mut w, run, &queues, &times)?;
+        weighted_share(&mut w, run, &queues, &bound, &times)?;
     }
     // Counters: events up to each instant.
     counter(
@@ -362,7 +500,7 @@ fn counter(
     w: &mut dyn Write,
     family: &str,
     help: &str,
-    queues: &BTreeMap<String, QueueData>,
+    queues: &[(String, QueueData)],
     times: &[u64],
     events: impl Fn(&QueueData) -> Labelled,
 ) -> std::io::Result<()> {
@@ -398,9 +536,14 @@ fn counter(
 fn weighted_share(
     w: &mut dyn Write,
     run: &RunData,
-    queues: &BTreeMap<String, QueueData>,
+    queues: &[(String, QueueData)],
+    bound: &QueueBound,
     times: &[u64],
 ) -> std::io::Result<()> {
+    let queues: BTreeMap<&str, &QueueData> = (queues.iter())
+        .filter(|q| bound.kept.contains(&q.0))
+        .map(|(n, q)| (n.as_str(), q))
+        .collect();
     let s = &run.summary;
     let mut lendable: BTreeMap<&str, f64> = BTreeMap::new();
     for q in &s.queues {
@@ -415,7 +558,9 @@ fn weighted_share(
         "# HELP {name} GPU usage above nominal quota over the cohort's lendable GPUs (x1000), divided by the weight."
     )?;
     for q in &s.queues {
-        let Some(qd) = queues.get(&q.name) else { continue };
+        let Some(qd) = queues.get(q.name.as_str()) else {
+            continue;
+        };
         let lbl = labels(&[
             ("cluster_queue", &q.name),
             ("cohort", q.cohort.as_deref().unwrap_or("")),
@@ -462,5 +607,51 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(labels(&[("a", "x\"y\\z\n")]), "{a=\"x\\\"y\\\\z\\n\"}");
+    }
+
+    fn team(queue: &str, gpu_hours: f64) -> crate::TeamSummary {
+        crate::TeamSummary {
+            queue: Some(queue.into()),
+            gpu_hours,
+            ..Default::default()
+        }
+    }
+
+    /// Queues q1..q4 with 4, 3, 3 and 0 GPU-hours (q4 has no team): two by name keep q1 and the
+    /// first by name of the tied q2 and q3.
+    #[test]
+    fn the_bound_keeps_the_busiest_queues_by_name() {
+        let s = RunSummary {
+            per_team: [
+                ("a".to_string(), team("q1", 4.0)),
+                ("b".to_string(), team("q2", 1.0)),
+                ("c".to_string(), team("q2", 2.0)),
+                ("d".to_string(), team("q3", 3.0)),
+            ]
+            .into(),
+            queues: ["q1", "q2", "q3", "q4", "others"]
+                .map(|n| fairway_engine::QueueInfo {
+                    name: n.into(),
+                    cohort: None,
+                    nominal_gpus: None,
+                    borrowing_limit_gpus: None,
+                    lending_limit_gpus: None,
+                    weight: 1.0,
+                    entitlement: 0.2,
+                })
+                .into(),
+            ..RunSummary::default()
+        };
+        let b = QueueBound::of(&s, Some(2));
+        assert_eq!(b.kept, ["q1".to_string(), "q2".to_string()].into());
+        assert_eq!((b.summed, b.label.as_str()), (3, "_others"));
+        let note = b.note().unwrap();
+        assert!(
+            note.contains("names 2 of 5 queues")
+                && note.contains("sums the other 3 as cluster_queue=\"_others\""),
+            "{note}"
+        );
+        let all = QueueBound::of(&s, None);
+        assert_eq!((all.kept.len(), all.summed, all.note()), (5, 0, None));
     }
 }

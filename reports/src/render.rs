@@ -30,10 +30,22 @@ pub enum RenderError {
 }
 
 /// What to render besides the defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct RenderOptions {
     /// Also write each chart as PNG.
     pub png: bool,
+    /// Queues `metrics.prom` writes by name, the rest summed into one (`None`: all); see
+    /// [`crate::prom`].
+    pub prom_queues: Option<usize>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            png: false,
+            prom_queues: Some(crate::prom::DEFAULT_QUEUES),
+        }
+    }
 }
 
 /// A row of `preemptions.csv`, read in place. The teams are not used, but a file without
@@ -291,6 +303,18 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             end_h,
         });
     }
+    // Charts with a line or bar per team draw the busiest ones and say so.
+    let teams = order.len();
+    let top = |what: &str| {
+        if teams > crate::chart::MAX_TEAMS {
+            format!(
+                "{what}: top {} of {teams} teams by GPU-hours",
+                crate::chart::MAX_TEAMS
+            )
+        } else {
+            what.to_string()
+        }
+    };
     let mut waits = run.team_waits_h();
     let mut cdf: Vec<(String, Vec<f64>)> = order
         .iter()
@@ -300,16 +324,16 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
     cdf.insert(0, ("all jobs".into(), run.waits_h()));
     charts.push(Chart::Cdf {
         stem: "wait_cdf",
-        title: "Wait (first start - submit), by team".into(),
+        title: top("Wait (first start - submit), by team"),
         x_desc: "wait, hours".into(),
         series: cdf,
     });
     charts.push(Chart::Bars {
         stem: "share",
-        title: format!(
+        title: top(&format!(
             "Share of GPU time vs entitlement ({})",
             run.summary.fairness.basis
-        ),
+        )),
         y_desc: "share of allocated GPU time".into(),
         bar_name: "share".into(),
         outline_name: "entitlement".into(),
@@ -340,19 +364,37 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
         });
     }
     if let Some(rs) = &run.summary.right_sizing {
+        // The busiest teams with advice, in name order as all of them are when few.
+        let shown: std::collections::BTreeSet<&String> = if rs.per_team.len() <= crate::chart::MAX_TEAMS {
+            rs.per_team.keys().collect()
+        } else {
+            (order.iter())
+                .filter(|t| rs.per_team.contains_key(*t))
+                .take(crate::chart::MAX_TEAMS)
+                .collect()
+        };
+        let title = format!(
+            "GPUs per job: median asked vs recommended (p{} of use)",
+            rs.percentile
+        );
         charts.push(Chart::Bars {
             stem: "rightsizing",
-            title: format!(
-                "GPUs per job: median asked vs recommended (p{} of use)",
-                rs.percentile
-            ),
+            title: if rs.per_team.len() > shown.len() {
+                format!(
+                    "{title}: top {} of {} teams by GPU-hours",
+                    shown.len(),
+                    rs.per_team.len()
+                )
+            } else {
+                title
+            },
             y_desc: "GPUs per job".into(),
             bar_name: "asked (median)".into(),
             outline_name: "recommended".into(),
             rows: rs
                 .per_team
                 .iter()
-                .take(crate::chart::MAX_TEAMS)
+                .filter(|(t, _)| shown.contains(t))
                 .map(|(t, r)| (t.clone(), r.requested_gpus_p50, Some(r.recommended_gpus)))
                 .collect(),
             horizontal: false,
@@ -492,6 +534,8 @@ pub fn render_in(dir: &Path, opts: RenderOptions) -> Result<RunData, RenderError
     }
     let html = crate::html::report(&run, &svgs);
     write_atomic(&dir.join("report.html"), |f| f.write_all(html.as_bytes()))?;
-    write_atomic(&dir.join("metrics.prom"), |f| crate::prom::write(f, &run))?;
+    write_atomic(&dir.join("metrics.prom"), |f| {
+        crate::prom::write(f, &run, opts.prom_queues)
+    })?;
     Ok(run)
 }

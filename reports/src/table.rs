@@ -1,5 +1,6 @@
 //! The readable summary printed after a run.
 
+use crate::escape::terminal;
 use crate::metrics::{Dist, RunSummary};
 use std::fmt::Write;
 
@@ -17,8 +18,13 @@ fn dist_cells(d: &Dist) -> [String; 4] {
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
     let c = &s.counts;
-    let _ = writeln!(out, "scenario  {}  (seed {})", s.scenario, s.seed);
-    let _ = writeln!(out, "policy    {}  placement {}", s.policy, s.placement);
+    let _ = writeln!(out, "scenario  {}  (seed {})", terminal(&s.scenario), s.seed);
+    let _ = writeln!(
+        out,
+        "policy    {}  placement {}",
+        terminal(&s.policy),
+        terminal(&s.placement)
+    );
     let _ = writeln!(
         out,
         "jobs      {} total: {} finished, {} unschedulable, {} abandoned, {} pending, {} running",
@@ -75,23 +81,20 @@ pub fn render(s: &RunSummary) -> String {
         );
     }
     if !s.policy_stats.is_empty() {
-        let stats: Vec<String> = s.policy_stats.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let stats: Vec<String> = (s.policy_stats.iter())
+            .map(|(k, v)| format!("{} {v}", terminal(k)))
+            .collect();
         let _ = writeln!(out, "policy    {}", stats.join(", "));
     }
     let _ = writeln!(out);
-    let width = s
-        .per_team
-        .keys()
-        .map(|k| k.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let names: Vec<_> = s.per_team.keys().map(|k| terminal(k)).collect();
+    let width = names.iter().map(|k| k.chars().count()).max().unwrap_or(4).max(4);
     let _ = writeln!(
         out,
         "{:<width$}  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6}",
         "team", "jobs", "finished", "wait", "p50", "p95", "max", "GPU-h", "share"
     );
-    for (name, t) in &s.per_team {
+    for (name, t) in names.iter().zip(s.per_team.values()) {
         let [m, p50, p95, max] = dist_cells(&t.wait_s);
         let _ = writeln!(
             out,

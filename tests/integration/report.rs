@@ -284,3 +284,162 @@ fn report_compare_puts_runs_side_by_side() {
         "overlaid CDF and allocation charts"
     );
 }
+
+/// `promtool`'s parser reads `metrics.prom` (a syntax check: blocks are built and dropped).
+fn promtool_accepts(prom: &Path) {
+    let Some(promtool) = find(&["promtool"]) else {
+        eprintln!(
+            "NOTICE: promtool not found; skipping its check of {}",
+            prom.display()
+        );
+        return;
+    };
+    let tsdb = tempfile::tempdir().unwrap();
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(prom)
+        .arg(tsdb.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool rejected {}: {}{}",
+        prom.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// 1,500 teams, each its own queue: 4,500 one-GPU jobs of about a minute arriving over about
+/// three minutes on ample GPUs, so the run spans a few minutes.
+fn many_teams(dir: &Path) -> PathBuf {
+    let teams: Vec<String> = (0..1500)
+        .map(|k| format!("{{ name = \"t{k:04}\", weight = 1 }}"))
+        .collect();
+    let scenario = dir.join("many.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"many\"\nseed = 3\n[trace]\nformat = \"synthetic\"\n[trace.synthetic]\njobs = 4500\n\
+             arrivals = {{ process = \"poisson\", per_hour = 90000 }}\n\
+             duration = {{ dist = \"lognormal\", median_s = 60, sigma = 0.3, max_s = 120 }}\n\
+             shapes = [{{ gpus = 1, weight = 1 }}]\nteams = [{}]\n\
+             [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 200\ngpus_per_node = 8\ncpu = 128\nmemory_gib = 1024\n\
+             [policy]\nname = \"fifo\"\nplacement = \"first-fit\"\n",
+            teams.join(", ")
+        ),
+    )
+    .unwrap();
+    scenario
+}
+
+/// With 1,500 queues, metrics.prom names the 100 busiest and sums the rest as "others", and
+/// says so; its size has a bound worked out from its lines. `--prom-queues all` names all. The
+/// charts draw 12 teams and say which.
+#[test]
+fn metrics_prom_of_many_queues_is_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = many_teams(tmp.path());
+    let dir = tmp.path().join("out");
+    let out = crate::common::fairway(&["run", scenario.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("metrics.prom names 100 of 1500 queues (those with the most allocated GPU-hours) and sums the other 1400 as cluster_queue=\"others\""),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let span_s = summary["span_s"].as_f64().unwrap();
+    assert!(span_s < 600.0, "span {span_s} s");
+    let prom_path = dir.join("metrics.prom");
+    let prom = std::fs::read_to_string(&prom_path).unwrap();
+    let queues: std::collections::BTreeSet<&str> = (prom.lines())
+        .filter_map(|l| {
+            l.split_once("cluster_queue=\"")
+                .map(|x| x.1.split('"').next().unwrap())
+        })
+        .collect();
+    assert_eq!(queues.len(), 101, "100 by name and others");
+    assert!(queues.contains("others"));
+    // Samples: every 60 s through the end. Per queue and sample, at most 25 lines: 4 gauges,
+    // the admitted and finished counters (one priority class; FIFO evicts nothing) and the
+    // wait histogram's 16 + 1 buckets, count and sum. The longest line, a bucket, is
+    //   kueue_admission_wait_time_seconds_bucket{cluster_queue="t1499",priority_class="",
+    //   replica_role="standalone",le="40960.0"} 9999 1767225600
+    // 134 bytes with its newline (159 for "others" with 6-digit counts): 160 a line. Headers
+    // (# TYPE, # HELP) add under 2 KB.
+    let samples = (span_s.ceil() as usize).div_ceil(60) + 1;
+    let bound = 101 * 25 * samples * 160 + 2048;
+    let size = prom.len();
+    assert!(size < bound, "metrics.prom is {size} bytes, over {bound}");
+    eprintln!("metrics.prom: {size} bytes ({samples} samples; bound {bound})");
+    promtool_accepts(&prom_path);
+    // The charts with a line or bar per team say that they show the busiest 12.
+    let share = std::fs::read_to_string(dir.join("charts/share.svg")).unwrap();
+    assert!(share.contains("top 12 of 1500 teams by GPU-hours"));
+    let util = std::fs::read_to_string(dir.join("charts/utilisation.svg")).unwrap();
+    // The rest of the teams with jobs, summed: one legend entry.
+    let other = util.matches("other (").count();
+    let n: usize = util
+        .split("other (")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(other == 1 && n > 1000 && n <= 1488, "{n}");
+    // The limit lifted: every queue by name.
+    let out = crate::common::fairway(&["report", dir.to_str().unwrap(), "--prom-queues", "all"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("summed"));
+    let all = std::fs::read_to_string(&prom_path).unwrap();
+    assert!(all.contains("cluster_queue=\"t1499\"") || all.contains("cluster_queue=\"t0000\""));
+    assert!(!all.contains("cluster_queue=\"others\""));
+    eprintln!("metrics.prom with every queue: {} bytes", all.len());
+}
+
+/// A team name with a NUL, an ANSI escape sequence, a line break and a forged Markdown cell,
+/// through the CLI: the terminal sees no control character, `compare`'s Markdown has one row
+/// per check, and promtool reads the label.
+#[test]
+fn a_hostile_team_name_reaches_the_terminal_inert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = "x\0\x1b[31m\n| ok |";
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        format!(
+            "job_id,submit_time,duration,gpus,team\nj1,0,600,8,a\nj2,0,600,8,\"{evil}\"\nj3,60,600,8,\"{evil}\"\n"
+        ),
+    )
+    .unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"hostile\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 2\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+         [policy]\nname = \"fifo\"\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("out");
+    let out = crate::common::fairway(&["run", scenario.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.contains(&0x1b) && !stream.contains(&0),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("x\\u{0}\\u{1b}[31m\\u{a}| ok |"), "{table}");
+    let d = dir.to_str().unwrap();
+    let md = ok(&["compare", d, d, "--fail-on", "p95_wait:+5%", "--per-team"]);
+    assert!(!md.contains(['\0', '\x1b']), "{md}");
+    // A row per check: the whole run and the two teams; none starts with the forged cell.
+    assert_eq!(md.lines().filter(|l| l.starts_with('|')).count(), 2 + 3, "{md}");
+    assert!(md.lines().all(|l| !l.starts_with("| ok")), "{md}");
+    promtool_accepts(&dir.join("metrics.prom"));
+}

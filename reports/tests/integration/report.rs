@@ -5,7 +5,13 @@ use fairway_reports::render::{RenderOptions, render_dir};
 use fairway_reports::{RunInfo, RunSummary, summarize, write_run};
 use std::path::{Path, PathBuf};
 
-const EVIL: &str = "<script>alert(1)</script>";
+/// A team name that is markup, a NUL, an ANSI escape sequence, a line break and a forged
+/// Markdown cell at once.
+const EVIL: &str = "<script>alert(1)</script>\0\x1b[31m\n| ok |";
+/// How the summary table, chart labels and page text show it.
+const EVIL_SHOWN: &str = "<script>alert(1)</script>\\u{0}\\u{1b}[31m\\u{a}| ok |";
+/// As a metrics.prom label value.
+const EVIL_LABEL: &str = "<script>alert(1)</script>\0\x1b[31m\\n| ok |";
 
 /// One node of 4 GPUs. j1 (team a, 4 GPUs at 25 % use) runs 0-100 s; j2 (2 GPUs, 50 %) and j3
 /// (2 GPUs, 100 %) of the team named like a script wait for it and run 100-200 s and 100-150 s.
@@ -25,7 +31,14 @@ fn hand_run(dir: &Path) -> RunSummary {
     write_run(&out, &resolved.workload, &o, &s).unwrap();
     claim.complete().unwrap();
     drop(claim);
-    render_dir(&out, RenderOptions { png: true }).unwrap();
+    render_dir(
+        &out,
+        RenderOptions {
+            png: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     // The tables the run wrote equal the ones built from its outcome.
     let (jobs, series) = fairway_reports::frame::read_tables(&out).unwrap();
     assert_eq!(jobs, JobsTable::build(&resolved.workload, &o));
@@ -63,8 +76,8 @@ fn hand_scenario(dir: &Path) -> Hand {
         format!(
             "job_id,submit_time,duration,gpus,team,pods,user,gpu_util\n\
              j1,0,100,4,a,1,alice,0.25\n\
-             j2,0,100,2,{EVIL},1,bob,0.5\n\
-             j3,50,50,2,{EVIL},1,bob,1.0\n"
+             j2,0,100,2,\"{EVIL}\",1,bob,0.5\n\
+             j3,50,50,2,\"{EVIL}\",1,bob,1.0\n"
         ),
     )
     .unwrap();
@@ -273,7 +286,14 @@ fn re_rendering_from_parquet_gives_the_same_bytes() {
     }
     std::fs::remove_dir_all(out.join("charts")).unwrap();
     std::fs::remove_file(out.join("jobs.csv")).unwrap();
-    render_dir(&out, RenderOptions { png: true }).unwrap();
+    render_dir(
+        &out,
+        RenderOptions {
+            png: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut after = files(&out);
     // jobs.csv is the run's, not the report's: put it back for the comparison.
     let jobs_csv = before
@@ -326,12 +346,117 @@ fn the_html_report_is_well_formed_self_contained_and_escapes_names() {
     }
     assert!(!html.contains("url("), "CSS must not fetch anything");
     // The team name is shown as text, escaped, in the tables and the charts.
-    assert!(!html.contains(EVIL));
+    assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let text: String = doc.descendants().filter_map(|n| n.text()).collect();
-    assert!(text.contains(EVIL), "the name is in the page as text");
+    assert!(
+        text.contains("<script>alert(1)</script>\\u{0}\\u{1b}[31m\n| ok |"),
+        "the name is in the page as text, its controls shown"
+    );
     assert!(tags.iter().filter(|t| **t == "svg").count() >= 5);
     assert!(tags.contains(&"table"));
+}
+
+/// The cells of a Markdown table row: split at each `|` not right after a backslash (GFM
+/// tables read `\\|` as a pipe within a cell, even in a code span).
+fn cells(row: &str) -> usize {
+    let mut prev = ' ';
+    let mut n = 0usize;
+    for c in row.chars() {
+        if c == '|' && prev != '\\' {
+            n += 1;
+        }
+        prev = c;
+    }
+    n.saturating_sub(1)
+}
+
+/// Every table of `md` (runs of lines starting with `|`): each row has its header's cells.
+fn tables_are_intact(md: &str) {
+    let mut width = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            width = None;
+            continue;
+        }
+        assert!(line.ends_with('|'), "a row ends within a cell: {line:?}\n{md}");
+        let w = *width.get_or_insert(cells(line));
+        assert_eq!(cells(line), w, "{line:?}\n{md}");
+    }
+}
+
+/// The hostile team name reaches every output: the tables keep it exactly, and every medium
+/// people read shows it inert.
+#[test]
+fn a_hostile_team_name_stays_inert_in_every_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = hand_run(tmp.path());
+    let out = tmp.path().join("out");
+    // Data keeps the name exactly: jobs.csv (a quoted field over two lines) and teams.csv.
+    for (file, column) in [("jobs.csv", "team"), ("teams.csv", "team")] {
+        let mut rdr = csv::Reader::from_path(out.join(file)).unwrap();
+        let k = rdr.headers().unwrap().iter().position(|h| h == column).unwrap();
+        let names: Vec<String> = rdr.records().map(|r| r.unwrap()[k].to_string()).collect();
+        assert!(names.iter().any(|n| n == EVIL), "{file}: {names:?}");
+    }
+    // Every chart is well-formed XML and shows the name with its controls visible.
+    let mut labelled = 0;
+    for e in std::fs::read_dir(out.join("charts")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "svg") {
+            let svg = std::fs::read_to_string(&p).unwrap();
+            let doc = roxmltree::Document::parse(&svg)
+                .unwrap_or_else(|e| panic!("{} is not XML: {e}", p.display()));
+            let text: String = doc.descendants().filter_map(|n| n.text()).collect();
+            assert!(!text.contains(['\0', '\x1b']), "{}", p.display());
+            labelled += usize::from(text.contains(&EVIL_SHOWN[..30]));
+        }
+    }
+    assert!(labelled >= 3, "the name labels {labelled} charts");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains(['\0', '\x1b']));
+    // The terminal table: no escape sequence, one line per team.
+    let table = fairway_reports::render(&s);
+    assert!(!table.contains(['\0', '\x1b']), "{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with(EVIL_SHOWN)).count(),
+        1,
+        "{table}"
+    );
+    assert!(!table.lines().any(|l| l.starts_with("| ok")), "{table}");
+    // The CI gate's Markdown: one row per check, none forged; its JUnit is XML.
+    use fairway_reports::compare::{Check, evaluate, junit, markdown};
+    let checks: Vec<Check> = ["p95_wait:+5%", "gpu_share:-1pp"]
+        .iter()
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let outcomes = evaluate(&checks, std::slice::from_ref(&s), std::slice::from_ref(&s), true).unwrap();
+    assert_eq!(
+        outcomes.len(),
+        5,
+        "p95_wait of the run and of 2 teams, gpu_share of 2 teams"
+    );
+    let md = markdown(&outcomes, "main", "pr`|", 1);
+    tables_are_intact(&md);
+    let rows = md.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(rows, outcomes.len(), "{md}");
+    assert!(!md.contains(['\0', '\x1b', '\r']), "{md}");
+    roxmltree::Document::parse(&junit(&outcomes)).unwrap();
+    // The comparison view's Markdown: as many cells in every row as in its header.
+    let cmp = tmp.path().join("cmp");
+    let md = fairway_reports::compare_view::write(&[out.clone(), out.clone()], &cmp).unwrap();
+    tables_are_intact(&md);
+    assert!(!md.contains(['\0', '\x1b']), "{md}");
+    assert!(md.lines().any(|l| l.starts_with("| \\<script\\>")), "{md}");
+    let html = std::fs::read_to_string(cmp.join("compare.html")).unwrap();
+    roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
 }
 
 #[test]
@@ -353,7 +478,7 @@ fn metrics_prom_carries_kueues_names_and_labels() {
     // At 60 s (the second sample) team a's queue runs j1 and the other queue has j2 and j3
     // pending; by 180 s both of its jobs were admitted after waits of 100 s and 50 s.
     let t = |s: u64| fairway_reports::prom::EPOCH_S + s;
-    let q = "<script>alert(1)</script>";
+    let q = EVIL_LABEL;
     for line in [
         format!(
             "kueue_admitted_active_workloads{{cluster_queue=\"a\",replica_role=\"standalone\"}} 1 {}",
@@ -408,14 +533,14 @@ fn render_error_after(rewrite: impl FnOnce(&Path, polars::prelude::DataFrame)) -
     let path = out.join("jobs.parquet");
     rewrite(&path, read_parquet(&path).unwrap());
     // Changed behind the run's back: the manifest says so first.
-    let e = render_dir(&out, RenderOptions { png: false })
-        .unwrap_err()
-        .to_string();
+    let quiet = || RenderOptions {
+        png: false,
+        ..Default::default()
+    };
+    let e = render_dir(&out, quiet()).unwrap_err().to_string();
     assert!(e.contains("jobs.parquet") && e.contains("changed since"), "{e}");
     adopt(&out, "jobs.parquet");
-    render_dir(&out, RenderOptions { png: false })
-        .unwrap_err()
-        .to_string()
+    render_dir(&out, quiet()).unwrap_err().to_string()
 }
 
 #[test]
@@ -479,8 +604,8 @@ fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
     // does not have (which no queue's eviction counts, though j1's queue caused it).
     let csv = format!(
         "time_s,job_id,team,reason,by_job_id,by_team\n\
-         70,j2,{EVIL},InCohortReclamation,j1,a\n\
-         80,j3,{EVIL},{},,\n\
+         70,j2,\"{EVIL}\",InCohortReclamation,j1,a\n\
+         80,j3,\"{EVIL}\",{},,\n\
          90,ghost,x,InCohortReclamation,j1,a\n",
         fairway_engine::sim::NODE_FAILURE
     );
@@ -488,7 +613,7 @@ fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
     r.unwrap();
     let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
     let t = |s: u64| fairway_reports::prom::EPOCH_S + s;
-    let q = EVIL;
+    let q = EVIL_LABEL;
     for line in [
         format!(
             "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"Preempted\",underlying_cause=\"\",priority_class=\"\",replica_role=\"standalone\"}} 1 {}",
