@@ -422,7 +422,9 @@ pub fn main() -> Result<ExitCode> {
             let loaded = fairway_traces::read(&file, format)?;
             warn_all(&loaded.warnings);
             let stats = fairway_traces::stats::of(&loaded.workload);
-            print!("{}", stats.render(&file.display().to_string()));
+            for line in stats.render(&file.display().to_string()).lines() {
+                println!("{}", fairway_reports::escape::terminal(line));
+            }
         }
         Command::Gen {
             out,

@@ -302,9 +302,7 @@ impl Scenario {
             file: self.file.clone(),
             source: Box::new(e),
         };
-        let setup = Setup {
-            kueue_edits: whatif::kueue_edits(&self.whatif),
-        };
+        let setup = Setup::with_kueue_edits(whatif::kueue_edits(&self.whatif));
         let policy_spec = self.policy_spec()?;
         let placement_spec = self.placement_spec()?;
         let policy = registry.resolve_policy(&policy_spec, &setup).map_err(err)?;
@@ -416,7 +414,12 @@ impl Scenario {
             file: self.file.clone(),
             source,
         })?;
-        let (mut workload, warnings) = self.workload()?;
+        let (mut workload, mut warnings) = self.workload()?;
+        let manifests = self.policy.manifests.as_ref().map(|m| self.base.join(m));
+        warnings.extend(policies.policy.warnings().iter().map(|w| match &manifests {
+            Some(m) => format!("{}: {w}", m.display()),
+            None => w.clone(),
+        }));
         workload.bind_models(&cluster)?;
         let options = self.engine_options(&workload, &cluster)?;
         let outages = self.outages(&workload, &cluster)?;

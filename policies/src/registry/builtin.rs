@@ -261,6 +261,9 @@ fn kueue(a: &Args, setup: &Setup) -> Result<MakePolicy, RegistryError> {
     let gpu = a.text("gpu_resource")?.unwrap_or("nvidia.com/gpu");
     let files = manifest::files(std::path::Path::new(path)).map_err(|e| RegistryError::Setup(Box::new(e)))?;
     let mut cfg = manifest::load(&files, gpu).map_err(|e| RegistryError::Setup(Box::new(e)))?;
+    for w in &cfg.warnings {
+        setup.warn(w.clone());
+    }
     crate::kueue::edit::apply(&mut cfg, &setup.kueue_edits)?;
     let opts = Options {
         version,

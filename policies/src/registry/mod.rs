@@ -72,11 +72,29 @@ pub fn each_run_placement<P: Placement + 'static>(
     Arc::new(move |seed| Ok(Box::new(make(seed)) as Box<dyn Placement>))
 }
 
-/// What a policy's resolution may need besides its parameters.
+/// What a policy's resolution may need besides its parameters, and what it has to say.
 #[derive(Clone, Debug, Default)]
 pub struct Setup {
     /// What-if changes to Kueue's manifests (only the `kueue` policy takes them).
     pub kueue_edits: Vec<Edit>,
+    /// What the resolution found worth telling the user (e.g. manifest fields Kueue's model
+    /// does not read), gathered into the resolved policy's warnings.
+    warnings: std::cell::RefCell<Vec<String>>,
+}
+
+impl Setup {
+    /// Setup with what-if changes to Kueue's manifests.
+    pub fn with_kueue_edits(kueue_edits: Vec<Edit>) -> Setup {
+        Setup {
+            kueue_edits,
+            ..Setup::default()
+        }
+    }
+
+    /// Tells the user something about the policy's configuration (printed before the run).
+    pub fn warn(&self, message: impl Into<String>) {
+        self.warnings.borrow_mut().push(message.into());
+    }
 }
 
 /// A policy the registry knows.
@@ -200,6 +218,7 @@ impl Registry {
         Ok(ResolvedPolicy {
             label: args.label(),
             make,
+            warnings: setup.warnings.take(),
         })
     }
 
@@ -226,9 +245,15 @@ impl Registry {
 pub struct ResolvedPolicy {
     label: String,
     make: MakePolicy,
+    warnings: Vec<String>,
 }
 
 impl ResolvedPolicy {
+    /// What resolving it found worth telling the user.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// `name[key=value,...]`, which the registry reads back to the same policy.
     pub fn label(&self) -> &str {
         &self.label

@@ -170,12 +170,10 @@ fn outside_entries_are_added_once_and_built_fresh_for_each_run() {
 
 #[test]
 fn kueue_edits_need_kueue() {
-    let setup = Setup {
-        kueue_edits: vec![crate::kueue::edit::Edit::Weight {
-            cluster_queue: "a".into(),
-            weight: 1.0,
-        }],
-    };
+    let setup = Setup::with_kueue_edits(vec![crate::kueue::edit::Edit::Weight {
+        cluster_queue: "a".into(),
+        weight: 1.0,
+    }]);
     let e = Registry::builtin()
         .resolve_policy(&"fifo".parse().unwrap(), &setup)
         .unwrap_err();

@@ -118,3 +118,26 @@ fn a_stopped_study_keeps_what_finished_and_says_so() {
         "{e}"
     );
 }
+
+/// What Kueue's manifests say that the model does not read reaches the user as a warning,
+/// naming the file, before anything runs.
+#[test]
+fn manifest_warnings_reach_the_resolved_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (file, yaml) = kueue_scenario(tmp.path(), "");
+    let text = std::fs::read_to_string(&yaml).unwrap().replacen(
+        "  cohort: all\n",
+        "  cohort: all\n  admissionChecks: [prov]\n",
+        1,
+    );
+    std::fs::write(&yaml, text).unwrap();
+    let sc = Scenario::load(&file).unwrap();
+    let r = sc.resolve().unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with(&yaml.display().to_string()) && w.contains("spec.admissionChecks")),
+        "{:?}",
+        r.warnings
+    );
+}

@@ -5,6 +5,7 @@ use crate::Scenario;
 use crate::sweep::{Sweep, is_sweep_file};
 use fairway_engine::resources::fmt_milli;
 use fairway_policies::Registry;
+use fairway_reports::escape::terminal;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -58,7 +59,7 @@ pub fn validate(path: &Path, registry: &Registry) -> Result<Validation, StudyErr
         "trace     {} jobs, {} teams, from {}",
         r.workload.len(),
         r.workload.teams.len(),
-        r.workload.source
+        terminal(&r.workload.source)
     );
     let _ = writeln!(
         text,
@@ -66,13 +67,13 @@ pub fn validate(path: &Path, registry: &Registry) -> Result<Validation, StudyErr
         r.cluster.pools().len(),
         r.cluster.node_count(),
         fmt_milli(gpus),
-        r.cluster.models().join(", ")
+        terminal(&r.cluster.models().join(", "))
     );
     let _ = writeln!(
         text,
         "policy    {}  placement {}",
-        r.policies.policy.label(),
-        r.policies.placement.label()
+        terminal(r.policies.policy.label()),
+        terminal(r.policies.placement.label())
     );
     let never = r.never_fitting();
     if never.is_empty() {
@@ -84,7 +85,8 @@ pub fn validate(path: &Path, registry: &Registry) -> Result<Validation, StudyErr
             never.len()
         );
         for (i, why) in never.iter().take(5) {
-            let _ = writeln!(text, "  {}: {why}", &r.workload.names[*i]);
+            let name = &r.workload.names[*i];
+            let _ = writeln!(text, "  {}: {}", terminal(name), terminal(why));
         }
     }
     text.push_str("ok\n");

@@ -312,16 +312,14 @@ fn manifest_and_edit_errors_reach_the_registry() {
             path.display()
         )
     );
-    let setup = Setup {
-        kueue_edits: vec![fairway_policies::kueue::edit::Edit::Quota {
-            cluster_queue: "a".into(),
-            flavor: "h100".into(),
-            resource: "nvidia.com/gpu".into(),
-            nominal: Some(wrap.into()),
-            borrowing_limit: None,
-            lending_limit: None,
-        }],
-    };
+    let setup = Setup::with_kueue_edits(vec![fairway_policies::kueue::edit::Edit::Quota {
+        cluster_queue: "a".into(),
+        flavor: "h100".into(),
+        resource: "nvidia.com/gpu".into(),
+        nominal: Some(wrap.into()),
+        borrowing_limit: None,
+        lending_limit: None,
+    }]);
     let e = resolve(&format!("{H100}{}", cq("a", None, 8, "")), &setup);
     assert!(matches!(e, RegistryError::KueueEdit(_)));
     assert_eq!(
