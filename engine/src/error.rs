@@ -48,8 +48,18 @@ pub enum EngineError {
         #[source]
         source: PolicyError,
     },
-    #[error("policy {policy} keeps waking at t={time} with nothing running and no decision")]
-    Livelock { policy: String, time: SimTime },
+    #[error(
+        "policy {policy} woke {wakes} times from t={since} to t={time} with nothing running, nothing left to arrive, and no job started, stopped or rejected{}: the run would not end",
+        last.as_ref().map(|j| format!(" (the last job it acted on: '{j}')")).unwrap_or_default()
+    )]
+    Livelock {
+        policy: String,
+        since: SimTime,
+        time: SimTime,
+        wakes: u32,
+        /// The job the policy last admitted, unadmitted or gave a reason, by name.
+        last: Option<String>,
+    },
     #[error("engine audit failed at t={time}: {what}")]
     Audit { time: SimTime, what: String },
     #[error(

@@ -144,7 +144,7 @@ pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
 pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use names::Names;
-pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_PREEMPTIONS_PER_JOB};
+pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_IDLE_WAKES, MAX_PREEMPTIONS_PER_JOB};
 pub use outcome::{Counters, JobRun, Outcome, PoolUsage};
 pub use policy::{Decision, JobStatus, Placement, Policy, PolicyError, QueueInfo, QueueReport, Transition};
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};

@@ -32,10 +32,21 @@ pub struct EngineOptions {
     ///
     /// [`EngineError::Thrashing`]: crate::EngineError::Thrashing
     pub max_preemptions_per_job: Option<u32>,
+    /// Stop the run with [`EngineError::Livelock`] after this many wake-ups in a row at which
+    /// nothing was running, nothing was left to arrive, and the policy started, stopped
+    /// and rejected nothing (`None`: [`MAX_IDLE_WAKES`]). Admitting a workload whose pods then
+    /// find no node, evicting it and admitting it again is such a loop: Kueue with
+    /// waitForPodsReady and no backoffLimitCount repeats it for ever.
+    ///
+    /// [`EngineError::Livelock`]: crate::EngineError::Livelock
+    pub max_idle_wakes: Option<u32>,
 }
 
 /// The default of `EngineOptions::max_preemptions_per_job`.
 pub const MAX_PREEMPTIONS_PER_JOB: u32 = 10_000;
+
+/// The default of `EngineOptions::max_idle_wakes`.
+pub const MAX_IDLE_WAKES: u32 = 100_000;
 
 /// The preemption cost of one job class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

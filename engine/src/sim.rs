@@ -7,7 +7,7 @@ use crate::error::EngineError;
 use crate::event::{Event, EventQueue};
 use crate::ids::{JobId, NodeId, TeamId};
 use crate::job::{JobSpec, Workload};
-use crate::options::EngineOptions;
+use crate::options::{EngineOptions, MAX_IDLE_WAKES};
 use crate::outcome::{Counters, JobRun, NO_LIVE, Outcome, PoolUsage};
 use crate::pending::PendingQueue;
 use crate::policy::{JobStatus, Placement, Policy, Transition};
@@ -100,14 +100,13 @@ pub struct Simulation<'w> {
     placement: Box<dyn Placement>,
     scratch: Vec<PodSlot>,
     idle_wakes: u32,
+    /// When the current stretch of idle wake-ups began.
+    idle_since: SimTime,
     start: SimTime,
     done: bool,
     /// Where series points go as the run makes them (`None`: kept in the outcome).
     series_sink: Option<&'w mut dyn crate::recorder::SeriesSink>,
 }
-
-/// Consecutive idle wake-ups (nothing running, nothing arriving, no decision) taken as a livelock.
-const LIVELOCK_WAKES: u32 = 100_000;
 
 impl<'w> Simulation<'w> {
     /// Prepares a run. The workload's GPU models must be bound to the cluster's, and every time
@@ -165,7 +164,8 @@ impl<'w> Simulation<'w> {
                 lives: Vec::new(),
                 free_lives: Vec::new(),
                 freed: false,
-                decisions: 0,
+                moves: 0,
+                last_other: None,
                 down: DownClock {
                     since: start,
                     ..DownClock::default()
@@ -182,6 +182,7 @@ impl<'w> Simulation<'w> {
             placement,
             scratch: Vec::new(),
             idle_wakes: 0,
+            idle_since: SimTime(0),
             start,
             done: false,
             series_sink: None,
@@ -282,7 +283,7 @@ impl<'w> Simulation<'w> {
 
         // One scheduling pass.
         self.pending.tidy(&mut self.st.runs);
-        let decisions_before = self.st.decisions;
+        let moves_before = self.st.moves;
         let mut cx = Cycle {
             w,
             st: &mut self.st,
@@ -316,16 +317,27 @@ impl<'w> Simulation<'w> {
         }
 
         let idle = only_wakes
-            && self.st.decisions == decisions_before
+            && self.st.moves == moves_before
             && self.st.running.is_empty()
             && self.next_arrival == w.len();
-        self.idle_wakes = if idle { self.idle_wakes + 1 } else { 0 };
-        if self.idle_wakes >= LIVELOCK_WAKES {
-            self.done = true;
-            return Err(EngineError::Livelock {
-                policy: self.st.policy_label.clone(),
-                time: now,
-            });
+        if !idle {
+            self.idle_wakes = 0;
+        } else {
+            if self.idle_wakes == 0 {
+                self.idle_since = now;
+            }
+            self.idle_wakes += 1;
+            let limit = self.st.opts.max_idle_wakes.unwrap_or(MAX_IDLE_WAKES);
+            if self.idle_wakes >= limit {
+                self.done = true;
+                return Err(EngineError::Livelock {
+                    policy: self.st.policy_label.clone(),
+                    since: self.idle_since,
+                    time: now,
+                    wakes: self.idle_wakes,
+                    last: self.st.last_other.map(|job| w.name(job).to_string()),
+                });
+            }
         }
         Ok(true)
     }

@@ -108,7 +108,11 @@ pub(crate) struct State {
     pub(crate) free_lives: Vec<u32>,
     /// Resources were released since the last pass (completion, preemption, node back).
     pub(crate) freed: bool,
-    pub(crate) decisions: u64,
+    /// Decisions that started, stopped or rejected a job. Admissions and reasons change no job's
+    /// state in the cluster, so a policy that only makes those is not getting anywhere.
+    pub(crate) moves: u64,
+    /// The job of the last decision that was not a move, for the livelock message.
+    pub(crate) last_other: Option<JobId>,
     /// GPU capacity of failed nodes, integrated over time.
     pub(crate) down: DownClock,
     pub(crate) frag: Option<crate::frag::FragTracker>,
@@ -254,7 +258,14 @@ impl State {
         }
         let spec = &w.jobs[job.index()];
         let status = self.runs[job.index()].status;
-        self.decisions += 1;
+        if matches!(
+            d,
+            Decision::Start { .. } | Decision::Preempt { .. } | Decision::Reject { .. }
+        ) {
+            self.moves += 1;
+        } else {
+            self.last_other = Some(job);
+        }
         match d {
             Decision::Start { slots, .. } => {
                 if status != JobStatus::Pending {

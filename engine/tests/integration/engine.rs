@@ -338,6 +338,36 @@ fn a_policy_that_only_wakes_itself_is_a_livelock() {
 }
 
 #[test]
+fn a_policy_that_admits_and_unadmits_without_starting_is_a_livelock() {
+    // Kueue with waitForPodsReady does this with a workload whose pods find no node: admit,
+    // evict at the deadline, admit again. Decisions are made, but no job ever starts.
+    let w = workload(&[(0, 10, 2, 1)]);
+    let mut admitted = false;
+    let e = run_err(&w, move |cx| {
+        let job = JobId(0);
+        cx.decide(if admitted {
+            Decision::Unadmit { job }
+        } else {
+            Decision::Admit { job }
+        });
+        admitted = !admitted;
+        let t = cx.now() + SimDuration::from_secs(60);
+        cx.wake_at(t);
+    });
+    let EngineError::Livelock {
+        since, time, wakes, ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
+    // The arrival at 0 is not idle; the wake-ups from 60 s on are, one a minute.
+    assert_eq!(*since, SimTime::from_secs(60));
+    assert_eq!(*wakes, fairway_engine::MAX_IDLE_WAKES);
+    assert_eq!(*time, SimTime::from_secs(60 * u64::from(*wakes)));
+    assert!(e.to_string().contains("(the last job it acted on: 'j0')"), "{e}");
+}
+
+#[test]
 fn a_policy_that_keeps_preempting_the_same_job_is_stopped() {
     // Two jobs that each want the whole node; the policy always evicts whichever runs and
     // starts the other one second later, so neither ever finishes.

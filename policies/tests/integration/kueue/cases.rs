@@ -159,6 +159,36 @@ fn wait_for_pods_ready_evicts_and_backs_off() {
     assert_eq!(r.job("b").first_admitted(), Some(SimTime::from_secs(1)));
 }
 
+/// waitForPodsReady without a backoffLimitCount, and a workload whose pods can never find a node
+/// on the flavor its quota fits: ClusterQueue q covers flavor a100 (4-GPU A100 nodes) and then
+/// h100, 16 GPUs each; big asks for one pod of 8 GPUs. Kueue admits it on a100 (the first flavor
+/// with room), evicts it when its pods are not ready in time, and admits it on a100 again, for
+/// ever. The run is stopped with a livelock error naming the workload, not left to loop.
+#[test]
+fn admitting_for_ever_a_workload_whose_pods_never_fit_is_a_livelock() {
+    let flavors = "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: a100\nspec:\n  nodeLabels:\n    gpu_model: A100\n".to_string()
+        + "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: h100\nspec:\n  nodeLabels:\n    gpu_model: H100\n";
+    let q = "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: q\nspec:\n  namespaceSelector: {}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: a100\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 16\n    - name: h100\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 16\n";
+    let config = "---\napiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nwaitForPodsReady:\n  timeout: 1m\n  requeuingStrategy:\n    backoffBaseSeconds: 10\n";
+    let pools = vec![
+        PoolSpec::new("a100", Some("A100"), 2, 4, 64, 512),
+        PoolSpec::new("h100", Some("H100"), 1, 8, 128, 1024),
+    ];
+    let jobs = [("big", J("q", 0, 50, 1, 8, 0, 0))];
+    let e = match try_run_workload(
+        &format!("{flavors}{q}{config}"),
+        pools,
+        named_workload(&jobs),
+        "",
+        None,
+    ) {
+        Ok(r) => panic!("the run ended: big started at {:?}", r.start("big")),
+        Err(e) => e,
+    };
+    assert!(matches!(e, EngineError::Livelock { .. }), "{e}");
+    assert!(e.to_string().contains("the last job it acted on: 'big'"), "{e}");
+}
+
 /// Admitted workloads wait for nodes and start once pods end. q has 16 GPUs of quota, the
 /// cluster one 8-GPU node. a (8) runs 0-100; b (8) is admitted at 1 and finds no node; c (8)
 /// arrives at 50 and finds no quota (a pass at which nothing was freed, so b is not placed
