@@ -1,7 +1,8 @@
 //! One timed run of the Kueue contention set-up, for profiling outside criterion:
-//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION [NODES]]]` (default
-//! 100 000 workloads, the newest Kueue release the model follows (`newest`), and the bench's 25
-//! nodes; fewer nodes make the 200 GPUs of quota more than the cluster holds).
+//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION [NODES [QUEUES]]]]`
+//! (default 100 000 workloads, the newest Kueue release the model follows (`newest`), the bench's
+//! 25 nodes (`-` keeps them), and 50 ClusterQueues in cohorts of 10; each queue has 4 GPUs of
+//! quota, so fewer nodes or more queues make quota exceed what the cluster holds).
 
 use fairway_benches::{kueue, run};
 use std::hash::{Hash, Hasher};
@@ -12,7 +13,11 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let w = kueue::workload(jobs);
+    let queues: usize = std::env::args()
+        .nth(4)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(kueue::QUEUES);
+    let w = kueue::workload_of_queues(jobs, queues);
     let version = std::env::args().nth(2).filter(|v| v != "newest");
     let cl = match std::env::args().nth(3).and_then(|s| s.parse().ok()) {
         Some(nodes) => fairway_benches::cluster(nodes),
@@ -29,7 +34,8 @@ fn main() {
         format!("{r:?}").hash(&mut h);
     }
     println!(
-        "{jobs} workloads, 50 ClusterQueues in 5 cohorts: {} events, {} passes, {} preemptions in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; outcome digest {:016x}",
+        "{jobs} workloads, {queues} ClusterQueues in {} cohorts: {} events, {} passes, {} preemptions in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; outcome digest {:016x}",
+        queues.div_ceil(10),
         o.counters.events,
         o.counters.passes,
         o.counters.preemptions,

@@ -64,15 +64,26 @@ pub mod kueue {
     use fairway_traces::synthetic::{Durations, Shape, TeamShare};
     use std::path::PathBuf;
 
+    /// The number of ClusterQueues (one per team) of the set-up unless told otherwise.
+    pub const QUEUES: usize = 50;
+
     /// The workload: 50 teams `q00`..`q49` with priorities 0, 1, 2 in turn, one-GPU jobs of
     /// 8 CPUs and 64 GiB, lognormal runs of median 10 min, a million arrivals an hour.
     pub fn workload(jobs: usize) -> Workload {
+        workload_of_queues(jobs, QUEUES)
+    }
+
+    /// [`workload`] spread over `queues` teams (so as many ClusterQueues), named with as many
+    /// digits as the largest needs, at least two (`q0000`..`q9999` for 10 000): for the costs
+    /// that grow with the number of queues.
+    pub fn workload_of_queues(jobs: usize, queues: usize) -> Workload {
+        let width = queues.saturating_sub(1).to_string().len().max(2);
         let mut spec = SyntheticSpec::with_jobs(jobs);
-        spec.teams = (0..50)
+        spec.teams = (0..queues)
             .map(|i| TeamShare {
-                name: format!("q{i:02}"),
+                name: format!("q{i:0width$}"),
                 weight: 1.0,
-                priority: i % 3,
+                priority: (i % 3) as i32,
             })
             .collect();
         spec.arrivals = Arrivals::Poisson {
@@ -98,7 +109,7 @@ pub mod kueue {
         super::cluster(25)
     }
 
-    /// 5 cohorts x 10 queues; each queue has 4 GPUs, 64 CPUs and 512 GiB of nominal quota, may
+    /// Cohorts of 10 queues in team order (5 for the default 50); each queue has 4 GPUs, 64 CPUs and 512 GiB of nominal quota, may
     /// borrow within its cohort, and reclaims and preempts lower priorities.
     pub fn manifests(teams: &[String]) -> String {
         let mut y = String::from(
