@@ -264,6 +264,10 @@ pub struct Kueue {
     tree: Tree,
     res_of_fr: Vec<usize>,
     cqs: Vec<Cq>,
+    /// Per tree node (filled at roots): the ClusterQueues of its tree, in index order, so that
+    /// work on one tree (a flush, a search for victims) costs what that tree holds, not every
+    /// queue.
+    tree_cqs: Vec<Vec<usize>>,
     fair: Option<Vec<Strategy>>,
     pods_ready: Option<model::PodsReady>,
     /// Per flavor, per pool: whether the pool's labels hold the flavor's node labels.
@@ -287,6 +291,8 @@ pub struct Kueue {
     entry_bufs: (Vec<cycle::Entry>, Vec<(EntryKey, usize)>),
     last_flush_cycle: Vec<u64>,
     flushes: BTreeSet<(SimTime, usize)>,
+    /// Per tree node (used at roots): whether `flushes` holds a flush of that tree.
+    flush_due: Vec<bool>,
     releases: BTreeSet<(SimTime, JobId)>,
     backoffs: BTreeSet<(SimTime, JobId)>,
     ready_deadlines: BTreeSet<(SimTime, JobId)>,
@@ -396,7 +402,7 @@ impl Kueue {
         }
         let mut tree = Tree::new(nodes, nfr, quota);
         tree.integer_drs = opts.version.integer_drs();
-        let cqs = cfg
+        let cqs: Vec<Cq> = cfg
             .cluster_queues
             .iter()
             .enumerate()
@@ -445,12 +451,17 @@ impl Kueue {
             None => None,
         };
         let n = tree.nodes.len();
+        let mut tree_cqs = vec![Vec::new(); n];
+        for (i, c) in cqs.iter().enumerate() {
+            tree_cqs[c.root].push(i);
+        }
         Ok(Kueue {
             nres,
             res_of_fr: (0..nfr).map(|fr| fr % nres).collect(),
             usage: tree.empty_usage(),
             tree,
             cqs,
+            tree_cqs,
             fair,
             pods_ready,
             flavor_pools: Vec::new(),
@@ -465,6 +476,7 @@ impl Kueue {
             entry_bufs: Default::default(),
             last_flush_cycle: vec![0; n],
             flushes: BTreeSet::new(),
+            flush_due: vec![false; n],
             releases: BTreeSet::new(),
             backoffs: BTreeSet::new(),
             ready_deadlines: BTreeSet::new(),
@@ -532,7 +544,8 @@ impl Kueue {
     }
 
     fn schedule_flush(&mut self, root: usize) {
-        if !self.flushes.iter().any(|&(_, r)| r == root) {
+        if !self.flush_due[root] {
+            self.flush_due[root] = true;
             self.flushes.insert((self.now + FLUSH_DELAY, root));
         }
     }
@@ -660,6 +673,7 @@ impl Kueue {
                 break;
             }
             self.flushes.pop_first();
+            self.flush_due[root] = false;
             self.flush(root);
         }
     }
@@ -667,8 +681,8 @@ impl Kueue {
     /// Moves every inadmissible workload of the tree back to the heaps.
     fn flush(&mut self, root: usize) {
         self.last_flush_cycle[root] = self.cycle_no;
-        for c in self.cqs.iter_mut().filter(|c| c.root == root) {
-            c.queue.flush();
+        for &c in &self.tree_cqs[root] {
+            self.cqs[c].queue.flush();
         }
         self.bump(root);
     }
@@ -859,7 +873,13 @@ impl Policy for Kueue {
         self.job_models = w.jobs.iter().map(|j| j.models).collect();
         // Route every job: its queue, else its team, names a LocalQueue (or, with none, a ClusterQueue).
         let mut by_name: HashMap<String, usize> = HashMap::new();
-        let cq_index = |name: &str| self.cqs.iter().position(|c| c.name == name);
+        // By name through a map: with many LocalQueues, a search per queue would cost
+        // LocalQueues x ClusterQueues. The first queue of a name wins, as a search would find.
+        let mut cq_by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, c) in self.cqs.iter().enumerate() {
+            cq_by_name.entry(c.name.as_str()).or_insert(i);
+        }
+        let cq_index = |name: &str| cq_by_name.get(name).copied();
         if self.cfg.local_queues.is_empty() {
             for (i, c) in self.cqs.iter().enumerate() {
                 by_name.insert(c.name.clone(), i);

@@ -215,9 +215,15 @@ impl Kueue {
             }
         };
         let search_others = settings.reclaim != Reclaim::Never && (!only_borrowing || advantage_possible());
-        let other_queues = if search_others { &self.cqs[..] } else { &[] };
-        for (o, oc) in other_queues.iter().enumerate() {
-            if o == cq || oc.root != root || !self.still_above(snap, o, cq, contested) {
+        // Only the queues of the preemptor's tree can hold victims.
+        let other_queues = if search_others {
+            &self.tree_cqs[root][..]
+        } else {
+            &[]
+        };
+        for &o in other_queues {
+            let oc = &self.cqs[o];
+            if o == cq || !self.still_above(snap, o, cq, contested) {
                 continue;
             }
             let lca = self.tree.lca(o, cq).expect("same tree");
@@ -318,11 +324,8 @@ impl Kueue {
         let root = self.cqs[cq].root;
         // Candidates per queue, in Kueue's order.
         let mut per_cq: Vec<Vec<JobId>> = vec![Vec::new(); self.cqs.len()];
-        for (o, oc) in self.cqs.iter().enumerate() {
-            if oc.root != root {
-                continue;
-            }
-            for &(_, v) in &oc.admitted {
+        for &o in &self.tree_cqs[root] {
+            for &(_, v) in &self.cqs[o].admitted {
                 let c = &self.wls[&v];
                 if v == job || !self.uses(c, contested) {
                     continue;
