@@ -1,8 +1,9 @@
 //! One timed run of the Kueue contention set-up, for profiling outside criterion:
-//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION [NODES [QUEUES]]]]`
+//! `cargo run --release -p fairway-benches --example kueue -- [JOBS [VERSION [NODES [QUEUES [PER_COHORT]]]]]`
 //! (default 100 000 workloads, the newest Kueue release the model follows (`newest`), the bench's
 //! 25 nodes (`-` keeps them), and 50 ClusterQueues in cohorts of 10; each queue has 4 GPUs of
-//! quota, so fewer nodes or more queues make quota exceed what the cluster holds).
+//! quota, so fewer nodes or more queues make quota exceed what the cluster holds, and larger
+//! cohorts give each preemption search more candidates).
 
 use fairway_benches::{kueue, run};
 use std::hash::{Hash, Hasher};
@@ -23,7 +24,12 @@ fn main() {
         Some(nodes) => fairway_benches::cluster(nodes),
         None => kueue::cluster(),
     };
-    let (path, text) = kueue::policy_text(&w, version.as_deref());
+    let per_cohort: usize = std::env::args()
+        .nth(5)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(kueue::PER_COHORT)
+        .max(1);
+    let (path, text) = kueue::policy_text(&w, version.as_deref(), per_cohort);
     let t = Instant::now();
     let o = run(&w, &cl, &text, "best-fit");
     let secs = t.elapsed().as_secs_f64();
@@ -35,7 +41,7 @@ fn main() {
     }
     println!(
         "{jobs} workloads, {queues} ClusterQueues in {} cohorts: {} events, {} passes, {} preemptions in {secs:.2}s = {:.0} events/s, {:.0} jobs/s; outcome digest {:016x}",
-        queues.div_ceil(10),
+        queues.div_ceil(per_cohort),
         o.counters.events,
         o.counters.passes,
         o.counters.preemptions,

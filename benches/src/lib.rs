@@ -109,26 +109,32 @@ pub mod kueue {
         super::cluster(25)
     }
 
-    /// Cohorts of 10 queues in team order (5 for the default 50); each queue has 4 GPUs, 64 CPUs and 512 GiB of nominal quota, may
-    /// borrow within its cohort, and reclaims and preempts lower priorities.
-    pub fn manifests(teams: &[String]) -> String {
+    /// Queues per cohort unless told otherwise.
+    pub const PER_COHORT: usize = 10;
+
+    /// Cohorts of `per_cohort` queues in team order (5 of 10 for the default 50); each queue has
+    /// 4 GPUs, 64 CPUs and 512 GiB of nominal quota, may borrow within its cohort, and reclaims
+    /// and preempts lower priorities.
+    pub fn manifests(teams: &[String], per_cohort: usize) -> String {
+        let per_cohort = per_cohort.max(1);
         let mut y = String::from(
             "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: h100\n",
         );
         for (i, t) in teams.iter().enumerate() {
             y.push_str(&format!(
                 "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {t}\nspec:\n  namespaceSelector: {{}}\n  cohortName: cohort-{}\n  preemption:\n    reclaimWithinCohort: Any\n    withinClusterQueue: LowerPriority\n  resourceGroups:\n  - coveredResources: [\"cpu\", \"memory\", \"nvidia.com/gpu\"]\n    flavors:\n    - name: h100\n      resources:\n      - name: cpu\n        nominalQuota: 64\n      - name: memory\n        nominalQuota: 512Gi\n      - name: nvidia.com/gpu\n        nominalQuota: 4\n",
-                i / 10
+                i / per_cohort
             ));
         }
         y
     }
 
-    /// Writes the manifests for `w` to a file of the temporary folder named after this process,
-    /// and returns the policy text that loads them, for Kueue `version` (the newest if `None`).
-    pub fn policy_text(w: &Workload, version: Option<&str>) -> (PathBuf, String) {
+    /// Writes the manifests for `w` (cohorts of `per_cohort` queues) to a file of the temporary
+    /// folder named after this process, and returns the policy text that loads them, for Kueue
+    /// `version` (the newest if `None`).
+    pub fn policy_text(w: &Workload, version: Option<&str>, per_cohort: usize) -> (PathBuf, String) {
         let path = std::env::temp_dir().join(format!("fairway-bench-kueue-{}.yaml", std::process::id()));
-        std::fs::write(&path, manifests(&w.teams)).expect("temporary folder is writable");
+        std::fs::write(&path, manifests(&w.teams, per_cohort)).expect("temporary folder is writable");
         let version = version.map(|v| format!(",kueue_version={v}")).unwrap_or_default();
         let text = format!("kueue[manifests={}{version}]", path.display());
         (path, text)

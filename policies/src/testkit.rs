@@ -49,6 +49,19 @@ pub(crate) fn run_with_outage(
     policy: Box<dyn Policy>,
     outage: Option<(u64, u64)>,
 ) -> Outcome {
+    try_run_with_outage(jobs, nodes, placement, policy, outage, None).unwrap()
+}
+
+/// `run_with_outage`, returning the engine's error, with at most `max_preemptions_per_job`
+/// preemptions of a job (a run that thrashes stops there) if given.
+pub(crate) fn try_run_with_outage(
+    jobs: &[Raw],
+    nodes: u32,
+    placement: &str,
+    policy: Box<dyn Policy>,
+    outage: Option<(u64, u64)>,
+    max_preemptions_per_job: Option<u32>,
+) -> Result<Outcome, fairway_engine::EngineError> {
     let spec = ClusterSpec {
         pools: vec![
             PoolSpec::new("a", Some("A100"), nodes, 4, 64, 512),
@@ -88,6 +101,7 @@ pub(crate) fn run_with_outage(
         checkpoint_every: Some(SimDuration::from_secs(30)),
         restart_overhead: SimDuration::from_secs(2),
         audit: true,
+        max_preemptions_per_job,
         ..EngineOptions::default()
     };
     let mut sim = Simulation::new(&w, cluster, policy, pl, opts).unwrap();
@@ -95,7 +109,7 @@ pub(crate) fn run_with_outage(
         let down = SimTime::from_secs(from);
         sim.add_outage(NodeId(0), down, Some(down + SimDuration::from_secs(len)));
     }
-    sim.run().unwrap()
+    sim.run()
 }
 
 /// Both runs started, preempted and ended every job at the same instants, and made the same

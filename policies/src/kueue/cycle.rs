@@ -27,25 +27,43 @@ enum Requeue {
 }
 
 impl Kueue {
+    /// A ClusterQueue's sticky preemptor, while it is queued: the head before its queue's own.
+    pub(super) fn sticky_head(&self, q: &super::Cq) -> Option<JobId> {
+        q.sticky.filter(|sj| {
+            self.wls
+                .get(sj)
+                .is_some_and(|w| w.state == WlState::Queued && q.queue.contains(w.key(*sj), w.hash))
+        })
+    }
+
     /// Runs one cycle; false when no ClusterQueue had a head to try.
     pub(super) fn cycle(&mut self, cx: &mut Cycle<'_>) -> bool {
         self.cycle_no += 1;
         let (mut start_gens, mut snap, mut heads) = std::mem::take(&mut self.cycle_bufs);
         heads.clear();
-        for q in &mut self.cqs {
-            if !q.open {
+        // The queues that changed, and those of the trees that did, in index order (the order
+        // a scan of every queue takes them in).
+        let mut looking = std::mem::take(&mut self.looking);
+        looking.clear();
+        let tree_cqs = &self.tree_cqs;
+        self.stale_trees.take(|root| looking.extend(&tree_cqs[root]));
+        self.stale_cqs.take(|i| looking.push(i));
+        #[cfg(test)]
+        if self.by_scan {
+            looking.clear();
+            looking.extend(0..self.cqs.len());
+        }
+        looking.sort_unstable();
+        looking.dedup();
+        for &i in &looking {
+            if !self.cqs[i].open {
                 continue;
             }
-            let head = match q.sticky {
-                Some(sj)
-                    if self.wls.get(&sj).is_some_and(|w| {
-                        w.state == WlState::Queued && q.queue.contains(w.key(sj), w.hash)
-                    }) =>
-                {
-                    Some(sj)
-                }
-                _ => q.queue.head().map(|k| k.job),
+            let head = match self.sticky_head(&self.cqs[i]) {
+                Some(sj) => Some(sj),
+                None => self.cqs[i].queue.head().map(|k| k.job),
             };
+            let q = &mut self.cqs[i];
             let Some(job) = head else { continue };
             if self.wls[&job].tried_gen == self.gens[q.root] {
                 continue;
@@ -55,7 +73,10 @@ impl Kueue {
             w.pop_cycle = self.cycle_no;
             q.queue.take_head(w.key(job), w.hash);
             heads.push(job);
+            // Whatever becomes of its head, the next cycle looks at this queue again.
+            self.stale_cqs.mark(i);
         }
+        self.looking = looking;
         let tried = !heads.is_empty();
         if tried {
             self.stats.cycles += 1;
@@ -324,7 +345,8 @@ impl Kueue {
         });
         self.stats.admissions += 1;
         cx.decide(Decision::Admit { job: e.job });
-        self.unplaced.insert((now, e.job));
+        let pools = &w.adm.as_ref().expect("admitted").pools;
+        self.unplaced.insert((now, e.job), cx.job(e.job), pools);
         if let Some(t) = self.ready_deadline(now) {
             self.ready_deadlines.insert((t, e.job));
         }

@@ -17,14 +17,17 @@ pub mod model;
 mod preempt;
 pub mod quantity;
 mod queue;
+#[cfg(test)]
+mod tests;
 pub mod tree;
+mod waiting;
 
 use fairway_engine::{
     Cluster, Cycle, Decision, JobId, JobSpec, Policy, PolicyError, SimDuration, SimTime, Transition, Workload,
 };
 use model::{Config, Queueing, Strategy};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use tree::{Node, Quota, Tree, Usage};
 
 /// A Kueue release, `0.minor`; decides the behaviours that changed between releases.
@@ -242,6 +245,46 @@ struct CqGroup {
     flavors: Vec<usize>,
 }
 
+/// A set of indexes that lists them as they are marked, so that taking the set costs what was
+/// marked, not the range.
+#[derive(Clone, Debug, Default)]
+struct Marks {
+    on: Vec<bool>,
+    list: Vec<usize>,
+}
+
+impl Marks {
+    /// Indexes `0..n`, all marked or none.
+    fn new(n: usize, all: bool) -> Marks {
+        Marks {
+            on: vec![all; n],
+            list: if all { (0..n).collect() } else { Vec::new() },
+        }
+    }
+    fn mark(&mut self, i: usize) {
+        if !self.on[i] {
+            self.on[i] = true;
+            self.list.push(i);
+        }
+    }
+    fn is_marked(&self, i: usize) -> bool {
+        self.on[i]
+    }
+    /// Makes room for indexes up to `n`, unmarked.
+    fn grow(&mut self, n: usize) {
+        if self.on.len() < n {
+            self.on.resize(n, false);
+        }
+    }
+    /// Unmarks everything, handing each index that was marked to `f`.
+    fn take(&mut self, mut f: impl FnMut(usize)) {
+        for i in self.list.drain(..) {
+            self.on[i] = false;
+            f(i);
+        }
+    }
+}
+
 /// Counts for the policy's own summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -254,7 +297,8 @@ pub struct Stats {
 /// Kueue's admission as a fairway policy.
 ///
 /// Cost per cycle: one nomination per ClusterQueue head whose cohort tree changed since that head
-/// last failed, plus a copy of the usage table (nodes x frs). A nomination is O(frs x tree depth)
+/// last failed, a look at each queue of such a tree or whose queue changed (not at every queue),
+/// plus a copy of the usage table (nodes x frs). A nomination is O(frs x tree depth)
 /// when the head fits, and O(admitted workloads of the tree x log of that) when it searches for
 /// victims. Workload look-ups are O(1) by job number.
 pub struct Kueue {
@@ -285,6 +329,17 @@ pub struct Kueue {
     usage: Usage,
     /// Per tree node (used at roots): bumped whenever usage or queues change in that tree.
     gens: Vec<u64>,
+    /// What the next cycle looks at for heads: the ClusterQueues whose queue changed since a
+    /// cycle last looked at them, and the trees (roots) whose generation moved since (all their
+    /// queues). A queue in neither has nothing to try: it was passed over, or its head failed,
+    /// against its tree as it still is. So a cycle costs the queues that changed, not them all.
+    stale_cqs: Marks,
+    stale_trees: Marks,
+    /// The queues a cycle looks at, reused.
+    looking: Vec<usize>,
+    /// Cycles look at every ClusterQueue (the reference the tests hold the marks to).
+    #[cfg(test)]
+    by_scan: bool,
     /// Buffers a cycle reuses: the generations and usage it started from, its heads.
     cycle_bufs: (Vec<u64>, Usage, Vec<JobId>),
     /// A cycle's nominated entries and their processing order, reused.
@@ -297,10 +352,13 @@ pub struct Kueue {
     backoffs: BTreeSet<(SimTime, JobId)>,
     ready_deadlines: BTreeSet<(SimTime, JobId)>,
     /// Admitted workloads whose pods found no nodes yet, by admission time.
-    unplaced: BTreeSet<(SimTime, JobId)>,
-    /// When `place` last tried every one of them, and a buffer for the ones it tries.
+    unplaced: waiting::Waiting,
+    /// When `place` last tried every one of them; buffers for the ones it tries, for the merge
+    /// of their groups, and for the groups that found no nodes.
     placed_at: Option<SimTime>,
     placing: Vec<(SimTime, JobId)>,
+    place_heads: BinaryHeap<Reverse<(waiting::At, usize)>>,
+    full_groups: Marks,
     reasons: Vec<(JobId, &'static str)>,
     wake: Option<SimTime>,
     cycle_no: u64,
@@ -472,6 +530,11 @@ impl Kueue {
             rejections: BTreeMap::new(),
             wls: Wls::default(),
             gens: vec![0; n],
+            stale_cqs: Marks::new(ncq, true),
+            stale_trees: Marks::new(n, false),
+            looking: Vec::new(),
+            #[cfg(test)]
+            by_scan: false,
             cycle_bufs: Default::default(),
             entry_bufs: Default::default(),
             last_flush_cycle: vec![0; n],
@@ -480,9 +543,11 @@ impl Kueue {
             releases: BTreeSet::new(),
             backoffs: BTreeSet::new(),
             ready_deadlines: BTreeSet::new(),
-            unplaced: BTreeSet::new(),
+            unplaced: waiting::Waiting::default(),
             placed_at: None,
             placing: Vec::new(),
+            place_heads: BinaryHeap::new(),
+            full_groups: Marks::default(),
             reasons: Vec::new(),
             wake: None,
             cycle_no: 0,
@@ -541,6 +606,7 @@ impl Kueue {
 
     fn bump(&mut self, root: usize) {
         self.gens[root] += 1;
+        self.stale_trees.mark(root);
     }
 
     fn schedule_flush(&mut self, root: usize) {
@@ -579,6 +645,8 @@ impl Kueue {
         if c.sticky == Some(job) {
             c.sticky = None;
         }
+        // Its head may be another now.
+        self.stale_cqs.mark(cq);
     }
 
     fn park(&mut self, job: JobId) {
@@ -607,7 +675,7 @@ impl Kueue {
     /// The workload admitted at `reserved_at` no longer waits for nodes (its pods started, or it
     /// left): off the waiting list, and its pods-ready deadline with it.
     fn stop_waiting_for_nodes(&mut self, reserved_at: SimTime, job: JobId) {
-        self.unplaced.remove(&(reserved_at, job));
+        self.unplaced.remove((reserved_at, job));
         if let Some(t) = self.ready_deadline(reserved_at) {
             self.ready_deadlines.remove(&(t, job));
         }
@@ -722,16 +790,95 @@ impl Kueue {
 
     /// Starts admitted workloads whose pods find nodes now, in admission order. Those admitted
     /// before the last try found no nodes then; unless pods ended or nodes came back since (the
-    /// cluster only filled up), they find none now either, and are not tried again.
+    /// cluster only filled up), they find none now either, and are not tried again. Within a
+    /// pass, nor is one whose group (see `waiting`) an earlier one found full: it is only told
+    /// why it waits, if it never was.
+    ///
+    /// Cost: after a release, O(g log g) for the g groups with waiting workloads, plus
+    /// O(log w) and a try per workload started and per group that fills, and O(log w) per
+    /// workload never tried; otherwise a look at each workload admitted since the last pass.
     fn place(&mut self, cx: &mut Cycle<'_>) {
         let from = match self.placed_at {
-            Some(t) if !cx.freed() => t,
-            _ => SimTime(0),
+            Some(t) if !cx.freed() => Some(t),
+            _ => None,
         };
         self.placed_at = Some(cx.now());
-        let mut waiting = std::mem::take(&mut self.placing);
-        waiting.clear();
-        waiting.extend(self.unplaced.range((from, JobId(0))..).copied());
+        #[cfg(test)]
+        if self.by_scan {
+            self.place_by_scan(cx, from.unwrap_or(SimTime(0)));
+            return;
+        }
+        let mut full = std::mem::take(&mut self.full_groups);
+        full.grow(self.unplaced.groups());
+        if let Some(from) = from {
+            let mut recent = std::mem::take(&mut self.placing);
+            recent.clear();
+            recent.extend(self.unplaced.since(from));
+            for &at in &recent {
+                self.place_one(cx, at, &mut full);
+            }
+            self.placing = recent;
+        } else {
+            // Every group from its front, and the untried workloads (of groups that fill),
+            // merged in admission order; a group leaves the merge when it fills.
+            const UNTRIED: usize = usize::MAX;
+            let mut heads = std::mem::take(&mut self.place_heads);
+            heads.clear();
+            for g in self.unplaced.live() {
+                if let Some(at) = self.unplaced.next_in(g, None) {
+                    heads.push(Reverse((at, g)));
+                }
+            }
+            if let Some(at) = self.unplaced.next_untried(None) {
+                heads.push(Reverse((at, UNTRIED)));
+            }
+            while let Some(Reverse((at, g))) = heads.pop() {
+                if g == UNTRIED {
+                    if let Some(next) = self.unplaced.next_untried(Some(at)) {
+                        heads.push(Reverse((next, UNTRIED)));
+                    }
+                    // One of a group still in the merge is its group's to try.
+                    if self.unplaced.is_untried(&at) && full.is_marked(self.unplaced.group(at.1)) {
+                        self.place_one(cx, at, &mut full);
+                    }
+                } else if self.place_one(cx, at, &mut full)
+                    && let Some(next) = self.unplaced.next_in(g, Some(at))
+                {
+                    heads.push(Reverse((next, g)));
+                }
+            }
+            self.place_heads = heads;
+        }
+        full.take(|_| {});
+        self.full_groups = full;
+    }
+
+    /// Tries one waiting workload (unless its group is `full`): true if it no longer waits (its
+    /// pods started, or it is not pending any more), false if it still does.
+    fn place_one(&mut self, cx: &mut Cycle<'_>, at: waiting::At, full: &mut Marks) -> bool {
+        let (t, job) = at;
+        if cx.status(job) != fairway_engine::JobStatus::Pending {
+            self.stop_waiting_for_nodes(t, job);
+            return true;
+        }
+        let g = self.unplaced.group(job);
+        if !full.is_marked(g) {
+            let pools = self.wls[&job].adm.as_ref().map_or(&[][..], |a| &a.pools[..]);
+            if cx.try_start_within(job, Some(pools)) {
+                self.stop_waiting_for_nodes(t, job);
+                return true;
+            }
+            full.mark(g);
+        }
+        self.unplaced.tried(&at);
+        self.set_reason(job, reason::WAITING_FOR_NODES);
+        false
+    }
+
+    /// `place` as first written: every workload admitted since `from` tried in turn.
+    #[cfg(test)]
+    fn place_by_scan(&mut self, cx: &mut Cycle<'_>, from: SimTime) {
+        let waiting: Vec<waiting::At> = self.unplaced.since(from).collect();
         for &(t, job) in &waiting {
             if cx.status(job) != fairway_engine::JobStatus::Pending {
                 self.stop_waiting_for_nodes(t, job);
@@ -741,10 +888,10 @@ impl Kueue {
             if cx.try_start_within(job, Some(pools)) {
                 self.stop_waiting_for_nodes(t, job);
             } else {
+                self.unplaced.tried(&(t, job));
                 self.set_reason(job, reason::WAITING_FOR_NODES);
             }
         }
-        self.placing = waiting;
     }
 
     /// Checks the policy's books: usage equals the sum of admitted workloads, no tree holds more
@@ -785,6 +932,24 @@ impl Kueue {
         }
         if u != self.usage {
             return Err("usage differs from the sum of admitted workloads".into());
+        }
+        // A queue the next cycle will not look at has nothing to try, as a look would find.
+        for (i, c) in self.cqs.iter().enumerate() {
+            if self.stale_cqs.is_marked(i) || self.stale_trees.is_marked(c.root) {
+                continue;
+            }
+            if !c.open {
+                continue;
+            }
+            let head = (self.sticky_head(c)).or_else(|| c.queue.peek_head().map(|k| k.job));
+            if let Some(job) = head
+                && self.wls[&job].tried_gen != self.gens[c.root]
+            {
+                return Err(format!(
+                    "ClusterQueue {} has head {job} to try, but the next cycle would not look at it",
+                    c.name
+                ));
+            }
         }
         // A pods-ready deadline stays only while its admission waits for nodes.
         for &(t, job) in &self.ready_deadlines {
@@ -1027,7 +1192,7 @@ impl Policy for Kueue {
                 if let Some(w) = self.wls.get(&job)
                     && let Some(adm) = &w.adm
                 {
-                    self.unplaced.insert((adm.reserved_at, job));
+                    self.unplaced.insert((adm.reserved_at, job), spec, &adm.pools);
                 }
             }
         }

@@ -8,6 +8,7 @@ use super::{Kueue, Wl, WlState};
 use fairway_engine::{JobId, SimTime};
 use smallvec::SmallVec;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// What kind of victim a candidate is, in classical preemption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +29,40 @@ impl Kind {
             Kind::Hierarchical | Kind::WithoutBorrowing => why::IN_COHORT_RECLAMATION,
             Kind::WhileBorrowing => why::IN_COHORT_RECLAIM_WHILE_BORROWING,
         }
+    }
+}
+
+/// Items in the order of their keys, sorted only as far as they are read: O(n) to make, then
+/// O(log n) for each item read the first time.
+struct InOrder<K: Ord, T> {
+    sorted: Vec<T>,
+    rest: BinaryHeap<Reverse<(K, usize)>>,
+    items: Vec<Option<T>>,
+}
+
+impl<K: Ord, T> InOrder<K, T> {
+    /// Keys must be unique (a tie would leave the order to the heap).
+    fn new(keyed: impl Iterator<Item = (K, T)>) -> Self {
+        let (mut keys, mut items) = (Vec::new(), Vec::new());
+        for (i, (k, t)) in keyed.enumerate() {
+            keys.push(Reverse((k, i)));
+            items.push(Some(t));
+        }
+        InOrder {
+            sorted: Vec::with_capacity(items.len().min(16)),
+            rest: BinaryHeap::from(keys),
+            items,
+        }
+    }
+
+    /// The `i`th item in key order, if there are that many.
+    fn get(&mut self, i: usize) -> Option<&T> {
+        while self.sorted.len() <= i {
+            let Reverse((_, at)) = self.rest.pop()?;
+            self.sorted
+                .push(self.items[at].take().expect("each item is drawn once"));
+        }
+        self.sorted.get(i)
     }
 }
 
@@ -257,17 +292,6 @@ impl Kueue {
         if cands.is_empty() {
             return Vec::new();
         }
-        // Six groups: evicted before not, then hierarchical, priority (other queues), own queue.
-        let group = |(v, k): &(JobId, Kind)| {
-            let evicted = self.wls[v].state == WlState::Evicting;
-            let g = match k {
-                Kind::Hierarchical => 0,
-                Kind::WithoutBorrowing | Kind::WhileBorrowing => 1,
-                Kind::OwnQueue => 2,
-            };
-            (!evicted, g)
-        };
-        cands.sort_by_key(|c| (group(c), self.order_key(c.0, cq)));
         let others = cands.iter().any(|(_, k)| *k != Kind::OwnQueue);
         let hierarchical = cands.iter().any(|(_, k)| *k == Kind::Hierarchical);
         let attempts: &[bool] = if !others || only_borrowing {
@@ -277,10 +301,26 @@ impl Kueue {
         } else {
             &[true, false]
         };
+        // Six groups: evicted before not, then hierarchical, priority (other queues), own queue;
+        // Kueue's order within each. A walk usually stops at its first victims, so the order is
+        // drawn as the walks need it, not sorted whole: a search costs O(candidates), not
+        // O(candidates x log), and the keys (unique, as they end in the job) are made once.
+        let keyed = cands.into_iter().map(|c| {
+            let evicted = self.wls[&c.0].state == WlState::Evicting;
+            let g = match c.1 {
+                Kind::Hierarchical => 0,
+                Kind::WithoutBorrowing | Kind::WhileBorrowing => 1,
+                Kind::OwnQueue => 2,
+            };
+            (((!evicted, g), self.order_key(c.0, cq)), c)
+        });
+        let mut order = InOrder::new(keyed);
         for &borrow in attempts {
             let mut u = snap.clone();
             let mut taken: Vec<(JobId, Kind)> = Vec::new();
-            for &(v, k) in &cands {
+            let mut i = 0;
+            while let Some(&(v, k)) = order.get(i) {
+                i += 1;
                 if borrow && k == Kind::WithoutBorrowing {
                     continue;
                 }
