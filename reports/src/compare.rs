@@ -14,7 +14,7 @@
 
 use crate::escape::{markdown_code, xml};
 use crate::metric::{
-    AmountError, Metric, Tolerance, mean_sd, metric, split_amount, tolerance_amount, tolerance_units,
+    AmountError, Metric, Tolerance, Unit, mean_sd, metric, split_amount, tolerance_amount, tolerance_units,
 };
 use crate::metrics::RunSummary;
 use std::fmt::Write as _;
@@ -69,6 +69,7 @@ impl std::str::FromStr for Check {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub name: String,
+    pub metric: &'static Metric,
     pub baseline: Option<f64>,
     pub candidate: Option<f64>,
     /// The value the candidate may not pass.
@@ -149,6 +150,7 @@ fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f
         // A value on one side only: the candidate lost (or gained) what the baseline measured.
         return Outcome {
             name,
+            metric: check.metric,
             baseline: b.map(|x| x.0),
             candidate: c.map(|x| x.0),
             limit: None,
@@ -185,6 +187,7 @@ fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f
     };
     Outcome {
         name,
+        metric: check.metric,
         baseline: Some(bm),
         candidate: Some(cm),
         limit: Some(limit),
@@ -194,14 +197,16 @@ fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f
     }
 }
 
-fn num(x: Option<f64>) -> String {
-    match x {
-        None => "-".into(),
-        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.4}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string(),
+/// A value of the check's metric in human units ("-" for none).
+fn show(o: &Outcome, x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |v| o.metric.show(v))
+}
+
+/// The seed noise, an amount of the metric: a duration, percentage points or a number.
+fn show_noise(o: &Outcome) -> String {
+    match o.metric.unit {
+        Unit::Fraction => format!("{:.1} pp", 100.0 * o.noise),
+        _ => o.metric.show(o.noise),
     }
 }
 
@@ -229,9 +234,10 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
     let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     for o in outcomes {
         let change = match (o.baseline, o.candidate) {
-            (Some(b), Some(c)) if b != 0.0 => format!("{:+.1}%", (c - b) / b.abs() * 100.0),
-            (Some(b), Some(c)) if c >= b => format!("+{}", num(Some(c - b))),
-            (Some(b), Some(c)) => num(Some(c - b)),
+            (Some(b), Some(c)) => {
+                let mark = (o.metric.verdict(b, c)).map_or(String::new(), |v| format!(", {}", v.word()));
+                format!("{}{mark}", o.metric.show_change(b, c))
+            }
             _ => "-".into(),
         };
         let result = if o.passed { "ok" } else { "**regressed**" };
@@ -244,11 +250,11 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
             s,
             "| {} | {} | {} | {} | {} | {} | {result}{note} |",
             markdown_code(&o.name),
-            num(o.baseline),
-            num(o.candidate),
+            show(o, o.baseline),
+            show(o, o.candidate),
             change,
-            num(o.limit),
-            num(Some(o.noise))
+            show(o, o.limit),
+            show_noise(o)
         );
     }
     s
@@ -274,9 +280,9 @@ pub fn junit(outcomes: &[Outcome]) -> String {
         } else {
             let msg = format!(
                 "baseline {}, candidate {}, limit {}{}",
-                num(o.baseline),
-                num(o.candidate),
-                num(o.limit),
+                show(o, o.baseline),
+                show(o, o.candidate),
+                show(o, o.limit),
                 if o.note.is_empty() {
                     String::new()
                 } else {
@@ -360,10 +366,19 @@ mod tests {
             md.starts_with("### fairway compare: FAIL (2 of 3 checks hold)"),
             "{md}"
         );
+        // In human units: p95 100 s to 104 s (4 s more, 4 %), allocation 50 % to 47 %.
+        assert!(
+            md.contains("| `p95_wait:+5%` | 1.67m | 1.73m | +4s, +4.0 %, worse | 1.75m | 0s | ok |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 50.0 % | 47.0 % | -3.0 pp, worse | 48.0 % | 0.0 pp | **regressed** |"),
+            "{md}"
+        );
         let x = junit(&o);
         assert!(x.contains("tests=\"3\" failures=\"1\""), "{x}");
         assert!(
-            x.contains("<failure message=\"baseline 0.5, candidate 0.47, limit 0.48\"/>"),
+            x.contains("<failure message=\"baseline 50.0 %, candidate 47.0 %, limit 48.0 %\"/>"),
             "{x}"
         );
     }

@@ -3,8 +3,8 @@
 
 use crate::chart::{Binned, Chart};
 use crate::escape;
-use crate::html::{PAGE_END, esc, inline_svg, num, page_start};
-use crate::metric::{METRICS, metric};
+use crate::html::{PAGE_END, esc, inline_svg, page_start};
+use crate::metric::{METRICS, Metric, Verdict, metric};
 use crate::metrics::RunSummary;
 use crate::render::{RenderError, RunData};
 use std::collections::BTreeSet;
@@ -28,30 +28,11 @@ fn labels(runs: &[RunData]) -> Vec<String> {
     }
 }
 
-/// The change from `a` to `b`, as text: absolute, and relative when `a` is not 0.
-fn delta(a: f64, b: f64) -> String {
-    let d = b - a;
-    if d == 0.0 {
-        return "=".into();
-    }
-    let sign = if d > 0.0 { "+" } else { "" };
-    if a != 0.0 {
-        format!("{sign}{} ({sign}{:.1} %)", num(d), 100.0 * d / a.abs())
-    } else {
-        format!("{sign}{}", num(d))
-    }
-}
-
 /// Headline rows: (metric, value per run) for metrics that at least one run has.
-fn headline(summaries: &[&RunSummary]) -> Vec<(&'static str, Vec<Option<f64>>)> {
+fn headline(summaries: &[&RunSummary]) -> Vec<(&'static Metric, Vec<Option<f64>>)> {
     METRICS
         .iter()
-        .map(|m| {
-            (
-                m.name,
-                summaries.iter().map(|s| m.value(s, None)).collect::<Vec<_>>(),
-            )
-        })
+        .map(|m| (m, summaries.iter().map(|s| m.value(s, None)).collect::<Vec<_>>()))
         .filter(|(_, v)| v.iter().any(Option::is_some))
         .collect()
 }
@@ -59,7 +40,7 @@ fn headline(summaries: &[&RunSummary]) -> Vec<(&'static str, Vec<Option<f64>>)> 
 /// Per-team rows: (team, metric, value per run).
 const TEAM_METRICS: &[&str] = &["p50_wait", "p95_wait", "gpu_share", "share_ratio", "preemptions"];
 
-fn team_rows(summaries: &[&RunSummary]) -> Vec<(String, &'static str, Vec<Option<f64>>)> {
+fn team_rows(summaries: &[&RunSummary]) -> Vec<(String, &'static Metric, Vec<Option<f64>>)> {
     let mut teams = BTreeSet::new();
     for s in summaries {
         teams.extend(s.per_team.keys().cloned());
@@ -69,18 +50,53 @@ fn team_rows(summaries: &[&RunSummary]) -> Vec<(String, &'static str, Vec<Option
         for m in TEAM_METRICS.iter().filter_map(|n| metric(n).ok()) {
             let v: Vec<Option<f64>> = summaries.iter().map(|s| m.value(s, Some(&t))).collect();
             if v.iter().any(Option::is_some) {
-                rows.push((t.clone(), m.name, v));
+                rows.push((t.clone(), m, v));
             }
         }
     }
     rows
 }
 
-fn cell(v: Option<f64>, base: Option<f64>, first: bool) -> String {
+/// A value in human units, and after the first run its change against the first, marked
+/// better or worse where the metric has a better direction.
+struct Cell {
+    text: String,
+    verdict: Option<Verdict>,
+}
+
+fn cell(m: &Metric, v: Option<f64>, base: Option<f64>, first: bool) -> Cell {
     match (v, base) {
-        (None, _) => "–".into(),
-        (Some(x), Some(b)) if !first => format!("{} ({})", num(x), delta(b, x)),
-        (Some(x), _) => num(x),
+        (None, _) => Cell {
+            text: "–".into(),
+            verdict: None,
+        },
+        (Some(x), Some(b)) if !first => {
+            let verdict = m.verdict(b, x);
+            let mark = verdict.map(|v| format!(", {}", v.word())).unwrap_or_default();
+            Cell {
+                text: format!("{} ({}{mark})", m.show(x), m.show_change(b, x)),
+                verdict,
+            }
+        }
+        (Some(x), _) => Cell {
+            text: m.show(x),
+            verdict: None,
+        },
+    }
+}
+
+fn cells(m: &Metric, v: &[Option<f64>]) -> Vec<Cell> {
+    v.iter()
+        .enumerate()
+        .map(|(k, x)| cell(m, *x, v[0], k == 0))
+        .collect()
+}
+
+/// A cell as an HTML table cell, coloured by its verdict.
+fn td(c: &Cell) -> String {
+    match c.verdict {
+        Some(v) => format!("<td class=\"{}\">{}</td>", v.word(), esc(&c.text)),
+        None => format!("<td>{}</td>", esc(&c.text)),
     }
 }
 
@@ -93,27 +109,20 @@ pub fn markdown(runs: &[RunData]) -> String {
     let heads = heads.join(" | ");
     let _ = writeln!(md, "| metric | {heads} |");
     let _ = writeln!(md, "|---|{}", "---|".repeat(labels.len()));
-    for (name, v) in headline(&summaries) {
-        let cells: Vec<String> = v
-            .iter()
-            .enumerate()
-            .map(|(k, x)| cell(*x, v[0], k == 0))
-            .collect();
-        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+    for (m, v) in headline(&summaries) {
+        let texts: Vec<String> = cells(m, &v).into_iter().map(|c| c.text).collect();
+        let _ = writeln!(md, "| {} | {} |", m.name, texts.join(" | "));
     }
     let _ = writeln!(md, "\n| team | metric | {heads} |");
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(labels.len()));
-    for (team, name, v) in team_rows(&summaries) {
-        let cells: Vec<String> = v
-            .iter()
-            .enumerate()
-            .map(|(k, x)| cell(*x, v[0], k == 0))
-            .collect();
+    for (team, m, v) in team_rows(&summaries) {
+        let texts: Vec<String> = cells(m, &v).into_iter().map(|c| c.text).collect();
         let _ = writeln!(
             md,
-            "| {} | {name} | {} |",
+            "| {} | {} | {} |",
             escape::markdown(&team),
-            cells.join(" | ")
+            m.name,
+            texts.join(" | ")
         );
     }
     md
@@ -171,15 +180,15 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
             s.seed
         );
     }
-    h.push_str("</table>\n<p class=\"muted\">Deltas are against the first run.</p>\n<h2>Headline</h2>\n<table>\n<tr><th>metric</th>");
+    h.push_str("</table>\n<p class=\"muted\">Changes are against the first run, marked better or worse where the metric has a better direction.</p>\n<h2>Headline</h2>\n<table>\n<tr><th>metric</th>");
     for l in &labels {
         let _ = write!(h, "<th>{}</th>", esc(l));
     }
     h.push_str("</tr>\n");
-    for (name, v) in headline(&summaries) {
-        let _ = write!(h, "<tr><td>{name}</td>");
-        for (k, x) in v.iter().enumerate() {
-            let _ = write!(h, "<td>{}</td>", esc(&cell(*x, v[0], k == 0)));
+    for (m, v) in headline(&summaries) {
+        let _ = write!(h, "<tr><td>{}</td>", m.name);
+        for c in cells(m, &v) {
+            h.push_str(&td(&c));
         }
         h.push_str("</tr>\n");
     }
@@ -198,10 +207,10 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
         let _ = write!(h, "<th>{}</th>", esc(l));
     }
     h.push_str("</tr>\n");
-    for (team, name, v) in team_rows(&summaries) {
-        let _ = write!(h, "<tr><td>{}</td><td>{name}</td>", esc(&team));
-        for (k, x) in v.iter().enumerate() {
-            let _ = write!(h, "<td>{}</td>", esc(&cell(*x, v[0], k == 0)));
+    for (team, m, v) in team_rows(&summaries) {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&team), m.name);
+        for c in cells(m, &v) {
+            h.push_str(&td(&c));
         }
         h.push_str("</tr>\n");
     }
@@ -236,10 +245,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deltas_are_absolute_and_relative() {
-        assert_eq!(delta(100.0, 110.0), "+10 (+10.0 %)");
-        assert_eq!(delta(2.0, 1.5), "-0.500 (-25.0 %)");
-        assert_eq!(delta(0.0, 3.0), "+3");
-        assert_eq!(delta(5.0, 5.0), "=");
+    fn changes_are_in_human_units_and_judged() {
+        let wait = metric("p95_wait").unwrap();
+        // 2 h to 3 h: one hour more, 50 % more, and a longer wait is worse.
+        let c = cell(wait, Some(10_800.0), Some(7_200.0), false);
+        assert_eq!(c.text, "3h (+1h, +50.0 %, worse)");
+        assert_eq!(c.verdict, Some(Verdict::Worse));
+        // The first run's own cell has no change.
+        assert_eq!(cell(wait, Some(7_200.0), Some(7_200.0), true).text, "2h");
+        // Allocation 40 % to 30 %: 10 points down, and less allocation is worse.
+        let alloc = metric("gpu_allocation_rate").unwrap();
+        assert_eq!(
+            cell(alloc, Some(0.3), Some(0.4), false).text,
+            "30.0 % (-10.0 pp, worse)"
+        );
+        // Preemptions 4 to 2: fewer is better; a team's share has no better side.
+        let pre = metric("preemptions").unwrap();
+        assert_eq!(
+            cell(pre, Some(2.0), Some(4.0), false).text,
+            "2 (-2, -50.0 %, better)"
+        );
+        let share = metric("gpu_share").unwrap();
+        assert_eq!(
+            cell(share, Some(0.25), Some(0.5), false).text,
+            "25.0 % (-25.0 pp)"
+        );
+        assert_eq!(cell(wait, Some(60.0), Some(60.0), false).text, "1m (=)");
+        assert_eq!(cell(wait, None, Some(60.0), false).text, "–");
+        // A change that would read as 0 is not called better or worse.
+        let jain = metric("jain_index").unwrap();
+        assert_eq!(cell(jain, Some(0.3741), Some(0.3740), false).text, "37.4 % (≈)");
+        assert_eq!(cell(pre, Some(10_001.0), Some(10_000.0), false).text, "10001 (≈)");
+        // Close values stay apart; long spans read in days.
+        assert_eq!(
+            cell(wait, Some(104.0), Some(100.0), false).text,
+            "1.73m (+4s, +4.0 %, worse)"
+        );
+        let makespan = metric("makespan").unwrap();
+        assert_eq!(
+            cell(makespan, Some(25_356_605.0), Some(13_004_958.0), false).text,
+            "293d (+143d, +95.0 %, worse)"
+        );
     }
 }

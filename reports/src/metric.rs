@@ -17,11 +17,37 @@ pub enum Unit {
     Plain,
 }
 
+/// Which way a change of a metric is an improvement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+    /// Neither way by itself (a team's share, GPU-hours used).
+    Neither,
+}
+
+/// A change judged against a metric's [`Better`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Better,
+    Worse,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+        }
+    }
+}
+
 /// One metric of a run summary.
 #[derive(Clone, Copy)]
 pub struct Metric {
     pub name: &'static str,
     pub unit: Unit,
+    pub better: Better,
     /// `None` for team metrics (a team's share has no whole-run value).
     run: Option<fn(&RunSummary) -> Option<f64>>,
     /// `None` for whole-run metrics.
@@ -59,13 +85,71 @@ impl Metric {
     pub fn whole_run(&self) -> bool {
         self.run.is_some()
     }
+
+    /// A value as a person reads it: durations in s, m, h or d; fractions in %.
+    pub fn show(&self, v: f64) -> String {
+        match self.unit {
+            Unit::Seconds => duration(v),
+            Unit::Fraction => format!("{:.1} %", 100.0 * v),
+            Unit::Plain => crate::html::num(v),
+        }
+    }
+
+    /// The change from `from` to `to`, signed, in the metric's units: a duration, percentage
+    /// points for fractions, a number otherwise; with the relative change beside durations and
+    /// numbers when `from` is not 0. "=" for none.
+    pub fn show_change(&self, from: f64, to: f64) -> String {
+        let d = to - from;
+        if d == 0.0 {
+            return "=".into();
+        }
+        if self.negligible(from, to) {
+            return "≈".into();
+        }
+        let sign = if d > 0.0 { "+" } else { "-" };
+        let amount = match self.unit {
+            Unit::Seconds => format!("{sign}{}", duration(d.abs())),
+            Unit::Fraction => return format!("{sign}{:.1} pp", 100.0 * d.abs()),
+            Unit::Plain => format!("{sign}{}", crate::html::num(d.abs())),
+        };
+        if from != 0.0 {
+            format!("{amount}, {sign}{:.1} %", 100.0 * d.abs() / from.abs())
+        } else {
+            amount
+        }
+    }
+
+    /// A change too small to show at the precision changes are written in (under 0.05
+    /// percentage points of a fraction, under 0.05 % of anything else): not marked either way.
+    fn negligible(&self, from: f64, to: f64) -> bool {
+        let d = (to - from).abs();
+        match self.unit {
+            Unit::Fraction => d < 0.0005,
+            _ => from != 0.0 && d < 0.0005 * from.abs(),
+        }
+    }
+
+    /// Whether going from `from` to `to` is an improvement; `None` when equal or when neither
+    /// direction is better.
+    pub fn verdict(&self, from: f64, to: f64) -> Option<Verdict> {
+        if to == from || self.negligible(from, to) {
+            return None;
+        }
+        match self.better {
+            Better::Lower if to < from => Some(Verdict::Better),
+            Better::Higher if to > from => Some(Verdict::Better),
+            Better::Neither => None,
+            _ => Some(Verdict::Worse),
+        }
+    }
 }
 
 macro_rules! metric {
-    ($name:literal, $unit:ident, run: $run:expr, team: $team:expr) => {
+    ($name:literal, $unit:ident, $better:ident, run: $run:expr, team: $team:expr) => {
         Metric {
             name: $name,
             unit: Unit::$unit,
+            better: Better::$better,
             run: $run,
             team: $team,
         }
@@ -74,37 +158,64 @@ macro_rules! metric {
 
 /// Every metric, in the order `sweep.csv` lists them.
 pub const METRICS: &[Metric] = &[
-    metric!("mean_wait", Seconds, run: Some(|s| s.wait_s.mean), team: Some(|t| t.wait_s.mean)),
-    metric!("p50_wait", Seconds, run: Some(|s| s.wait_s.p50), team: Some(|t| t.wait_s.p50)),
-    metric!("p90_wait", Seconds, run: Some(|s| s.wait_s.p90), team: Some(|t| t.wait_s.p90)),
-    metric!("p95_wait", Seconds, run: Some(|s| s.wait_s.p95), team: Some(|t| t.wait_s.p95)),
-    metric!("p99_wait", Seconds, run: Some(|s| s.wait_s.p99), team: Some(|t| t.wait_s.p99)),
-    metric!("max_wait", Seconds, run: Some(|s| s.wait_s.max), team: Some(|t| t.wait_s.max)),
-    metric!("mean_pending", Seconds, run: Some(|s| s.pending_s.mean), team: Some(|t| t.pending_s.mean)),
-    metric!("p95_pending", Seconds, run: Some(|s| s.pending_s.p95), team: Some(|t| t.pending_s.p95)),
-    metric!("mean_jct", Seconds, run: Some(|s| s.jct_s.mean), team: Some(|t| t.jct_s.mean)),
-    metric!("p50_jct", Seconds, run: Some(|s| s.jct_s.p50), team: Some(|t| t.jct_s.p50)),
-    metric!("p95_jct", Seconds, run: Some(|s| s.jct_s.p95), team: Some(|t| t.jct_s.p95)),
-    metric!("p99_jct", Seconds, run: Some(|s| s.jct_s.p99), team: Some(|t| t.jct_s.p99)),
-    metric!("mean_slowdown", Plain, run: Some(|s| s.slowdown.mean), team: Some(|t| t.slowdown.mean)),
-    metric!("mean_bounded_slowdown", Plain, run: Some(|s| s.bounded_slowdown.mean), team: Some(|t| t.bounded_slowdown.mean)),
-    metric!("p95_bounded_slowdown", Plain, run: Some(|s| s.bounded_slowdown.p95), team: Some(|t| t.bounded_slowdown.p95)),
-    metric!("gpu_allocation_rate", Fraction, run: Some(|s| Some(s.gpu_allocation_rate)), team: None),
-    metric!("gpu_utilisation_rate", Fraction, run: Some(|s| s.gpu_utilisation_rate), team: None),
-    metric!("jain_index", Fraction, run: Some(|s| s.fairness.jain_index), team: None),
-    metric!("share_ratio", Plain, run: None, team: Some(|t| t.share_ratio)),
-    metric!("gpu_share", Fraction, run: None, team: Some(|t| Some(t.gpu_share))),
-    metric!("gpu_hours", Plain, run: Some(|s| Some(s.gpu_hours)), team: Some(|t| Some(t.gpu_hours))),
-    metric!("makespan", Seconds, run: Some(|s| Some(s.makespan_s)), team: None),
-    metric!("preemptions", Plain, run: Some(|s| Some(s.preemptions as f64)), team: Some(|t| Some(t.preemptions as f64))),
-    metric!("lost_gpu_hours", Plain, run: Some(|s| Some(s.lost_gpu_hours)), team: None),
-    metric!("jobs_finished", Plain, run: Some(|s| Some(s.counts.jobs_finished as f64)), team: Some(|t| Some(t.counts.jobs_finished as f64))),
-    metric!("jobs_unschedulable", Plain, run: Some(|s| Some(s.counts.jobs_unschedulable as f64)), team: Some(|t| Some(t.counts.jobs_unschedulable as f64))),
-    metric!("jobs_abandoned", Plain, run: Some(|s| Some(s.counts.jobs_abandoned as f64)), team: Some(|t| Some(t.counts.jobs_abandoned as f64))),
-    metric!("interactive_within_target", Fraction, run: Some(|s| s.interactive_within_target), team: None),
-    metric!("fragmented_gpus_mean", Plain, run: Some(|s| s.fragmented_gpus_mean), team: None),
-    metric!("gpu_availability", Fraction, run: Some(|s| Some(s.gpu_availability)), team: None),
+    metric!("mean_wait", Seconds, Lower, run: Some(|s| s.wait_s.mean), team: Some(|t| t.wait_s.mean)),
+    metric!("p50_wait", Seconds, Lower, run: Some(|s| s.wait_s.p50), team: Some(|t| t.wait_s.p50)),
+    metric!("p90_wait", Seconds, Lower, run: Some(|s| s.wait_s.p90), team: Some(|t| t.wait_s.p90)),
+    metric!("p95_wait", Seconds, Lower, run: Some(|s| s.wait_s.p95), team: Some(|t| t.wait_s.p95)),
+    metric!("p99_wait", Seconds, Lower, run: Some(|s| s.wait_s.p99), team: Some(|t| t.wait_s.p99)),
+    metric!("max_wait", Seconds, Lower, run: Some(|s| s.wait_s.max), team: Some(|t| t.wait_s.max)),
+    metric!("mean_pending", Seconds, Lower, run: Some(|s| s.pending_s.mean), team: Some(|t| t.pending_s.mean)),
+    metric!("p95_pending", Seconds, Lower, run: Some(|s| s.pending_s.p95), team: Some(|t| t.pending_s.p95)),
+    metric!("mean_jct", Seconds, Lower, run: Some(|s| s.jct_s.mean), team: Some(|t| t.jct_s.mean)),
+    metric!("p50_jct", Seconds, Lower, run: Some(|s| s.jct_s.p50), team: Some(|t| t.jct_s.p50)),
+    metric!("p95_jct", Seconds, Lower, run: Some(|s| s.jct_s.p95), team: Some(|t| t.jct_s.p95)),
+    metric!("p99_jct", Seconds, Lower, run: Some(|s| s.jct_s.p99), team: Some(|t| t.jct_s.p99)),
+    metric!("mean_slowdown", Plain, Lower, run: Some(|s| s.slowdown.mean), team: Some(|t| t.slowdown.mean)),
+    metric!("mean_bounded_slowdown", Plain, Lower, run: Some(|s| s.bounded_slowdown.mean), team: Some(|t| t.bounded_slowdown.mean)),
+    metric!("p95_bounded_slowdown", Plain, Lower, run: Some(|s| s.bounded_slowdown.p95), team: Some(|t| t.bounded_slowdown.p95)),
+    metric!("gpu_allocation_rate", Fraction, Higher, run: Some(|s| Some(s.gpu_allocation_rate)), team: None),
+    metric!("gpu_utilisation_rate", Fraction, Higher, run: Some(|s| s.gpu_utilisation_rate), team: None),
+    metric!("jain_index", Fraction, Higher, run: Some(|s| s.fairness.jain_index), team: None),
+    metric!("share_ratio", Plain, Neither, run: None, team: Some(|t| t.share_ratio)),
+    metric!("gpu_share", Fraction, Neither, run: None, team: Some(|t| Some(t.gpu_share))),
+    metric!("gpu_hours", Plain, Neither, run: Some(|s| Some(s.gpu_hours)), team: Some(|t| Some(t.gpu_hours))),
+    metric!("makespan", Seconds, Lower, run: Some(|s| Some(s.makespan_s)), team: None),
+    metric!("preemptions", Plain, Lower, run: Some(|s| Some(s.preemptions as f64)), team: Some(|t| Some(t.preemptions as f64))),
+    metric!("lost_gpu_hours", Plain, Lower, run: Some(|s| Some(s.lost_gpu_hours)), team: None),
+    metric!("jobs_finished", Plain, Higher, run: Some(|s| Some(s.counts.jobs_finished as f64)), team: Some(|t| Some(t.counts.jobs_finished as f64))),
+    metric!("jobs_unschedulable", Plain, Lower, run: Some(|s| Some(s.counts.jobs_unschedulable as f64)), team: Some(|t| Some(t.counts.jobs_unschedulable as f64))),
+    metric!("jobs_abandoned", Plain, Lower, run: Some(|s| Some(s.counts.jobs_abandoned as f64)), team: Some(|t| Some(t.counts.jobs_abandoned as f64))),
+    metric!("interactive_within_target", Fraction, Higher, run: Some(|s| s.interactive_within_target), team: None),
+    metric!("fragmented_gpus_mean", Plain, Lower, run: Some(|s| s.fragmented_gpus_mean), team: None),
+    metric!("gpu_availability", Fraction, Higher, run: Some(|s| Some(s.gpu_availability)), team: None),
 ];
+
+/// Seconds in the unit a person reads best (s, m, h, d), to three significant digits, so that
+/// two close values stay apart: 100 s is 1.67m, 104 s 1.73m, 7,200 s 2h.
+fn duration(s: f64) -> String {
+    let (v, unit) = if s < 60.0 {
+        (s, "s")
+    } else if s < 3600.0 {
+        (s / 60.0, "m")
+    } else if s < 86_400.0 {
+        (s / 3600.0, "h")
+    } else {
+        (s / 86_400.0, "d")
+    };
+    let text = if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}{unit}")
+}
 
 /// A metric name nobody knows.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

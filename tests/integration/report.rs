@@ -269,6 +269,41 @@ fn report_compare_puts_runs_side_by_side() {
             .any(|l| l.starts_with("| ") && l.contains("| p95_wait |")),
         "per-team rows"
     );
+    // Durations read in s, m, h or d, never raw seconds, and a change is judged.
+    let is_duration = |t: &str| {
+        t == "–"
+            || t.strip_suffix(['s', 'm', 'h', 'd'])
+                .is_some_and(|n| !n.is_empty() && n.parse::<f64>().is_ok())
+    };
+    let mut duration_rows = 0;
+    for line in md.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(at) = cells.iter().position(|c| {
+            [
+                "mean_wait",
+                "p50_wait",
+                "p95_wait",
+                "p99_wait",
+                "max_wait",
+                "mean_jct",
+                "makespan",
+            ]
+            .contains(c)
+        }) else {
+            continue;
+        };
+        duration_rows += 1;
+        for c in &cells[at + 1..cells.len() - 1] {
+            let value = c.split(' ').next().unwrap();
+            assert!(is_duration(value), "{c} in {line}");
+            if let Some(change) = c.split_once(" (") {
+                let first = change.1.split([',', ')']).next().unwrap();
+                assert!(first == "=" || is_duration(&first[1..]), "{c} in {line}");
+            }
+        }
+    }
+    assert!(duration_rows >= 7, "{md}");
+    assert!(md.contains(", worse)") || md.contains(", better)"), "{md}");
     let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
     roxmltree::Document::parse_with_options(
         &html,
