@@ -146,9 +146,9 @@ enum Command {
         /// the answer is the cheapest combination meeting every target.
         #[arg(long)]
         cost: Vec<String>,
-        /// Seeds per point (the scenario's seed and the next ones); a target must hold with a
-        /// margin of twice the standard error.
-        #[arg(long, default_value_t = 1)]
+        /// Seeds per point (the scenario's seed and the next ones); a target holds at a point
+        /// when its whole 95 % t-interval over the seeds is within the bound.
+        #[arg(long, default_value_t = 5)]
         seeds: u64,
         /// Also write plan.csv (the marginal-value curve) and a chart of it per target
         /// (plan-1.svg, ...) into this folder (one pool varied).

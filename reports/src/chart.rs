@@ -120,6 +120,11 @@ pub enum Chart {
         x_desc: String,
         y_desc: String,
         series: Vec<Band>,
+        /// The metric on the y axis, whose units label its ticks (durations in s/m/h/d,
+        /// fractions in %); `None`: plain numbers.
+        y_metric: Option<&'static crate::metric::Metric>,
+        /// A bound to draw across the chart (a plan's target).
+        target: Option<f64>,
     },
     /// Stacked areas (e.g. GPUs allocated per team) under an optional capacity line.
     Stacked {
@@ -225,6 +230,8 @@ impl Chart {
                 x_desc,
                 y_desc,
                 series,
+                y_metric,
+                target,
                 ..
             } => bands(
                 root,
@@ -232,6 +239,8 @@ impl Chart {
                 &one_line(x_desc),
                 &one_line(y_desc),
                 series,
+                *y_metric,
+                *target,
             ),
             Chart::Stacked {
                 title,
@@ -420,8 +429,12 @@ fn bands<'a, DB: DrawingBackend + 'a>(
     x_desc: &str,
     y_desc: &str,
     series: &[Band],
+    y_metric: Option<&'static crate::metric::Metric>,
+    target: Option<f64>,
 ) -> DrawResult<DB> {
     let all = || series.iter().flat_map(|s| s.points.iter());
+    // Whole x values (node counts) read without ".0".
+    let whole_x = all().all(|p| p.0 == p.0.trunc());
     let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
     let (x_lo, x_hi) = if x_lo.is_finite() && x_hi > x_lo {
@@ -431,20 +444,50 @@ fn bands<'a, DB: DrawingBackend + 'a>(
     } else {
         (0.0, 1.0)
     };
-    let top = nice_max(all().map(|p| p.3).fold(0.0, f64::max));
+    let top = nice_max(
+        all()
+            .map(|p| p.3)
+            .chain(target.map(|t| t * 1.1))
+            .fold(0.0, f64::max),
+    );
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(16))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(80)
         .build_cartesian_2d(x_lo..x_hi, 0f64..top)?;
+    let y_label = |v: &f64| match y_metric {
+        Some(m) => m.show(*v),
+        None => crate::html::num(*v),
+    };
+    let x_label = |v: &f64| {
+        if whole_x {
+            format!("{v:.0}")
+        } else {
+            crate::html::num(*v)
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
+    if let Some(t) = target {
+        let text = format!("target {}", y_label(&t));
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x_lo, t), (x_hi, t)],
+                8,
+                5,
+                BLACK.stroke_width(2),
+            ))?
+            .label(text)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], BLACK.stroke_width(2)));
+    }
     for (k, s) in series.iter().enumerate() {
         let c = color(k);
         let band: Vec<(f64, f64)> = (s.points.iter().map(|p| (p.0, p.3)))

@@ -363,26 +363,107 @@ pub fn mean_sd(xs: &[Option<f64>]) -> Option<(f64, f64, usize)> {
     Some((mean, var.sqrt(), n))
 }
 
+/// Where a target stands at one point, over its seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// The whole interval is within the bound.
+    Met,
+    /// The whole interval is beyond it.
+    Missed,
+    /// The interval straddles the bound: more seeds may settle it either way.
+    Unsettled,
+}
+
+/// A target's metric over the seeds of one point: the mean and its two-sided 95 % Student
+/// t-interval, cut at 0 (a single seed gives no interval: `lo` and `hi` are its value).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Assessment {
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub seeds: usize,
+    pub standing: Standing,
+}
+
+impl Assessment {
+    /// The interval as text, e.g. "95 % t-interval 1.2h–3.4h over 5 seeds"; for one seed, that
+    /// there is none.
+    pub fn interval_text(&self, metric: &Metric) -> String {
+        if self.seeds < 2 {
+            "1 seed: no interval".into()
+        } else if self.lo == self.hi {
+            format!("the same in all {} seeds", self.seeds)
+        } else {
+            format!(
+                "95 % t-interval {}–{} over {} seeds",
+                metric.show(self.lo),
+                metric.show(self.hi),
+                self.seeds
+            )
+        }
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (the half-width of a
+/// two-sided 95 % interval, in standard errors); above 30, the next smaller tabulated df's.
+pub fn t95(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => T[df - 1],
+        31..=40 => 2.042,
+        41..=60 => 2.021,
+        61..=120 => 2.000,
+        121..=1000 => 1.980,
+        _ => 1.962,
+    }
+}
+
 impl Target {
-    /// The target's metric over `runs` (one per seed): the mean and twice its standard error
-    /// (0 with one run: one seed gives no noise estimate).
-    pub fn measure(&self, runs: &[RunSummary]) -> Option<(f64, f64)> {
+    /// The target's metric over `runs` (one per seed), with its interval and where it stands
+    /// against the bound; `None` when a run lacks the metric.
+    pub fn assess(&self, runs: &[RunSummary]) -> Option<Assessment> {
         let xs: Vec<Option<f64>> = runs
             .iter()
             .map(|r| self.metric.value(r, self.team.as_deref()))
             .collect();
         let (mean, sd, n) = mean_sd(&xs)?;
-        Some((mean, 2.0 * sd / (n as f64).sqrt()))
+        let half = if n > 1 {
+            t95(n - 1) * sd / (n as f64).sqrt()
+        } else {
+            0.0
+        };
+        // Every metric is a time, a fraction, a count or a ratio: none is below 0.
+        let (lo, hi) = ((mean - half).max(0.0), mean + half);
+        let within = |v: f64| {
+            if self.at_most {
+                v <= self.bound
+            } else {
+                v >= self.bound
+            }
+        };
+        let standing = match (within(lo), within(hi)) {
+            (true, true) => Standing::Met,
+            (false, false) => Standing::Missed,
+            _ => Standing::Unsettled,
+        };
+        Some(Assessment {
+            mean,
+            lo,
+            hi,
+            seeds: n,
+            standing,
+        })
     }
 
-    /// Whether `runs` meet the target, the mean moved by its margin in the unfavourable
-    /// direction (a metric no run has fails).
+    /// Whether `runs` meet the target: its whole interval within the bound (a metric no run
+    /// has fails).
     pub fn meets(&self, runs: &[RunSummary]) -> bool {
-        match self.measure(runs) {
-            Some((m, e)) if self.at_most => m + e <= self.bound,
-            Some((m, e)) => m - e >= self.bound,
-            None => false,
-        }
+        self.assess(runs).is_some_and(|a| a.standing == Standing::Met)
     }
 
     /// The target's metric name, without the team or bound.
@@ -390,16 +471,17 @@ impl Target {
         self.metric.name
     }
 
-    /// Checks the team the target names against the teams of a run.
-    pub fn check_team(&self, s: &RunSummary) -> Result<(), AmountError> {
+    /// Checks the team the target names against the teams of a run, before anything runs.
+    pub fn check_team(&self, teams: &[String]) -> Result<(), AmountError> {
         match &self.team {
-            Some(t) if !s.per_team.contains_key(t) => Err(AmountError {
+            Some(t) if !teams.contains(t) => Err(AmountError {
                 what: "target",
                 text: self.text.clone(),
-                why: format!(
-                    "the run has no team '{t}' (teams: {})",
-                    s.per_team.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                why: {
+                    let mut known: Vec<&str> = teams.iter().map(String::as_str).collect();
+                    known.sort_unstable();
+                    format!("the run has no team '{t}' (teams: {})", known.join(", "))
+                },
                 example: "team:NAME:p95_wait<=2h with a team of the trace",
             }),
             _ => Ok(()),

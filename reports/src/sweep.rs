@@ -333,6 +333,8 @@ pub fn sweep_chart(
         x_desc: x,
         y_desc: metric.to_string(),
         series,
+        y_metric: crate::metric::metric(metric).ok(),
+        target: None,
     })
 }
 

@@ -715,11 +715,16 @@ fn plan_finds_the_hand_computed_capacity() {
         "--out",
         tmp.path().join("plan").to_str().unwrap(),
     ]);
-    assert!(out.starts_with("answer: add 7 node(s) to pool g\n"), "{out}");
+    assert!(
+        out.starts_with("answer: add 7 node(s) (56 GPUs) to pool g\n"),
+        "{out}"
+    );
     assert!(out.contains("With 6 added, max_wait<=0 would not hold."), "{out}");
     // The marginal-value curve: a row per addition evaluated, and its chart.
     let curve = read(&tmp.path().join("plan/plan.csv"));
-    assert!(curve.contains("\n7,max_wait<=0,0,0,true\n"), "{curve}");
+    // Five seeds by default; a deterministic trace gives the same wait in each.
+    assert!(curve.contains("\n7,56,max_wait<=0,5,0,0,0,met\n"), "{curve}");
+    assert!(curve.contains("\n6,48,max_wait<=0,5,"), "{curve}");
     let svg = read(&tmp.path().join("plan/plan-1.svg"));
     assert!(svg.starts_with("<svg") && svg.contains("nodes added to pool g"));
     let none = fairway(&[

@@ -5,16 +5,16 @@
 //! assumption, and checks it on every point it evaluates: if a point meets the targets while a
 //! larger one does not, the assumption is broken there and the search falls back to trying every
 //! addition in order. With several pools, the cheapest combination that meets every target wins.
-//! A point meets a target when the mean over the seeds, moved by twice its standard error in the
-//! unfavourable direction, is within the target ([`Target::meets`]).
+//! A point meets a target when the whole 95 % Student t-interval of the mean over its seeds is
+//! within the bound ([`Target::assess`]); an interval that straddles the bound leaves the point
+//! unsettled, and the answer says so rather than yes or no.
 
 use super::seeds::{AddNodes, replicate};
 use super::{Executor, StudyError};
 use crate::Scenario;
 use fairway_policies::Registry;
 use fairway_reports::RunSummary;
-use fairway_reports::human_secs;
-use fairway_reports::metric::Target;
+use fairway_reports::metric::{Assessment, Standing, Target};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -123,16 +123,28 @@ impl Plan {
     }
 }
 
-/// Seconds as people read them; fractions as they are.
-fn show_metric(v: f64) -> String {
-    if v.abs() >= 60.0 {
-        human_secs(v)
+/// A CSV field, quoted when it holds a comma, a quote or a line break (a team's name may).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        text.to_string()
     }
+}
+
+/// A target's metric name, without the team or bound.
+fn lhs(t: &Target) -> &str {
+    t.text.split(['<', '>']).next().unwrap_or("")
+}
+
+/// "p95_wait is 1.2h (95 % t-interval 1h–1.4h over 5 seeds)".
+fn stated(t: &Target, a: &Assessment) -> String {
+    format!(
+        "{} is {} ({})",
+        lhs(t),
+        t.metric.show(a.mean),
+        a.interval_text(t.metric)
+    )
 }
 
 fn joined(targets: &[Target]) -> String {
@@ -147,6 +159,8 @@ fn joined(targets: &[Target]) -> String {
 #[derive(Debug)]
 pub struct OnePool {
     pub vary: Vary,
+    /// GPUs of one node of the pool varied.
+    pub gpus_per_node: u32,
     pub targets: Vec<Target>,
     pub seeds: u64,
     pub found: Found,
@@ -155,45 +169,89 @@ pub struct OnePool {
 }
 
 impl OnePool {
+    /// "7 node(s) (56 GPUs)".
+    fn nodes(&self, x: i64) -> String {
+        format!("{x} node(s) ({} GPUs)", x * i64::from(self.gpus_per_node))
+    }
+
+    /// The targets that do not hold at a point: missed, or not settled by its seeds.
+    fn shortfalls(&self, runs: &[RunSummary]) -> (Vec<String>, Vec<String>) {
+        let (mut missed, mut unsettled) = (Vec::new(), Vec::new());
+        for t in &self.targets {
+            match t.assess(runs) {
+                Some(a) if a.standing == Standing::Unsettled => unsettled.push(format!(
+                    "{} ({}; {})",
+                    t.text,
+                    t.metric.show(a.mean),
+                    a.interval_text(t.metric)
+                )),
+                Some(a) if a.standing == Standing::Met => {}
+                _ => missed.push(t.text.clone()),
+            }
+        }
+        (missed, unsettled)
+    }
+
     fn render(&self) -> String {
         let (pool, lo, hi) = (&self.vary.pool, self.vary.lo, self.vary.hi);
         let targets = &self.targets;
         let mut out = String::new();
-        let n = self.seeds.max(1);
+        let seeds = self.seeds.max(1);
+        let more = format!("run more seeds (--seeds {}) to settle it", (seeds * 2).max(5));
         match self.found.answer {
             Some(x) => {
                 let why: Vec<String> = targets
                     .iter()
-                    .filter_map(|t| {
-                        t.measure(&self.points[&x]).map(|(m, e)| {
-                            format!(
-                                "{} is {} (± {} over {n} seed(s))",
-                                t.text.split(['<', '>']).next().unwrap_or(""),
-                                show_metric(m),
-                                show_metric(e)
-                            )
-                        })
-                    })
+                    .filter_map(|t| t.assess(&self.points[&x]).map(|a| stated(t, &a)))
                     .collect();
-                let _ = writeln!(out, "answer: add {x} node(s) to pool {pool}");
+                let _ = writeln!(out, "answer: add {} to pool {pool}", self.nodes(x));
                 let before = self.points.range(..x).next_back().map(|(b, runs)| {
-                    let misses: Vec<String> = targets
-                        .iter()
-                        .filter(|t| !t.meets(runs))
-                        .map(|t| t.text.clone())
-                        .collect();
-                    format!(" With {b} added, {} would not hold.", misses.join(" and "))
+                    let (missed, unsettled) = self.shortfalls(runs);
+                    let mut text = String::new();
+                    if !missed.is_empty() {
+                        let _ = write!(text, " With {b} added, {} would not hold.", missed.join(" and "));
+                    }
+                    if !unsettled.is_empty() {
+                        let _ = write!(
+                            text,
+                            " With {b} added, {} is not settled at {seeds} seed(s): fewer nodes may do; {more}.",
+                            unsettled.join(" and ")
+                        );
+                    }
+                    text
                 });
                 let _ = writeln!(
                     out,
-                    "\nAdding {x} node(s) to pool {pool} is the smallest addition in {lo}..{hi} that meets every target ({}): {}.{}",
+                    "\nAdding {} to pool {pool} is the smallest addition in {lo}..{hi} that meets every target ({}) over {seeds} seed(s): {}.{}",
+                    self.nodes(x),
                     joined(targets),
                     why.join("; "),
                     before.unwrap_or_default()
                 );
+                if seeds < 2 {
+                    let _ = writeln!(
+                        out,
+                        "One seed gives no interval: this holds for seed {} only; plan with --seeds 5 or more before buying.",
+                        self.first_seed()
+                    );
+                }
             }
             None => {
-                let _ = writeln!(out, "no addition in {lo}..{hi} to pool {pool} meets every target");
+                // The largest addition tried where nothing was missed outright.
+                let open = (self.points.iter().rev()).find(|(_, runs)| self.shortfalls(runs).0.is_empty());
+                match open {
+                    Some((x, runs)) => {
+                        let _ = writeln!(
+                            out,
+                            "not settled at {seeds} seed(s): with {} added to pool {pool}, {} straddles its bound; {more}",
+                            self.nodes(*x),
+                            self.shortfalls(runs).1.join(" and ")
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "no addition in {lo}..{hi} to pool {pool} meets every target");
+                    }
+                }
             }
         }
         if self.found.scanned {
@@ -206,37 +264,59 @@ impl OnePool {
         out
     }
 
-    /// Every point: the mean over seeds and its margin per target (✗ where it misses).
+    fn first_seed(&self) -> u64 {
+        (self.points.values().next())
+            .and_then(|runs| runs.first())
+            .map_or(0, |r| r.seed)
+    }
+
+    /// Every point: the mean over seeds and its 95 % interval per target (✗ where it is missed,
+    /// ? where the interval straddles the bound).
     fn table(&self) -> String {
         let mut table = String::new();
         let _ = writeln!(
             table,
-            "{:>11}  {}",
+            "{:>11} {:>6}  {}",
             "nodes added",
+            "GPUs",
             self.targets
                 .iter()
-                .map(|t| format!("  {:>26}", t.text))
+                .map(|t| format!("  {:>30}", t.text))
                 .collect::<String>()
         );
         for (x, runs) in &self.points {
             let cells: String = self
                 .targets
                 .iter()
-                .map(|t| match t.measure(runs) {
-                    Some((m, e)) => format!(
-                        "  {:>26}",
-                        format!(
-                            "{}{} ± {}",
-                            if t.meets(runs) { "" } else { "✗ " },
-                            show_metric(m),
-                            show_metric(e)
-                        )
-                    ),
-                    None => format!("  {:>26}", "-"),
+                .map(|t| match t.assess(runs) {
+                    Some(a) => {
+                        let mark = match a.standing {
+                            Standing::Met => "",
+                            Standing::Missed => "✗ ",
+                            Standing::Unsettled => "? ",
+                        };
+                        let range = if a.seeds > 1 && a.lo != a.hi {
+                            format!(" [{}–{}]", t.metric.show(a.lo), t.metric.show(a.hi))
+                        } else {
+                            String::new()
+                        };
+                        format!("  {:>30}", format!("{mark}{}{range}", t.metric.show(a.mean)))
+                    }
+                    None => format!("  {:>30}", "-"),
                 })
                 .collect();
-            let _ = writeln!(table, "{x:>11}  {cells}");
+            let _ = writeln!(table, "{x:>11} {:>6}  {cells}", x * i64::from(self.gpus_per_node));
         }
+        let _ = write!(
+            table,
+            "(mean over {} seed(s){}; ✗ missed, ? not settled)",
+            self.seeds.max(1),
+            if self.seeds > 1 {
+                ", [95 % t-interval]"
+            } else {
+                ", no interval"
+            }
+        );
         table
     }
 
@@ -245,11 +325,24 @@ impl OnePool {
     pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
         let pool = &self.vary.pool;
         let claim = fairway_reports::output::claim(dir, false, "plan")?;
-        let mut csv_text = String::from("nodes_added,target,mean,margin,meets\n");
+        let mut csv_text = String::from("nodes_added,gpus_added,target,seeds,mean,lo95,hi95,standing\n");
         for (x, runs) in &self.points {
             for t in &self.targets {
-                if let Some((m, e)) = t.measure(runs) {
-                    csv_text.push_str(&format!("{x},{},{m},{e},{}\n", t.text, t.meets(runs)));
+                if let Some(a) = t.assess(runs) {
+                    let standing = match a.standing {
+                        Standing::Met => "met",
+                        Standing::Missed => "missed",
+                        Standing::Unsettled => "not settled",
+                    };
+                    csv_text.push_str(&format!(
+                        "{x},{},{},{},{},{},{},{standing}\n",
+                        x * i64::from(self.gpus_per_node),
+                        csv_field(&t.text),
+                        a.seeds,
+                        a.mean,
+                        a.lo,
+                        a.hi
+                    ));
                 }
             }
         }
@@ -258,13 +351,23 @@ impl OnePool {
         for (k, t) in self.targets.iter().enumerate() {
             let chart = fairway_reports::chart::Chart::Bands {
                 stem: "plan",
-                title: format!("{} as nodes are added to pool {pool} (band: ± margin)", t.text),
+                title: format!(
+                    "{} as nodes are added to pool {pool} (band: {})",
+                    t.text,
+                    if self.seeds > 1 {
+                        "95 % t-interval over the seeds"
+                    } else {
+                        "none, one seed"
+                    }
+                ),
                 x_desc: format!("nodes added to pool {pool}"),
-                y_desc: t.text.split(['<', '>']).next().unwrap_or("").to_string(),
+                y_desc: lhs(t).to_string(),
+                y_metric: Some(t.metric),
+                target: Some(t.bound),
                 series: vec![fairway_reports::chart::Band {
                     name: t.text.clone(),
                     points: (self.points.iter())
-                        .filter_map(|(x, runs)| t.measure(runs).map(|(m, e)| (*x as f64, m, m - e, m + e)))
+                        .filter_map(|(x, runs)| t.assess(runs).map(|a| (*x as f64, a.mean, a.lo, a.hi)))
                         .collect(),
                 }],
             };
@@ -282,6 +385,10 @@ impl OnePool {
 #[derive(Debug)]
 pub struct Cheapest {
     pub vary: Vec<Vary>,
+    /// GPUs of one node of each pool varied.
+    pub gpus_per_node: Vec<u32>,
+    /// Seeds per point.
+    pub seeds: u64,
     pub prices: Vec<f64>,
     pub targets: Vec<Target>,
     /// Combinations in the ranges.
@@ -296,7 +403,8 @@ impl Cheapest {
             self.vary
                 .iter()
                 .zip(c)
-                .map(|(a, x)| format!("{x} to pool {}", a.pool))
+                .zip(&self.gpus_per_node)
+                .map(|((a, x), g)| format!("{x} node(s) ({} GPUs) to pool {}", x * i64::from(*g), a.pool))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -306,8 +414,9 @@ impl Cheapest {
                 let _ = writeln!(out, "answer: add {} (cost {total})", describe(c));
                 let _ = writeln!(
                     out,
-                    "\nThe cheapest combination in the ranges that meets every target ({}): {} evaluated of {}.",
+                    "\nThe cheapest combination in the ranges that meets every target ({}) over {} seed(s), each target's whole 95 % t-interval within its bound: {} evaluated of {}.",
                     joined(&self.targets),
+                    self.seeds.max(1),
                     self.found.evaluated.len(),
                     self.combinations
                 );
@@ -343,24 +452,35 @@ pub fn plan(
         )));
     }
     let policies = scenario.policies(registry)?;
+    // Names first, before anything is simulated: the pools varied and the teams targeted.
+    let base = scenario.resolve_using(policies.clone())?;
+    let pools = base.cluster.pools();
+    let mut gpus_per_node = Vec::new();
+    for v in &req.vary {
+        let Some(p) = pools.iter().find(|p| p.name == v.pool) else {
+            return Err(StudyError::Unsuited(format!(
+                "--vary names pool '{}'; the cluster's pools: {}",
+                v.pool,
+                pools
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        gpus_per_node.push(p.gpus_per_node);
+    }
+    for t in &req.targets {
+        t.check_team(&base.workload.teams)?;
+    }
+    drop(base);
     let mut error = None;
-    let mut checked_teams = false;
     // The summaries of one combination of additions (pool, nodes), over the seeds.
     let mut evaluate = |adds: &[AddNodes]| -> Option<Vec<RunSummary>> {
         if error.is_some() || exec.stopped() {
             return None;
         }
-        let runs = replicate(scenario, &policies, adds, req.seeds, exec).and_then(|runs| {
-            // A team the targets name must be one of the run's, not a silent miss.
-            if !checked_teams && let Some(first) = runs.first() {
-                for t in &req.targets {
-                    t.check_team(first)?;
-                }
-                checked_teams = true;
-            }
-            Ok(runs)
-        });
-        match runs {
+        match replicate(scenario, &policies, adds, req.seeds, exec) {
             Ok(runs) => Some(runs),
             Err(e) => {
                 error = Some(e);
@@ -392,6 +512,7 @@ pub fn plan(
         });
         Plan::OnePool(OnePool {
             vary: v.clone(),
+            gpus_per_node: gpus_per_node[0],
             targets: req.targets.clone(),
             seeds: req.seeds,
             found,
@@ -426,6 +547,8 @@ pub fn plan(
         });
         Plan::Cheapest(Cheapest {
             vary: req.vary.clone(),
+            gpus_per_node,
+            seeds: req.seeds,
             prices,
             targets: req.targets.clone(),
             combinations,
@@ -601,6 +724,88 @@ pub fn search_cheapest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fairway_reports::metrics::Dist;
+
+    /// Five seeds whose p95 waits are these seconds.
+    fn seeds_with_p95(p95: &[f64]) -> Vec<RunSummary> {
+        (p95.iter().enumerate())
+            .map(|(i, &p)| RunSummary {
+                seed: 1 + i as u64,
+                wait_s: Dist {
+                    count: 1,
+                    p95: Some(p),
+                    ..Dist::default()
+                },
+                ..RunSummary::default()
+            })
+            .collect()
+    }
+
+    fn one_pool(target: &str, points: &[(i64, &[f64])], answer: Option<i64>) -> OnePool {
+        OnePool {
+            vary: Vary {
+                pool: "g".into(),
+                lo: 0,
+                hi: 1,
+            },
+            gpus_per_node: 8,
+            targets: vec![target.parse().unwrap()],
+            seeds: points[0].1.len() as u64,
+            found: Found {
+                answer,
+                evaluated: points.iter().map(|p| p.0).collect(),
+                scanned: false,
+            },
+            points: points.iter().map(|(x, v)| (*x, seeds_with_p95(v))).collect(),
+        }
+    }
+
+    /// p95 waits of 10, 12, 14, 16, 18 s: mean 14 s, sd sqrt(10), standard error sqrt(10)/sqrt(5)
+    /// = 1.414 s, t(0.975, 4 df) = 2.776: the interval is 14 ± 3.93 s, 10.07 to 17.93 s. A bound
+    /// of 17 s falls inside it (not settled); 18 s is above it (met).
+    #[test]
+    fn an_interval_across_the_bound_is_not_settled_and_the_answer_says_so() {
+        let spread: &[f64] = &[10.0, 12.0, 14.0, 16.0, 18.0];
+        let met: &[f64] = &[5.0, 5.0, 5.0, 5.0, 5.0];
+        let p = one_pool("p95_wait<=17s", &[(0, spread)], None);
+        assert!(
+            p.render().starts_with(
+                "not settled at 5 seed(s): with 0 node(s) (0 GPUs) added to pool g, p95_wait<=17s (14s; 95 % t-interval 10.1s–17.9s over 5 seeds) straddles its bound; run more seeds (--seeds 10) to settle it\n"
+            ),
+            "{}",
+            p.render()
+        );
+        let p = one_pool("p95_wait<=17s", &[(0, spread), (1, met)], Some(1));
+        let text = p.render();
+        assert!(
+            text.starts_with("answer: add 1 node(s) (8 GPUs) to pool g\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("p95_wait is 5s (the same in all 5 seeds). With 0 added, p95_wait<=17s (14s; 95 % t-interval 10.1s–17.9s over 5 seeds) is not settled at 5 seed(s): fewer nodes may do"),
+            "{text}"
+        );
+        assert!(
+            text.contains("          0      0               ? 14s [10.1s–17.9s]\n"),
+            "{text}"
+        );
+        let p = one_pool("p95_wait<=18s", &[(0, spread)], None);
+        assert!(p.targets[0].meets(&p.points[&0]));
+        let p = one_pool("p95_wait<=10s", &[(0, spread)], None);
+        assert!(
+            p.render()
+                .starts_with("no addition in 0..1 to pool g meets every target")
+        );
+        // One seed is no interval, and the answer says it holds for that seed only.
+        let p = one_pool("p95_wait<=17s", &[(0, &[20.0]), (1, &[5.0])], Some(1));
+        assert!(
+            p.render().contains("p95_wait is 5s (1 seed: no interval).")
+                && p.render()
+                    .contains("this holds for seed 1 only; plan with --seeds 5 or more before buying"),
+            "{}",
+            p.render()
+        );
+    }
 
     #[test]
     fn search_bisects_and_falls_back_when_monotonicity_breaks() {
