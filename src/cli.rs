@@ -316,6 +316,22 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
+/// A plan's progress on a terminal (none when piped or under CI): it does not know how many
+/// points the search will evaluate, so it counts the runs of the current point and the time.
+fn plan_progress() -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} plan: {pos}/{len} runs of the current point, {elapsed} in all",
+    ) {
+        b.set_style(style);
+    }
+    b.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(b)
+}
+
 fn warn_all(warnings: &[String]) {
     for w in warnings {
         // Warnings quote names from the trace.
@@ -507,7 +523,12 @@ pub fn main() -> Result<ExitCode> {
                 seeds,
             };
             let scenario = Scenario::load(&file)?;
-            let plan = study::plan::plan(&scenario, &registry, &req, &executor(&parallel, None))?;
+            let bar = plan_progress();
+            let plan = study::plan::plan(&scenario, &registry, &req, &executor(&parallel, bar.clone()));
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let plan = plan?;
             print!("{}", plan.render());
             match (&plan, &out) {
                 (study::plan::Plan::OnePool(p), Some(dir)) => p.write(dir)?,
