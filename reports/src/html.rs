@@ -105,14 +105,32 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         let _ = writeln!(h, "<div class=\"card\">{k}<b>{}</b></div>", esc(&v));
     }
     h.push_str("</div>\n");
+    let entitled = s.per_team.values().filter(|t| t.share_ratio.is_some()).count();
+    let asked = (s.per_team.values())
+        .filter(|t| t.share_ratio.is_some() && t.demand_share >= t.entitlement)
+        .count();
     if let Some(t) = &s.fairness.worst_served_team {
         let _ = writeln!(
             h,
-            "<p>Worst served against its entitlement ({}): <b>{}</b>, at {} of its share. \
+            "<p>Worst served against its entitlement ({}): <b>{}</b>, at {} of its share, among the {asked} of {entitled} teams that asked for at least their entitlement's share of the GPU time. \
              Team p95 waits differ by up to {}.</p>",
             esc(&s.fairness.basis),
             esc(t),
             opt(s.fairness.worst_share_ratio, pct),
+            opt(s.fairness.wait_p95_spread_s, human_secs)
+        );
+    } else if entitled > 0 {
+        let why = if asked == 0 {
+            "No team asked for as much GPU time as its entitlement".to_string()
+        } else {
+            format!(
+                "Every team that asked for at least its entitlement's share of the GPU time ({asked} of {entitled}) got it"
+            )
+        };
+        let _ = writeln!(
+            h,
+            "<p>{why}, so no team was held below its share by the others (entitlements: {}). Team p95 waits differ by up to {}.</p>",
+            esc(&s.fairness.basis),
             opt(s.fairness.wait_p95_spread_s, human_secs)
         );
     }

@@ -16,7 +16,10 @@
 //!   entitlement is the nominal GPU quota share of its queue under Kueue, its weight share under
 //!   fair-share, an equal share otherwise); Jain's index over those ratios, (sum x)^2 / (n sum
 //!   x^2), 1 when every team got exactly its entitlement; the worst-served team has the lowest
-//!   ratio; the wait spread is the largest minus the smallest team p95 wait;
+//!   ratio below 1 among the teams whose share of the GPU time asked for (`demand_share`: GPUs x
+//!   run time at the reference speed, over all jobs) reached their entitlement (none if no such
+//!   team got less than its entitlement);
+//!   the wait spread is the largest minus the smallest team p95 wait;
 //! - right-sizing (traces with `gpu_util`): a job used GPUs x `gpu_util`; a group's recommended
 //!   request is that use's 90th percentile over the group's jobs, rounded up to whole GPUs (at
 //!   least 1; to tenths of a GPU, at least 0.1, when the group's median request is below one
@@ -112,6 +115,11 @@ pub struct TeamSummary {
     /// `gpu_share / entitlement` (`null` without an entitlement).
     #[serde(default)]
     pub share_ratio: Option<f64>,
+    /// The team's share of the GPU time all jobs asked for (GPUs x run time at the reference
+    /// speed), 0..1: a team whose share of demand is below its entitlement asked for less than
+    /// its share, so a low `share_ratio` says nothing against the policy.
+    #[serde(default)]
+    pub demand_share: f64,
     /// Used over allocated GPU time of the team's jobs with a `gpu_util`.
     #[serde(default)]
     pub gpu_utilisation: Option<f64>,
@@ -429,6 +437,8 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let mut team_preempt = vec![0u64; teams];
     let mut team_pending_ms = vec![0u64; teams];
     let mut team_node_ms = vec![0u64; teams];
+    // GPU-milli x milliseconds asked for, per team (f64: the product of two large counts).
+    let mut team_demand = vec![0f64; teams];
     let mut last_finish = None;
     let (mut interactive, mut on_time) = (0usize, 0usize);
     let mut team_use: Vec<Vec<UseSample>> = vec![Vec::new(); teams];
@@ -462,6 +472,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         }
         count(&mut counts, r.status);
         count(&mut team_counts[t], r.status);
+        team_demand[t] += j.gpu_milli() as f64 * j.work.millis() as f64;
         team_preempt[t] += u64::from(r.preemptions);
         team_pending_ms[t] += r.pending_ms;
         team_node_ms[t] += r.admitted_wait_ms;
@@ -508,6 +519,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     for q in team_queue.iter().flatten() {
         sharing[*q] += 1;
     }
+    let total_demand: f64 = team_demand.iter().sum();
     let entitlement =
         |t: usize| team_queue[t].map_or(0.0, |q| o.queues.queues[q].entitlement / sharing[q] as f64);
     let per_team: BTreeMap<String, TeamSummary> = (0..teams)
@@ -535,6 +547,11 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                     queue: team_queue[t].map(|q| o.queues.queues[q].name.clone()),
                     entitlement: round6(ent),
                     share_ratio: (ent > 0.0).then(|| round6(share / ent)),
+                    demand_share: if total_demand > 0.0 {
+                        round6(team_demand[t] / total_demand)
+                    } else {
+                        0.0
+                    },
                     gpu_utilisation: (u.measured_gpu_milli_ms > 0)
                         .then(|| round6(u.used_gpu_milli_ms as f64 / u.measured_gpu_milli_ms as f64)),
                     quota_wait_s: (team_pending_ms[t] - team_node_ms[t]) as f64 / 1000.0,
@@ -559,7 +576,11 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let ratios: Vec<(&String, f64)> = (per_team.iter())
         .filter_map(|(n, t)| t.share_ratio.map(|r| (n, r)))
         .collect();
-    let worst = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    // Only a team that asked for at least its entitlement can have been held below it, and only
+    // one that got less than it was.
+    let worst = (ratios.iter())
+        .filter(|(n, r)| *r < 1.0 && per_team[*n].demand_share >= per_team[*n].entitlement)
+        .min_by(|a, b| a.1.total_cmp(&b.1));
     let p95s: Vec<f64> = per_team.values().filter_map(|t| t.wait_s.p95).collect();
     let fairness = Fairness {
         basis: o.queues.basis.clone(),

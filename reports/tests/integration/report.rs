@@ -198,7 +198,11 @@ fn metrics_of_a_hand_computed_run() {
     assert!(close(x.share_ratio.unwrap(), 12.0 / 7.0));
     assert_eq!(s.fairness.basis, "weights");
     assert!(close(s.fairness.jain_index.unwrap(), 2704.0 / 3104.0));
-    assert_eq!(s.fairness.worst_served_team.as_deref(), Some("a"));
+    // Demand: a asked for 4 GPUs x 100 s = 400 GPU-seconds, the other team 200 + 100: shares 4/7
+    // and 3/7. Team a got its 4/7, below its entitlement of 3/4 only because it asked for no
+    // more, and the other team got more than its 1/4: nobody was held below its share.
+    assert!(close(a.demand_share, 4.0 / 7.0) && close(x.demand_share, 3.0 / 7.0));
+    assert_eq!(s.fairness.worst_served_team, None);
     // Team p95 waits 0 and 50 + 0.95 x 50 = 97.5.
     assert_eq!(s.fairness.wait_p95_spread_s, Some(97.5));
     assert_eq!(a.gpu_utilisation, Some(0.25));
@@ -700,4 +704,58 @@ fn a_job_table_with_a_nan_time_is_refused_by_name() {
             "{bad}: {e}"
         );
     }
+}
+
+/// One node of 1 GPU, FIFO, stopped at 150 s. b1 (team b) arrives at 0 and runs 0-100 s; a1 and
+/// a2 (team a) arrive at 1 s, a1 runs 100-150 s and a2 never starts. Team a asked for 200 of the
+/// 300 GPU-seconds (2/3, above its equal entitlement of 1/2) and got 50 of the 150 allocated
+/// (1/3): held below its share, ratio 2/3. Team b asked for 1/3 and got 2/3 (ratio 4/3).
+#[test]
+fn the_worst_served_team_is_one_that_asked_for_its_share_and_did_not_get_it() {
+    use fairway_engine::*;
+    let mut b = WorkloadBuilder::new("hand");
+    let (ta, tb) = (b.team("a").unwrap(), b.team("b").unwrap());
+    let pod = PodRequest {
+        gpu_milli: 1000,
+        cpu_milli: 1000,
+        mem_mib: 1024,
+    };
+    for (name, team, submit) in [("b1", tb, 0), ("a1", ta, 1), ("a2", ta, 1)] {
+        let spec = JobSpec::new(
+            SimTime::from_secs(submit),
+            SimDuration::from_secs(100),
+            1,
+            pod,
+            team,
+        );
+        b.push(name, 0, spec).unwrap();
+    }
+    let w = b.finish();
+    let cluster = Cluster::new(&ClusterSpec {
+        pools: vec![PoolSpec::new("p", Some("A100"), 1, 1, 64, 512)],
+    })
+    .unwrap();
+    let policy = fairway_policies::policy(&"fifo".parse().unwrap(), 1).unwrap();
+    let placement = fairway_policies::placement(&"first-fit".parse().unwrap(), 1).unwrap();
+    let opts = EngineOptions {
+        horizon: Some(SimTime::from_secs(150)),
+        ..EngineOptions::default()
+    };
+    let o = Simulation::new(&w, cluster, policy, placement, opts)
+        .unwrap()
+        .run()
+        .unwrap();
+    let info = RunInfo {
+        scenario: "hand".into(),
+        seed: 1,
+        trace: "trace.csv".into(),
+        interactive_target_s: None,
+    };
+    let s = summarize(&w, &o, &info);
+    let (a, bt) = (&s.per_team["a"], &s.per_team["b"]);
+    assert!(close(a.demand_share, 2.0 / 3.0) && close(bt.demand_share, 1.0 / 3.0));
+    assert_eq!((a.entitlement, bt.entitlement), (0.5, 0.5));
+    assert!(close(a.share_ratio.unwrap(), 2.0 / 3.0) && close(bt.share_ratio.unwrap(), 4.0 / 3.0));
+    assert_eq!(s.fairness.worst_served_team.as_deref(), Some("a"));
+    assert!(close(s.fairness.worst_share_ratio.unwrap(), 2.0 / 3.0));
 }
