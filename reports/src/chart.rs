@@ -7,6 +7,7 @@
 //! losing its area.
 
 use plotters::coord::Shift;
+use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -515,22 +516,36 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
     x_desc: &str,
     series: &[(String, Vec<f64>)],
 ) -> DrawResult<DB> {
-    let x_max = nice_max(
-        series
-            .iter()
-            .filter_map(|s| s.1.last().copied())
-            .fold(0.0, f64::max),
-    );
+    // Waits span seconds to weeks: a log axis in hours, from one minute (shorter waits, most of
+    // them often 0, are drawn at one minute), ticked at 1 min, 10 min, 1 h, 6 h, 1 d, 1 w, 30 d
+    // and 1 y as far as the longest wait.
+    let longest = (series.iter())
+        .filter_map(|s| s.1.last().copied())
+        .fold(0.0, f64::max);
+    let x_max = [1.0, 6.0, 24.0, 168.0, 720.0, 8760.0, 87_600.0]
+        .into_iter()
+        .find(|&h| h >= longest)
+        .unwrap_or(longest);
+    let ticks: Vec<f64> = [WAIT_FLOOR_H, 1.0 / 6.0, 1.0, 6.0, 24.0, 168.0, 720.0, 8760.0]
+        .into_iter()
+        .filter(|&h| h <= x_max)
+        .collect();
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(18))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f64..x_max, 0f64..1.0)?;
+        .build_cartesian_2d(
+            (WAIT_FLOOR_H..x_max).log_scale().with_key_points(ticks),
+            0f64..1.0,
+        )?;
+    let hours = |h: &f64| crate::metric::duration((h * 3600.0).round());
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc("share of jobs")
+        .x_label_formatter(&hours)
+        .y_label_formatter(&|v: &f64| format!("{:.0} %", v * 100.0))
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
@@ -541,9 +556,9 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
         let c = color(k);
         let n = v.len();
         let step = n.div_ceil(CDF_POINTS).max(1);
-        let mut pts = vec![(0.0, 0.0)];
+        let mut pts = vec![(WAIT_FLOOR_H, 0.0)];
         for i in (0..n).step_by(step).chain(std::iter::once(n - 1)) {
-            pts.push((v[i], (i + 1) as f64 / n as f64));
+            pts.push((v[i].max(WAIT_FLOOR_H), (i + 1) as f64 / n as f64));
         }
         pts.push((x_max, 1.0));
         chart
@@ -553,6 +568,9 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
     }
     legend_at(&mut chart, SeriesLabelPosition::LowerRight)
 }
+
+/// Where a wait CDF's log axis starts: one minute, in hours.
+const WAIT_FLOOR_H: f64 = 1.0 / 60.0;
 
 fn bars<'a, DB: DrawingBackend + 'a>(
     root: &'a DrawingArea<DB, Shift>,

@@ -149,7 +149,7 @@ pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
         Chart::Cdf {
             stem: "compare_wait_cdf",
             title: "Wait (first start - submit), all jobs".into(),
-            x_desc: "wait, hours".into(),
+            x_desc: "wait (log scale; waits under 1m drawn at 1m)".into(),
             series: waits,
         },
         Chart::Lines {

@@ -192,7 +192,7 @@ pub const METRICS: &[Metric] = &[
 
 /// Seconds in the unit a person reads best (s, m, h, d), to three significant digits, so that
 /// two close values stay apart: 100 s is 1.67m, 104 s 1.73m, 7,200 s 2h.
-fn duration(s: f64) -> String {
+pub(crate) fn duration(s: f64) -> String {
     let (v, unit) = if s < 60.0 {
         (s, "s")
     } else if s < 3600.0 {

@@ -325,7 +325,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
     charts.push(Chart::Cdf {
         stem: "wait_cdf",
         title: top("Wait (first start - submit), by team"),
-        x_desc: "wait, hours".into(),
+        x_desc: "wait (log scale; waits under 1m drawn at 1m)".into(),
         series: cdf,
     });
     charts.push(Chart::Bars {

@@ -64,6 +64,19 @@ fn every_chart_renders_as_svg_and_png() {
     assert!(!q.join("charts/rightsizing.svg").exists());
     check_charts(&q.join("charts"), &every);
     check_charts(&im.join("charts"), &["gpu_use", "rightsizing"]);
+    // The wait CDF reads in human time on a log axis (the quickstart's longest wait is 26 days):
+    // ticks 1m to 30d, no bare hours.
+    let cdf = std::fs::read_to_string(q.join("charts/wait_cdf.svg")).unwrap();
+    let texts: Vec<String> = roxmltree::Document::parse(&cdf)
+        .unwrap()
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect();
+    for tick in ["1m", "10m", "1h", "6h", "1d", "7d", "30d"] {
+        assert!(texts.iter().any(|t| t == tick), "no tick {tick} in {texts:?}");
+    }
+    assert!(!texts.iter().any(|t| t.ends_with(".0")), "{texts:?}");
 }
 
 fn check_charts(charts: &Path, stems: &[&str]) {
