@@ -271,17 +271,20 @@ pub struct ClassCostRow {
     pub restart_overhead_s: Option<f64>,
 }
 
+/// A scenario or sweep file's name (as errors give it) and text, read as every input is
+/// (regular files only, up to the text cap).
+pub(crate) fn read_file(path: &Path) -> Result<(String, String), ScenarioError> {
+    let file = path.display().to_string();
+    match fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP) {
+        Ok(text) => Ok((file, text)),
+        Err(source) => Err(ScenarioError::Io { file, source }),
+    }
+}
+
 impl Scenario {
     /// Reads and checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let file = path.display().to_string();
-        let text =
-            fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
-                ScenarioError::Io {
-                    file: file.clone(),
-                    source,
-                }
-            })?;
+        let (file, text) = read_file(path)?;
         let mut s = Scenario::parse(&text, &file)?;
         s.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(s)

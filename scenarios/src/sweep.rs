@@ -161,36 +161,22 @@ fn set(doc: &mut toml::Table, key: &str, value: Value) -> Result<(), String> {
 /// Whether the TOML file at `path` is a sweep (has a `[sweep]` table) rather than a plain
 /// scenario.
 pub fn is_sweep_file(path: &Path) -> Result<bool, ScenarioError> {
-    let file = path.display().to_string();
-    let text = fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
-        ScenarioError::Io {
-            file: file.clone(),
-            source,
-        }
-    })?;
-    let doc: toml::Table =
-        fairway_traces::tomlfile::parse(&text, &file).map_err(|e| ScenarioError::Parse {
-            file,
-            message: e.to_string(),
-        })?;
-    Ok(doc.contains_key("sweep"))
+    let (file, text) = crate::schema::read_file(path)?;
+    Ok(table(&text, &file)?.contains_key("sweep"))
+}
+
+/// A sweep file's text as a TOML table; `file` names it in errors.
+fn table(text: &str, file: &str) -> Result<toml::Table, ScenarioError> {
+    fairway_traces::tomlfile::parse(text, file).map_err(|e| ScenarioError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
 }
 
 impl Sweep {
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
-        let file = path.display().to_string();
-        let text =
-            fairway_engine::input::read_text(path, fairway_engine::input::TEXT_CAP).map_err(|source| {
-                ScenarioError::Io {
-                    file: file.clone(),
-                    source,
-                }
-            })?;
-        let mut doc: toml::Table =
-            fairway_traces::tomlfile::parse(&text, &file).map_err(|e| ScenarioError::Parse {
-                file: file.clone(),
-                message: e.to_string(),
-            })?;
+        let (file, text) = crate::schema::read_file(path)?;
+        let mut doc = table(&text, &file)?;
         let section = doc
             .remove("sweep")
             .ok_or_else(|| invalid(&file, "sweep", "a sweep file needs a [sweep] section"))?;
