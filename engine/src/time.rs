@@ -205,14 +205,23 @@ impl<T: Millis + fmt::Debug> fmt::Debug for Opt<T> {
 
 /// Seconds in the unit a person reads best: 42s, 3.5m, 2.1h, 4.0d.
 pub fn human_secs(s: f64) -> String {
+    match in_human_unit(s) {
+        (v, "s") => format!("{v:.0}s"),
+        (v, unit) => format!("{v:.1}{unit}"),
+    }
+}
+
+/// Seconds as an amount of the unit a person reads best (s below a minute, then m, h, d) and
+/// that unit's letter.
+pub fn in_human_unit(s: f64) -> (f64, &'static str) {
     if s < 60.0 {
-        format!("{s:.0}s")
+        (s, "s")
     } else if s < 3600.0 {
-        format!("{:.1}m", s / 60.0)
+        (s / 60.0, "m")
     } else if s < 86_400.0 {
-        format!("{:.1}h", s / 3600.0)
+        (s / 3600.0, "h")
     } else {
-        format!("{:.1}d", s / 86_400.0)
+        (s / 86_400.0, "d")
     }
 }
 

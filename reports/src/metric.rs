@@ -193,15 +193,7 @@ pub const METRICS: &[Metric] = &[
 /// Seconds in the unit a person reads best (s, m, h, d), to three significant digits, so that
 /// two close values stay apart: 100 s is 1.67m, 104 s 1.73m, 7,200 s 2h.
 pub(crate) fn duration(s: f64) -> String {
-    let (v, unit) = if s < 60.0 {
-        (s, "s")
-    } else if s < 3600.0 {
-        (s / 60.0, "m")
-    } else if s < 86_400.0 {
-        (s / 3600.0, "h")
-    } else {
-        (s / 86_400.0, "d")
-    };
+    let (v, unit) = fairway_engine::time::in_human_unit(s);
     let text = if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
