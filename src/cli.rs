@@ -135,7 +135,8 @@ enum Command {
         /// The scenario (its cluster is the starting point).
         file: PathBuf,
         /// A target: METRIC<=VALUE or METRIC>=VALUE (units s, m, h, d for times, % for
-        /// fractions), optionally team:NAME:METRIC<=VALUE, e.g. p95_wait<=2h. Repeat for several.
+        /// fractions), optionally team:NAME:METRIC<=VALUE where NAME is a team, or a LocalQueue
+        /// or ClusterQueue that holds one team's jobs; e.g. p95_wait<=2h. Repeat for several.
         #[arg(long = "target", required = true)]
         targets: Vec<String>,
         /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B. Repeat to
@@ -495,6 +496,7 @@ pub fn main() -> Result<ExitCode> {
             }
             let report = report?;
             if !quiet {
+                print!("{}", report.results);
                 if let Some(why) = &report.no_chart {
                     eprintln!("no sweep chart: {why}");
                 }
@@ -505,6 +507,13 @@ pub fn main() -> Result<ExitCode> {
                     );
                 }
                 eprintln!("{} runs; wrote {}", report.runs, report.csv.display());
+                if report.teams_left_out > 0 {
+                    eprintln!(
+                        "note: sweep.csv has team columns for the {} teams with the most GPU-hours; {} others have none",
+                        fairway_reports::sweep::MAX_SWEEP_TEAMS,
+                        report.teams_left_out
+                    );
+                }
             }
         }
         Command::Plan {

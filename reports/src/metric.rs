@@ -463,21 +463,19 @@ impl Target {
         self.metric.name
     }
 
-    /// Checks the team the target names against the teams of a run, before anything runs.
-    pub fn check_team(&self, teams: &[String]) -> Result<(), AmountError> {
-        match &self.team {
-            Some(t) if !teams.contains(t) => Err(AmountError {
+    /// Puts the team the target means in place of the name it was written with (a team, or a
+    /// queue that `team_of` knows), before anything runs; `team_of` says why a name is unknown.
+    pub fn name_team(&mut self, team_of: impl Fn(&str) -> Result<String, String>) -> Result<(), AmountError> {
+        if let Some(name) = &self.team {
+            let team = team_of(name).map_err(|why| AmountError {
                 what: "target",
                 text: self.text.clone(),
-                why: {
-                    let mut known: Vec<&str> = teams.iter().map(String::as_str).collect();
-                    known.sort_unstable();
-                    format!("the run has no team '{t}' (teams: {})", known.join(", "))
-                },
-                example: "team:NAME:p95_wait<=2h with a team of the trace",
-            }),
-            _ => Ok(()),
+                why,
+                example: "team:NAME:p95_wait<=2h with a team, LocalQueue or ClusterQueue of the run",
+            })?;
+            self.team = Some(team);
         }
+        Ok(())
     }
 }
 

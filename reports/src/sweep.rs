@@ -1,9 +1,9 @@
 //! `sweep.csv`: one row per run of a sweep (run, point, seed, every swept key, every metric the
-//! CI gate knows), ordered by run; and the merge of shards' files into the one a single machine
-//! would have written.
+//! CI gate knows, then every team metric as `team:<name>:<metric>`), ordered by run; and the
+//! merge of shards' files into the one a single machine would have written.
 
 use crate::files::{WriteError, write_atomic};
-use crate::metric::METRICS;
+use crate::metric::{METRICS, Metric};
 use crate::metrics::RunSummary;
 use std::path::Path;
 
@@ -103,8 +103,37 @@ pub struct SweepRow<'a> {
     pub summary: &'a RunSummary,
 }
 
-/// Writes the rows (sorted by run) under a header of `keys` and the metric names.
-pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, SweepTableError> {
+/// At most this many teams get `team:` columns in `sweep.csv`: those with the most GPU-hours over
+/// the sweep's runs (each adds a column per team metric).
+pub const MAX_SWEEP_TEAMS: usize = 100;
+
+/// The teams that get columns: every team of any run, the busiest [`MAX_SWEEP_TEAMS`] if more,
+/// in name order; and how many were left out.
+fn sweep_teams(rows: &[SweepRow<'_>]) -> (Vec<String>, usize) {
+    let mut hours: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for r in rows {
+        for (t, s) in &r.summary.per_team {
+            *hours.entry(t.as_str()).or_default() += s.gpu_hours;
+        }
+    }
+    let mut teams: Vec<(&str, f64)> = hours.into_iter().collect();
+    let left_out = teams.len().saturating_sub(MAX_SWEEP_TEAMS);
+    if left_out > 0 {
+        teams.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        teams.truncate(MAX_SWEEP_TEAMS);
+        teams.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    (teams.into_iter().map(|t| t.0.to_string()).collect(), left_out)
+}
+
+/// The per-team column of `metric` for `team`.
+pub fn team_column(team: &str, metric: &str) -> String {
+    format!("team:{team}:{metric}")
+}
+
+/// Writes the rows (sorted by run) under a header of `keys`, the metric names and the team
+/// columns; returns the bytes and how many teams were left without columns.
+pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<(Vec<u8>, usize), SweepTableError> {
     let err = |source| SweepTableError::Csv {
         file: "sweep.csv".into(),
         source,
@@ -114,6 +143,11 @@ pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, 
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "seed".into()];
     header.extend(keys.iter().cloned());
     header.extend(METRICS.iter().map(|m| m.name.to_string()));
+    let (teams, left_out) = sweep_teams(rows);
+    let team_metrics: Vec<_> = METRICS.iter().filter(|m| m.per_team()).collect();
+    for t in &teams {
+        header.extend(team_metrics.iter().map(|m| team_column(t, m.name)));
+    }
     wr.write_record(&header).map_err(err)?;
     for r in rows.iter() {
         let mut rec = vec![
@@ -127,12 +161,31 @@ pub fn sweep_csv(keys: &[String], rows: &mut [SweepRow<'_>]) -> Result<Vec<u8>, 
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         }));
+        for t in &teams {
+            rec.extend(team_metrics.iter().map(|m| {
+                m.value(r.summary, Some(t))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            }));
+        }
         wr.write_record(&rec).map_err(err)?;
     }
-    wr.into_inner().map_err(|e| err(e.into_error().into()))
+    let bytes = wr.into_inner().map_err(|e| err(e.into_error().into()))?;
+    Ok((bytes, left_out))
 }
 
-/// Merges shards' `sweep.csv` texts: same header, no run twice, rows by run.
+/// Where a `sweep.csv` header's team columns begin (its length if it has none).
+fn team_start(header: &csv::StringRecord) -> usize {
+    header
+        .iter()
+        .position(|h| h.starts_with("team:"))
+        .unwrap_or(header.len())
+}
+
+/// Merges shards' `sweep.csv` texts: the same columns up to the team columns, no run twice,
+/// rows by run. A shard's runs may have met other teams: the merged file has every shard's team
+/// columns, in the order one run of the whole sweep writes them (teams by name, metrics in
+/// table order), empty where a shard has none.
 pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, SweepTableError> {
     let csv_err = |file: &str| {
         let file = file.to_string();
@@ -141,17 +194,29 @@ pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, SweepTableError> {
             source,
         }
     };
-    let mut header: Option<csv::StringRecord> = None;
-    let mut rows: Vec<(u64, csv::StringRecord)> = Vec::new();
+    let mut base: Option<csv::StringRecord> = None;
+    let mut team_cols: std::collections::BTreeSet<(String, usize)> = std::collections::BTreeSet::new();
+    let order = |col: &str| -> Option<(String, usize)> {
+        let rest = col.strip_prefix("team:")?;
+        let (team, metric) = rest.rsplit_once(':')?;
+        let k = METRICS.iter().position(|m| m.name == metric)?;
+        Some((team.to_string(), k))
+    };
+    let mut rows: Vec<(u64, std::collections::HashMap<String, String>, csv::StringRecord)> = Vec::new();
     for (name, text) in files {
         let mut rd = csv::Reader::from_reader(text.as_bytes());
         let h = rd.headers().map_err(csv_err(name))?.clone();
-        match &header {
-            None => header = Some(h),
-            Some(first) if *first != h => {
+        let split = team_start(&h);
+        let head: csv::StringRecord = h.iter().take(split).collect();
+        match &base {
+            None => base = Some(head),
+            Some(first) if *first != head => {
                 return Err(SweepTableError::NotSameSweep { file: name.clone() });
             }
             _ => {}
+        }
+        for col in h.iter().skip(split) {
+            team_cols.insert(order(col).ok_or_else(|| SweepTableError::NotSameSweep { file: name.clone() })?);
         }
         for rec in rd.records() {
             let rec = rec.map_err(csv_err(name))?;
@@ -159,19 +224,31 @@ pub fn merge(files: &[(String, String)]) -> Result<Vec<u8>, SweepTableError> {
                 .get(0)
                 .and_then(|r| r.parse().ok())
                 .ok_or_else(|| SweepTableError::NoRunNumber { file: name.clone() })?;
-            rows.push((run, rec));
+            let teams = (h.iter().zip(rec.iter()))
+                .skip(split)
+                .map(|(c, v)| (c.to_string(), v.to_string()))
+                .collect();
+            let head: csv::StringRecord = rec.iter().take(split).collect();
+            rows.push((run, teams, head));
         }
     }
-    let header = header.ok_or(SweepTableError::Nothing)?;
+    let base = base.ok_or(SweepTableError::Nothing)?;
     rows.sort_by_key(|r| r.0);
     if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(SweepTableError::RunTwice { run: w[0].0 });
     }
+    let team_names: Vec<String> = (team_cols.iter())
+        .map(|(t, k)| team_column(t, METRICS[*k].name))
+        .collect();
     let merged = csv_err("the merged sweep.csv");
     let mut wr = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = base.iter().chain(team_names.iter().map(String::as_str)).collect();
     wr.write_record(&header).map_err(&merged)?;
-    for (_, r) in &rows {
-        wr.write_record(r).map_err(&merged)?;
+    for (_, teams, head) in &rows {
+        let rec: Vec<&str> = (head.iter())
+            .chain(team_names.iter().map(|c| teams.get(c).map_or("", String::as_str)))
+            .collect();
+        wr.write_record(&rec).map_err(&merged)?;
     }
     wr.into_inner().map_err(|e| merged(e.into_error().into()))
 }
@@ -188,10 +265,100 @@ fn parse(csv_bytes: &[u8]) -> Result<(Vec<String>, Vec<csv::StringRecord>), Swee
     Ok((header, rows))
 }
 
-/// The swept keys of a `sweep.csv` header.
+/// The swept keys of a `sweep.csv` header: between `seed` and the first metric.
 fn swept_keys(header: &[String]) -> &[String] {
-    let end = header.len().saturating_sub(METRICS.len()).max(3);
-    &header[3.min(header.len())..end]
+    let start = 3.min(header.len());
+    let first_metric = METRICS.first().map_or("", |m| m.name);
+    let end = (header.iter().skip(start).position(|h| h == first_metric)).map_or(header.len(), |p| start + p);
+    &header[start..end]
+}
+
+/// The metrics of a sweep's closing table.
+const RESULT_METRICS: [&str; 4] = ["p95_wait", "mean_wait", "gpu_allocation_rate", "jobs_finished"];
+
+/// The table a sweep prints when it ends: one row per point (the swept keys' values), the number
+/// of seeds, and for each of [`RESULT_METRICS`] the mean over the seeds in the metric's unit,
+/// with the lowest and highest seed's value when seeds differ ("-" where no run has the metric).
+pub fn results_table(csv_bytes: &[u8]) -> Result<String, SweepTableError> {
+    let (header, rows) = parse(csv_bytes)?;
+    let keys = swept_keys(&header);
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let key_cols: Vec<usize> = keys.iter().filter_map(|k| col(k)).collect();
+    let metrics: Vec<(&Metric, usize)> = (RESULT_METRICS.iter())
+        .filter_map(|n| Some((METRICS.iter().find(|m| m.name == *n)?, col(n)?)))
+        .collect();
+    /// A point's swept values, its number of seeds and each metric's values over them.
+    type Point = (Vec<String>, usize, Vec<Vec<f64>>);
+    let mut points: std::collections::BTreeMap<u64, Point> = Default::default();
+    for r in &rows {
+        let point = r.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let e = points.entry(point).or_insert_with(|| {
+            let vals = key_cols
+                .iter()
+                .map(|&c| r.get(c).unwrap_or("").to_string())
+                .collect();
+            (vals, 0, vec![Vec::new(); metrics.len()])
+        });
+        e.1 += 1;
+        for (k, (_, c)) in metrics.iter().enumerate() {
+            if let Some(v) = r.get(*c).and_then(|s| s.parse::<f64>().ok()) {
+                e.2[k].push(v);
+            }
+        }
+    }
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut head: Vec<String> = keys.to_vec();
+    head.push("seeds".into());
+    head.extend(metrics.iter().map(|(m, _)| m.name.to_string()));
+    table.push(head);
+    for (vals, seeds, values) in points.values() {
+        let mut row: Vec<String> = vals
+            .iter()
+            .map(|v| crate::escape::terminal(v).into_owned())
+            .collect();
+        row.push(seeds.to_string());
+        for ((m, _), vs) in metrics.iter().zip(values) {
+            row.push(match vs.len() {
+                0 => "-".into(),
+                n => {
+                    let mean = vs.iter().sum::<f64>() / n as f64;
+                    let (lo, hi) = (
+                        vs.iter().copied().fold(f64::INFINITY, f64::min),
+                        vs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    );
+                    if lo == hi {
+                        m.show(mean)
+                    } else {
+                        format!("{} ({}–{})", m.show(mean), m.show(lo), m.show(hi))
+                    }
+                }
+            });
+        }
+        table.push(row);
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (v, w))| {
+                // Keys left-aligned, figures right-aligned.
+                if c < keys.len() {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str("(mean over seeds; lowest–highest seed in brackets where they differ)\n");
+    Ok(out)
 }
 
 /// `sweep.parquet`: the rows of `sweep.csv` (its bytes are the single source, so merged shards
@@ -385,5 +552,118 @@ mod tests {
         assert_eq!(df.column("policy.name").unwrap().dtype(), &DataType::String);
         assert_eq!(df.column("mean_wait").unwrap().dtype(), &DataType::Float64);
         assert_eq!(df.column("p95_wait").unwrap().null_count(), 4);
+    }
+
+    /// A run whose teams had these p95 waits (and 1 GPU-hour each).
+    fn summary(teams: &[(&str, f64)]) -> RunSummary {
+        let mut s = RunSummary::default();
+        for &(t, p95) in teams {
+            let mut ts = crate::metrics::TeamSummary {
+                gpu_hours: 1.0,
+                ..Default::default()
+            };
+            ts.wait_s.p95 = Some(p95);
+            s.per_team.insert(t.into(), ts);
+        }
+        s
+    }
+
+    fn header(bytes: &[u8]) -> Vec<String> {
+        csv::Reader::from_reader(bytes)
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Team columns follow the metrics, teams by name, and shards that met different teams merge
+    /// into what one run of the whole sweep writes.
+    #[test]
+    fn team_columns_and_their_merge() {
+        let (s1, s2) = (summary(&[("b", 60.0)]), summary(&[("a", 5.0), ("b", 90.0)]));
+        let keys = vec!["nodes".to_string()];
+        let row = |run, s| SweepRow {
+            run,
+            point: run,
+            seed: 1,
+            set: vec![(run + 4).to_string()],
+            summary: s,
+        };
+        let (whole, left_out) = sweep_csv(&keys, &mut [row(0, &s1), row(1, &s2)]).unwrap();
+        assert_eq!(left_out, 0);
+        let h = header(&whole);
+        let team_metrics = METRICS.iter().filter(|m| m.per_team()).count();
+        assert_eq!(h.len(), 4 + METRICS.len() + 2 * team_metrics);
+        assert_eq!(h[4 + METRICS.len()], format!("team:a:{}", METRICS[0].name));
+        assert_eq!(swept_keys(&h), &keys[..]);
+        let text = String::from_utf8(whole.clone()).unwrap();
+        let col = h.iter().position(|c| c == "team:b:p95_wait").unwrap();
+        let cells: Vec<Vec<String>> = (text.lines().skip(1))
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        assert_eq!((cells[0][col].as_str(), cells[1][col].as_str()), ("60", "90"));
+        // Run 1 had no team a: its team a cells are empty.
+        let a = h.iter().position(|c| c == "team:a:p95_wait").unwrap();
+        assert_eq!((cells[0][a].as_str(), cells[1][a].as_str()), ("", "5"));
+        // The same runs as two shards, the first without team a.
+        let (one, _) = sweep_csv(&keys, &mut [row(0, &s1)]).unwrap();
+        let (two, _) = sweep_csv(&keys, &mut [row(1, &s2)]).unwrap();
+        let merged = merge(&[
+            ("one".into(), String::from_utf8(one).unwrap()),
+            ("two".into(), String::from_utf8(two).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(String::from_utf8(merged).unwrap(), text);
+        // And the Parquet table types team columns as numbers.
+        let df = sweep_frame(&whole).unwrap();
+        assert_eq!(
+            df.column("team:b:p95_wait").unwrap().dtype(),
+            &polars::prelude::DataType::Float64
+        );
+    }
+
+    /// Two points: the first with two seeds that differ (its means and ranges by hand: p95
+    /// (1h + 2h) / 2 = 1.5h, allocation (50 % + 70 %) / 2 = 60 %), the second with one seed and
+    /// no allocation figure.
+    #[test]
+    fn the_results_table_has_a_row_per_point_with_means_and_ranges_over_seeds() {
+        let csv = "run,point,seed,nodes,mean_wait,p95_wait,gpu_allocation_rate,jobs_finished\n\
+                   1,1,1,4,60,3600,0.5,10\n\
+                   2,1,2,4,60,7200,0.7,12\n\
+                   3,2,1,8,0,0,,10\n";
+        let t = results_table(csv.as_bytes()).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t}");
+        let cells = |l: &str| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            cells(lines[0]),
+            [
+                "nodes",
+                "seeds",
+                "p95_wait",
+                "mean_wait",
+                "gpu_allocation_rate",
+                "jobs_finished"
+            ]
+        );
+        assert_eq!(
+            cells(lines[1]),
+            [
+                "4",
+                "2",
+                "1.5h (1h–2h)",
+                "1m",
+                "60.0 % (50.0 %–70.0 %)",
+                "11 (10–12)"
+            ]
+        );
+        assert_eq!(cells(lines[2]), ["8", "1", "0s", "0s", "-", "10"]);
     }
 }

@@ -49,6 +49,7 @@
 mod check;
 mod error;
 pub mod inflation;
+mod names;
 mod resolve;
 mod schema;
 pub mod study;
@@ -56,6 +57,7 @@ pub mod sweep;
 pub mod whatif;
 
 pub use error::ScenarioError;
+pub use names::TeamNames;
 pub use resolve::{Policies, Resolved, sample_one_in};
 pub use schema::{
     BakeoffSection, ClassCostRow, ClusterSection, EngineSection, FailureSection, InflationSection,

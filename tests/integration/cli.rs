@@ -642,6 +642,13 @@ fn sweeps_are_deterministic_and_shard_cleanly() {
         "{}",
         lines[0]
     );
+    // Per-team columns follow the whole-run metrics, teams by name.
+    assert!(
+        lines[0].contains(",gpu_availability,team:team-a:mean_wait,")
+            && lines[0].ends_with(",team:team-b:jobs_abandoned"),
+        "{}",
+        lines[0]
+    );
     assert!(
         lines[1].starts_with("1,1,1,4,fifo[mode=best-effort],"),
         "{}",
@@ -857,8 +864,27 @@ fn plan_targets_are_checked_against_the_run() {
     let vary = "pool.g2-8gpu-96cpu-384gib.nodes=0..1";
     let e = fails(&["plan", sc, "--target", "team:ls:p95_wait<=1d", "--vary", vary]);
     assert!(
-        e.contains("the run has no team 'ls' (teams: BE, Burstable, Guaranteed, LS)"),
+        e.contains("the run has no team or queue 'ls' (teams: BE, Burstable, Guaranteed, LS)"),
         "{e}"
+    );
+    // Under Kueue a team may be named by its ClusterQueue (`ls` holds team LS's jobs); an
+    // unknown name lists the ClusterQueues too.
+    let kueue = "scenarios/catalog/kueue-fair-sharing.toml";
+    let e = fails(&["plan", kueue, "--target", "team:lx:p95_wait<=1d", "--vary", vary]);
+    assert!(e.contains("ClusterQueues: be, burstable, guaranteed, ls)"), "{e}");
+    let one_point = "pool.g2-8gpu-96cpu-384gib.nodes=2..2";
+    let answer = ok(&[
+        "plan",
+        kueue,
+        "--target",
+        "team:ls:p95_wait<=1d",
+        "--vary",
+        one_point,
+    ]);
+    assert!(
+        answer.contains("answer: add 2 node(s) (16 GPUs) to pool g2-8gpu-96cpu-384gib")
+            && answer.contains("over 5 seed(s)"),
+        "{answer}"
     );
     let e = fails(&["plan", sc, "--target", "p95_wait<=60%", "--vary", vary]);
     assert!(e.contains("unit '%' does not suit p95_wait"), "{e}");

@@ -470,8 +470,11 @@ pub fn plan(
         };
         gpus_per_node.push(p.gpus_per_node);
     }
-    for t in &req.targets {
-        t.check_team(&base.workload.teams)?;
+    // A target may name a team by its LocalQueue or ClusterQueue.
+    let names = crate::TeamNames::of(&base)?;
+    let mut targets = req.targets.clone();
+    for t in &mut targets {
+        t.name_team(|n| names.team(n))?;
     }
     drop(base);
     let mut error = None;
@@ -488,7 +491,7 @@ pub fn plan(
             }
         }
     };
-    let meets = |runs: &[RunSummary]| req.targets.iter().all(|t| t.meets(runs));
+    let meets = |runs: &[RunSummary]| targets.iter().all(|t| t.meets(runs));
     let out = if req.vary.len() == 1 && req.costs.is_empty() {
         let v = &req.vary[0];
         let mut points: BTreeMap<i64, Vec<RunSummary>> = BTreeMap::new();
@@ -513,7 +516,7 @@ pub fn plan(
         Plan::OnePool(OnePool {
             vary: v.clone(),
             gpus_per_node: gpus_per_node[0],
-            targets: req.targets.clone(),
+            targets: targets.clone(),
             seeds: req.seeds,
             found,
             points,
@@ -550,7 +553,7 @@ pub fn plan(
             gpus_per_node,
             seeds: req.seeds,
             prices,
-            targets: req.targets.clone(),
+            targets: targets.clone(),
             combinations,
             found,
         })

@@ -37,6 +37,10 @@ pub struct SweepReport {
     pub csv: PathBuf,
     /// Why there is no chart, when there is none and the user did not ask for one.
     pub no_chart: Option<String>,
+    /// Teams without `team:` columns in `sweep.csv` (past the busiest 100).
+    pub teams_left_out: usize,
+    /// The results per point, as a terminal table.
+    pub results: String,
 }
 
 /// `I/N`, as `--shard` takes it: 0 <= I < N.
@@ -133,8 +137,9 @@ pub fn run_sweep(
             summary: s,
         })
         .collect();
-    let bytes = sweep_csv(&keys, &mut rows)?;
+    let (bytes, teams_left_out) = sweep_csv(&keys, &mut rows)?;
     let no_chart = write_tables(dir, &bytes, &opts.chart)?;
+    let results = fairway_reports::sweep::results_table(&bytes)?;
     claim.complete()?;
     Ok(SweepReport {
         reused: reused.into_inner(),
@@ -142,6 +147,8 @@ pub fn run_sweep(
         runs: rows.len(),
         csv: dir.join("sweep.csv"),
         no_chart,
+        teams_left_out,
+        results,
     })
 }
 
