@@ -220,6 +220,74 @@ pub struct SeriesFacts {
     /// For each queue with a team in the series: jobs pending, jobs running, GPUs allocated and
     /// GPUs pending, summed over its teams, at each sample instant of `metrics.prom`.
     pub queue_levels: BTreeMap<String, [Vec<f64>; 4]>,
+    pub backlog: Backlog,
+}
+
+/// GPU-hours that requests spent pending, split by what the cluster had free at the time. At
+/// each instant the GPUs requested by pending jobs are matched against the idle GPUs (capacity
+/// less allocation): as many as stood idle count as `idle_gpu_h` (GPUs were free, so the policy,
+/// a quota or fragmentation held the work back), the rest as `full_gpu_h` (no GPU was free for
+/// them: more capacity would have let them start).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Backlog {
+    pub full_gpu_h: f64,
+    pub idle_gpu_h: f64,
+}
+
+/// Integrates [`Backlog`] over the rows, in milli-GPU-milliseconds.
+#[derive(Clone, Debug)]
+struct BacklogFold {
+    capacity_milli: u64,
+    allocated_milli: u64,
+    /// GPUs pending, per team (by its index of first appearance) and in all.
+    team_pending: Vec<u64>,
+    pending_milli: u64,
+    since_ms: u64,
+    full: f64,
+    idle: f64,
+}
+
+impl BacklogFold {
+    fn new(capacity_milli: u64, t0_ms: u64) -> Self {
+        BacklogFold {
+            capacity_milli,
+            allocated_milli: 0,
+            team_pending: Vec::new(),
+            pending_milli: 0,
+            since_ms: t0_ms,
+            full: 0.0,
+            idle: 0.0,
+        }
+    }
+
+    /// The state held from the last change until `ms`.
+    fn advance(&mut self, ms: u64) {
+        let dt = ms.saturating_sub(self.since_ms) as f64;
+        if dt > 0.0 && self.pending_milli > 0 {
+            let free = self.capacity_milli.saturating_sub(self.allocated_milli);
+            let covered = self.pending_milli.min(free);
+            self.idle += covered as f64 * dt;
+            self.full += (self.pending_milli - covered) as f64 * dt;
+        }
+        self.since_ms = self.since_ms.max(ms);
+    }
+
+    fn set_team(&mut self, team: usize, milli: u64) {
+        if team >= self.team_pending.len() {
+            self.team_pending.resize(team + 1, 0);
+        }
+        self.pending_milli = self.pending_milli - self.team_pending[team] + milli;
+        self.team_pending[team] = milli;
+    }
+
+    fn finish(mut self, end_ms: u64) -> Backlog {
+        self.advance(end_ms);
+        let gpu_h = |x: f64| x / 1000.0 / 3_600_000.0;
+        Backlog {
+            full_gpu_h: gpu_h(self.full),
+            idle_gpu_h: gpu_h(self.idle),
+        }
+    }
 }
 
 /// Bin averages of the cluster's GPUs allocated and GPUs used.
@@ -236,6 +304,8 @@ struct TeamSlot {
     chart: Option<Slot>,
     /// Its queue (index) and its rank among that queue's teams (name order).
     queue: Option<(usize, usize)>,
+    /// Its index in order of first appearance.
+    index: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -322,15 +392,19 @@ pub struct SeriesFold<'a> {
     cluster: [Binner; 2],
     util_known: bool,
     queues: Vec<QueueFold>,
+    backlog: BacklogFold,
+    end_ms: u64,
     rows: usize,
     last_ms: u64,
 }
 
 impl<'a> SeriesFold<'a> {
     /// `order`: teams by usage; `team_queue`: each team's queue (teams in name order);
-    /// `end_h` and `bins`: the span of the charts and their bins; `times`: the sample instants.
+    /// `end_h` and `bins`: the span of the charts and their bins; `times`: the sample instants;
+    /// `capacity_gpus`: the cluster's GPUs.
     pub fn new(
         t0_ms: u64,
+        capacity_gpus: f64,
         (end_h, bins): (f64, usize),
         times: &'a [u64],
         order: &'a [String],
@@ -369,6 +443,8 @@ impl<'a> SeriesFold<'a> {
             cluster: [Binner::new(end_h, bins), Binner::new(end_h, bins)],
             util_known: false,
             queues,
+            backlog: BacklogFold::new((capacity_gpus * 1000.0).round() as u64, t0_ms),
+            end_ms: t0_ms + (end_h * 3_600_000.0).round() as u64,
             rows: 0,
             last_ms: 0,
         }
@@ -391,7 +467,11 @@ impl<'a> SeriesFold<'a> {
         if let Some((q, _)) = queue {
             self.queues[q].present = true;
         }
-        let s = TeamSlot { chart, queue };
+        let s = TeamSlot {
+            chart,
+            queue,
+            index: self.teams.len(),
+        };
         self.teams.insert(team.to_string(), s);
         s
     }
@@ -407,17 +487,20 @@ impl<'a> SeriesFold<'a> {
                 });
             }
             self.last_ms = ms;
+            self.backlog.advance(ms);
             let rel = ms.saturating_sub(self.t0_ms);
             let h = rel as f64 / 3_600_000.0;
             let gpus = series.gpu_milli[i] as f64 / 1000.0;
             self.util_known |= series.used_gpu_milli[i].is_some();
             let Some(team) = &series.team[i] else {
+                self.backlog.allocated_milli = series.gpu_milli[i];
                 let used = series.used_gpu_milli[i].unwrap_or(0) as f64 / 1000.0;
                 self.cluster[0].push(h, gpus);
                 self.cluster[1].push(h, used);
                 continue;
             };
             let slot = self.slot(team);
+            self.backlog.set_team(slot.index, series.pending_gpu_milli[i]);
             let pending = f64::from(series.pending[i]);
             if let Some(c) = slot.chart {
                 self.allocated.push(c, h, gpus);
@@ -470,6 +553,7 @@ impl<'a> SeriesFold<'a> {
                 used: used.finish(),
             }),
             queue_levels,
+            backlog: self.backlog.finish(self.end_ms),
         }
     }
 }
@@ -533,7 +617,7 @@ mod tests {
         let order: Vec<String> = ('a'..='n').map(String::from).collect();
         let queues = [("a", "qa"), ("m", "qa")];
         let times = [0, 3600, 7200];
-        let mut f = SeriesFold::new(1000, (2.0, 2), &times, &order, queues);
+        let mut f = SeriesFold::new(1000, 100.0, (2.0, 2), &times, &order, queues);
         let h = |x: f64| 1000 + (x * 3_600_000.0) as u64;
         f.add(&series(&[
             (h(0.0), Some("a"), 4000, 1),
@@ -562,10 +646,36 @@ mod tests {
     #[test]
     fn rows_out_of_time_order_are_an_error() {
         let order = vec!["a".to_string()];
-        let mut f = SeriesFold::new(0, (1.0, 2), &[], &order, []);
+        let mut f = SeriesFold::new(0, 1.0, (1.0, 2), &[], &order, []);
         let err = f
             .add(&series(&[(5, Some("a"), 0, 0), (4, None, 0, 0)]))
             .unwrap_err();
         assert_eq!(err.row, 2, "{err}");
+    }
+
+    /// 8 GPUs over 2 h. Until 1 h all 8 are allocated while team a waits for 4: 4 GPU-hours
+    /// with no GPU free. From 1 h 2 are free: until 1.5 h, 2 of a's 4 could have run there (1
+    /// GPU-hour idle, 1 full); from 1.5 h team b waits for 2 more, 6 in all against the same 2
+    /// free (1 idle, 2 full). Full 4 + 1 + 2 = 7, idle 1 + 1 = 2.
+    #[test]
+    fn waiting_splits_by_whether_gpus_stood_idle() {
+        let order = vec!["a".to_string(), "b".to_string()];
+        let mut f = SeriesFold::new(0, 8.0, (2.0, 2), &[], &order, []);
+        let h = |x: f64| (x * 3_600_000.0) as u64;
+        let mut t = series(&[
+            (h(0.0), None, 8000, 0),
+            (h(0.0), Some("a"), 0, 1),
+            (h(1.0), None, 6000, 0),
+            (h(1.5), Some("b"), 0, 1),
+        ]);
+        t.pending_gpu_milli = vec![0, 4000, 0, 2000];
+        f.add(&t).unwrap();
+        assert_eq!(
+            f.finish().backlog,
+            Backlog {
+                full_gpu_h: 7.0,
+                idle_gpu_h: 2.0
+            }
+        );
     }
 }

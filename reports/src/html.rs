@@ -101,8 +101,18 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         ("lost GPU-hours", num(s.lost_gpu_hours)),
         ("Jain's index", opt(s.fairness.jain_index, num)),
     ];
-    for (k, v) in cards {
-        let _ = writeln!(h, "<div class=\"card\">{k}<b>{}</b></div>", esc(&v));
+    let interactive = (s.interactive_target_s.zip(s.interactive_within_target)).map(|(t, within)| {
+        (
+            format!("interactive started within {}", human_secs(t)),
+            format!("{} of {}", pct(within), s.interactive_jobs),
+        )
+    });
+    for (k, v) in cards
+        .iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain(interactive.iter().map(|(k, v)| (k.clone(), v)))
+    {
+        let _ = writeln!(h, "<div class=\"card\">{}<b>{}</b></div>", esc(&k), esc(v));
     }
     h.push_str("</div>\n");
     let entitled = s.per_team.values().filter(|t| t.share_ratio.is_some()).count();
@@ -144,6 +154,7 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         );
     }
     h.push_str(&team_table(run));
+    h.push_str(&crate::queues::section(run));
     h.push_str(&reasons_table(run));
     h.push_str(&rightsizing_table(run));
     h.push_str(&pool_table(run));

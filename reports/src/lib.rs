@@ -19,6 +19,7 @@ pub mod metric;
 pub mod metrics;
 pub mod output;
 pub mod prom;
+pub mod queues;
 pub mod render;
 pub mod sweep;
 pub mod table;

@@ -4,14 +4,22 @@
 //! dashboards people already have for Kueue.
 //!
 //! Simulated time 0 (the first submission) is [`EPOCH_S`] (2026-01-01T00:00:00Z). Samples are
-//! taken every [`step_s`] seconds: gauges read the exact step function at each instant, counters
-//! and histograms count what happened up to it. Queues are the policy's (Kueue's
-//! ClusterQueues; one per team otherwise), and a team's levels count towards the queue most of
-//! its jobs went to. GPU usage is summed over flavors (`flavor="all"`) under the resource
-//! `nvidia.com/gpu`. Admission wait is first submission to first admission (first start for
-//! policies without a quota step); requeues after preemption are not observed again.
+//! taken every [`step_s`] seconds, never more than [`MAX_STEP_S`] (30 minutes) apart, so that
+//! `rate(...[1h])` and `histogram_quantile` over it always have two samples: gauges read the
+//! exact step function at each instant, counters and histograms count what happened up to it.
+//! A counter or histogram series starts at the sample before its first event (reading 0), as
+//! Kueue creates a series at its first event. Queues are the policy's (Kueue's ClusterQueues;
+//! one per team otherwise), and a team's levels count towards the queue most of its jobs went
+//! to. GPU usage is summed over flavors (`flavor="all"`) under the resource `nvidia.com/gpu`;
+//! reservation is the same figure (fairway reserves quota for a workload when it admits it, and
+//! counts the GPUs of its running pods), and every queue's status is `active`. Admission wait,
+//! and quota-reservation wait with it, is first submission to first admission (first start for
+//! policies without a quota step); requeues after preemption are not observed again. A label
+//! whose value is empty (a job without priority class, a queue outside a cohort) is left out,
+//! which Prometheus reads the same.
 //!
-//! The file grows with queues x samples (1 to 2 MB per queue over 500 samples), so at most
+//! The file grows with queues x samples (about 2 MB per queue and year of simulated time, more
+//! with several priority classes), so at most
 //! [`DEFAULT_QUEUES`] queues (or as many as asked) are written by name: those with the most
 //! allocated GPU-hours (summed over the teams whose queue it is; name order among equals). The
 //! rest are summed into one queue, `cluster_queue="others"` (`_others` if a queue has that name,
@@ -30,8 +38,11 @@ use std::io::Write;
 
 /// Simulated time 0 on the Prometheus clock, Unix seconds (2026-01-01T00:00:00Z).
 pub const EPOCH_S: u64 = 1_767_225_600;
-/// At most about this many sample instants.
+/// About this many sample instants at most, unless that would put them more than
+/// [`MAX_STEP_S`] apart.
 pub const MAX_SAMPLES: u64 = 500;
+/// Samples are never further apart than this, so that `rate(...[1h])` finds two in any window.
+pub const MAX_STEP_S: u64 = 1800;
 const RESOURCE: &str = "nvidia.com/gpu";
 const ROLE: &str = "standalone";
 
@@ -43,16 +54,26 @@ pub fn admission_buckets() -> Vec<f64> {
 }
 
 /// The sampling step for a run of `span_s` seconds: one minute, or longer for long runs so
-/// that there are at most [`MAX_SAMPLES`] samples; always whole minutes.
+/// that there are at most [`MAX_SAMPLES`] samples, but never more than [`MAX_STEP_S`]; always
+/// whole minutes.
 pub fn step_s(span_s: f64) -> u64 {
     let minutes = (span_s.max(0.0) / MAX_SAMPLES as f64 / 60.0).ceil() as u64;
-    60 * minutes.max(1)
+    (60 * minutes.max(1)).min(MAX_STEP_S)
 }
 
+/// The first sample instant (an index into `times`) a series whose first event is at `first`
+/// is written from: the last instant before it, where it reads 0, so that `rate()` sees the
+/// first event; a series appears at its first event, as Kueue creates it then.
+fn first_sample(times: &[u64], first: u64) -> usize {
+    times.partition_point(|&t| t < first).saturating_sub(1)
+}
+
+/// `{name="value",...}`; a label with an empty value is left out, which Prometheus reads the
+/// same (it keeps the file small: it is written at every sample).
 fn labels(pairs: &[(&str, &str)]) -> String {
     let mut s = String::from("{");
-    for (k, (n, v)) in pairs.iter().enumerate() {
-        if k > 0 {
+    for (n, v) in pairs.iter().filter(|p| !p.1.is_empty()) {
+        if s.len() > 1 {
             s.push(',');
         }
         s.push_str(n);
@@ -266,7 +287,7 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
     let mut w = std::io::BufWriter::new(out);
     // Gauges read from queue step functions: (name, help, level, extra labels).
     type Gauge<'a> = (&'a str, &'a str, usize, &'a [(&'a str, &'a str)]);
-    let gauges: [Gauge; 4] = [
+    let gauges: [Gauge; 5] = [
         (
             "kueue_pending_workloads",
             "The number of pending workloads, per 'cluster_queue' and 'status'.",
@@ -286,6 +307,12 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
             &[("flavor", "all"), ("resource", RESOURCE)],
         ),
         (
+            "kueue_cluster_queue_resource_reservation",
+            "The cluster_queue's total resource reservation within all the flavors.",
+            2,
+            &[("flavor", "all"), ("resource", RESOURCE)],
+        ),
+        (
             "kueue_cluster_queue_resource_pending",
             "The total requests of pending workloads, per 'cluster_queue' and 'resource'.",
             3,
@@ -297,7 +324,7 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
         writeln!(w, "# HELP {name} {help}")?;
         for (q, qd) in &queues {
             let mut pairs: Vec<(&str, &str)> = Vec::new();
-            if name == "kueue_cluster_queue_resource_usage" {
+            if extra.iter().any(|e| e.0 == "flavor") {
                 pairs.push(("cohort", &qd.cohort));
             }
             pairs.push(("cluster_queue", q));
@@ -306,6 +333,22 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
             let l = labels(&pairs);
             for (j, &t) in times.iter().enumerate() {
                 writeln!(w, "{name}{l} {} {}", value(qd.level(level, j)), ts(t))?;
+            }
+        }
+    }
+    // Every queue is active through the run (fairway has no ClusterQueue that lacks a flavor or
+    // is being deleted).
+    let name = "kueue_cluster_queue_status";
+    writeln!(w, "# TYPE {name} gauge")?;
+    writeln!(
+        w,
+        "# HELP {name} Reports 'cluster_queue' with its 'status' (with possible values 'pending', 'active' or 'terminating'). For a ClusterQueue, the metric only reports a value of 1 for one of the statuses."
+    )?;
+    for (q, _) in &queues {
+        for (status, v) in [("pending", 0), ("active", 1), ("terminating", 0)] {
+            let l = labels(&[("cluster_queue", q), ("status", status), ("replica_role", ROLE)]);
+            for &t in &times {
+                writeln!(w, "{name}{l} {v} {}", ts(t))?;
             }
         }
     }
@@ -378,6 +421,14 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
     )?;
     counter(
         &mut w,
+        "kueue_quota_reserved_workloads",
+        "The total number of quota reserved workloads per 'cluster_queue'.",
+        &queues,
+        &times,
+        |qd| by_class(qd.admissions.iter().map(|a| (a.0, &a.1))),
+    )?;
+    counter(
+        &mut w,
         "kueue_finished_workloads",
         "The total number of finished workloads per 'cluster_queue'.",
         &queues,
@@ -417,15 +468,40 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
             )
         },
     )?;
-    // Admission wait histogram, per queue and priority class.
-    let buckets = admission_buckets();
-    let name = "kueue_admission_wait_time_seconds";
-    writeln!(w, "# TYPE {name} histogram")?;
-    writeln!(
-        w,
-        "# HELP {name} The time between a workload was created or requeued until admission, per 'cluster_queue'."
+    // Wait histograms, per queue and priority class: quota reservation is admission here.
+    wait_histogram(
+        &mut w,
+        "kueue_quota_reserved_wait_time_seconds",
+        "The time between a workload was created or requeued until it got quota reservation, per 'cluster_queue'.",
+        &queues,
+        &times,
     )?;
-    for (q, qd) in &queues {
+    wait_histogram(
+        &mut w,
+        "kueue_admission_wait_time_seconds",
+        "The time between a workload was created or requeued until admission, per 'cluster_queue'.",
+        &queues,
+        &times,
+    )?;
+    writeln!(w, "# EOF")?;
+    w.flush()
+}
+
+/// A wait histogram in Kueue's buckets over the first admissions of each queue and priority
+/// class, from the sample before the first one.
+fn wait_histogram(
+    w: &mut dyn Write,
+    name: &str,
+    help: &str,
+    queues: &[(String, QueueData)],
+    times: &[u64],
+) -> std::io::Result<()> {
+    let buckets = admission_buckets();
+    // As Go's client writes them (`1`, `2.5`, `40960`): a dashboard's `le="10"` must match.
+    let les: Vec<String> = buckets.iter().map(|b| format!("{b}")).collect();
+    writeln!(w, "# TYPE {name} histogram")?;
+    writeln!(w, "# HELP {name} {help}")?;
+    for (q, qd) in queues {
         let mut classes: Vec<&str> = qd.admissions.iter().map(|a| &*a.1).collect();
         classes.sort_unstable();
         classes.dedup();
@@ -439,9 +515,17 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
                 ("priority_class", class),
                 ("replica_role", ROLE),
             ];
+            let bucket_labels: Vec<String> = (les.iter().map(String::as_str).chain(["+Inf"]))
+                .map(|le| {
+                    let mut pairs = base.to_vec();
+                    pairs.push(("le", le));
+                    labels(&pairs)
+                })
+                .collect();
+            let plain = labels(&base);
             let mut counts = vec![0u64; buckets.len()];
             let (mut n, mut sum, mut next) = (0u64, 0.0f64, 0usize);
-            for &t in &times {
+            for &t in &times[first_sample(times, obs[0].0)..] {
                 while next < obs.len() && obs[next].0 <= t {
                     let v = obs[next].1;
                     for (k, b) in buckets.iter().enumerate() {
@@ -453,22 +537,16 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
                     sum += v;
                     next += 1;
                 }
-                for (k, b) in buckets.iter().enumerate() {
-                    let le = format!("{b:?}");
-                    let mut pairs = base.to_vec();
-                    pairs.push(("le", &le));
-                    writeln!(w, "{name}_bucket{} {} {}", labels(&pairs), counts[k], ts(t))?;
+                let t = EPOCH_S + t;
+                for (l, c) in bucket_labels.iter().zip(counts.iter().chain([&n])) {
+                    writeln!(w, "{name}_bucket{l} {c} {t}")?;
                 }
-                let mut pairs = base.to_vec();
-                pairs.push(("le", "+Inf"));
-                writeln!(w, "{name}_bucket{} {n} {}", labels(&pairs), ts(t))?;
-                writeln!(w, "{name}_count{} {n} {}", labels(&base), ts(t))?;
-                writeln!(w, "{name}_sum{} {} {}", labels(&base), value(sum), ts(t))?;
+                writeln!(w, "{name}_count{plain} {n} {t}")?;
+                writeln!(w, "{name}_sum{plain} {} {t}", value(sum))?;
             }
         }
     }
-    writeln!(w, "# EOF")?;
-    w.flush()
+    Ok(())
 }
 
 /// Event times (in order) by their extra labels.
@@ -518,7 +596,7 @@ fn counter(
             pairs.push(("replica_role", ROLE));
             let l = labels(&pairs);
             let mut next = 0;
-            for &t in times {
+            for &t in &times[first_sample(times, at[0])..] {
                 while next < at.len() && at[next] <= t {
                     next += 1;
                 }
@@ -600,8 +678,25 @@ mod tests {
     #[test]
     fn step_is_a_minute_or_enough_minutes_for_the_cap() {
         assert_eq!(step_s(3600.0), 60);
-        // 30 days / 500 samples = 5184 s -> 87 minutes.
-        assert_eq!(step_s(30.0 * 86400.0), 87 * 60);
+        // 5 days / 500 samples = 864 s -> 15 minutes.
+        assert_eq!(step_s(5.0 * 86400.0), 15 * 60);
+        // 30 days / 500 samples = 5184 s, more than half an hour apart: capped.
+        assert_eq!(step_s(30.0 * 86400.0), MAX_STEP_S);
+    }
+
+    #[test]
+    fn a_series_starts_at_the_sample_before_its_first_event() {
+        let times = [0, 60, 120, 180];
+        assert_eq!(first_sample(&times, 0), 0);
+        assert_eq!(first_sample(&times, 60), 0);
+        assert_eq!(first_sample(&times, 61), 1);
+        assert_eq!(first_sample(&times, 180), 2);
+        assert_eq!(first_sample(&times, 999), 3);
+    }
+
+    #[test]
+    fn empty_label_values_are_left_out() {
+        assert_eq!(labels(&[("a", ""), ("b", "1"), ("c", "")]), "{b=\"1\"}");
     }
 
     #[test]

@@ -171,7 +171,14 @@ impl RunData {
         let team_queue =
             (summary.per_team.iter()).filter_map(|(t, x)| x.queue.as_deref().map(|q| (t.as_str(), q)));
         let bins = (end_h(&summary), crate::chart::BINS);
-        let mut series = SeriesFold::new(jobs.t0_ms, bins, &times, &order, team_queue);
+        let mut series = SeriesFold::new(
+            jobs.t0_ms,
+            summary.capacity_gpus,
+            bins,
+            &times,
+            &order,
+            team_queue,
+        );
         read_batches(
             &dir.join("timeseries.parquet"),
             SeriesTable::from_frame,
@@ -285,6 +292,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             end_h,
         },
     ];
+    charts.extend(crate::queues::charts(run));
     if let Some(c) = &run.series.cluster_use {
         charts.push(Chart::Lines {
             stem: "gpu_use",

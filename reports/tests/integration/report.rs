@@ -476,6 +476,10 @@ fn metrics_prom_carries_kueues_names_and_labels() {
         "# TYPE kueue_admitted_workloads counter",
         "# TYPE kueue_evicted_workloads counter",
         "# TYPE kueue_admission_wait_time_seconds histogram",
+        "# TYPE kueue_cluster_queue_resource_reservation gauge",
+        "# TYPE kueue_cluster_queue_status gauge",
+        "# TYPE kueue_quota_reserved_workloads counter",
+        "# TYPE kueue_quota_reserved_wait_time_seconds histogram",
     ] {
         assert!(prom.contains(family), "{family}");
     }
@@ -493,23 +497,43 @@ fn metrics_prom_carries_kueues_names_and_labels() {
             t(60)
         ),
         format!(
-            "kueue_cluster_queue_resource_usage{{cohort=\"\",cluster_queue=\"a\",flavor=\"all\",resource=\"nvidia.com/gpu\",replica_role=\"standalone\"}} 4 {}",
+            "kueue_cluster_queue_resource_usage{{cluster_queue=\"a\",flavor=\"all\",resource=\"nvidia.com/gpu\",replica_role=\"standalone\"}} 4 {}",
             t(60)
         ),
         format!(
-            "kueue_admitted_workloads_total{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\"}} 2 {}",
+            "kueue_admitted_workloads_total{{cluster_queue=\"{q}\",replica_role=\"standalone\"}} 2 {}",
             t(180)
         ),
         format!(
-            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\",le=\"80.0\"}} 1 {}",
+            "kueue_quota_reserved_workloads_total{{cluster_queue=\"{q}\",replica_role=\"standalone\"}} 2 {}",
             t(180)
         ),
         format!(
-            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\",le=\"160.0\"}} 2 {}",
+            "kueue_quota_reserved_wait_time_seconds_sum{{cluster_queue=\"{q}\",replica_role=\"standalone\"}} 150 {}",
             t(180)
         ),
         format!(
-            "kueue_admission_wait_time_seconds_sum{{cluster_queue=\"{q}\",priority_class=\"\",replica_role=\"standalone\"}} 150 {}",
+            "kueue_cluster_queue_resource_reservation{{cluster_queue=\"a\",flavor=\"all\",resource=\"nvidia.com/gpu\",replica_role=\"standalone\"}} 4 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_cluster_queue_status{{cluster_queue=\"a\",status=\"active\",replica_role=\"standalone\"}} 1 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_cluster_queue_status{{cluster_queue=\"a\",status=\"pending\",replica_role=\"standalone\"}} 0 {}",
+            t(60)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",replica_role=\"standalone\",le=\"80\"}} 1 {}",
+            t(180)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_bucket{{cluster_queue=\"{q}\",replica_role=\"standalone\",le=\"160\"}} 2 {}",
+            t(180)
+        ),
+        format!(
+            "kueue_admission_wait_time_seconds_sum{{cluster_queue=\"{q}\",replica_role=\"standalone\"}} 150 {}",
             t(180)
         ),
     ] {
@@ -620,11 +644,11 @@ fn preemptions_count_against_the_queues_of_the_jobs_they_name() {
     let q = EVIL_LABEL;
     for line in [
         format!(
-            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"Preempted\",underlying_cause=\"\",priority_class=\"\",replica_role=\"standalone\"}} 1 {}",
+            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"Preempted\",replica_role=\"standalone\"}} 1 {}",
             t(120)
         ),
         format!(
-            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"NodeFailures\",underlying_cause=\"\",priority_class=\"\",replica_role=\"standalone\"}} 1 {}",
+            "kueue_evicted_workloads_total{{cluster_queue=\"{q}\",reason=\"NodeFailures\",replica_role=\"standalone\"}} 1 {}",
             t(120)
         ),
         format!(
