@@ -80,6 +80,7 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         num(s.capacity_gpus),
         human_secs(s.span_s)
     );
+    h.push_str(&lead(run));
     h.push_str("<h2>Headline</h2>\n<div class=\"cards\">\n");
     let cards = [
         ("jobs", s.counts.jobs_total.to_string()),
@@ -160,6 +161,70 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
     h.push_str(&pool_table(run));
     h.push_str(DEFINITIONS);
     h.push_str(PAGE_END);
+    h
+}
+
+/// The answer first: who waited most, against what entitlement, and whether waiting came from
+/// capacity (no GPU free) or from the policy, quotas or fragmentation (GPUs idle meanwhile).
+fn lead(run: &RunData) -> String {
+    let s = &run.summary;
+    let mut h = String::from("<h2>In short</h2>\n");
+    // A team of a handful of jobs is not "who waits": at least 1 % of the jobs, or 10.
+    let floor = (s.counts.jobs_total / 100).clamp(1, 10);
+    let waits = (s.per_team.iter())
+        .filter(|(_, t)| t.counts.jobs_total >= floor)
+        .filter_map(|(n, t)| Some((n, t, t.wait_s.p95?)))
+        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(a.0)));
+    match waits {
+        Some((name, t, p95)) if p95 > 0.0 => {
+            let _ = writeln!(
+                h,
+                "<p><b>{}</b> waits most: p95 wait <b>{}</b> over its {} jobs (mean pending {}). It asked for \
+                 {} of the GPU time and got {}, against an entitlement of {} ({}).</p>",
+                esc(name),
+                human_secs(p95),
+                t.counts.jobs_total,
+                opt(t.pending_s.mean, human_secs),
+                pct(t.demand_share),
+                pct(t.gpu_share),
+                pct(t.entitlement),
+                esc(&s.fairness.basis),
+            );
+        }
+        _ => {
+            h.push_str("<p>No team's p95 wait was above zero: nearly every job started as it arrived.</p>\n")
+        }
+    }
+    let b = run.series.backlog;
+    let total = b.full_gpu_h + b.idle_gpu_h;
+    if total > 0.0 {
+        let _ = write!(
+            h,
+            "<p>Requests spent <b>{}</b> GPU-hours waiting. <b>{}</b> of them came while no GPU was free for them \
+             (capacity: more GPUs would have let them start); <b>{}</b> while as many GPUs stood idle \
+             (the policy, a quota or fragmentation held them back). ",
+            num(total),
+            pct(b.full_gpu_h / total),
+            pct(b.idle_gpu_h / total)
+        );
+        h.push_str(if b.full_gpu_h >= 2.0 * b.idle_gpu_h {
+            "Waiting here is mostly a question of capacity (<code>fairway plan</code> sizes it)."
+        } else if b.idle_gpu_h >= 2.0 * b.full_gpu_h {
+            "Waiting here is mostly a question of policy and placement: more GPUs alone would not remove it."
+        } else {
+            "Both capacity and policy or placement hold work back."
+        });
+        if s.gpu_availability < 1.0 {
+            let _ = write!(
+                h,
+                " GPUs of failed nodes count as idle here (GPUs were available {} of the time).",
+                pct(s.gpu_availability)
+            );
+        }
+        h.push_str("</p>\n");
+    } else {
+        h.push_str("<p>No GPU request waited.</p>\n");
+    }
     h
 }
 

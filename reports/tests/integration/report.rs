@@ -783,3 +783,34 @@ fn the_worst_served_team_is_one_that_asked_for_its_share_and_did_not_get_it() {
     assert_eq!(s.fairness.worst_served_team.as_deref(), Some("a"));
     assert!(close(s.fairness.worst_share_ratio.unwrap(), 2.0 / 3.0));
 }
+
+/// The page leads with the answer. In the hand run j1 holds all 4 GPUs from 0 to 100 s while
+/// the other team's j2 (2 GPUs, from 0 s) and j3 (2 GPUs, from 50 s) wait for it: 2 x 100 + 2 x
+/// 50 = 300 GPU-seconds of requests wait, all with no GPU free (capacity), none beside idle
+/// GPUs; that team waits most (p95 of its 100 s and 50 s waits: 97.5 s).
+#[test]
+fn the_page_says_who_waits_most_and_whether_capacity_or_policy_held_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    hand_run(tmp.path());
+    let run = render_dir(&tmp.path().join("out"), RenderOptions::default()).unwrap();
+    assert_eq!(
+        run.series.backlog,
+        fairway_reports::fold::Backlog {
+            full_gpu_h: 300.0 / 3600.0,
+            idle_gpu_h: 0.0
+        }
+    );
+    let html = std::fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    let lead = &html[html.find("<h2>In short</h2>").unwrap()..html.find("<h2>Headline</h2>").unwrap()];
+    assert!(
+        lead.contains("</b> waits most: p95 wait <b>1.6m</b> over its 2 jobs"),
+        "{lead}"
+    );
+    assert!(lead.contains("&lt;script&gt;"), "{lead}");
+    assert!(
+        lead.contains("<b>100.0 %</b> of them came while no GPU was free for them")
+            && lead.contains("<b>0.0 %</b> while as many GPUs stood idle")
+            && lead.contains("mostly a question of capacity"),
+        "{lead}"
+    );
+}
