@@ -152,7 +152,8 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         seeds: u64,
         /// Also write plan.csv (the marginal-value curve) and a chart of it per target
-        /// (plan-1.svg, ...) into this folder (one pool varied).
+        /// (plan-1.svg, ...) into this folder; with several pools, plan.csv has a row per
+        /// combination evaluated and target.
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -541,11 +542,7 @@ pub fn main() -> Result<ExitCode> {
             print!("{}", plan.render());
             match (&plan, &out) {
                 (study::plan::Plan::OnePool(p), Some(dir)) => p.write(dir)?,
-                (study::plan::Plan::Cheapest(_), Some(_)) => {
-                    anyhow::bail!(
-                        "--out writes the curve of one pool; with several pools there is none to write"
-                    )
-                }
+                (study::plan::Plan::Cheapest(c), Some(dir)) => c.write(dir)?,
                 _ => {}
             }
             if !plan.answered() {

@@ -898,3 +898,44 @@ fn plan_targets_are_checked_against_the_run() {
     ]);
     assert!(e.contains("is a whole-run metric, not a team's"), "{e}");
 }
+
+/// With several pools `--out` writes a row per combination evaluated and target, in cost order;
+/// the cheapest combination that meets the target is one of them, marked met.
+#[test]
+fn a_plan_over_several_pools_writes_its_combinations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    ok(&[
+        "plan",
+        "scenarios/catalog/quickstart.toml",
+        "--target",
+        "p99_wait<=1h",
+        "--vary",
+        "pool.g2-8gpu-96cpu-384gib.nodes=0..2",
+        "--vary",
+        "pool.t4-2gpu-104cpu-512gib.nodes=0..2",
+        "--cost",
+        "pool.g2-8gpu-96cpu-384gib=4",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let csv = read(&out.join("plan.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "nodes_added:g2-8gpu-96cpu-384gib,gpus_added:g2-8gpu-96cpu-384gib,nodes_added:t4-2gpu-104cpu-512gib,gpus_added:t4-2gpu-104cpu-512gib,cost,target,seeds,mean,lo95,hi95,standing"
+    );
+    // Nothing added costs 0 and misses; one T4 node (2 GPUs, cost 1) meets.
+    assert!(
+        lines[1].starts_with("0,0,0,0,0,p99_wait<=1h,2,") && lines[1].ends_with(",missed"),
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("0,0,1,2,1,p99_wait<=1h,2,") && l.ends_with(",met")),
+        "{csv}"
+    );
+}

@@ -329,11 +329,7 @@ impl OnePool {
         for (x, runs) in &self.points {
             for t in &self.targets {
                 if let Some(a) = t.assess(runs) {
-                    let standing = match a.standing {
-                        Standing::Met => "met",
-                        Standing::Missed => "missed",
-                        Standing::Unsettled => "not settled",
-                    };
+                    let standing = standing_word(a.standing);
                     csv_text.push_str(&format!(
                         "{x},{},{},{},{},{},{},{standing}\n",
                         x * i64::from(self.gpus_per_node),
@@ -381,6 +377,15 @@ impl OnePool {
     }
 }
 
+/// A target's standing as `plan.csv` writes it.
+fn standing_word(s: Standing) -> &'static str {
+    match s {
+        Standing::Met => "met",
+        Standing::Missed => "missed",
+        Standing::Unsettled => "not settled",
+    }
+}
+
 /// The answer over several pools.
 #[derive(Debug)]
 pub struct Cheapest {
@@ -394,9 +399,52 @@ pub struct Cheapest {
     /// Combinations in the ranges.
     pub combinations: f64,
     pub found: FoundCheapest,
+    /// The summaries of each combination evaluated, over the seeds.
+    pub points: BTreeMap<Vec<i64>, Vec<RunSummary>>,
 }
 
 impl Cheapest {
+    /// Writes `plan.csv` into `dir`: per combination evaluated (in cost order) and target, the
+    /// nodes and GPUs added to each pool, the cost, and the target's assessment.
+    pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
+        let claim = fairway_reports::output::claim(dir, false, "plan")?;
+        let mut csv_text = String::new();
+        for v in &self.vary {
+            let pool = csv_field(&v.pool);
+            csv_text.push_str(&format!("nodes_added:{pool},gpus_added:{pool},"));
+        }
+        csv_text.push_str("cost,target,seeds,mean,lo95,hi95,standing\n");
+        let cost = |c: &[i64]| {
+            c.iter()
+                .zip(&self.prices)
+                .map(|(&x, &p)| x as f64 * p)
+                .sum::<f64>()
+        };
+        let mut order: Vec<(&Vec<i64>, &Vec<RunSummary>)> = self.points.iter().collect();
+        order.sort_by(|a, b| cost(a.0).total_cmp(&cost(b.0)).then(a.0.cmp(b.0)));
+        for (c, runs) in order {
+            for t in &self.targets {
+                let Some(a) = t.assess(runs) else { continue };
+                for (x, g) in c.iter().zip(&self.gpus_per_node) {
+                    csv_text.push_str(&format!("{x},{},", x * i64::from(*g)));
+                }
+                csv_text.push_str(&format!(
+                    "{},{},{},{},{},{},{}\n",
+                    cost(c),
+                    csv_field(&t.text),
+                    a.seeds,
+                    a.mean,
+                    a.lo,
+                    a.hi,
+                    standing_word(a.standing)
+                ));
+            }
+        }
+        fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
+        claim.complete()?;
+        Ok(())
+    }
+
     fn render(&self) -> String {
         let mut out = String::new();
         let describe = |c: &[i64]| {
@@ -536,6 +584,7 @@ pub fn plan(
             prices[i] = c.price;
         }
         let ranges: Vec<(i64, i64)> = req.vary.iter().map(|a| (a.lo, a.hi)).collect();
+        let mut points: BTreeMap<Vec<i64>, Vec<RunSummary>> = BTreeMap::new();
         let found = search_cheapest(&ranges, &prices, |c| {
             let adds: Vec<AddNodes> = req
                 .vary
@@ -546,7 +595,12 @@ pub fn plan(
                     nodes: x,
                 })
                 .collect();
-            evaluate(&adds).is_some_and(|runs| meets(&runs))
+            let runs = evaluate(&adds);
+            let ok = runs.as_deref().is_some_and(meets);
+            if let Some(runs) = runs {
+                points.insert(c.to_vec(), runs);
+            }
+            ok
         });
         Plan::Cheapest(Cheapest {
             vary: req.vary.clone(),
@@ -556,6 +610,7 @@ pub fn plan(
             targets: targets.clone(),
             combinations,
             found,
+            points,
         })
     };
     if let Some(e) = error {
