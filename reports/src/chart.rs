@@ -103,6 +103,37 @@ pub struct Band {
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
+/// Colours by name, so that a team (or its queue) has one colour on every chart of a page:
+/// a name's index picks it from the palette. Names it does not hold take the colours after
+/// them in the order of the chart's series; "other (N ...)" is grey and [`ALL_JOBS`] black.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Colors(pub std::collections::BTreeMap<String, usize>);
+
+impl Colors {
+    /// The names in order, each its own colour.
+    pub fn of<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Colors {
+        Colors(
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(k, n)| (n.into(), k))
+                .collect(),
+        )
+    }
+
+    fn color(&self, name: &str, k: usize) -> RGBColor {
+        match self.0.get(name) {
+            Some(&i) => color(i),
+            None if name.starts_with("other (") => RGBColor(150, 150, 150),
+            None if name == ALL_JOBS => BLACK,
+            None => color(self.0.len() + k),
+        }
+    }
+}
+
+/// The series of every job, beside the teams' (a wait CDF's).
+pub const ALL_JOBS: &str = "all jobs";
+
 /// A chart could not be drawn (or its PNG written).
 #[derive(Debug, thiserror::Error)]
 #[error("{chart}: {message}")]
@@ -135,6 +166,7 @@ pub enum Chart {
         series: Vec<Binned>,
         end_h: f64,
         capacity: Option<f64>,
+        colors: Colors,
     },
     /// One line per series.
     Lines {
@@ -143,6 +175,7 @@ pub enum Chart {
         y_desc: String,
         series: Vec<Binned>,
         end_h: f64,
+        colors: Colors,
     },
     /// Cumulative distributions: each series is sorted sample values (hours).
     Cdf {
@@ -150,6 +183,7 @@ pub enum Chart {
         title: String,
         x_desc: String,
         series: Vec<(String, Vec<f64>)>,
+        colors: Colors,
     },
     /// Bars per category, with an optional outline per category (e.g. entitlement).
     Bars {
@@ -249,28 +283,31 @@ impl Chart {
                 series,
                 end_h,
                 capacity,
+                colors,
                 ..
             } => stacked(
                 root,
                 &one_line(title),
                 &one_line(y_desc),
                 series,
-                *end_h,
-                *capacity,
+                (*end_h, *capacity),
+                colors,
             ),
             Chart::Lines {
                 title,
                 y_desc,
                 series,
                 end_h,
+                colors,
                 ..
-            } => lines(root, &one_line(title), &one_line(y_desc), series, *end_h),
+            } => lines(root, &one_line(title), &one_line(y_desc), series, *end_h, colors),
             Chart::Cdf {
                 title,
                 x_desc,
                 series,
+                colors,
                 ..
-            } => cdf(root, &one_line(title), &one_line(x_desc), series),
+            } => cdf(root, &one_line(title), &one_line(x_desc), series, colors),
             Chart::Bars {
                 title,
                 y_desc,
@@ -326,9 +363,11 @@ fn stacked<'a, DB: DrawingBackend + 'a>(
     title: &str,
     y_desc: &str,
     series: &[Binned],
-    end_h: f64,
-    capacity: Option<f64>,
+    (end_h, capacity): (f64, Option<f64>),
+    colors: &Colors,
 ) -> DrawResult<DB> {
+    let (area, side) = with_side_legend(root, title)?;
+    let (unit, x_desc) = time_axis(end_h);
     // Cumulative sums, bottom to top.
     let mut cum: Vec<Vec<(f64, f64)>> = Vec::with_capacity(series.len());
     for (k, b) in series.iter().map(|s| &s.points).enumerate() {
@@ -343,33 +382,112 @@ fn stacked<'a, DB: DrawingBackend + 'a>(
         .last()
         .map_or(0.0, |c| c.iter().map(|p| p.1).fold(0.0, f64::max));
     let y_max = nice_max(top.max(capacity.unwrap_or(0.0)));
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, font(18))
+    let mut chart = ChartBuilder::on(&area)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f64..end_h.max(1e-9), 0f64..y_max)?;
+        .build_cartesian_2d(0f64..(end_h / unit).max(1e-9), 0f64..y_max)?;
     chart
         .configure_mesh()
-        .x_desc("hours since the first submission")
+        .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
+    let mut keys = Vec::new();
     for (k, s) in series.iter().enumerate().rev() {
-        let c = color(k);
-        chart
-            .draw_series(AreaSeries::new(cum[k].iter().copied(), 0.0, c.mix(0.85)).border_style(c))?
-            .label(short(&s.name))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        let c = colors.color(&s.name, k);
+        let pts = cum[k].iter().map(|&(x, y)| (x / unit, y));
+        chart.draw_series(AreaSeries::new(pts, 0.0, c.mix(0.85)).border_style(c))?;
+        keys.push((s.name.clone(), c, Mark::Area));
     }
+    // The legend reads top to bottom as the areas stack.
     if let Some(cap) = capacity {
-        chart
-            .draw_series(LineSeries::new([(0.0, cap), (end_h, cap)], BLACK.stroke_width(2)))?
-            .label("capacity")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], BLACK.stroke_width(2)));
+        chart.draw_series(LineSeries::new(
+            [(0.0, cap), (end_h / unit, cap)],
+            BLACK.stroke_width(2),
+        ))?;
+        keys.insert(0, ("capacity".into(), BLACK, Mark::Line));
     }
-    legend(&mut chart)
+    side_legend(&side, &keys)
+}
+
+/// How a legend entry is marked: a line or a filled area.
+#[derive(Clone, Copy)]
+enum Mark {
+    Line,
+    Area,
+}
+
+/// Draws the title over `root` and splits what is left into the plot and, on its right, the
+/// legend's column, so that no legend covers the data.
+fn with_side_legend<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<PlotAndLegend<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let area = root.titled(title, font(18))?;
+    let (w, _) = area.dim_in_pixel();
+    Ok(area.split_horizontally(w.saturating_sub(LEGEND_W)))
+}
+
+/// The plot's area and its legend's column.
+type PlotAndLegend<DB> = (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
+/// Width of the legend column beside a plot, pixels.
+const LEGEND_W: u32 = 240;
+
+/// The legend in its own column: a mark and the name per entry, top down.
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[(String, RGBColor, Mark)],
+) -> DrawResult<DB> {
+    for (k, (name, c, mark)) in keys.iter().enumerate() {
+        let y = 24 + 18 * k as i32;
+        match mark {
+            Mark::Line => area.draw(&PathElement::new([(4, y), (20, y)], c.stroke_width(2)))?,
+            Mark::Area => area.draw(&Rectangle::new([(4, y - 5), (20, y + 5)], c.filled()))?,
+        }
+        area.draw(&Text::new(legend_name(name), (26, y - 7), font(12)))?;
+    }
+    Ok(())
+}
+
+/// A name short enough for the legend column.
+fn legend_name(s: &str) -> String {
+    const MAX: usize = 32;
+    let s = short(s);
+    if s.chars().count() <= MAX {
+        s
+    } else {
+        let mut t: String = s.chars().take(MAX - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The time axis of a run of `end_h` hours: in hours up to three days, else in days. Returns
+/// the hours per axis unit and the axis name.
+fn time_axis(end_h: f64) -> (f64, &'static str) {
+    if end_h > 72.0 {
+        (24.0, "days since the first submission")
+    } else {
+        (1.0, "hours since the first submission")
+    }
+}
+
+/// A tick label without a trailing ".0": whole numbers bare, others to one decimal (or more
+/// for small ones).
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
@@ -397,31 +515,35 @@ fn lines<'a, DB: DrawingBackend + 'a>(
     y_desc: &str,
     series: &[Binned],
     end_h: f64,
+    colors: &Colors,
 ) -> DrawResult<DB> {
+    let (area, side) = with_side_legend(root, title)?;
+    let (unit, x_desc) = time_axis(end_h);
     let top = (series.iter().flat_map(|s| &s.points))
         .map(|p| p.1)
         .fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, font(18))
+    let mut chart = ChartBuilder::on(&area)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f64..end_h.max(1e-9), 0f64..nice_max(top))?;
+        .build_cartesian_2d(0f64..(end_h / unit).max(1e-9), 0f64..nice_max(top))?;
     chart
         .configure_mesh()
-        .x_desc("hours since the first submission")
+        .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
+    let mut keys = Vec::new();
     for (k, s) in series.iter().enumerate() {
-        let c = color(k);
-        chart
-            .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
-            .label(short(&s.name))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+        let c = colors.color(&s.name, k);
+        let pts = s.points.iter().map(|&(x, y)| (x / unit, y));
+        chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
+        keys.push((s.name.clone(), c, Mark::Line));
     }
-    legend(&mut chart)
+    side_legend(&side, &keys)
 }
 
 fn bands<'a, DB: DrawingBackend + 'a>(
@@ -515,6 +637,7 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
     title: &str,
     x_desc: &str,
     series: &[(String, Vec<f64>)],
+    colors: &Colors,
 ) -> DrawResult<DB> {
     // Waits span seconds to weeks: a log axis in hours, from one minute (shorter waits, most of
     // them often 0, are drawn at one minute), ticked at 1 min, 10 min, 1 h, 6 h, 1 d, 1 w, 30 d
@@ -530,8 +653,8 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
         .into_iter()
         .filter(|&h| h <= x_max)
         .collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, font(18))
+    let (area, side) = with_side_legend(root, title)?;
+    let mut chart = ChartBuilder::on(&area)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
@@ -549,11 +672,12 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
+    let mut keys = Vec::new();
     for (k, (name, v)) in series.iter().enumerate() {
         if v.is_empty() {
             continue;
         }
-        let c = color(k);
+        let c = colors.color(name, k);
         let n = v.len();
         let step = n.div_ceil(CDF_POINTS).max(1);
         let mut pts = vec![(WAIT_FLOOR_H, 0.0)];
@@ -561,12 +685,10 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
             pts.push((v[i].max(WAIT_FLOOR_H), (i + 1) as f64 / n as f64));
         }
         pts.push((x_max, 1.0));
-        chart
-            .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
-            .label(short(name))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
+        chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
+        keys.push((name.clone(), c, Mark::Line));
     }
-    legend_at(&mut chart, SeriesLabelPosition::LowerRight)
+    side_legend(&side, &keys)
 }
 
 /// Where a wait CDF's log axis starts: one minute, in hours.

@@ -77,6 +77,9 @@ pub struct Outcome {
     /// Twice the standard error of the difference (0 with one seed a side).
     pub noise: f64,
     pub passed: bool,
+    /// The two sides' values are on different bases ([`Metric::incomparable`]): shown, not
+    /// compared, and not passed (the note says why).
+    pub flagged: bool,
     pub note: String,
 }
 
@@ -135,6 +138,22 @@ pub fn evaluate(
                 unevaluable.push(name);
                 continue;
             }
+            let why = (base.first().zip(cand.first())).and_then(|(x, y)| check.metric.incomparable(x, y));
+            if let Some(why) = why {
+                // Flagged, not compared; a gate that cannot tell does not pass.
+                out.push(Outcome {
+                    name,
+                    metric: check.metric,
+                    baseline: b.map(|x| x.0),
+                    candidate: c.map(|x| x.0),
+                    limit: None,
+                    noise: 0.0,
+                    passed: false,
+                    flagged: true,
+                    note: why,
+                });
+                continue;
+            }
             out.push(judge(check, name, b, c));
         }
     }
@@ -156,6 +175,7 @@ fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f
             limit: None,
             noise: 0.0,
             passed: false,
+            flagged: false,
             note: "a value on one side only".into(),
         };
     };
@@ -193,6 +213,7 @@ fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f
         limit: Some(limit),
         noise,
         passed,
+        flagged: false,
         note,
     }
 }
@@ -234,13 +255,18 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
     let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     for o in outcomes {
         let change = match (o.baseline, o.candidate) {
+            _ if o.flagged => "-".into(),
             (Some(b), Some(c)) => {
                 let mark = (o.metric.verdict(b, c)).map_or(String::new(), |v| format!(", {}", v.word()));
                 format!("{}{mark}", o.metric.show_change(b, c))
             }
             _ => "-".into(),
         };
-        let result = if o.passed { "ok" } else { "**regressed**" };
+        let result = match (o.flagged, o.passed) {
+            (true, _) => "**not compared**",
+            (false, true) => "ok",
+            (false, false) => "**regressed**",
+        };
         let note = if o.note.is_empty() {
             String::new()
         } else {
@@ -412,5 +438,58 @@ mod tests {
         assert_eq!(e.checks, ["p95_wait:+5%", "jain_index:-1pp"]);
         let o = evaluate(&checks[..1], &[summary(100.0, 0.5)], &[empty], false).unwrap();
         assert!(!o[0].passed && o[0].note == "a value on one side only", "{o:?}");
+    }
+
+    /// Runs of 100 h and 200 h: their allocation rates are over different spans, so the check
+    /// is flagged (shown, not passed, the reason given) rather than judged; a 0.5 % longer run
+    /// is compared as usual. Fairness on equal shares against nominal quota is flagged too.
+    #[test]
+    fn metrics_on_different_bases_are_flagged_not_compared() {
+        let run = |span_h: f64, alloc: f64, basis: &str| {
+            let mut s = RunSummary {
+                span_s: span_h * 3600.0,
+                gpu_allocation_rate: alloc,
+                ..RunSummary::default()
+            };
+            s.fairness.basis = basis.into();
+            s.fairness.jain_index = Some(0.5);
+            s
+        };
+        let checks: Vec<Check> = ["gpu_allocation_rate:-2pp", "jain_index:-5%"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+        let o = evaluate(
+            &checks,
+            &[run(100.0, 0.4, "equal")],
+            &[run(200.0, 0.3, "nominal quota")],
+            false,
+        )
+        .unwrap();
+        assert!(
+            o.iter().all(|o| o.flagged && !o.passed && o.limit.is_none()),
+            "{o:?}"
+        );
+        assert_eq!(
+            o[0].note,
+            "rates over different spans (4.17d vs 8.33d); compare gpu_hours, or allocation over the common window"
+        );
+        assert_eq!(
+            o[1].note,
+            "entitlements on different bases (equal vs nominal quota)"
+        );
+        let md = markdown(&o, "a", "b", 1);
+        assert!(
+            md.contains("| 40.0 % | 30.0 % | - | - |") && md.contains("**not compared** (rates over"),
+            "{md}"
+        );
+        let o = evaluate(
+            &checks,
+            &[run(100.0, 0.4, "equal")],
+            &[run(100.5, 0.39, "equal")],
+            false,
+        )
+        .unwrap();
+        assert!(o.iter().all(|o| !o.flagged && o.passed), "{o:?}");
     }
 }

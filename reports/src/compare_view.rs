@@ -85,11 +85,64 @@ fn cell(m: &Metric, v: Option<f64>, base: Option<f64>, first: bool) -> Cell {
     }
 }
 
-fn cells(m: &Metric, v: &[Option<f64>]) -> Vec<Cell> {
+/// The cells of a row; a run whose value cannot be set beside the first run's (see
+/// [`Metric::incomparable`]) shows its value and why, without a change.
+fn cells(m: &Metric, v: &[Option<f64>], runs: &[&RunSummary]) -> Vec<Cell> {
     v.iter()
         .enumerate()
-        .map(|(k, x)| cell(m, *x, v[0], k == 0))
+        .map(|(k, x)| match (k, x, m.incomparable(runs[0], runs[k])) {
+            (1.., Some(x), Some(why)) => Cell {
+                text: format!("{} (not comparable: {why})", m.show(*x)),
+                verdict: None,
+            },
+            _ => cell(m, *x, v[0], k == 0),
+        })
         .collect()
+}
+
+/// GPU allocation of each run over the window they all cover (from the first submission to
+/// the end of the shortest run), from their time series: the allocation rates of runs of
+/// different spans are not comparable, this is. `None` when the runs have the same span.
+pub fn common_window_allocation(runs: &[RunData]) -> Result<Option<(f64, Vec<f64>)>, RenderError> {
+    let spans: Vec<f64> = runs.iter().map(|r| r.summary.span_s).collect();
+    let (lo, hi) = (
+        spans.iter().copied().fold(f64::INFINITY, f64::min),
+        spans.iter().copied().fold(0.0, f64::max),
+    );
+    if runs.is_empty() || hi - lo <= 0.01 * hi || lo <= 0.0 {
+        return Ok(None);
+    }
+    let end_h = lo / 3600.0;
+    let rates = (runs.iter())
+        .map(|r| {
+            let bins = r.allocated_binned(end_h)?;
+            // Equal bins: their mean is the time average over the window.
+            let mean = bins.iter().map(|b| b.1).sum::<f64>() / bins.len().max(1) as f64;
+            Ok(if r.summary.capacity_gpus > 0.0 {
+                mean / r.summary.capacity_gpus
+            } else {
+                0.0
+            })
+        })
+        .collect::<Result<Vec<f64>, RenderError>>()?;
+    Ok(Some((lo, rates)))
+}
+
+/// The common-window allocation row's label and cells.
+fn window_row(w: &(f64, Vec<f64>)) -> (String, Vec<Cell>) {
+    let m = metric("gpu_allocation_rate").expect("a metric");
+    let v: Vec<Option<f64>> = w.1.iter().copied().map(Some).collect();
+    let label = format!(
+        "gpu_allocation_rate over the common window (the first {})",
+        crate::metric::duration(w.0)
+    );
+    (
+        label,
+        v.iter()
+            .enumerate()
+            .map(|(k, x)| cell(m, *x, v[0], k == 0))
+            .collect(),
+    )
 }
 
 /// A cell as an HTML table cell, coloured by its verdict.
@@ -101,7 +154,7 @@ fn td(c: &Cell) -> String {
 }
 
 /// The comparison as Markdown.
-pub fn markdown(runs: &[RunData]) -> String {
+pub fn markdown(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> String {
     let labels = labels(runs);
     let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut md = String::from("### fairway comparison\n\n");
@@ -110,13 +163,18 @@ pub fn markdown(runs: &[RunData]) -> String {
     let _ = writeln!(md, "| metric | {heads} |");
     let _ = writeln!(md, "|---|{}", "---|".repeat(labels.len()));
     for (m, v) in headline(&summaries) {
-        let texts: Vec<String> = cells(m, &v).into_iter().map(|c| c.text).collect();
+        let texts: Vec<String> = cells(m, &v, &summaries).into_iter().map(|c| c.text).collect();
         let _ = writeln!(md, "| {} | {} |", m.name, texts.join(" | "));
+    }
+    if let Some(w) = window {
+        let (label, cells) = window_row(w);
+        let texts: Vec<String> = cells.into_iter().map(|c| c.text).collect();
+        let _ = writeln!(md, "| {label} | {} |", texts.join(" | "));
     }
     let _ = writeln!(md, "\n| team | metric | {heads} |");
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(labels.len()));
     for (team, m, v) in team_rows(&summaries) {
-        let texts: Vec<String> = cells(m, &v).into_iter().map(|c| c.text).collect();
+        let texts: Vec<String> = cells(m, &v, &summaries).into_iter().map(|c| c.text).collect();
         let _ = writeln!(
             md,
             "| {} | {} | {} |",
@@ -151,6 +209,7 @@ pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
             title: "Wait (first start - submit), all jobs".into(),
             x_desc: "wait (log scale; waits under 1m drawn at 1m)".into(),
             series: waits,
+            colors: Default::default(),
         },
         Chart::Lines {
             stem: "compare_allocated",
@@ -158,12 +217,13 @@ pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
             y_desc: "GPUs".into(),
             series: allocated,
             end_h,
+            colors: Default::default(),
         },
     ])
 }
 
 /// The comparison page.
-pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
+pub fn html(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> Result<String, RenderError> {
     let labels = labels(runs);
     let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut h = page_start("fairway comparison");
@@ -187,7 +247,15 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
     h.push_str("</tr>\n");
     for (m, v) in headline(&summaries) {
         let _ = write!(h, "<tr><td>{}</td>", m.name);
-        for c in cells(m, &v) {
+        for c in cells(m, &v, &summaries) {
+            h.push_str(&td(&c));
+        }
+        h.push_str("</tr>\n");
+    }
+    if let Some(w) = window {
+        let (label, cells) = window_row(w);
+        let _ = write!(h, "<tr><td>{}</td>", esc(&label));
+        for c in cells {
             h.push_str(&td(&c));
         }
         h.push_str("</tr>\n");
@@ -209,7 +277,7 @@ pub fn html(runs: &[RunData]) -> Result<String, RenderError> {
     h.push_str("</tr>\n");
     for (team, m, v) in team_rows(&summaries) {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&team), m.name);
-        for c in cells(m, &v) {
+        for c in cells(m, &v, &summaries) {
             h.push_str(&td(&c));
         }
         h.push_str("</tr>\n");
@@ -232,8 +300,9 @@ pub fn write(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<Strin
         .map(|d| RunData::load(d))
         .collect::<Result<Vec<_>, _>>()?;
     let claim = crate::output::claim(out, false, "compare")?;
-    let md = markdown(&runs);
-    let html = html(&runs)?;
+    let window = common_window_allocation(&runs)?;
+    let md = markdown(&runs, window.as_ref());
+    let html = html(&runs, window.as_ref())?;
     crate::write_atomic(&out.join("compare.md"), |f| f.write_all(md.as_bytes()))?;
     crate::write_atomic(&out.join("compare.html"), |f| f.write_all(html.as_bytes()))?;
     claim.complete()?;

@@ -129,6 +129,29 @@ impl Metric {
         }
     }
 
+    /// Why two runs' values of this metric cannot be set side by side, if they cannot: a
+    /// fairness figure over entitlements on different bases (nominal quota against equal
+    /// shares), or a rate over the run's span where the spans differ by more than 1 % (a run
+    /// twice as long halves its allocation rate for the same GPU-hours).
+    pub fn incomparable(&self, a: &RunSummary, b: &RunSummary) -> Option<String> {
+        match self.name {
+            "jain_index" | "share_ratio" if a.fairness.basis != b.fairness.basis => Some(format!(
+                "entitlements on different bases ({} vs {})",
+                a.fairness.basis, b.fairness.basis
+            )),
+            "gpu_allocation_rate" | "gpu_utilisation_rate" | "fragmented_gpus_mean"
+                if (a.span_s - b.span_s).abs() > 0.01 * a.span_s.max(b.span_s) =>
+            {
+                Some(format!(
+                    "rates over different spans ({} vs {}); compare gpu_hours, or allocation over the common window",
+                    duration(a.span_s),
+                    duration(b.span_s)
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether going from `from` to `to` is an improvement; `None` when equal or when neither
     /// direction is better.
     pub fn verdict(&self, from: f64, to: f64) -> Option<Verdict> {

@@ -78,6 +78,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             y_desc: "GPUs pending".into(),
             series: pending,
             end_h: run.end_h(),
+            colors: run.colors(),
         });
     }
     if has_quotas(run) {
@@ -104,6 +105,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
                 y_desc: "% of nominal GPU quota".into(),
                 series: usage,
                 end_h: run.end_h(),
+                colors: run.colors(),
             });
         }
     }
@@ -146,6 +148,7 @@ fn preemptions_per_day(run: &RunData) -> Option<Chart> {
         y_desc: "preemptions per day".into(),
         series,
         end_h: days as f64 * 24.0,
+        colors: crate::chart::Colors::default(),
     })
 }
 

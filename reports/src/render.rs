@@ -209,6 +209,19 @@ impl RunData {
         teams_by_usage(&self.summary)
     }
 
+    /// The page's colours: each team by its rank in GPU-hours, and each queue as the busiest of
+    /// its teams, so a team and its ClusterQueue look alike on every chart.
+    pub fn colors(&self) -> crate::chart::Colors {
+        let order = self.teams_by_usage();
+        let mut p = crate::chart::Colors::of(order.iter().cloned());
+        for (k, t) in order.iter().enumerate() {
+            if let Some(q) = self.summary.per_team.get(t).and_then(|t| t.queue.clone()) {
+                p.0.entry(q).or_insert(k);
+            }
+        }
+        p
+    }
+
     /// Bin averages of the cluster's GPUs allocated over `[0, end_h)`. The series is read
     /// again, as the span (that of the longest of several runs) is known only now.
     pub fn allocated_binned(&self, end_h: f64) -> Result<Vec<(f64, f64)>, RenderError> {
@@ -275,6 +288,7 @@ fn teams_by_usage(s: &RunSummary) -> Vec<String> {
 pub fn charts(run: &RunData) -> Vec<Chart> {
     let order = run.teams_by_usage();
     let end_h = run.end_h();
+    let colors = run.colors();
     let mut charts = vec![
         Chart::Stacked {
             stem: "utilisation",
@@ -283,6 +297,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             series: run.series.allocated.clone(),
             end_h,
             capacity: Some(run.summary.capacity_gpus),
+            colors: colors.clone(),
         },
         Chart::Lines {
             stem: "queue",
@@ -290,6 +305,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             y_desc: "jobs pending".into(),
             series: run.series.pending.clone(),
             end_h,
+            colors: colors.clone(),
         },
     ];
     charts.extend(crate::queues::charts(run));
@@ -309,6 +325,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
                 },
             ],
             end_h,
+            colors: crate::chart::Colors::default(),
         });
     }
     // Charts with a line or bar per team draw the busiest ones and say so.
@@ -329,12 +346,13 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
         .take(crate::chart::MAX_TEAMS)
         .filter_map(|t| waits.remove(t).map(|w| (t.clone(), w)))
         .collect();
-    cdf.insert(0, ("all jobs".into(), run.waits_h()));
+    cdf.insert(0, (crate::chart::ALL_JOBS.into(), run.waits_h()));
     charts.push(Chart::Cdf {
         stem: "wait_cdf",
         title: top("Wait (first start - submit), by team"),
         x_desc: "wait (log scale; waits under 1m drawn at 1m)".into(),
         series: cdf,
+        colors: colors.clone(),
     });
     charts.push(Chart::Bars {
         stem: "share",

@@ -239,6 +239,26 @@ fn report_compare_puts_runs_side_by_side() {
     }
     assert!(duration_rows >= 7, "{md}");
     assert!(md.contains(", worse)") || md.contains(", better)"), "{md}");
+    // Spread placement ends later, so the allocation rates are over different spans: flagged,
+    // and compared instead over the window both cover, the baseline's whole span, where the
+    // baseline's figure is its own allocation rate.
+    let sb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    assert!(sb["span_s"].as_f64().unwrap() > 1.01 * sa["span_s"].as_f64().unwrap());
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| gpu_allocation_rate |"))
+        .unwrap();
+    assert!(
+        row.contains("(not comparable: rates over different spans ("),
+        "{row}"
+    );
+    let window = md
+        .lines()
+        .find(|l| l.starts_with("| gpu_allocation_rate over the common window (the first "))
+        .unwrap();
+    let base_rate = format!("{:.1} %", 100.0 * sa["gpu_allocation_rate"].as_f64().unwrap());
+    assert_eq!(window.split('|').nth(2).unwrap().trim(), base_rate, "{window}");
     let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
     roxmltree::Document::parse_with_options(
         &html,
