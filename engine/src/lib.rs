@@ -146,7 +146,9 @@ pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
 pub use names::Names;
 pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_IDLE_WAKES, MAX_PREEMPTIONS_PER_JOB};
 pub use outcome::{Counters, JobRun, Outcome, PoolUsage};
-pub use policy::{Decision, JobStatus, Placement, Policy, PolicyError, QueueInfo, QueueReport, Transition};
+pub use policy::{
+    Decision, FlavorQuota, JobStatus, Placement, Policy, PolicyError, QueueInfo, QueueReport, Transition,
+};
 pub use recorder::{Level, PoolClock, Recorder, SeriesPoint, SeriesSink, Usage};
 pub use resources::{GPU_MILLI, GpuNeed, PodRequest};
 pub use sim::Simulation;

@@ -331,6 +331,22 @@ pub struct QueueInfo {
     pub weight: f64,
     /// The share of the cluster's GPU time this queue is entitled to (all queues sum to 1).
     pub entitlement: f64,
+    /// The quotas as the policy's configuration states them, per flavor and resource (quota
+    /// systems only; empty otherwise).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub quotas: Vec<FlavorQuota>,
+}
+
+/// One quota of a queue: a resource in a flavor, amounts written in the resource's own units
+/// as the configuration would (`480` CPUs, `2400Gi`, `24000`); a limit of `None` is unset.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FlavorQuota {
+    pub flavor: String,
+    pub resource: String,
+    pub nominal: String,
+    pub borrowing_limit: Option<String>,
+    pub lending_limit: Option<String>,
 }
 
 impl QueueReport {
@@ -351,6 +367,7 @@ impl QueueReport {
                     lending_limit_gpus: None,
                     weight: w,
                     entitlement: if total > 0.0 { w / total } else { 0.0 },
+                    quotas: Vec::new(),
                 })
                 .collect(),
             job_queue: workload.jobs.iter().map(|j| j.team.0).collect(),

@@ -386,6 +386,7 @@ pub fn write(out: &mut dyn Write, run: &RunData, limit: Option<usize>) -> std::i
             lending_limit_gpus: l,
             weight: 0.0,
             entitlement: 0.0,
+            quotas: Vec::new(),
         });
         for (name, help, pick) in quota {
             writeln!(w, "# TYPE {name} gauge")?;
@@ -733,6 +734,7 @@ mod tests {
                     lending_limit_gpus: None,
                     weight: 1.0,
                     entitlement: 0.2,
+                    quotas: Vec::new(),
                 })
                 .into(),
             ..RunSummary::default()

@@ -1,6 +1,7 @@
 //! The queue view of a run: GPUs pending per queue over time, and for a policy with quotas
-//! (Kueue's ClusterQueues) the quota table, usage against nominal quota over time, preemptions
-//! over time by reason and the most-preempted workloads.
+//! (Kueue's ClusterQueues) the ClusterQueue table, their quotas per flavor and resource, usage
+//! against nominal quota over time, preemptions over time by reason and the most-preempted
+//! workloads.
 //!
 //! Levels over time come from the queue levels read at `metrics.prom`'s sample instants (at
 //! most 30 minutes apart), each held until the next: charts draw their time averages over the
@@ -212,7 +213,42 @@ pub fn section(run: &RunData) -> String {
         );
     }
     h.push_str("</table>\n");
+    h.push_str(&quota_table(run));
     h.push_str(&most_preempted(run));
+    h
+}
+
+/// Every ClusterQueue's quotas per flavor and resource, as its manifest states them.
+fn quota_table(run: &RunData) -> String {
+    let queues: Vec<_> = run
+        .summary
+        .queues
+        .iter()
+        .filter(|q| !q.quotas.is_empty())
+        .collect();
+    if queues.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<h3>Quotas by flavor and resource</h3>\n<table>\n<tr><th>ClusterQueue</th><th>flavor</th>\
+         <th>resource</th><th>nominal</th><th>borrowing limit</th><th>lending limit</th></tr>\n",
+    );
+    let limit = |v: &Option<String>| v.as_deref().map_or_else(|| "no limit".to_string(), esc);
+    for q in queues {
+        for f in &q.quotas {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&q.name),
+                esc(&f.flavor),
+                esc(&f.resource),
+                esc(&f.nominal),
+                limit(&f.borrowing_limit),
+                limit(&f.lending_limit)
+            );
+        }
+    }
+    h.push_str("</table>\n");
     h
 }
 

@@ -115,6 +115,14 @@ fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
         html.contains("<tr><td>ls</td><td>openb</td><td>24</td>"),
         "no row for ls"
     );
+    // And its quotas per flavor and resource as kueue/reclaim.yaml writes them.
+    for row in [
+        "<tr><td>ls</td><td>default</td><td>cpu</td><td>480</td><td>no limit</td><td>no limit</td></tr>",
+        "<tr><td>ls</td><td>default</td><td>memory</td><td>2400Gi</td>",
+        "<tr><td>guaranteed</td><td>default</td><td>fairway.dev/gpu-milli</td><td>4000</td>",
+    ] {
+        assert!(html.contains(row), "no quota row {row}");
+    }
 
     // The README's steps.
     let data = tmp.path().join("prom-data");

@@ -1259,6 +1259,19 @@ impl Policy for Kueue {
                 lending_limit_gpus: gpu_sum(spec, |q| q.lending_limit),
                 weight: spec.weight,
                 entitlement: 0.0,
+                quotas: (spec.quotas.iter())
+                    .map(|(&(f, r), q)| {
+                        let resource = &self.cfg.resources[r];
+                        let show = |v: i64| quantity::show(resource, v);
+                        fairway_engine::FlavorQuota {
+                            flavor: self.cfg.flavors[f].name.clone(),
+                            resource: resource.clone(),
+                            nominal: show(q.nominal),
+                            borrowing_limit: q.borrowing_limit.map(show),
+                            lending_limit: q.lending_limit.map(show),
+                        }
+                    })
+                    .collect(),
             })
             .collect();
         let total: f64 = queues.iter().filter_map(|q| q.nominal_gpus).sum();
