@@ -154,7 +154,21 @@ pub fn evaluate(
                 });
                 continue;
             }
-            out.push(judge(check, name, b, c));
+            let mut o = judge(check, name, b, c);
+            // Utilisation over part of the GPU time says so beside its figure, per side.
+            let partial: Vec<String> = [("baseline", base), ("candidate", cand)]
+                .iter()
+                .filter_map(|(side, runs)| Some(format!("{side} {}", check.metric.partial(runs.first()?)?)))
+                .collect();
+            if !partial.is_empty() {
+                let p = partial.join(", ");
+                o.note = if o.note.is_empty() {
+                    p
+                } else {
+                    format!("{}; {p}", o.note)
+                };
+            }
+            out.push(o);
         }
     }
     if unevaluable.is_empty() {
@@ -491,5 +505,21 @@ mod tests {
         )
         .unwrap();
         assert!(o.iter().all(|o| !o.flagged && o.passed), "{o:?}");
+    }
+
+    /// Utilisation measured over 4.8 % of the GPU time is never shown alone.
+    #[test]
+    fn partial_utilisation_carries_its_coverage() {
+        let run = RunSummary {
+            gpu_utilisation_rate: Some(0.5),
+            gpu_util_coverage: Some(0.048),
+            ..RunSummary::default()
+        };
+        let checks: Vec<Check> = vec!["gpu_utilisation_rate:-1pp".parse().unwrap()];
+        let o = evaluate(&checks, std::slice::from_ref(&run), std::slice::from_ref(&run), false).unwrap();
+        assert_eq!(
+            o[0].note,
+            "baseline of the 4.8 % of GPU time measured, candidate of the 4.8 % of GPU time measured"
+        );
     }
 }

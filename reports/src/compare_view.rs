@@ -95,7 +95,13 @@ fn cells(m: &Metric, v: &[Option<f64>], runs: &[&RunSummary]) -> Vec<Cell> {
                 text: format!("{} (not comparable: {why})", m.show(*x)),
                 verdict: None,
             },
-            _ => cell(m, *x, v[0], k == 0),
+            _ => {
+                let mut c = cell(m, *x, v[0], k == 0);
+                if let (Some(_), Some(p)) = (x, m.partial(runs[k])) {
+                    c.text = format!("{} [{p}]", c.text);
+                }
+                c
+            }
         })
         .collect()
 }

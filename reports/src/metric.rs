@@ -129,6 +129,17 @@ impl Metric {
         }
     }
 
+    /// What a reader must know beside this metric's value for run `s`: utilisation measured
+    /// over part of the GPU time only.
+    pub fn partial(&self, s: &RunSummary) -> Option<String> {
+        match (self.name, s.gpu_util_coverage) {
+            ("gpu_utilisation_rate", Some(c)) if c < 1.0 => {
+                Some(format!("of the {:.1} % of GPU time measured", 100.0 * c))
+            }
+            _ => None,
+        }
+    }
+
     /// Why two runs' values of this metric cannot be set side by side, if they cannot: a
     /// fairness figure over entitlements on different bases (nominal quota against equal
     /// shares), or a rate over the run's span where the spans differ by more than 1 % (a run
