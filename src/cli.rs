@@ -318,6 +318,20 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
+/// A run's progress on a terminal (none when quiet, piped or under CI): jobs arrived of all,
+/// and the time so far; a bake-off counts its runs instead.
+fn run_progress(quiet: bool, bakeoff: bool) -> Option<indicatif::ProgressBar> {
+    let b = progress_bar(quiet)?;
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {msg}, {elapsed} so far")
+    {
+        b.set_style(style);
+    }
+    b.set_message(if bakeoff { "runs" } else { "jobs arrived" });
+    b.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(b)
+}
+
 /// A plan's progress on a terminal (none when piped or under CI): it does not know how many
 /// points the search will evaluate, so it counts the runs of the current point and the time.
 fn plan_progress() -> Option<indicatif::ProgressBar> {
@@ -378,8 +392,13 @@ pub fn main() -> Result<ExitCode> {
                 render: (!no_report).then(|| prom.options(png)),
                 force,
             };
-            let exec = executor(&parallel, None);
-            let report = study::run::run(&resolved, &opts, &exec)?;
+            let bar = run_progress(quiet, resolved.scenario.bakeoff.is_some());
+            let exec = executor(&parallel, bar.clone());
+            let report = study::run::run(&resolved, &opts, &exec);
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let report = report?;
             if !quiet {
                 print!("{}", report.render());
                 if let study::run::RunReport::Replay { summary, .. } = &report

@@ -516,7 +516,13 @@ mod tests {
             ..RunSummary::default()
         };
         let checks: Vec<Check> = vec!["gpu_utilisation_rate:-1pp".parse().unwrap()];
-        let o = evaluate(&checks, std::slice::from_ref(&run), std::slice::from_ref(&run), false).unwrap();
+        let o = evaluate(
+            &checks,
+            std::slice::from_ref(&run),
+            std::slice::from_ref(&run),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             o[0].note,
             "baseline of the 4.8 % of GPU time measured, candidate of the 4.8 % of GPU time measured"

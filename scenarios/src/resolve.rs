@@ -514,9 +514,18 @@ impl Resolved {
     }
 
     /// Runs the simulation, handing its time series to `sink` as the run goes (the outcome's
-    /// `series` is then empty).
-    pub fn run_streaming(&self, sink: &mut dyn SeriesSink) -> Result<Outcome, ScenarioError> {
-        self.simulate(&self.policies.policy, &self.policies.placement, Some(sink))
+    /// `series` is then empty) and telling `progress` (jobs arrived, jobs in all) now and then.
+    pub fn run_streaming(
+        &self,
+        sink: &mut dyn SeriesSink,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Outcome, ScenarioError> {
+        self.simulate(
+            &self.policies.policy,
+            &self.policies.placement,
+            Some(sink),
+            Some(progress),
+        )
     }
 
     /// Runs the simulation under another policy and placement (the scenario's cluster and trace).
@@ -525,7 +534,7 @@ impl Resolved {
         policy: &ResolvedPolicy,
         placement: &ResolvedPlacement,
     ) -> Result<Outcome, ScenarioError> {
-        self.simulate(policy, placement, None)
+        self.simulate(policy, placement, None, None)
     }
 
     fn simulate<'a>(
@@ -533,6 +542,7 @@ impl Resolved {
         policy: &ResolvedPolicy,
         placement: &ResolvedPlacement,
         sink: Option<&'a mut dyn SeriesSink>,
+        progress: Option<&dyn Fn(usize, usize)>,
     ) -> Result<Outcome, ScenarioError> {
         let seed = self.scenario.seed;
         let policy = policy.build(seed).map_err(|e| self.registry_error(e))?;
@@ -550,7 +560,20 @@ impl Resolved {
         if let Some(sink) = sink {
             sim.stream_series(sink);
         }
-        Ok(sim.run()?)
+        let Some(progress) = progress else {
+            return Ok(sim.run()?);
+        };
+        // The same steps as `run`, with a report every few thousand instants.
+        let total = self.workload.jobs.len();
+        let mut steps = 0u64;
+        while sim.step()? {
+            steps += 1;
+            if steps.is_multiple_of(4096) {
+                progress(sim.counters().arrivals as usize, total);
+            }
+        }
+        progress(total, total);
+        Ok(sim.finish())
     }
 }
 

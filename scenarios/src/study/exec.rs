@@ -64,6 +64,13 @@ impl Executor {
         self
     }
 
+    /// Reports progress within one item (a single run's jobs), as items are reported.
+    pub fn report(&self, done: usize, total: usize) {
+        if let Some(p) = &self.progress {
+            p(done, total);
+        }
+    }
+
     pub fn threads(&self) -> usize {
         self.threads
     }

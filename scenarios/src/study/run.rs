@@ -78,7 +78,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions, exec: &Executor) -> Result<Ru
         fairway_reports::frame::SeriesShape::of(&resolved.workload, resolved.options.track_fragmentation);
     let mut series = fairway_reports::SeriesFiles::create(dir, shape)?;
     let started = Instant::now();
-    let outcome = resolved.run_streaming(&mut series)?;
+    let outcome = resolved.run_streaming(&mut series, &|done, total| exec.report(done, total))?;
     let elapsed = started.elapsed();
     series.finish()?;
     let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
