@@ -75,7 +75,10 @@ enum Command {
         prom: PromQueues,
     },
     /// Check a scenario without running it: files, names, parameters, jobs that can never fit.
-    Validate { scenario: PathBuf },
+    Validate {
+        /// The scenario file (TOML), or a sweep file.
+        scenario: PathBuf,
+    },
     /// Inspect trace files.
     Trace {
         #[command(subcommand)]
@@ -95,6 +98,7 @@ enum Command {
         /// Mean arrivals per hour, Poisson (overrides the spec).
         #[arg(long)]
         per_hour: Option<f64>,
+        /// Seed of the generator: the same seed and settings give the same trace.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -127,6 +131,7 @@ enum Command {
         /// Write into the output folder even if it is not empty and holds no earlier output.
         #[arg(long)]
         force: bool,
+        /// Print nothing but errors (no progress bar, no results table).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -238,7 +243,9 @@ enum SweepCommand {
     /// Combine the sweep.csv of shards into one (and its sweep.parquet and chart), as a single
     /// run of the sweep writes them.
     Merge {
+        /// The shards' output folders.
         dirs: Vec<PathBuf>,
+        /// Where the merged sweep.csv, sweep.parquet and chart go.
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
@@ -270,6 +277,7 @@ impl SweepChartArgs {
 enum TraceCommand {
     /// Rows, span, GPU demand and duration percentiles of a trace file.
     Stats {
+        /// The trace file (canonical CSV or an openb pod list).
         file: PathBuf,
         /// The file's format [default: guessed from the header].
         #[arg(long, value_enum)]
