@@ -83,6 +83,27 @@ pub struct Outcome {
     pub note: String,
 }
 
+/// The (mean, standard deviation, seeds) of a check's metric on one side, if any.
+type Side = Option<(f64, f64, usize)>;
+
+impl Outcome {
+    /// A check that does not pass without being judged against a limit: `flagged` when the two
+    /// sides are on different bases; `note` says why.
+    fn failed(check: &Check, name: String, (b, c): (Side, Side), flagged: bool, note: String) -> Outcome {
+        Outcome {
+            name,
+            metric: check.metric,
+            baseline: b.map(|x| x.0),
+            candidate: c.map(|x| x.0),
+            limit: None,
+            noise: 0.0,
+            passed: false,
+            flagged,
+            note,
+        }
+    }
+}
+
 /// Checks that have no value on either side: the gate cannot tell, so it does not pass.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error(
@@ -141,17 +162,7 @@ pub fn evaluate(
             let why = (base.first().zip(cand.first())).and_then(|(x, y)| check.metric.incomparable(x, y));
             if let Some(why) = why {
                 // Flagged, not compared; a gate that cannot tell does not pass.
-                out.push(Outcome {
-                    name,
-                    metric: check.metric,
-                    baseline: b.map(|x| x.0),
-                    candidate: c.map(|x| x.0),
-                    limit: None,
-                    noise: 0.0,
-                    passed: false,
-                    flagged: true,
-                    note: why,
-                });
+                out.push(Outcome::failed(check, name, (b, c), true, why));
                 continue;
             }
             let mut o = judge(check, name, b, c);
@@ -178,20 +189,10 @@ pub fn evaluate(
     }
 }
 
-fn judge(check: &Check, name: String, b: Option<(f64, f64, usize)>, c: Option<(f64, f64, usize)>) -> Outcome {
+fn judge(check: &Check, name: String, b: Side, c: Side) -> Outcome {
     let (Some((bm, bs, bn)), Some((cm, cs, cn))) = (b, c) else {
         // A value on one side only: the candidate lost (or gained) what the baseline measured.
-        return Outcome {
-            name,
-            metric: check.metric,
-            baseline: b.map(|x| x.0),
-            candidate: c.map(|x| x.0),
-            limit: None,
-            noise: 0.0,
-            passed: false,
-            flagged: false,
-            note: "a value on one side only".into(),
-        };
+        return Outcome::failed(check, name, (b, c), false, "a value on one side only".into());
     };
     let slack = match check.tolerance {
         Tolerance::Relative(f) => bm.abs() * f,

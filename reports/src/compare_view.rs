@@ -30,8 +30,11 @@ fn labels(runs: &[RunData]) -> Vec<String> {
 
 /// Headline rows: (metric, value per run) for metrics that at least one run has.
 fn headline(summaries: &[&RunSummary]) -> Vec<(&'static Metric, Vec<Option<f64>>)> {
+    // Waits with censored jobs counted only where some run has such jobs.
+    let censored = summaries.iter().any(|s| s.has_censored_waits());
     METRICS
         .iter()
+        .filter(|m| censored || !m.name.ends_with("_km"))
         .map(|m| (m, summaries.iter().map(|s| m.value(s, None)).collect::<Vec<_>>()))
         .filter(|(_, v)| v.iter().any(Option::is_some))
         .collect()

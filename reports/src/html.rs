@@ -14,7 +14,7 @@ pub fn esc(s: &str) -> String {
 
 pub const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right}\
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{padding:.25rem .45rem;border-bottom:1px solid #eee;text-align:right}\
 th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.muted{color:#666;font-size:.9rem}\
 .cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .8rem;min-width:9rem}\
 .card b{display:block;font-size:1.3rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}\
@@ -89,6 +89,14 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         ("mean wait", opt(s.wait_s.mean, human_secs)),
         ("p95 wait", opt(s.wait_s.p95, human_secs)),
         ("p99 wait", opt(s.wait_s.p99, human_secs)),
+        (
+            "p95 wait, all jobs",
+            if s.has_censored_waits() {
+                opt(s.wait_s_km.p95, human_secs).replace('–', "beyond the run")
+            } else {
+                String::new()
+            },
+        ),
         ("median JCT", opt(s.jct_s.p50, human_secs)),
         ("GPU allocation", pct(s.gpu_allocation_rate)),
         (
@@ -108,8 +116,8 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
             format!("{} of {}", pct(within), s.interactive_jobs),
         )
     });
-    for (k, v) in cards
-        .iter()
+    // A card without a value (a figure the run has no use for) is left out.
+    for (k, v) in (cards.iter().filter(|c| !c.1.is_empty()))
         .map(|(k, v)| (k.to_string(), v))
         .chain(interactive.iter().map(|(k, v)| (k.clone(), v)))
     {
@@ -229,16 +237,22 @@ fn lead(run: &RunData) -> String {
 }
 
 fn team_table(run: &RunData) -> String {
+    // With censored waits, each team's p95 counting the jobs that never started, beside it.
+    let km = run.summary.has_censored_waits();
     let mut h = String::from(
         "<h2>Teams</h2>\n<table>\n<tr><th>team</th><th>queue</th><th>jobs</th><th>finished</th>\
          <th>GPU-hours</th><th>share</th><th>entitlement</th><th>share / entitlement</th>\
-         <th>p50 wait</th><th>p95 wait</th><th>mean pending</th><th>preemptions</th></tr>\n",
+         <th>p50 wait</th><th>p95 wait</th>",
     );
+    if km {
+        h.push_str("<th>p95 wait, all jobs</th>");
+    }
+    h.push_str("<th>mean pending</th><th>preemptions</th></tr>\n");
     for (name, t) in &run.summary.per_team {
-        let _ = writeln!(
+        let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td>",
             esc(name),
             esc(t.queue.as_deref().unwrap_or("–")),
             t.counts.jobs_total,
@@ -249,11 +263,34 @@ fn team_table(run: &RunData) -> String {
             opt(t.share_ratio, num),
             opt(t.wait_s.p50, human_secs),
             opt(t.wait_s.p95, human_secs),
+        );
+        if km {
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                t.wait_s_km
+                    .p95
+                    .map_or_else(|| "beyond the run".into(), human_secs)
+            );
+        }
+        let _ = writeln!(
+            h,
+            "<td>{}</td><td>{}</td></tr>",
             opt(t.pending_s.mean, human_secs),
             t.preemptions
         );
     }
     h.push_str("</table>\n");
+    if km {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">{} jobs were still waiting when the run ended and {} gave up before they started. \
+             Wait figures cover the jobs that started; those for all jobs count the ones that never started too, as \
+             waiting at least as long as they did (the Kaplan–Meier estimate), and read \"beyond the run\" where too \
+             many never started to place the percentile.</p>",
+            run.summary.jobs_pending_at_end, run.summary.counts.jobs_abandoned
+        );
+    }
     h
 }
 

@@ -64,6 +64,57 @@ impl Dist {
     }
 }
 
+impl Dist {
+    /// The Kaplan–Meier estimate of a distribution from `(value, observed)` pairs, where an
+    /// unobserved value is censored: it is known only to exceed the value given (a job still
+    /// waiting when the run ended). A quantile is the smallest observed value at which the
+    /// estimated distribution reaches its level (`None` when censoring leaves it unreached); the
+    /// mean is restricted to the largest value, observed or not, and so is a lower bound when
+    /// that one is censored; `max` is the largest value, observed or not; `count` counts both.
+    pub fn kaplan_meier(mut v: Vec<(f64, bool)>) -> Dist {
+        if v.is_empty() {
+            return Dist::default();
+        }
+        // Observed before censored at equal values: a job censored at t was still at risk at t.
+        v.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        let n = v.len();
+        let mut survival = 1.0f64;
+        let (mut area, mut last) = (0.0f64, 0.0f64);
+        let levels = [0.5, 0.9, 0.95, 0.99];
+        let mut quantiles: [Option<f64>; 4] = [None; 4];
+        let mut i = 0;
+        while i < n {
+            let t = v[i].0;
+            area += survival * (t - last).max(0.0);
+            last = t;
+            let at_risk = n - i;
+            let mut events = 0;
+            while i < n && v[i].0 == t {
+                events += usize::from(v[i].1);
+                i += 1;
+            }
+            if events > 0 {
+                survival *= 1.0 - events as f64 / at_risk as f64;
+                for (q, level) in quantiles.iter_mut().zip(levels) {
+                    // A small tolerance: (1 - S) is a product of fractions, 0.5 may read 0.4999...
+                    if q.is_none() && 1.0 - survival >= level - 1e-12 {
+                        *q = Some(round(t));
+                    }
+                }
+            }
+        }
+        Dist {
+            count: n,
+            mean: Some(round(area)),
+            p50: quantiles[0],
+            p90: quantiles[1],
+            p95: quantiles[2],
+            p99: quantiles[3],
+            max: Some(round(last)),
+        }
+    }
+}
+
 /// Rounds a ratio to six decimals, so that summaries print stably.
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
@@ -98,6 +149,10 @@ pub struct TeamSummary {
     pub gpu_share: f64,
     pub preemptions: u64,
     pub wait_s: Dist,
+    /// The wait distribution with jobs still waiting at the end (or that gave up) counted as
+    /// censored at their time waited so far: the Kaplan–Meier estimate.
+    #[serde(default)]
+    pub wait_s_km: Dist,
     pub jct_s: Dist,
     /// Total time pending per job (including after preemptions), over jobs that started.
     #[serde(default)]
@@ -159,7 +214,16 @@ pub struct RunSummary {
     pub node_failures: u64,
     /// Runs interrupted by a node failure.
     pub interrupted_by_failures: u64,
+    /// Wait (first start - submit) of the jobs that started.
     pub wait_s: Dist,
+    /// Jobs still pending when the run ended.
+    #[serde(default)]
+    pub jobs_pending_at_end: usize,
+    /// The wait distribution counting every job that waited: those still pending at the end and
+    /// those that gave up are censored at their time waited so far (Kaplan–Meier; see
+    /// [`Dist::kaplan_meier`]). Equal in spirit to `wait_s` when every job started.
+    #[serde(default)]
+    pub wait_s_km: Dist,
     pub jct_s: Dist,
     #[serde(default)]
     pub pending_s: Dist,
@@ -223,6 +287,12 @@ pub enum SummaryError {
 }
 
 impl RunSummary {
+    /// Whether some job's wait is censored (still pending at the end, or gave up before it
+    /// started), so that `wait_s` leaves jobs out and `wait_s_km` should be read beside it.
+    pub fn has_censored_waits(&self) -> bool {
+        self.jobs_pending_at_end > 0 || self.counts.jobs_abandoned > 0
+    }
+
     /// The `summary.json` of a run's output folder.
     pub fn read(dir: &std::path::Path) -> Result<RunSummary, SummaryError> {
         let path = dir.join("summary.json");
@@ -391,6 +461,16 @@ fn wait_s(r: &JobRun, j: &JobSpec) -> Option<f64> {
     r.first_start().map(|s| s.since(j.submit).as_secs_f64())
 }
 
+/// A job's wait for the Kaplan–Meier estimate: observed when it started, censored at its time
+/// pending when it was still waiting at the end or gave up; none for a job that could never run.
+fn wait_km(r: &JobRun, j: &JobSpec) -> Option<(f64, bool)> {
+    match (wait_s(r, j), r.status) {
+        (Some(w), _) => Some((w, true)),
+        (None, JobStatus::Pending | JobStatus::Abandoned) => Some((r.pending_ms as f64 / 1000.0, false)),
+        _ => None,
+    }
+}
+
 /// Time pending (including after preemptions), seconds, of a job that started.
 fn pending_s(r: &JobRun, _: &JobSpec) -> Option<f64> {
     r.first_start().map(|_| r.pending_ms as f64 / 1000.0)
@@ -484,6 +564,21 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     // per job at once (plus the sorted copy), not one per metric and team.
     let team_of = |_: &JobRun, j: &JobSpec| j.team.index();
     let (waits, mut team_waits) = dists(w, o, teams, team_of, wait_s);
+    let jobs_pending_at_end = o.jobs.iter().filter(|r| r.status == JobStatus::Pending).count();
+    let (waits_km, mut team_waits_km) = {
+        let mut per: Vec<Vec<(f64, bool)>> = vec![Vec::new(); teams];
+        let mut all = Vec::new();
+        for (r, j) in o.jobs.iter().zip(&w.jobs) {
+            if let Some(x) = wait_km(r, j) {
+                per[team_of(r, j)].push(x);
+                all.push(x);
+            }
+        }
+        (
+            Dist::kaplan_meier(all),
+            per.into_iter().map(Dist::kaplan_meier).collect::<Vec<_>>(),
+        )
+    };
     let (jcts, mut team_jcts) = dists(w, o, teams, team_of, jct_s);
     let (pendings, mut team_pendings) = dists(w, o, teams, team_of, pending_s);
     let (slows, mut team_slows) = dists(w, o, teams, team_of, |r, j| {
@@ -540,6 +635,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                     gpu_share: share,
                     preemptions: team_preempt[t],
                     wait_s: std::mem::take(&mut team_waits[t]),
+                    wait_s_km: std::mem::take(&mut team_waits_km[t]),
                     jct_s: std::mem::take(&mut team_jcts[t]),
                     pending_s: std::mem::take(&mut team_pendings[t]),
                     slowdown: std::mem::take(&mut team_slows[t]),
@@ -676,6 +772,8 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             .filter(|_| interactive > 0)
             .map(|_| round(on_time as f64 / interactive as f64)),
         wait_s: waits,
+        jobs_pending_at_end,
+        wait_s_km: waits_km,
         jct_s: jcts,
         per_team,
         preemptions_by_reason: o.preemption_log.iter().fold(BTreeMap::new(), |mut m, p| {
@@ -732,5 +830,59 @@ mod tests {
         assert_eq!(slowdown(60_000, 1_000), Some(60.0));
         assert_eq!(bounded_slowdown(60_000, 1_000), 6.0);
         assert_eq!(bounded_slowdown(5_000, 5_000), 1.0);
+    }
+
+    /// Waits 10, 20 and 30 s, and one job still waiting after 25 s. At risk: 4 at 10 (S = 3/4),
+    /// 3 at 20 (S = 1/2), the censored job leaves at 25, 1 at 30 (S = 0). p50 = 20, p90 = 30;
+    /// mean = 10 x 1 + 10 x 3/4 + 10 x 1/2 = 22.5; max 30.
+    #[test]
+    fn kaplan_meier_counts_a_censored_wait_as_at_least_its_time() {
+        let d = Dist::kaplan_meier(vec![(20.0, true), (25.0, false), (10.0, true), (30.0, true)]);
+        assert_eq!(
+            d,
+            Dist {
+                count: 4,
+                mean: Some(22.5),
+                p50: Some(20.0),
+                p90: Some(30.0),
+                p95: Some(30.0),
+                p99: Some(30.0),
+                max: Some(30.0),
+            }
+        );
+        // Half the jobs never started: the median is reached, p90 is not.
+        let d = Dist::kaplan_meier(vec![(5.0, true), (50.0, false)]);
+        assert_eq!(
+            (d.p50, d.p90, d.mean, d.max),
+            (Some(5.0), None, Some(27.5), Some(50.0))
+        );
+        assert_eq!(Dist::kaplan_meier(Vec::new()), Dist::default());
+    }
+
+    /// Without censoring, the estimate is the sample's own distribution: its mean, and as
+    /// quantiles the smallest values with at least that share of the sample at or below them.
+    #[test]
+    fn kaplan_meier_without_censoring_is_the_sample() {
+        let mut rng = 12345u64;
+        for n in 1..60usize {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((rng >> 40) % 50) as f64
+                })
+                .collect();
+            let d = Dist::kaplan_meier(v.iter().map(|&x| (x, true)).collect());
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mean = sorted.iter().sum::<f64>() / n as f64;
+            assert!((d.mean.unwrap() - mean).abs() < 1e-3, "{n}: {d:?} vs {mean}");
+            for (q, level) in [(d.p50, 0.5), (d.p90, 0.9), (d.p99, 0.99)] {
+                let k = ((level * n as f64) - 1e-9).ceil() as usize;
+                assert_eq!(q, Some(sorted[k.max(1) - 1]), "{n} at {level}");
+            }
+            assert_eq!(d.max, sorted.last().copied());
+        }
     }
 }

@@ -40,6 +40,20 @@ pub fn render(s: &RunSummary) -> String {
     );
     let [m, p50, p95, max] = dist_cells(&s.wait_s);
     let _ = writeln!(out, "wait      mean {m}  p50 {p50}  p95 {p95}  max {max}");
+    if s.has_censored_waits() {
+        // Jobs that never started wait at least as long as they did (Kaplan–Meier).
+        let k = &s.wait_s_km;
+        let at_least = |v: Option<f64>| v.map_or_else(|| "beyond the run".to_string(), human_secs);
+        let _ = writeln!(
+            out,
+            "          counting the {} jobs that never started ({} still waiting at the end): mean at least {}  p50 {}  p95 {}",
+            s.jobs_pending_at_end + s.counts.jobs_abandoned,
+            s.jobs_pending_at_end,
+            at_least(k.mean),
+            at_least(k.p50),
+            at_least(k.p95)
+        );
+    }
     let [m, p50, p95, max] = dist_cells(&s.jct_s);
     let _ = writeln!(out, "JCT       mean {m}  p50 {p50}  p95 {p95}  max {max}");
     if s.interactive_jobs > 0 {

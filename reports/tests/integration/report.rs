@@ -782,6 +782,23 @@ fn the_worst_served_team_is_one_that_asked_for_its_share_and_did_not_get_it() {
     assert!(close(a.share_ratio.unwrap(), 2.0 / 3.0) && close(bt.share_ratio.unwrap(), 4.0 / 3.0));
     assert_eq!(s.fairness.worst_served_team.as_deref(), Some("a"));
     assert!(close(s.fairness.worst_share_ratio.unwrap(), 2.0 / 3.0));
+    // a2 is still waiting at 150 s, 149 s after it arrived: wait_s leaves it out (0 and 99 s);
+    // the Kaplan-Meier estimate counts it as waiting at least 149 s. At 0 s one of 3 starts
+    // (S = 2/3), at 99 s one of 2 (S = 1/3): p50 99 s, p90 never reached; mean 99 x 2/3 + 50 x
+    // 1/3 = 82.667 s. Team a alone: 99 s and at least 149 s: p50 99 s, mean 99 + 50 / 2 = 124 s.
+    assert_eq!(s.jobs_pending_at_end, 1);
+    assert_eq!((s.wait_s.count, s.wait_s.mean), (2, Some(49.5)));
+    let k = &s.wait_s_km;
+    assert_eq!(
+        (k.count, k.p50, k.p90, k.mean, k.max),
+        (3, Some(99.0), None, Some(82.667), Some(149.0))
+    );
+    let ka = &a.wait_s_km;
+    assert_eq!(
+        (ka.count, ka.p50, ka.p90, ka.mean),
+        (2, Some(99.0), None, Some(124.0))
+    );
+    assert!(s.has_censored_waits());
 }
 
 /// The page leads with the answer. In the hand run j1 holds all 4 GPUs from 0 to 100 s while
