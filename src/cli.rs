@@ -165,7 +165,8 @@ enum Command {
         parallel: Parallel,
     },
     /// The CI gate: compare a candidate with a baseline; exit 0 if every check holds, 1 if any
-    /// regressed, 2 on error. Prints a Markdown summary.
+    /// regressed or could not be compared (values on different bases), 2 on error. Prints a
+    /// Markdown summary.
     Compare {
         /// A run's output folder (its summary.json) or a scenario file to run.
         baseline: PathBuf,

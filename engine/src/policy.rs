@@ -347,6 +347,9 @@ pub struct FlavorQuota {
     pub nominal: String,
     pub borrowing_limit: Option<String>,
     pub lending_limit: Option<String>,
+    /// The nominal quota in GPUs, for the resource jobs' GPUs are counted in.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub nominal_gpus: Option<f64>,
 }
 
 impl QueueReport {

@@ -467,6 +467,15 @@ fn legend_name(s: &str) -> String {
     }
 }
 
+/// The unit a duration axis from 0 to `top` seconds is drawn in: seconds per unit and its
+/// suffix, the largest of d, h, m that the top holds at least twice.
+fn duration_unit(top: f64) -> (f64, &'static str) {
+    [(86_400.0, "d"), (3600.0, "h"), (60.0, "m")]
+        .into_iter()
+        .find(|(u, _)| top >= 2.0 * u)
+        .unwrap_or((1.0, "s"))
+}
+
 /// The time axis of a run of `end_h` hours: in hours up to three days, else in days. Returns
 /// the hours per axis unit and the axis name.
 fn time_axis(end_h: f64) -> (f64, &'static str) {
@@ -477,17 +486,14 @@ fn time_axis(end_h: f64) -> (f64, &'static str) {
     }
 }
 
-/// A tick label without a trailing ".0": whole numbers bare, others to one decimal (or more
-/// for small ones).
+/// A tick label without trailing zeros: whole numbers bare, others to at most two decimals.
 fn tick(v: &f64) -> String {
     let v = *v;
     if v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
+        return format!("{v:.0}");
     }
+    let t = format!("{v:.2}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
@@ -573,15 +579,28 @@ fn bands<'a, DB: DrawingBackend + 'a>(
             .chain(target.map(|t| t * 1.1))
             .fold(0.0, f64::max),
     );
+    // A duration axis is drawn in one unit (s, m, h or d, by its top), so its ticks fall on
+    // round amounts of it: 0, 0.5h, 1h, ... rather than multiples of 50,000 s.
+    let (unit, suffix) = match y_metric {
+        Some(m) if m.unit == crate::metric::Unit::Seconds => duration_unit(top),
+        _ => (1.0, ""),
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(16))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(80)
-        .build_cartesian_2d(x_lo..x_hi, 0f64..top)?;
-    let y_label = |v: &f64| match y_metric {
-        Some(m) => m.show(*v),
-        None => crate::html::num(*v),
+        .build_cartesian_2d(x_lo..x_hi, 0f64..top / unit)?;
+    let show = |v: f64| match y_metric {
+        Some(m) => m.show(v),
+        None => crate::html::num(v),
+    };
+    let y_label = |v: &f64| {
+        if suffix.is_empty() {
+            show(*v)
+        } else {
+            format!("{}{suffix}", tick(v))
+        }
     };
     let x_label = |v: &f64| {
         if whole_x {
@@ -590,8 +609,15 @@ fn bands<'a, DB: DrawingBackend + 'a>(
             crate::html::num(*v)
         }
     };
+    // Whole x values (node counts) get no more ticks than there are values, so no label repeats.
+    let x_ticks = if whole_x {
+        ((x_hi - x_lo).round() as usize + 1).clamp(2, 12)
+    } else {
+        10
+    };
     chart
         .configure_mesh()
+        .x_labels(x_ticks)
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_label_formatter(&x_label)
@@ -600,7 +626,8 @@ fn bands<'a, DB: DrawingBackend + 'a>(
         .axis_desc_style(font(13))
         .draw()?;
     if let Some(t) = target {
-        let text = format!("target {}", y_label(&t));
+        let text = format!("target {}", show(t));
+        let t = t / unit;
         chart
             .draw_series(DashedLineSeries::new(
                 [(x_lo, t), (x_hi, t)],
@@ -613,18 +640,22 @@ fn bands<'a, DB: DrawingBackend + 'a>(
     }
     for (k, s) in series.iter().enumerate() {
         let c = color(k);
-        let band: Vec<(f64, f64)> = (s.points.iter().map(|p| (p.0, p.3)))
-            .chain(s.points.iter().rev().map(|p| (p.0, p.2)))
+        let band: Vec<(f64, f64)> = (s.points.iter().map(|p| (p.0, p.3 / unit)))
+            .chain(s.points.iter().rev().map(|p| (p.0, p.2 / unit)))
             .collect();
         chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18))))?;
         chart
             .draw_series(LineSeries::new(
-                s.points.iter().map(|p| (p.0, p.1)),
+                s.points.iter().map(|p| (p.0, p.1 / unit)),
                 c.stroke_width(2),
             ))?
             .label(short(&s.name))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], c.stroke_width(2)));
-        chart.draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))?;
+        chart.draw_series(
+            s.points
+                .iter()
+                .map(|p| Circle::new((p.0, p.1 / unit), 3, c.filled())),
+        )?;
     }
     legend(&mut chart)
 }
@@ -812,5 +843,18 @@ mod tests {
         let b = binned(&[(0.5, 6.0), (0.5, 1.0), (2.5, 8.0), (3.0, 0.0)], 2.5, 2);
         assert_eq!(b, vec![(0.625, 0.6), (1.875, 1.0)]);
         assert!(binned(&[(0.0, 1.0)], 0.0, 4).is_empty());
+    }
+
+    #[test]
+    fn ticks_read_as_people_write_them() {
+        assert_eq!(tick(&50.0), "50");
+        assert_eq!(tick(&0.5), "0.5");
+        assert_eq!(tick(&2.25), "2.25");
+        assert_eq!(tick(&(1.0 / 3.0)), "0.33");
+        // A duration axis is drawn in the largest unit its top holds twice.
+        assert_eq!(duration_unit(2.5 * 86_400.0), (86_400.0, "d"));
+        assert_eq!(duration_unit(9000.0), (3600.0, "h"));
+        assert_eq!(duration_unit(7000.0), (60.0, "m"));
+        assert_eq!(duration_unit(90.0), (1.0, "s"));
     }
 }

@@ -295,7 +295,11 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
             show(o, o.candidate),
             change,
             show(o, o.limit),
-            show_noise(o)
+            if seeds > 1 {
+                show_noise(o)
+            } else {
+                "–".to_string()
+            }
         );
     }
     s
@@ -380,7 +384,7 @@ mod tests {
         assert!(err("p95_wait:+5x").contains("unit 'x' does not suit p95_wait"));
         // Percentage points are for fractions, minutes for times.
         assert!(err("p95_wait:+2pp").contains("(units: %, s, m, h, d or none)"));
-        assert!(err("jain_index:-5m").contains("(units: %, pp or none)"));
+        assert!(err("jain_index:-5m").contains("(units: % or none)"));
     }
 
     /// Baseline p95 100 s, allocation 0.50. Candidate p95 104 s (limit 105: holds), allocation
@@ -409,11 +413,11 @@ mod tests {
         );
         // In human units: p95 100 s to 104 s (4 s more, 4 %), allocation 50 % to 47 %.
         assert!(
-            md.contains("| `p95_wait:+5%` | 1.67m | 1.73m | +4s, +4.0 %, worse | 1.75m | 0s | ok |"),
+            md.contains("| `p95_wait:+5%` | 1.67m | 1.73m | +4s, +4.0 %, worse | 1.75m | – | ok |"),
             "{md}"
         );
         assert!(
-            md.contains("| 50.0 % | 47.0 % | -3.0 pp, worse | 48.0 % | 0.0 pp | **regressed** |"),
+            md.contains("| 50.0 % | 47.0 % | -3.0 pp, worse | 48.0 % | – | **regressed** |"),
             "{md}"
         );
         let x = junit(&o);
@@ -445,12 +449,12 @@ mod tests {
     fn a_check_that_cannot_be_evaluated_fails_closed() {
         let checks: Vec<Check> = vec![
             "p95_wait:+5%".parse().unwrap(),
-            "jain_index:-1pp".parse().unwrap(),
+            "jain_index:-0.01".parse().unwrap(),
         ];
         let empty = RunSummary::default();
         let one = std::slice::from_ref(&empty);
         let e = evaluate(&checks, one, one, false).unwrap_err();
-        assert_eq!(e.checks, ["p95_wait:+5%", "jain_index:-1pp"]);
+        assert_eq!(e.checks, ["p95_wait:+5%", "jain_index:-0.01"]);
         let o = evaluate(&checks[..1], &[summary(100.0, 0.5)], &[empty], false).unwrap();
         assert!(!o[0].passed && o[0].note == "a value on one side only", "{o:?}");
     }

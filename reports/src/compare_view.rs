@@ -352,7 +352,7 @@ mod tests {
         assert_eq!(cell(wait, None, Some(60.0), false).text, "–");
         // A change that would read as 0 is not called better or worse.
         let jain = metric("jain_index").unwrap();
-        assert_eq!(cell(jain, Some(0.3741), Some(0.3740), false).text, "37.4 % (≈)");
+        assert_eq!(cell(jain, Some(0.3741), Some(0.3740), false).text, "0.374 (≈)");
         assert_eq!(cell(pre, Some(10_001.0), Some(10_000.0), false).text, "10001 (≈)");
         // Close values stay apart; long spans read in days.
         assert_eq!(

@@ -15,7 +15,7 @@ pub fn esc(s: &str) -> String {
 pub const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{padding:.25rem .45rem;border-bottom:1px solid #eee;text-align:right}\
-th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.muted{color:#666;font-size:.9rem}\
+th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}td:not(:first-child){white-space:nowrap}.muted{color:#666;font-size:.9rem}\
 .cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .8rem;min-width:9rem}\
 .card b{display:block;font-size:1.3rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}\
 .worse{color:#b00020}.better{color:#087f23}";
@@ -90,7 +90,7 @@ pub fn report(run: &RunData, charts: &[(String, String)]) -> String {
         ("p95 wait", opt(s.wait_s.p95, human_secs)),
         ("p99 wait", opt(s.wait_s.p99, human_secs)),
         (
-            "p95 wait, all jobs",
+            "p95 wait, incl. jobs never started",
             if s.has_censored_waits() {
                 opt(s.wait_s_km.p95, human_secs).replace('–', "beyond the run")
             } else {
@@ -188,13 +188,18 @@ fn lead(run: &RunData) -> String {
             let _ = writeln!(
                 h,
                 "<p><b>{}</b> waits most: p95 wait <b>{}</b> over its {} jobs (mean pending {}). It asked for \
-                 {} of the GPU time and got {}, against an entitlement of {} ({}).</p>",
+                 {} of the GPU time and got {}{}, against an entitlement of {} ({}).</p>",
                 esc(name),
                 human_secs(p95),
                 t.counts.jobs_total,
                 opt(t.pending_s.mean, human_secs),
                 pct(t.demand_share),
                 pct(t.gpu_share),
+                if t.preemptions > 0 {
+                    format!(" (counting the work its {} preemptions lost)", t.preemptions)
+                } else {
+                    String::new()
+                },
                 pct(t.entitlement),
                 esc(&s.fairness.basis),
             );
@@ -245,7 +250,7 @@ fn team_table(run: &RunData) -> String {
          <th>p50 wait</th><th>p95 wait</th>",
     );
     if km {
-        h.push_str("<th>p95 wait, all jobs</th>");
+        h.push_str("<th>p95 wait, incl. never started</th>");
     }
     h.push_str("<th>mean pending</th><th>preemptions</th></tr>\n");
     for (name, t) in &run.summary.per_team {
@@ -285,7 +290,7 @@ fn team_table(run: &RunData) -> String {
         let _ = writeln!(
             h,
             "<p class=\"muted\">{} jobs were still waiting when the run ended and {} gave up before they started. \
-             Wait figures cover the jobs that started; those for all jobs count the ones that never started too, as \
+             Wait figures cover the jobs that started; those marked \"incl. never started\" count the others too, as \
              waiting at least as long as they did (the Kaplan–Meier estimate), and read \"beyond the run\" where too \
              many never started to place the percentile.</p>",
             run.summary.jobs_pending_at_end, run.summary.counts.jobs_abandoned

@@ -212,7 +212,7 @@ pub const METRICS: &[Metric] = &[
     metric!("p95_bounded_slowdown", Plain, Lower, run: Some(|s| s.bounded_slowdown.p95), team: Some(|t| t.bounded_slowdown.p95)),
     metric!("gpu_allocation_rate", Fraction, Higher, run: Some(|s| Some(s.gpu_allocation_rate)), team: None),
     metric!("gpu_utilisation_rate", Fraction, Higher, run: Some(|s| s.gpu_utilisation_rate), team: None),
-    metric!("jain_index", Fraction, Higher, run: Some(|s| s.fairness.jain_index), team: None),
+    metric!("jain_index", Plain, Higher, run: Some(|s| s.fairness.jain_index), team: None),
     metric!("share_ratio", Plain, Neither, run: None, team: Some(|t| t.share_ratio)),
     metric!("gpu_share", Fraction, Neither, run: None, team: Some(|t| Some(t.gpu_share))),
     metric!("gpu_hours", Plain, Neither, run: Some(|s| Some(s.gpu_hours)), team: Some(|t| Some(t.gpu_hours))),

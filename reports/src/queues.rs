@@ -242,7 +242,10 @@ fn quota_table(run: &RunData) -> String {
                 esc(&q.name),
                 esc(&f.flavor),
                 esc(&f.resource),
-                esc(&f.nominal),
+                match f.nominal_gpus {
+                    Some(g) if f.nominal != num(g) => format!("{} ({} GPUs)", esc(&f.nominal), num(g)),
+                    _ => esc(&f.nominal),
+                },
                 limit(&f.borrowing_limit),
                 limit(&f.lending_limit)
             );

@@ -119,7 +119,7 @@ fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
     for row in [
         "<tr><td>ls</td><td>default</td><td>cpu</td><td>480</td><td>no limit</td><td>no limit</td></tr>",
         "<tr><td>ls</td><td>default</td><td>memory</td><td>2400Gi</td>",
-        "<tr><td>guaranteed</td><td>default</td><td>fairway.dev/gpu-milli</td><td>4000</td>",
+        "<tr><td>guaranteed</td><td>default</td><td>fairway.dev/gpu-milli</td><td>4000 (4 GPUs)</td>",
     ] {
         assert!(html.contains(row), "no quota row {row}");
     }

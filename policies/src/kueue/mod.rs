@@ -1269,6 +1269,8 @@ impl Policy for Kueue {
                             nominal: show(q.nominal),
                             borrowing_limit: q.borrowing_limit.map(show),
                             lending_limit: q.lending_limit.map(show),
+                            // Resource 3 is the one jobs' GPUs are counted in (see `requests`).
+                            nominal_gpus: (r == 3).then(|| q.nominal as f64 / unit),
                         }
                     })
                     .collect(),
