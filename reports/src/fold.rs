@@ -227,11 +227,17 @@ pub struct SeriesFacts {
 /// each instant the GPUs requested by pending jobs are matched against the idle GPUs (capacity
 /// less allocation): as many as stood idle count as `idle_gpu_h` (GPUs were free, so the policy,
 /// a quota or fragmentation held the work back), the rest as `full_gpu_h` (no GPU was free for
-/// them: more capacity would have let them start).
+/// them: more capacity would have let them start). Also how long some request waited, and the
+/// share of the GPUs allocated over that time: the cluster's use while work waited, which a run
+/// with long quiet stretches hides in its allocation over the whole span.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Backlog {
     pub full_gpu_h: f64,
     pub idle_gpu_h: f64,
+    /// Hours during which some request was pending.
+    pub waiting_h: f64,
+    /// GPUs allocated over capacity, averaged over those hours (0 when there were none).
+    pub allocated_while_waiting: f64,
 }
 
 /// Integrates [`Backlog`] over the rows, in milli-GPU-milliseconds.
@@ -245,6 +251,9 @@ struct BacklogFold {
     since_ms: u64,
     full: f64,
     idle: f64,
+    /// Milliseconds with a request pending, and the allocation integrated over them.
+    waiting_ms: f64,
+    allocated_waiting: f64,
 }
 
 impl BacklogFold {
@@ -257,6 +266,8 @@ impl BacklogFold {
             since_ms: t0_ms,
             full: 0.0,
             idle: 0.0,
+            waiting_ms: 0.0,
+            allocated_waiting: 0.0,
         }
     }
 
@@ -268,6 +279,8 @@ impl BacklogFold {
             let covered = self.pending_milli.min(free);
             self.idle += covered as f64 * dt;
             self.full += (self.pending_milli - covered) as f64 * dt;
+            self.waiting_ms += dt;
+            self.allocated_waiting += self.allocated_milli as f64 * dt;
         }
         self.since_ms = self.since_ms.max(ms);
     }
@@ -283,9 +296,16 @@ impl BacklogFold {
     fn finish(mut self, end_ms: u64) -> Backlog {
         self.advance(end_ms);
         let gpu_h = |x: f64| x / 1000.0 / 3_600_000.0;
+        let capacity_ms = self.capacity_milli as f64 * self.waiting_ms;
         Backlog {
             full_gpu_h: gpu_h(self.full),
             idle_gpu_h: gpu_h(self.idle),
+            waiting_h: self.waiting_ms / 3_600_000.0,
+            allocated_while_waiting: if capacity_ms > 0.0 {
+                self.allocated_waiting / capacity_ms
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -674,7 +694,10 @@ mod tests {
             f.finish().backlog,
             Backlog {
                 full_gpu_h: 7.0,
-                idle_gpu_h: 2.0
+                idle_gpu_h: 2.0,
+                // Something waits all 2 h: 8 of 8 GPUs allocated for 1 h, 6 of 8 for 1 h.
+                waiting_h: 2.0,
+                allocated_while_waiting: 0.875,
             }
         );
     }

@@ -215,10 +215,13 @@ fn lead(run: &RunData) -> String {
             h,
             "<p>Requests spent <b>{}</b> GPU-hours waiting. <b>{}</b> of them came while no GPU was free for them \
              (capacity: more GPUs would have let them start); <b>{}</b> while as many GPUs stood idle \
-             (the policy, a quota or fragmentation held them back). ",
+             (the policy, a quota or fragmentation held them back). While requests waited ({} in all), \
+             <b>{}</b> of the GPUs were allocated on average. ",
             num(total),
             pct(b.full_gpu_h / total),
-            pct(b.idle_gpu_h / total)
+            pct(b.idle_gpu_h / total),
+            human_secs(b.waiting_h * 3600.0),
+            pct(b.allocated_while_waiting)
         );
         h.push_str(if b.full_gpu_h >= 2.0 * b.idle_gpu_h {
             "Waiting here is mostly a question of capacity (<code>fairway plan</code> sizes it)."

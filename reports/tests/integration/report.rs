@@ -814,7 +814,10 @@ fn the_page_says_who_waits_most_and_whether_capacity_or_policy_held_them() {
         run.series.backlog,
         fairway_reports::fold::Backlog {
             full_gpu_h: 300.0 / 3600.0,
-            idle_gpu_h: 0.0
+            idle_gpu_h: 0.0,
+            // j2 waits from 0 to 100 s with all 4 GPUs allocated.
+            waiting_h: 100.0 / 3600.0,
+            allocated_while_waiting: 1.0,
         }
     );
     let html = std::fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
