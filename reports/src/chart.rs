@@ -194,6 +194,8 @@ pub enum Chart {
         outline_name: String,
         rows: Vec<(String, f64, Option<f64>)>,
         horizontal: bool,
+        /// The values are fractions, ticked as percentages.
+        percent: bool,
     },
 }
 
@@ -315,11 +317,12 @@ impl Chart {
                 outline_name,
                 rows,
                 horizontal,
+                percent,
                 ..
             } => bars(
                 root,
                 &one_line(title),
-                &one_line(y_desc),
+                (&one_line(y_desc), *percent),
                 &one_line(bar_name),
                 &one_line(outline_name),
                 rows,
@@ -419,6 +422,8 @@ fn stacked<'a, DB: DrawingBackend + 'a>(
 enum Mark {
     Line,
     Area,
+    /// An empty box (a bar's outline).
+    Outline,
 }
 
 /// Draws the title over `root` and splits what is left into the plot and, on its right, the
@@ -448,6 +453,7 @@ fn side_legend<DB: DrawingBackend>(
         match mark {
             Mark::Line => area.draw(&PathElement::new([(4, y), (20, y)], c.stroke_width(2)))?,
             Mark::Area => area.draw(&Rectangle::new([(4, y - 5), (20, y + 5)], c.filled()))?,
+            Mark::Outline => area.draw(&Rectangle::new([(4, y - 5), (20, y + 5)], c.stroke_width(2)))?,
         }
         area.draw(&Text::new(legend_name(name), (26, y - 7), font(12)))?;
     }
@@ -712,8 +718,12 @@ fn cdf<'a, DB: DrawingBackend + 'a>(
         let n = v.len();
         let step = n.div_ceil(CDF_POINTS).max(1);
         let mut pts = vec![(WAIT_FLOOR_H, 0.0)];
+        // An empirical CDF is a step function: flat until each value, then up.
         for i in (0..n).step_by(step).chain(std::iter::once(n - 1)) {
-            pts.push((v[i].max(WAIT_FLOOR_H), (i + 1) as f64 / n as f64));
+            let x = v[i].max(WAIT_FLOOR_H);
+            let below = pts.last().map_or(0.0, |p| p.1);
+            pts.push((x, below));
+            pts.push((x, (i + 1) as f64 / n as f64));
         }
         pts.push((x_max, 1.0));
         chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
@@ -728,7 +738,7 @@ const WAIT_FLOOR_H: f64 = 1.0 / 60.0;
 fn bars<'a, DB: DrawingBackend + 'a>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
-    value_desc: &str,
+    (value_desc, percent): (&str, bool),
     bar_name: &str,
     outline_name: &str,
     rows: &[(String, f64, Option<f64>)],
@@ -745,12 +755,21 @@ fn bars<'a, DB: DrawingBackend + 'a>(
         SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
         _ => String::new(),
     };
-    let fill = color(0);
+    let value = |v: &f64| {
+        if percent {
+            format!("{} %", tick(&(100.0 * v)))
+        } else {
+            tick(v)
+        }
+    };
+    // Not a team colour: a bar is a figure per category, not a team.
+    let fill = RGBColor(70, 100, 140);
     // An integer range's coordinate includes both ends: 0..n-1 holds n categories. A single
     // category gets 0..1 (one slot left empty), since a zero-width range has no scale.
     let hi = n.saturating_sub(1).max(1);
-    let mut builder = ChartBuilder::on(root);
-    builder.caption(title, font(18)).margin(12);
+    let (area, side) = with_side_legend(root, title)?;
+    let mut builder = ChartBuilder::on(&area);
+    builder.margin(12);
     if horizontal {
         builder.x_label_area_size(36).y_label_area_size(260);
         let mut chart = builder.build_cartesian_2d(0f64..top, (0..hi).into_segmented())?;
@@ -758,23 +777,21 @@ fn bars<'a, DB: DrawingBackend + 'a>(
             .configure_mesh()
             .disable_y_mesh()
             .x_desc(value_desc)
+            .x_label_formatter(&value)
             .y_labels(n)
             .y_label_formatter(&label)
             .label_style(font(12))
             .axis_desc_style(font(13))
             .draw()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let mut b = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(i)), (r.1, SegmentValue::Exact(i + 1))],
-                    fill.filled(),
-                );
-                b.set_margin(4, 4, 0, 0);
-                b
-            }))?
-            .label(bar_name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
-        Ok(())
+        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let mut b = Rectangle::new(
+                [(0.0, SegmentValue::Exact(i)), (r.1, SegmentValue::Exact(i + 1))],
+                fill.filled(),
+            );
+            b.set_margin(4, 4, 0, 0);
+            b
+        }))?;
+        side_legend(&side, &[(bar_name.to_string(), fill, Mark::Area)])
     } else {
         builder.x_label_area_size(48).y_label_area_size(56);
         let mut chart = builder.build_cartesian_2d((0..hi).into_segmented(), 0f64..top)?;
@@ -782,37 +799,34 @@ fn bars<'a, DB: DrawingBackend + 'a>(
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(value_desc)
+            .y_label_formatter(&value)
             .x_labels(n)
             .x_label_formatter(&label)
             .label_style(font(12))
             .axis_desc_style(font(13))
             .draw()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let mut b = Rectangle::new(
+                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.1)],
+                fill.filled(),
+            );
+            b.set_margin(0, 0, 8, 8);
+            b
+        }))?;
+        let mut keys = vec![(bar_name.to_string(), fill, Mark::Area)];
+        if rows.iter().any(|r| r.2.is_some()) {
+            chart.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+                let v = r.2?;
                 let mut b = Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.1)],
-                    fill.filled(),
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)],
+                    BLACK.stroke_width(2),
                 );
                 b.set_margin(0, 0, 8, 8);
-                b
-            }))?
-            .label(bar_name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
-        if rows.iter().any(|r| r.2.is_some()) {
-            chart
-                .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
-                    let v = r.2?;
-                    let mut b = Rectangle::new(
-                        [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)],
-                        BLACK.stroke_width(2),
-                    );
-                    b.set_margin(0, 0, 8, 8);
-                    Some(b)
-                }))?
-                .label(outline_name)
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLACK.stroke_width(2)));
+                Some(b)
+            }))?;
+            keys.push((outline_name.to_string(), BLACK, Mark::Outline));
         }
-        legend(&mut chart)
+        side_legend(&side, &keys)
     }
 }
 

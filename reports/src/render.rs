@@ -376,6 +376,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             })
             .collect(),
         horizontal: false,
+        percent: true,
     });
     let reasons = run.pending_reasons_h();
     if !reasons.is_empty() {
@@ -387,6 +388,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             outline_name: String::new(),
             rows: reasons.into_iter().take(10).map(|(r, h)| (r, h, None)).collect(),
             horizontal: true,
+            percent: false,
         });
     }
     if let Some(rs) = &run.summary.right_sizing {
@@ -424,6 +426,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
                 .map(|(t, r)| (t.clone(), r.requested_gpus_p50, Some(r.recommended_gpus)))
                 .collect(),
             horizontal: false,
+            percent: false,
         });
     }
     charts
