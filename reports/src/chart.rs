@@ -350,12 +350,17 @@ fn nice_max(v: f64) -> f64 {
 /// Keeps labels readable in legends and axes: on one line, control characters shown (the SVG
 /// stays well-formed XML; the backend escapes markup), long ones cut.
 fn short(s: &str) -> String {
-    const MAX: usize = 40;
+    cut(s, 40)
+}
+
+/// `s` on one line with control characters shown, cut to at most `max` characters (the last an
+/// ellipsis when cut).
+fn cut(s: &str, max: usize) -> String {
     let s = crate::escape::terminal(s);
-    if s.chars().count() <= MAX {
+    if s.chars().count() <= max {
         s.into_owned()
     } else {
-        let mut t: String = s.chars().take(MAX - 1).collect();
+        let mut t: String = s.chars().take(max - 1).collect();
         t.push('…');
         t
     }
@@ -462,15 +467,7 @@ fn side_legend<DB: DrawingBackend>(
 
 /// A name short enough for the legend column.
 fn legend_name(s: &str) -> String {
-    const MAX: usize = 32;
-    let s = short(s);
-    if s.chars().count() <= MAX {
-        s
-    } else {
-        let mut t: String = s.chars().take(MAX - 1).collect();
-        t.push('…');
-        t
-    }
+    cut(s, 32)
 }
 
 /// The unit a duration axis from 0 to `top` seconds is drawn in: seconds per unit and its

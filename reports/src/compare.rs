@@ -271,10 +271,7 @@ pub fn markdown(outcomes: &[Outcome], baseline: &str, candidate: &str, seeds: us
     for o in outcomes {
         let change = match (o.baseline, o.candidate) {
             _ if o.flagged => "-".into(),
-            (Some(b), Some(c)) => {
-                let mark = (o.metric.verdict(b, c)).map_or(String::new(), |v| format!(", {}", v.word()));
-                format!("{}{mark}", o.metric.show_change(b, c))
-            }
+            (Some(b), Some(c)) => o.metric.judged_change(b, c),
             _ => "-".into(),
         };
         let result = match (o.flagged, o.passed) {

@@ -4,7 +4,7 @@
 use crate::chart::{Binned, Chart};
 use crate::escape;
 use crate::html::{PAGE_END, esc, inline_svg, page_start};
-use crate::metric::{METRICS, Metric, Verdict, metric};
+use crate::metric::{METRICS, Metric, Verdict, metric, spans_differ};
 use crate::metrics::RunSummary;
 use crate::render::{RenderError, RunData};
 use std::collections::BTreeSet;
@@ -73,14 +73,10 @@ fn cell(m: &Metric, v: Option<f64>, base: Option<f64>, first: bool) -> Cell {
             text: "–".into(),
             verdict: None,
         },
-        (Some(x), Some(b)) if !first => {
-            let verdict = m.verdict(b, x);
-            let mark = verdict.map(|v| format!(", {}", v.word())).unwrap_or_default();
-            Cell {
-                text: format!("{} ({}{mark})", m.show(x), m.show_change(b, x)),
-                verdict,
-            }
-        }
+        (Some(x), Some(b)) if !first => Cell {
+            text: format!("{} ({})", m.show(x), m.judged_change(b, x)),
+            verdict: m.verdict(b, x),
+        },
         (Some(x), _) => Cell {
             text: m.show(x),
             verdict: None,
@@ -109,32 +105,44 @@ fn cells(m: &Metric, v: &[Option<f64>], runs: &[&RunSummary]) -> Vec<Cell> {
         .collect()
 }
 
-/// GPU allocation of each run over the window they all cover (from the first submission to
-/// the end of the shortest run), from their time series: the allocation rates of runs of
-/// different spans are not comparable, this is. `None` when the runs have the same span.
-pub fn common_window_allocation(runs: &[RunData]) -> Result<Option<(f64, Vec<f64>)>, RenderError> {
-    let spans: Vec<f64> = runs.iter().map(|r| r.summary.span_s).collect();
+/// The GPUs allocated of each run, from one read of its series: binned over the longest run's
+/// span for the overlaid chart, and, where the spans differ ([`spans_differ`]), the allocation
+/// of each over the window they all cover (from the first submission to the end of the
+/// shortest run): the allocation rates of runs of different spans are not comparable, this is.
+struct Allocated {
+    end_h: f64,
+    series: Vec<Vec<(f64, f64)>>,
+    /// The window's length in seconds and each run's allocation over it.
+    window: Option<(f64, Vec<f64>)>,
+}
+
+fn allocated(runs: &[RunData]) -> Result<Allocated, RenderError> {
+    let end_h = runs.iter().map(RunData::end_h).fold(0.0, f64::max);
+    let spans = runs.iter().map(|r| r.summary.span_s);
     let (lo, hi) = (
-        spans.iter().copied().fold(f64::INFINITY, f64::min),
-        spans.iter().copied().fold(0.0, f64::max),
+        spans.clone().fold(f64::INFINITY, f64::min),
+        spans.fold(0.0, f64::max),
     );
-    if runs.is_empty() || hi - lo <= 0.01 * hi || lo <= 0.0 {
-        return Ok(None);
+    let window = (!runs.is_empty() && lo > 0.0 && spans_differ(lo, hi)).then_some(lo);
+    let mut over = vec![(end_h, crate::chart::BINS)];
+    // One bin over the window: its time average.
+    over.extend(window.map(|lo| (lo / 3600.0, 1)));
+    let mut series = Vec::with_capacity(runs.len());
+    let mut rates = Vec::new();
+    for r in runs {
+        let mut bins = r.allocated_binned(&over)?.into_iter();
+        series.push(bins.next().unwrap_or_default());
+        if let Some(w) = bins.next() {
+            let mean = w.first().map_or(0.0, |b| b.1);
+            let capacity = r.summary.capacity_gpus;
+            rates.push(if capacity > 0.0 { mean / capacity } else { 0.0 });
+        }
     }
-    let end_h = lo / 3600.0;
-    let rates = (runs.iter())
-        .map(|r| {
-            let bins = r.allocated_binned(end_h)?;
-            // Equal bins: their mean is the time average over the window.
-            let mean = bins.iter().map(|b| b.1).sum::<f64>() / bins.len().max(1) as f64;
-            Ok(if r.summary.capacity_gpus > 0.0 {
-                mean / r.summary.capacity_gpus
-            } else {
-                0.0
-            })
-        })
-        .collect::<Result<Vec<f64>, RenderError>>()?;
-    Ok(Some((lo, rates)))
+    Ok(Allocated {
+        end_h,
+        series,
+        window: window.map(|lo| (lo, rates)),
+    })
 }
 
 /// The common-window allocation row's label and cells.
@@ -196,23 +204,21 @@ pub fn markdown(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> String {
 }
 
 /// The overlaid charts: wait CDFs of all jobs and GPUs allocated over time, one line per run.
-pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
+fn charts(runs: &[RunData], alloc: &Allocated) -> Vec<Chart> {
     let labels = labels(runs);
     let waits = runs
         .iter()
         .zip(&labels)
         .map(|(r, l)| (l.clone(), r.waits_h()))
         .collect();
-    let end_h = runs.iter().map(RunData::end_h).fold(0.0, f64::max);
-    let allocated = (runs.iter().zip(&labels))
-        .map(|(r, l)| {
-            Ok(Binned {
-                name: l.clone(),
-                points: r.allocated_binned(end_h)?,
-            })
+    let end_h = alloc.end_h;
+    let allocated = (alloc.series.iter().zip(&labels))
+        .map(|(points, l)| Binned {
+            name: l.clone(),
+            points: points.clone(),
         })
-        .collect::<Result<_, RenderError>>()?;
-    Ok(vec![
+        .collect();
+    vec![
         Chart::Cdf {
             stem: "compare_wait_cdf",
             title: "Wait (first start - submit), all jobs".into(),
@@ -228,11 +234,11 @@ pub fn charts(runs: &[RunData]) -> Result<Vec<Chart>, RenderError> {
             end_h,
             colors: Default::default(),
         },
-    ])
+    ]
 }
 
 /// The comparison page.
-pub fn html(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> Result<String, RenderError> {
+fn html(runs: &[RunData], alloc: &Allocated) -> Result<String, RenderError> {
     let labels = labels(runs);
     let summaries: Vec<&RunSummary> = runs.iter().map(|r| &r.summary).collect();
     let mut h = page_start("fairway comparison");
@@ -261,7 +267,7 @@ pub fn html(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> Result<String
         }
         h.push_str("</tr>\n");
     }
-    if let Some(w) = window {
+    if let Some(w) = &alloc.window {
         let (label, cells) = window_row(w);
         let _ = write!(h, "<tr><td>{}</td>", esc(&label));
         for c in cells {
@@ -270,7 +276,7 @@ pub fn html(runs: &[RunData], window: Option<&(f64, Vec<f64>)>) -> Result<String
         h.push_str("</tr>\n");
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
-    for c in charts(runs)? {
+    for c in charts(runs, alloc) {
         let svg = c.svg()?;
         let _ = writeln!(
             h,
@@ -309,9 +315,9 @@ pub fn write(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<Strin
         .map(|d| RunData::load(d))
         .collect::<Result<Vec<_>, _>>()?;
     let claim = crate::output::claim(out, false, "compare")?;
-    let window = common_window_allocation(&runs)?;
-    let md = markdown(&runs, window.as_ref());
-    let html = html(&runs, window.as_ref())?;
+    let alloc = allocated(&runs)?;
+    let md = markdown(&runs, alloc.window.as_ref());
+    let html = html(&runs, &alloc)?;
     crate::write_atomic(&out.join("compare.md"), |f| f.write_all(md.as_bytes()))?;
     crate::write_atomic(&out.join("compare.html"), |f| f.write_all(html.as_bytes()))?;
     claim.complete()?;

@@ -119,6 +119,15 @@ impl Metric {
         }
     }
 
+    /// [`Metric::show_change`] with the verdict beside it where there is one: "+1h, +50.0 %,
+    /// worse".
+    pub fn judged_change(&self, from: f64, to: f64) -> String {
+        let mark = self
+            .verdict(from, to)
+            .map_or(String::new(), |v| format!(", {}", v.word()));
+        format!("{}{mark}", self.show_change(from, to))
+    }
+
     /// A change too small to show at the precision changes are written in (under 0.05
     /// percentage points of a fraction, under 0.05 % of anything else): not marked either way.
     fn negligible(&self, from: f64, to: f64) -> bool {
@@ -151,7 +160,7 @@ impl Metric {
                 a.fairness.basis, b.fairness.basis
             )),
             "gpu_allocation_rate" | "gpu_utilisation_rate" | "fragmented_gpus_mean"
-                if (a.span_s - b.span_s).abs() > 0.01 * a.span_s.max(b.span_s) =>
+                if spans_differ(a.span_s, b.span_s) =>
             {
                 Some(format!(
                     "rates over different spans ({} vs {}); compare gpu_hours, or allocation over the common window",
@@ -176,6 +185,12 @@ impl Metric {
             _ => Some(Verdict::Worse),
         }
     }
+}
+
+/// Whether two runs' spans (seconds) differ by more than 1 % of the longer: then their rates
+/// over the span are not comparable.
+pub fn spans_differ(a: f64, b: f64) -> bool {
+    (a - b).abs() > 0.01 * a.max(b)
 }
 
 macro_rules! metric {

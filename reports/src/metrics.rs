@@ -497,15 +497,28 @@ fn dists(
     group: impl Fn(&JobRun, &JobSpec) -> usize,
     metric: impl Fn(&JobRun, &JobSpec) -> Option<f64>,
 ) -> (Dist, Vec<Dist>) {
+    dists_with(w, o, groups, group, metric, Dist::of)
+}
+
+/// [`dists`] of any per-job sample, with `estimate` making a distribution of a group's samples
+/// (a wait observed or censored, through [`Dist::kaplan_meier`]).
+fn dists_with<T>(
+    w: &Workload,
+    o: &Outcome,
+    groups: usize,
+    group: impl Fn(&JobRun, &JobSpec) -> usize,
+    sample: impl Fn(&JobRun, &JobSpec) -> Option<T>,
+    estimate: fn(Vec<T>) -> Dist,
+) -> (Dist, Vec<Dist>) {
     let jobs = || o.jobs.iter().zip(&w.jobs);
-    let mut per: Vec<Vec<f64>> = vec![Vec::new(); groups];
+    let mut per: Vec<Vec<T>> = (0..groups).map(|_| Vec::new()).collect();
     for (r, j) in jobs() {
-        if let Some(x) = metric(r, j) {
+        if let Some(x) = sample(r, j) {
             per[group(r, j)].push(x);
         }
     }
-    let per: Vec<Dist> = per.into_iter().map(Dist::of).collect();
-    let all = Dist::of(jobs().filter_map(|(r, j)| metric(r, j)).collect());
+    let per: Vec<Dist> = per.into_iter().map(estimate).collect();
+    let all = estimate(jobs().filter_map(|(r, j)| sample(r, j)).collect());
     (all, per)
 }
 
@@ -565,20 +578,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let team_of = |_: &JobRun, j: &JobSpec| j.team.index();
     let (waits, mut team_waits) = dists(w, o, teams, team_of, wait_s);
     let jobs_pending_at_end = o.jobs.iter().filter(|r| r.status == JobStatus::Pending).count();
-    let (waits_km, mut team_waits_km) = {
-        let mut per: Vec<Vec<(f64, bool)>> = vec![Vec::new(); teams];
-        let mut all = Vec::new();
-        for (r, j) in o.jobs.iter().zip(&w.jobs) {
-            if let Some(x) = wait_km(r, j) {
-                per[team_of(r, j)].push(x);
-                all.push(x);
-            }
-        }
-        (
-            Dist::kaplan_meier(all),
-            per.into_iter().map(Dist::kaplan_meier).collect::<Vec<_>>(),
-        )
-    };
+    let (waits_km, mut team_waits_km) = dists_with(w, o, teams, team_of, wait_km, Dist::kaplan_meier);
     let (jcts, mut team_jcts) = dists(w, o, teams, team_of, jct_s);
     let (pendings, mut team_pendings) = dists(w, o, teams, team_of, pending_s);
     let (slows, mut team_slows) = dists(w, o, teams, team_of, |r, j| {

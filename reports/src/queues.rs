@@ -7,7 +7,7 @@
 //! most 30 minutes apart), each held until the next: charts draw their time averages over the
 //! chart's bins, and a peak or a time above quota is as seen at those instants.
 
-use crate::chart::{Binned, Chart, MAX_TEAMS};
+use crate::chart::{Binned, Chart, Colors, MAX_TEAMS};
 use crate::html::{esc, num, pct};
 use crate::render::RunData;
 use crate::table::human_secs;
@@ -41,8 +41,8 @@ fn top(what: &str, shown: usize, all: usize, kind: &str) -> String {
     }
 }
 
-/// The queue charts of a run, in the order the report shows them.
-pub fn charts(run: &RunData) -> Vec<Chart> {
+/// The queue charts of a run, in the order the report shows them, in the page's `colors`.
+pub fn charts(run: &RunData, colors: &Colors) -> Vec<Chart> {
     let times: Vec<f64> = (crate::prom::sample_times(run.summary.span_s).into_iter())
         .map(|t| t as f64 / 3600.0)
         .collect();
@@ -79,7 +79,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             y_desc: "GPUs pending".into(),
             series: pending,
             end_h: run.end_h(),
-            colors: run.colors(),
+            colors: colors.clone(),
         });
     }
     if has_quotas(run) {
@@ -106,7 +106,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
                 y_desc: "% of nominal GPU quota".into(),
                 series: usage,
                 end_h: run.end_h(),
-                colors: run.colors(),
+                colors: colors.clone(),
             });
         }
     }

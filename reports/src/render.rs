@@ -209,10 +209,10 @@ impl RunData {
         teams_by_usage(&self.summary)
     }
 
-    /// The page's colours: each team by its rank in GPU-hours, and each queue as the busiest of
-    /// its teams, so a team and its ClusterQueue look alike on every chart.
-    pub fn colors(&self) -> crate::chart::Colors {
-        let order = self.teams_by_usage();
+    /// The page's colours: each team by its rank in `order` ([`RunData::teams_by_usage`]), and
+    /// each queue as the busiest of its teams, so a team and its ClusterQueue look alike on
+    /// every chart.
+    pub fn colors(&self, order: &[String]) -> crate::chart::Colors {
         let mut p = crate::chart::Colors::of(order.iter().cloned());
         for (k, t) in order.iter().enumerate() {
             if let Some(q) = self.summary.per_team.get(t).and_then(|t| t.queue.clone()) {
@@ -222,20 +222,22 @@ impl RunData {
         p
     }
 
-    /// Bin averages of the cluster's GPUs allocated over `[0, end_h)`. The series is read
-    /// again, as the span (that of the longest of several runs) is known only now.
-    pub fn allocated_binned(&self, end_h: f64) -> Result<Vec<(f64, f64)>, RenderError> {
+    /// Bin averages of the cluster's GPUs allocated, over `[0, end_h)` for each `(end_h, bins)`
+    /// asked, from one read of the series. It is read again, as the spans (that of the longest
+    /// of several runs, or the window all of them cover) are known only now.
+    pub fn allocated_binned(&self, over: &[(f64, usize)]) -> Result<Vec<Vec<(f64, f64)>>, RenderError> {
         let t0 = self.t0_ms();
-        let mut bins = Binner::new(end_h, crate::chart::BINS);
+        let mut binners: Vec<Binner> = over.iter().map(|&(end_h, n)| Binner::new(end_h, n)).collect();
         let path = self.dir.join("timeseries.parquet");
         read_batches(&path, SeriesTable::from_frame, |t, _| {
             for i in (0..t.len()).filter(|&i| t.team[i].is_none()) {
                 let h = (t.time_ms[i].saturating_sub(t0)) as f64 / 3_600_000.0;
-                bins.push(h, t.gpu_milli[i] as f64 / 1000.0);
+                let gpus = t.gpu_milli[i] as f64 / 1000.0;
+                binners.iter_mut().for_each(|b| b.push(h, gpus));
             }
             Ok(())
         })?;
-        Ok(bins.finish())
+        Ok(binners.into_iter().map(Binner::finish).collect())
     }
 
     /// Sorted waits in hours of every job that started.
@@ -288,7 +290,7 @@ fn teams_by_usage(s: &RunSummary) -> Vec<String> {
 pub fn charts(run: &RunData) -> Vec<Chart> {
     let order = run.teams_by_usage();
     let end_h = run.end_h();
-    let colors = run.colors();
+    let colors = run.colors(&order);
     let mut charts = vec![
         Chart::Stacked {
             stem: "utilisation",
@@ -308,7 +310,7 @@ pub fn charts(run: &RunData) -> Vec<Chart> {
             colors: colors.clone(),
         },
     ];
-    charts.extend(crate::queues::charts(run));
+    charts.extend(crate::queues::charts(run, &colors));
     if let Some(c) = &run.series.cluster_use {
         charts.push(Chart::Lines {
             stem: "gpu_use",

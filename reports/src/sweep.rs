@@ -285,7 +285,7 @@ pub fn results_table(csv_bytes: &[u8]) -> Result<String, SweepTableError> {
     let col = |name: &str| header.iter().position(|h| h == name);
     let key_cols: Vec<usize> = keys.iter().filter_map(|k| col(k)).collect();
     let metrics: Vec<(&Metric, usize)> = (RESULT_METRICS.iter())
-        .filter_map(|n| Some((METRICS.iter().find(|m| m.name == *n)?, col(n)?)))
+        .filter_map(|n| Some((crate::metric::metric(n).ok()?, col(n)?)))
         .collect();
     /// A point's swept values, its number of seeds and each metric's values over them.
     type Point = (Vec<String>, usize, Vec<Vec<f64>>);

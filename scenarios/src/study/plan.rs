@@ -325,20 +325,12 @@ impl OnePool {
     pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
         let pool = &self.vary.pool;
         let claim = fairway_reports::output::claim(dir, false, "plan")?;
-        let mut csv_text = String::from("nodes_added,gpus_added,target,seeds,mean,lo95,hi95,standing\n");
+        let mut csv_text = format!("nodes_added,gpus_added,{ASSESSMENT_COLUMNS}\n");
         for (x, runs) in &self.points {
             for t in &self.targets {
                 if let Some(a) = t.assess(runs) {
-                    let standing = standing_word(a.standing);
-                    csv_text.push_str(&format!(
-                        "{x},{},{},{},{},{},{},{standing}\n",
-                        x * i64::from(self.gpus_per_node),
-                        csv_field(&t.text),
-                        a.seeds,
-                        a.mean,
-                        a.lo,
-                        a.hi
-                    ));
+                    let gpus = x * i64::from(self.gpus_per_node);
+                    csv_text.push_str(&format!("{x},{gpus},{}\n", assessment_fields(t, &a)));
                 }
             }
         }
@@ -377,13 +369,29 @@ impl OnePool {
     }
 }
 
-/// A target's standing as `plan.csv` writes it.
-fn standing_word(s: Standing) -> &'static str {
-    match s {
+/// The price of adding `nodes` to each pool at `prices` per node.
+fn cost(nodes: &[i64], prices: &[f64]) -> f64 {
+    nodes.iter().zip(prices).map(|(&x, &p)| x as f64 * p).sum()
+}
+
+/// The columns of a target's assessment in `plan.csv`, after those of the addition.
+const ASSESSMENT_COLUMNS: &str = "target,seeds,mean,lo95,hi95,standing";
+
+/// A target's assessment at a point as `plan.csv` writes it ([`ASSESSMENT_COLUMNS`]).
+fn assessment_fields(t: &Target, a: &Assessment) -> String {
+    let standing = match a.standing {
         Standing::Met => "met",
         Standing::Missed => "missed",
         Standing::Unsettled => "not settled",
-    }
+    };
+    format!(
+        "{},{},{},{},{},{standing}",
+        csv_field(&t.text),
+        a.seeds,
+        a.mean,
+        a.lo,
+        a.hi
+    )
 }
 
 /// The answer over several pools.
@@ -413,13 +421,8 @@ impl Cheapest {
             let pool = csv_field(&v.pool);
             csv_text.push_str(&format!("nodes_added:{pool},gpus_added:{pool},"));
         }
-        csv_text.push_str("cost,target,seeds,mean,lo95,hi95,standing\n");
-        let cost = |c: &[i64]| {
-            c.iter()
-                .zip(&self.prices)
-                .map(|(&x, &p)| x as f64 * p)
-                .sum::<f64>()
-        };
+        csv_text.push_str(&format!("cost,{ASSESSMENT_COLUMNS}\n"));
+        let cost = |c: &[i64]| cost(c, &self.prices);
         let mut order: Vec<(&Vec<i64>, &Vec<RunSummary>)> = self.points.iter().collect();
         order.sort_by(|a, b| cost(a.0).total_cmp(&cost(b.0)).then(a.0.cmp(b.0)));
         for (c, runs) in order {
@@ -428,16 +431,7 @@ impl Cheapest {
                 for (x, g) in c.iter().zip(&self.gpus_per_node) {
                     csv_text.push_str(&format!("{x},{},", x * i64::from(*g)));
                 }
-                csv_text.push_str(&format!(
-                    "{},{},{},{},{},{},{}\n",
-                    cost(c),
-                    csv_field(&t.text),
-                    a.seeds,
-                    a.mean,
-                    a.lo,
-                    a.hi,
-                    standing_word(a.standing)
-                ));
+                csv_text.push_str(&format!("{},{}\n", cost(c), assessment_fields(t, &a)));
             }
         }
         fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
@@ -458,7 +452,7 @@ impl Cheapest {
         };
         match &self.found.answer {
             Some(c) => {
-                let total: f64 = c.iter().zip(&self.prices).map(|(&x, &p)| x as f64 * p).sum();
+                let total = cost(c, &self.prices);
                 let _ = writeln!(out, "answer: add {} (cost {total})", describe(c));
                 let _ = writeln!(
                     out,
@@ -721,7 +715,7 @@ pub fn search_cheapest(
             .flat_map(|c| (lo..=hi).map(move |x| [c.clone(), vec![x]].concat()))
             .collect();
     }
-    let cost = |c: &[i64]| c.iter().zip(costs).map(|(&x, &p)| x as f64 * p).sum::<f64>();
+    let cost = |c: &[i64]| cost(c, costs);
     all.sort_by(|a, b| {
         cost(a)
             .total_cmp(&cost(b))
