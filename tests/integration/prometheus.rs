@@ -1,7 +1,8 @@
 //! The Grafana path as the README gives it: a Kueue run's `metrics.prom` backfilled with
 //! `promtool`, a real Prometheus started on the loopback address with the README's flags, and
-//! every query of the shipped dashboard run over its HTTP API across the simulated span.
-//! Skipped, with a notice, where Prometheus is not installed (`.ci/run` installs it).
+//! every query of the shipped dashboard run over its HTTP API across the simulated span (that
+//! part skipped, with a notice, where Prometheus is not installed; `.ci/run` installs it); and the
+//! quickstart's metrics.prom within the sampling and size the README gives.
 
 use crate::common::{find, ok, root};
 use std::io::{Read, Write};
@@ -61,14 +62,44 @@ fn sample_times(prom: &str, prefix: &str) -> Vec<u64> {
         .collect()
 }
 
+/// What the README promises of the quickstart's metrics.prom: every series sampled at most
+/// 30 minutes apart, through the end of the run, in under 100 MB.
+#[test]
+fn the_quickstarts_metrics_prom_is_sampled_every_half_hour_in_under_100_mb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qs");
+    ok(&[
+        "run",
+        "scenarios/catalog/quickstart.toml",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let span_s = summary["span_s"].as_f64().unwrap();
+    let prom = std::fs::read_to_string(dir.join("metrics.prom")).unwrap();
+    assert!(prom.len() < 100_000_000, "metrics.prom is {} bytes", prom.len());
+    for prefix in [
+        "kueue_pending_workloads{",
+        "kueue_admission_wait_time_seconds_bucket{",
+    ] {
+        let at = sample_times(&prom, prefix);
+        assert!(
+            at.windows(2).all(|w| w[1] > w[0] && w[1] - w[0] <= 1800),
+            "{prefix}"
+        );
+        assert!(*at.last().unwrap() as f64 >= fairway_reports::prom::EPOCH_S as f64 + span_s);
+    }
+    eprintln!(
+        "quickstart metrics.prom: {} bytes over {:.0} days",
+        prom.len(),
+        span_s / 86400.0
+    );
+}
+
 #[test]
 fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
-    let (Some(promtool), Some(prometheus)) = (find(&["promtool"]), find(&["prometheus"])) else {
-        eprintln!(
-            "NOTICE: promtool or prometheus not found; skipping the Grafana test (.ci/run installs them)"
-        );
-        return;
-    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("k");
     ok(&[
@@ -124,7 +155,13 @@ fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
         assert!(html.contains(row), "no quota row {row}");
     }
 
-    // The README's steps.
+    // The README's steps, with a real Prometheus.
+    let (Some(promtool), Some(prometheus)) = (find(&["promtool"]), find(&["prometheus"])) else {
+        eprintln!(
+            "NOTICE: promtool or prometheus not found; skipping the Grafana part of this test (.ci/run installs them)"
+        );
+        return;
+    };
     let data = tmp.path().join("prom-data");
     let out = Command::new(&promtool)
         .args([
