@@ -23,10 +23,13 @@ fn main() -> ExitCode {
                     line = format!("{line}: {c}");
                 }
             }
+            // On one line, and inert: an error may quote a name from a trace or a manifest.
+            let line = line.replace('\n', " ");
+            let line = fairway_reports::escape::terminal(&line);
             if code == 130 {
-                eprintln!("{}", line.replace('\n', " "));
+                eprintln!("{line}");
             } else {
-                eprintln!("error: {}", line.replace('\n', " "));
+                eprintln!("error: {line}");
             }
             ExitCode::from(code)
         }

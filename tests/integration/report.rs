@@ -433,4 +433,24 @@ fn a_hostile_team_name_reaches_the_terminal_inert() {
     assert_eq!(md.lines().filter(|l| l.starts_with('|')).count(), 2 + 3, "{md}");
     assert!(md.lines().all(|l| !l.starts_with("| ok")), "{md}");
     promtool_accepts(&dir.join("metrics.prom"));
+    // An error that lists the names (a plan naming an unknown team) shows them inert too.
+    let out = crate::common::fairway(&[
+        "plan",
+        scenario.to_str().unwrap(),
+        "--target",
+        "team:zz:p95_wait<=1h",
+        "--vary",
+        "pool.g.nodes=0..1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !out.stderr.contains(&0x1b) && !out.stderr.contains(&0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no team or queue 'zz'") && err.contains("x\\u{0}\\u{1b}[31m"),
+        "{err}"
+    );
 }
