@@ -1,7 +1,7 @@
 //! Command-line parsing, one library call per subcommand, printing and exit codes.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use fairway_policies::Registry;
 use fairway_reports::render::RenderOptions;
 use fairway_reports::sweep::ChartChoice;
@@ -79,10 +79,15 @@ enum Command {
         /// The scenario file (TOML), or a sweep file.
         scenario: PathBuf,
     },
-    /// Inspect trace files.
+    /// Inspect trace files, or import one from another tool's format.
     Trace {
         #[command(subcommand)]
         command: TraceCommand,
+    },
+    /// Import a cluster from another tool's format.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
     },
     /// Write a synthetic trace in the canonical CSV format.
     Gen {
@@ -278,18 +283,79 @@ impl SweepChartArgs {
 enum TraceCommand {
     /// Rows, span, GPU demand and duration percentiles of a trace file.
     Stats {
-        /// The trace file (canonical CSV or an openb pod list).
+        /// The trace file (canonical CSV, an openb pod list, or an importer's format).
         file: PathBuf,
-        /// The file's format [default: guessed from the header].
-        #[arg(long, value_enum)]
-        format: Option<FormatArg>,
+        /// The file's format [default: canonical or openb, guessed from the header].
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Read a trace in another tool's format (Kueue Workloads, Kubernetes pods, public research
+    /// traces) and write it as fairway's canonical CSV, with an account of what was left out.
+    Import {
+        /// The format: kueue-workloads, kubernetes-pods, ... (`fairway trace import --help`
+        /// lists them all).
+        #[arg(long)]
+        from: String,
+        /// The files to read (e.g. `kubectl get workloads -A -o json > workloads.json`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: ImportCommon,
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Canonical,
-    Openb,
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Read nodes (`kubectl get nodes -o json`) and write pools of identical nodes as a cluster
+    /// file.
+    Import {
+        /// The format: kubernetes-nodes.
+        #[arg(long)]
+        from: String,
+        /// The files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: ImportCommon,
+    },
+}
+
+/// What every import takes besides its format and files.
+#[derive(clap::Args)]
+struct ImportCommon {
+    /// Output file (trace CSV, or cluster TOML).
+    #[arg(long)]
+    out: PathBuf,
+    /// Mapping rules: a TOML file of [[rules]] tables that set team, queue, priority and kind
+    /// from namespaces, names, labels and annotations.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// A resource name counted as GPUs (repeat for several) [default: nvidia.com/gpu,
+    /// amd.com/gpu, gpu.intel.com/i915].
+    #[arg(long = "gpu-resource")]
+    gpu_resources: Vec<String>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+impl ImportCommon {
+    fn args<'a>(&'a self, files: &'a [PathBuf]) -> study::import::ImportArgs<'a> {
+        study::import::ImportArgs {
+            files,
+            out: &self.out,
+            mapping: self.mapping.as_deref(),
+            gpu_resources: &self.gpu_resources,
+            force: self.force,
+        }
+    }
+}
+
+/// An importer's account, escaped for the terminal (names come from the user's files).
+fn print_report(report: &fairway_traces::import::Report) {
+    for line in report.render().lines() {
+        eprintln!("{}", fairway_reports::escape::terminal(line));
+    }
 }
 
 /// Set on the first Ctrl-C: runs under way finish and are kept, no new run starts. A second
@@ -461,8 +527,12 @@ pub fn main() -> Result<ExitCode> {
             command: TraceCommand::Stats { file, format },
         } => {
             let format = match format {
-                Some(FormatArg::Canonical) => fairway_traces::TraceFormat::Canonical,
-                Some(FormatArg::Openb) => fairway_traces::TraceFormat::Openb,
+                Some(f) => fairway_traces::TraceFormat::parse(&f).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--format takes one of {}, not '{f}'",
+                        fairway_traces::TraceFormat::names().join(", ")
+                    )
+                })?,
                 None => fairway_traces::sniff_format(&file)?,
             };
             let loaded = fairway_traces::read(&file, format)?;
@@ -471,6 +541,24 @@ pub fn main() -> Result<ExitCode> {
             for line in stats.render(&file.display().to_string()).lines() {
                 println!("{}", fairway_reports::escape::terminal(line));
             }
+        }
+        Command::Trace {
+            command: TraceCommand::Import { from, files, common },
+        } => {
+            let report = study::import::trace(&from, &common.args(&files))?;
+            print_report(&report);
+            eprintln!("wrote {} job(s) to {}", report.imported, common.out.display());
+        }
+        Command::Cluster {
+            command: ClusterCommand::Import { from, files, common },
+        } => {
+            let report = study::import::cluster(&from, &common.args(&files))?;
+            print_report(&report);
+            eprintln!(
+                "wrote {} node(s) as pools to {}",
+                report.imported,
+                common.out.display()
+            );
         }
         Command::Gen {
             out,

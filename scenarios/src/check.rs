@@ -60,15 +60,48 @@ impl Scenario {
                 if t.synthetic.is_none() {
                     return Err(self.invalid("trace", "format 'synthetic' needs a [trace.synthetic] table"));
                 }
-                if t.path.is_some() {
+                if t.path.is_some() || !t.paths.is_empty() {
                     return Err(self.invalid("trace.path", "a synthetic trace has no file"));
                 }
             }
             f if TraceFormat::parse(f).is_some() => {
-                if t.path.is_none() {
-                    return Err(
-                        self.invalid("trace.path", format!("format '{f}' needs the trace file's path"))
-                    );
+                let import = matches!(TraceFormat::parse(f), Some(TraceFormat::Import(_)));
+                match (&t.path, t.paths.is_empty()) {
+                    (None, true) => {
+                        return Err(
+                            self.invalid("trace.path", format!("format '{f}' needs the trace file's path"))
+                        );
+                    }
+                    (Some(_), false) => {
+                        return Err(self.invalid("trace.paths", "give path or paths, not both"));
+                    }
+                    (None, false) if !import => {
+                        return Err(
+                            self.invalid("trace.paths", format!("format '{f}' reads one file: give path"))
+                        );
+                    }
+                    _ => {}
+                }
+                if !import {
+                    for (key, set) in [
+                        ("trace.mapping", t.mapping.is_some()),
+                        ("trace.gpu_resources", t.gpu_resources.is_some()),
+                    ] {
+                        if set {
+                            return Err(self.invalid(key, format!("only for imported formats, not '{f}'")));
+                        }
+                    }
+                }
+                if let Some(m) = &t.mapping {
+                    m.check().map_err(|e| self.invalid("trace.mapping", e))?;
+                }
+                if let Some(g) = &t.gpu_resources
+                    && (g.is_empty() || g.iter().any(|r| r.trim().is_empty()))
+                {
+                    return Err(self.invalid(
+                        "trace.gpu_resources",
+                        "give at least one resource name, none empty",
+                    ));
                 }
                 if t.synthetic.is_some() {
                     return Err(self.invalid(
@@ -80,7 +113,10 @@ impl Scenario {
             other => {
                 return Err(self.invalid(
                     "trace.format",
-                    format!("unknown format '{other}'; known: canonical, openb, synthetic"),
+                    format!(
+                        "unknown format '{other}'; known: {}, synthetic",
+                        TraceFormat::names().join(", ")
+                    ),
                 ));
             }
         }
@@ -106,7 +142,10 @@ impl Scenario {
             cluster_format(f).ok_or_else(|| {
                 self.invalid(
                     "cluster.format",
-                    format!("unknown format '{f}'; known: toml, csv, openb-nodes, pai-machines, spot-nodes"),
+                    format!(
+                        "unknown format '{f}'; known: {}",
+                        fairway_traces::ClusterFormat::NAMES.join(", ")
+                    ),
                 )
             })?;
         }

@@ -12,6 +12,7 @@ use fairway_policies::{
 };
 use fairway_traces::{ClusterFormat, TraceFormat};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 impl Scenario {
     /// The policy's name and parameters, from `name` and `params` together.
@@ -207,6 +208,19 @@ impl Scenario {
     pub fn workload(&self) -> Result<(Workload, Vec<String>), ScenarioError> {
         let t = &self.trace;
         let (mut w, warnings) = match TraceFormat::parse(&t.format) {
+            Some(TraceFormat::Import(f)) => {
+                let paths: Vec<PathBuf> = t.path.iter().chain(&t.paths).map(|p| self.base.join(p)).collect();
+                let mut opts = fairway_traces::import::Options {
+                    max_jobs: self.limits.max_jobs,
+                    mapping: t.mapping.clone().unwrap_or_default(),
+                    ..fairway_traces::import::Options::default()
+                };
+                if let Some(g) = &t.gpu_resources {
+                    opts.gpu_resources = g.clone();
+                }
+                let i = fairway_traces::import::read(&paths, f, &opts)?;
+                (i.loaded.workload, i.loaded.warnings)
+            }
             Some(f) => {
                 let path = self.base.join(t.path.as_ref().expect("checked"));
                 let l = fairway_traces::read_with(&path, f, self.limits.max_jobs)?;
@@ -379,14 +393,14 @@ impl Scenario {
     /// of the run it holds, and a resumed sweep reuses a run only when the digests match.
     pub fn digest(&self) -> String {
         let mut text = format!("{self:?}");
-        let files = [
+        let files = self.trace.paths.iter().map(Some).chain([
             self.trace.path.as_ref(),
             self.cluster.path.as_ref(),
             self.cluster.speed_table.as_ref(),
             self.engine.speed_matrix.as_ref(),
             self.policy.manifests.as_ref(),
-        ];
-        for p in files.into_iter().flatten() {
+        ]);
+        for p in files.flatten() {
             let path = self.base.join(p);
             let stamp = std::fs::metadata(&path).ok().map(|m| {
                 let modified = m
@@ -578,14 +592,7 @@ impl Resolved {
 }
 
 pub(crate) fn cluster_format(name: &str) -> Option<ClusterFormat> {
-    match name {
-        "toml" => Some(ClusterFormat::Toml),
-        "csv" => Some(ClusterFormat::Csv),
-        "openb-nodes" => Some(ClusterFormat::OpenbNodes),
-        "pai-machines" => Some(ClusterFormat::PaiMachines),
-        "spot-nodes" => Some(ClusterFormat::SpotNodes),
-        _ => None,
-    }
+    ClusterFormat::parse(name)
 }
 
 /// `name[params]` text plus a TOML parameter table, as one spec.

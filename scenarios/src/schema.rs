@@ -87,11 +87,23 @@ fn default_max_span_days() -> f64 {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSection {
-    /// `canonical`, `openb` or `synthetic`.
+    /// `canonical`, `openb`, `synthetic`, or an importer's format (`kueue-workloads`, ...).
     pub format: String,
-    /// The trace file, for `canonical` and `openb`.
+    /// The trace file, for every format but `synthetic`.
     #[serde(default)]
     pub path: Option<PathBuf>,
+    /// Several files instead of `path`, for importers (a table of jobs and one of tasks, pods
+    /// dumped per namespace).
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Resource names counted as GPUs in Kubernetes objects (importers of `kueue-workloads`
+    /// and `kubernetes-pods`) [default: nvidia.com/gpu, amd.com/gpu, gpu.intel.com/i915].
+    #[serde(default)]
+    pub gpu_resources: Option<Vec<String>>,
+    /// `[[trace.mapping.rules]]`: patterns that set team, queue, priority and kind, for
+    /// importers.
+    #[serde(default)]
+    pub mapping: Option<fairway_traces::import::Mapping>,
     /// The generator's settings, for `synthetic`.
     #[serde(default)]
     pub synthetic: Option<SyntheticSpec>,

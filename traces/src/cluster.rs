@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One pool as written in a TOML cluster file or a scenario's `[[cluster.pool]]`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PoolRow {
     pub name: String,
     /// Omit for CPU-only nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_model: Option<String>,
     pub nodes: u32,
     #[serde(default)]
@@ -24,7 +25,7 @@ pub struct PoolRow {
     /// Work per second relative to the reference GPU (1.0).
     #[serde(default = "one")]
     pub speed: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -111,6 +112,9 @@ pub enum ClusterFormat {
     /// The Alibaba 2026 spot-GPU node list: `gpu_model,gpu_capacity_num,cpu_num,node_name`. It
     /// states no memory: nodes get [`UNSTATED_MEMORY_MIB`], so memory never binds.
     SpotNodes,
+    /// Node objects as `kubectl get nodes -o json|yaml` prints them
+    /// ([`crate::import::nodes`]).
+    KubernetesNodes,
 }
 
 /// Memory given to nodes of a list that does not state it (1 PiB: never the binding resource).
@@ -245,6 +249,27 @@ fn read_spot(path: &Path) -> Result<Vec<PoolSpec>, TraceError> {
 }
 
 impl ClusterFormat {
+    pub const NAMES: &[&str] = &[
+        "toml",
+        "csv",
+        "openb-nodes",
+        "pai-machines",
+        "spot-nodes",
+        "kubernetes-nodes",
+    ];
+
+    pub fn parse(name: &str) -> Option<ClusterFormat> {
+        match name {
+            "toml" => Some(ClusterFormat::Toml),
+            "csv" => Some(ClusterFormat::Csv),
+            "openb-nodes" => Some(ClusterFormat::OpenbNodes),
+            "pai-machines" => Some(ClusterFormat::PaiMachines),
+            "spot-nodes" => Some(ClusterFormat::SpotNodes),
+            "kubernetes-nodes" => Some(ClusterFormat::KubernetesNodes),
+            _ => None,
+        }
+    }
+
     /// Guesses the format from the extension and, for CSV, the header.
     pub fn detect(path: &Path) -> Result<ClusterFormat, TraceError> {
         let file = path.display().to_string();
@@ -264,7 +289,11 @@ impl ClusterFormat {
                     Ok(ClusterFormat::Csv)
                 }
             }
-            _ => Err(TraceError::file(&file, "a cluster file ends in .toml or .csv")),
+            Some("json" | "yaml" | "yml") => Ok(ClusterFormat::KubernetesNodes),
+            _ => Err(TraceError::file(
+                &file,
+                "a cluster file ends in .toml or .csv (or .json/.yaml for Kubernetes nodes)",
+            )),
         }
     }
 }
@@ -281,6 +310,14 @@ pub fn read(path: &Path, format: Option<ClusterFormat>) -> Result<ClusterSpec, T
         ClusterFormat::OpenbNodes => crate::openb::read_nodes(path)?,
         ClusterFormat::PaiMachines => read_pai(path)?,
         ClusterFormat::SpotNodes => read_spot(path)?,
+        ClusterFormat::KubernetesNodes => {
+            let c = crate::import::nodes::read(&[path.to_path_buf()], &crate::import::Options::default())?;
+            let file = path.display().to_string();
+            c.pools
+                .iter()
+                .map(|p| p.to_spec(&file))
+                .collect::<Result<_, _>>()?
+        }
     };
     Ok(ClusterSpec { pools })
 }

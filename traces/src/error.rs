@@ -26,6 +26,14 @@ pub enum TraceError {
         line: u64,
         message: String,
     },
+    /// One field of one object (a Kubernetes object, a JSON record) is wrong.
+    #[error("{file}: {object}: field '{field}': {message}")]
+    Object {
+        file: String,
+        object: String,
+        field: String,
+        message: String,
+    },
     /// The file as a whole is wrong (empty, missing columns, ...).
     #[error("{file}: {message}")]
     File { file: String, message: String },

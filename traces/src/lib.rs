@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod cluster;
 mod error;
 pub mod failures;
+pub mod import;
 pub mod openb;
 pub mod speeds;
 pub mod stats;
@@ -36,16 +37,23 @@ pub struct Loaded {
 pub enum TraceFormat {
     Canonical,
     Openb,
+    /// A format read by an importer (Kubernetes objects, public research traces).
+    Import(import::ImportFormat),
 }
 
 impl TraceFormat {
-    pub const NAMES: &[&str] = &["canonical", "openb"];
+    /// Every trace format's name.
+    pub fn names() -> Vec<&'static str> {
+        let mut v = vec!["canonical", "openb"];
+        v.extend(import::ImportFormat::NAMES);
+        v
+    }
 
     pub fn parse(name: &str) -> Option<TraceFormat> {
         match name {
             "canonical" => Some(TraceFormat::Canonical),
             "openb" => Some(TraceFormat::Openb),
-            _ => None,
+            other => import::ImportFormat::parse(other).map(TraceFormat::Import),
         }
     }
 }
@@ -60,6 +68,13 @@ pub fn read_with(path: &Path, format: TraceFormat, max_jobs: u64) -> Result<Load
     match format {
         TraceFormat::Canonical => canonical::read_with(path, max_jobs),
         TraceFormat::Openb => openb::read_pods_with(path, max_jobs),
+        TraceFormat::Import(f) => {
+            let opts = import::Options {
+                max_jobs,
+                ..import::Options::default()
+            };
+            import::read(&[path.to_path_buf()], f, &opts).map(|i| i.loaded)
+        }
     }
 }
 

@@ -103,6 +103,30 @@ pub fn load_str(text: &str, file: &str, gpu_resource: &str) -> Result<Config, Ma
         .map_err(|e| name_files(e, file))
 }
 
+/// The Kubernetes objects in a text as `kubectl get -o yaml` or `-o json` prints it: one object,
+/// several YAML documents, or `kind: List`s of them (flattened), in order. JSON is read as JSON
+/// (faster than as YAML, and large `-o json` dumps are common).
+pub fn objects(text: &str, file: &str) -> Result<Vec<Value>, ManifestError> {
+    let docs = match text.trim_start().as_bytes().first() {
+        Some(b'{' | b'[') => {
+            let v: Value = serde_json::from_str(text).map_err(|e| ManifestError {
+                file: file.to_string(),
+                message: format!("invalid JSON: {e}"),
+            })?;
+            match v {
+                Value::Array(items) => items,
+                v => vec![v],
+            }
+        }
+        _ => parse_yaml(text, file)?,
+    };
+    let mut out = Vec::new();
+    for (i, v) in docs.into_iter().enumerate() {
+        flatten_lists(v, file, i, &mut out);
+    }
+    Ok(out.into_iter().map(|d| d.value).collect())
+}
+
 fn parse_yaml(text: &str, file: &str) -> Result<Vec<Value>, ManifestError> {
     // Kubernetes reads YAML 1.2: `y`, `no` or `on` are names, not booleans.
     let options = serde_saphyr::options! { strict_booleans: true };

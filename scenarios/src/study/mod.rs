@@ -13,6 +13,7 @@
 //! instances from them.
 
 pub mod compare;
+pub mod import;
 mod exec;
 pub mod plan;
 pub mod run;

@@ -5,5 +5,6 @@ mod common;
 
 mod bad_input;
 mod gen_roundtrip;
+mod import_kube;
 mod node_lists;
 mod openb;
