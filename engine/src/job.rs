@@ -206,12 +206,18 @@ pub struct UnknownModel {
 
 impl fmt::Display for UnknownModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: the job came from no line of a file (an importer's object, a generator).
+        match self.line {
+            0 => write!(f, "{}: job '{}': GPU model", self.source, self.job)?,
+            line => write!(
+                f,
+                "{}:{line}: job '{}': column 'gpu_model': GPU model",
+                self.source, self.job
+            )?,
+        }
         write!(
             f,
-            "{}:{}: job '{}': column 'gpu_model': GPU model '{}' is not in the cluster (its models: {})",
-            self.source,
-            self.line,
-            self.job,
+            " '{}' is not in the cluster (its models: {})",
             self.model,
             self.known.join(", ")
         )

@@ -1,26 +1,8 @@
 //! The `fairway` binary end to end: the shipped scenarios, determinism, bad input.
 
-use crate::common::{fairway, ok, root};
+use crate::common::{fails, fairway, ok, read, root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Runs a failing command; returns its stderr, which must be one line.
-fn fails(args: &[&str]) -> String {
-    let out = fairway(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "fairway {args:?} should fail with exit code 2"
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
-    assert_eq!(lines.len(), 1, "one-line error expected, got:\n{err}");
-    lines[0].to_string()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 fn run_to(scenario: &str, dir: &Path) {
     ok(&["run", scenario, "--quiet", "--out", dir.to_str().unwrap()]);
@@ -280,7 +262,7 @@ fn broken_scenarios_fail_with_one_precise_line() {
         ),
         (
             base.replace("format = \"openb\"", "format = \"parquet\""),
-            "trace.format: unknown format 'parquet'; known: canonical, openb, synthetic",
+            "trace.format: unknown format 'parquet'; known: canonical, openb, kueue-workloads, kubernetes-pods,",
         ),
         (
             base.replace("openb_pod_list_default.csv", "missing.csv"),

@@ -1,6 +1,6 @@
 //! Running the `fairway` binary, for every module.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The package's root, where the binary runs (so `scenarios/...` and `tests/data/...` resolve).
@@ -39,4 +39,22 @@ pub fn find(names: &[&str]) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// Runs a failing command; returns its stderr, which must be one line.
+pub fn fails(args: &[&str]) -> String {
+    let out = fairway(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "fairway {args:?} should fail with exit code 2"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+    assert_eq!(lines.len(), 1, "one-line error expected, got:\n{err}");
+    lines[0].to_string()
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

@@ -39,7 +39,11 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
             fmt_milli(j.pod.cpu_milli),
             gib(j.pod.mem_mib),
             models.join("|"),
-            j.priority.to_string(),
+            // A priority class is written by name (its value is the policy's to resolve).
+            match j.priority_class {
+                Some(c) => w.classes[c as usize].clone(),
+                None => j.priority.to_string(),
+            },
             j.user.map(|u| w.users[u.index()].clone()).unwrap_or_default(),
             j.queue.map(|q| w.queues[q as usize].clone()).unwrap_or_default(),
             j.estimate.get().map(|e| secs(e.millis())).unwrap_or_default(),

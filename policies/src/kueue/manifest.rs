@@ -57,6 +57,15 @@ pub fn reads_of(path: &Path) -> u64 {
 
 /// Reads and checks every object of every file.
 pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestError> {
+    load_with_objects(paths, gpu_resource).map(|(cfg, _)| cfg)
+}
+
+/// [`load`], also returning every object read, in order (for writing the manifests back with
+/// what-if edits applied: [`super::effective`]).
+pub fn load_with_objects(
+    paths: &[PathBuf],
+    gpu_resource: &str,
+) -> Result<(Config, Vec<Value>), ManifestError> {
     let mut docs = Vec::new();
     for p in paths {
         let file = p.display().to_string();
@@ -76,9 +85,11 @@ pub fn load(paths: &[PathBuf], gpu_resource: &str) -> Result<Config, ManifestErr
         }
     }
     let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    Reader::new(gpu_resource)
+    let objects: Vec<Value> = docs.iter().map(|d| d.value.clone()).collect();
+    let cfg = Reader::new(gpu_resource)
         .read(docs)
-        .map_err(|e| name_files(e, &files.join(", ")))
+        .map_err(|e| name_files(e, &files.join(", ")))?;
+    Ok((cfg, objects))
 }
 
 /// An error about the manifests as a whole names the files they came from.

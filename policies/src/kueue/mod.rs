@@ -12,6 +12,7 @@
 mod assign;
 mod cycle;
 pub mod edit;
+pub mod effective;
 pub mod manifest;
 pub mod model;
 mod preempt;

@@ -260,11 +260,17 @@ fn kueue(a: &Args, setup: &Setup) -> Result<MakePolicy, RegistryError> {
     let latency = a.number("eviction_latency_s")?;
     let gpu = a.text("gpu_resource")?.unwrap_or("nvidia.com/gpu");
     let files = manifest::files(std::path::Path::new(path)).map_err(|e| RegistryError::Setup(Box::new(e)))?;
-    let mut cfg = manifest::load(&files, gpu).map_err(|e| RegistryError::Setup(Box::new(e)))?;
+    let (mut cfg, objects) =
+        manifest::load_with_objects(&files, gpu).map_err(|e| RegistryError::Setup(Box::new(e)))?;
     for w in &cfg.warnings {
         setup.warn(w.clone());
     }
     crate::kueue::edit::apply(&mut cfg, &setup.kueue_edits)?;
+    // The manifests as every run uses them, to review or apply, and what the what-ifs changed.
+    let eff = crate::kueue::effective::effective(&objects, &setup.kueue_edits)
+        .map_err(|e| RegistryError::Setup(e.into()))?;
+    setup.output("kueue/manifests.yaml", eff.yaml);
+    setup.output("kueue/manifests.diff", eff.diff);
     let opts = Options {
         version,
         eviction_latency: fairway_engine::SimDuration((latency * 1000.0).round() as u64),

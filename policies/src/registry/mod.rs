@@ -80,6 +80,8 @@ pub struct Setup {
     /// What the resolution found worth telling the user (e.g. manifest fields Kueue's model
     /// does not read), gathered into the resolved policy's warnings.
     warnings: std::cell::RefCell<Vec<String>>,
+    /// Files to write beside every run's outputs, gathered into the resolved policy's outputs.
+    outputs: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Setup {
@@ -94,6 +96,12 @@ impl Setup {
     /// Tells the user something about the policy's configuration (printed before the run).
     pub fn warn(&self, message: impl Into<String>) {
         self.warnings.borrow_mut().push(message.into());
+    }
+
+    /// A file every run of the policy writes into its output folder (`path` relative to it,
+    /// e.g. the effective Kueue manifests).
+    pub fn output(&self, path: impl Into<String>, text: impl Into<String>) {
+        self.outputs.borrow_mut().push((path.into(), text.into()));
     }
 }
 
@@ -219,6 +227,7 @@ impl Registry {
             label: args.label(),
             make,
             warnings: setup.warnings.take(),
+            outputs: Arc::new(setup.outputs.take()),
         })
     }
 
@@ -246,9 +255,16 @@ pub struct ResolvedPolicy {
     label: String,
     make: MakePolicy,
     warnings: Vec<String>,
+    outputs: Arc<Vec<(String, String)>>,
 }
 
 impl ResolvedPolicy {
+    /// Files every run of the policy writes beside its outputs: (path relative to the run's
+    /// folder, text).
+    pub fn outputs(&self) -> &[(String, String)] {
+        &self.outputs
+    }
+
     /// What resolving it found worth telling the user.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

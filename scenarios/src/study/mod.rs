@@ -13,8 +13,8 @@
 //! instances from them.
 
 pub mod compare;
-pub mod import;
 mod exec;
+pub mod import;
 pub mod plan;
 pub mod run;
 pub mod seeds;

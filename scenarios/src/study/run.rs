@@ -83,6 +83,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions, exec: &Executor) -> Result<Ru
     series.finish()?;
     let summary = fairway_reports::summarize(&resolved.workload, &outcome, &info);
     fairway_reports::write_outcome(dir, &resolved.workload, &outcome, &summary)?;
+    write_policy_outputs(dir, &resolved.policies.policy)?;
     let events = outcome.counters.events;
     drop(outcome);
     claim.complete()?;
@@ -127,7 +128,8 @@ fn bakeoff(
             let o = resolved.run_with(policy, placement)?;
             let s = fairway_reports::summarize(&resolved.workload, &o, info);
             let folder = bakeoff_folder(*i, &o.policy, &o.placement);
-            fairway_reports::write_run(&dir.join(folder), &resolved.workload, &o, &s)?;
+            fairway_reports::write_run(&dir.join(&folder), &resolved.workload, &o, &s)?;
+            write_policy_outputs(&dir.join(folder), policy)?;
             Ok(s)
         },
     );
@@ -139,4 +141,24 @@ fn bakeoff(
         fairway_reports::bakeoff::bakeoff_csv(f, &summaries)
     })?;
     Ok(summaries)
+}
+
+/// The files the policy's resolution asked every run to write (the effective Kueue manifests
+/// and their diff against the input), into the run's folder.
+pub(crate) fn write_policy_outputs(
+    dir: &Path,
+    policy: &fairway_policies::registry::ResolvedPolicy,
+) -> Result<(), StudyError> {
+    for (rel, text) in policy.outputs() {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StudyError::Io {
+                file: parent.display().to_string(),
+                action: "create",
+                source,
+            })?;
+        }
+        fairway_reports::write_atomic(&path, |w| w.write_all(text.as_bytes()))?;
+    }
+    Ok(())
 }

@@ -102,6 +102,7 @@ pub fn run_sweep(
         let s = fairway_reports::summarize(&resolved.workload, &o, &run_info(&sc));
         let run_claim = fairway_reports::output::claim(&rd, false, &digest)?;
         fairway_reports::write_run(&rd, &resolved.workload, &o, &s)?;
+        super::run::write_policy_outputs(&rd, &resolved.policies.policy)?;
         run_claim.complete()?;
         Ok(s)
     };

@@ -4,7 +4,8 @@
 //!
 //! Rules apply in order, and every rule that matches sets what it names: a later rule
 //! overrides an earlier one. A value may quote the job's own fields: `{namespace}`, `{name}`,
-//! `{user}`, `{queue}`, `{team}`, `{label:KEY}`, `{annotation:KEY}`.
+//! `{user}`, `{queue}`, `{team}`, `{flavor}` (the ResourceFlavor Kueue admitted a Workload's
+//! GPUs on), `{label:KEY}`, `{annotation:KEY}`.
 
 use super::Record;
 use fairway_engine::JobKind;
@@ -31,8 +32,11 @@ pub struct Rule {
     #[serde(default)]
     pub user: Option<String>,
     /// Matched against the queue the trace gave (before this rule sets one).
-    #[serde(default, rename = "queue_is")]
+    #[serde(default)]
     pub queue_is: Option<String>,
+    /// Matched against the ResourceFlavor a Workload was admitted on.
+    #[serde(default)]
+    pub flavor: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -56,6 +60,9 @@ pub struct Set {
     /// `batch` or `interactive`.
     #[serde(default)]
     pub kind: Option<String>,
+    /// The GPU models the job may run on (`A100|H100`), as the cluster names them.
+    #[serde(default)]
+    pub gpu_model: Option<String>,
 }
 
 impl Mapping {
@@ -76,6 +83,7 @@ impl Mapping {
                 ("set.team", &r.set.team),
                 ("set.queue", &r.set.queue),
                 ("set.priority", &r.set.priority),
+                ("set.gpu_model", &r.set.gpu_model),
             ] {
                 if let Some(v) = v {
                     check_template(v).map_err(|m| at(f, m))?;
@@ -87,7 +95,7 @@ impl Mapping {
             if r.set == Set::default() {
                 return Err(at(
                     "set",
-                    "the rule sets nothing (give team, queue, priority or kind)".into(),
+                    "the rule sets nothing (give team, queue, priority, kind or gpu_model)".into(),
                 ));
             }
         }
@@ -113,6 +121,9 @@ impl Mapping {
             if let Some(p) = priority {
                 r.priority = Some(p);
             }
+            if let Some(m) = s.gpu_model.as_ref().map(|t| fill(t, r)) {
+                r.gpu_model = Some(m);
+            }
             if let Some(k) = &s.kind {
                 r.kind = Some(if k == "interactive" {
                     JobKind::Interactive
@@ -134,6 +145,7 @@ impl Rule {
             && field(&self.name, Some(&r.name))
             && field(&self.user, r.user.as_deref())
             && field(&self.queue_is, r.queue.as_deref())
+            && field(&self.flavor, r.flavor.as_deref())
             && self
                 .labels
                 .iter()
@@ -170,7 +182,7 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-const PLACEHOLDERS: &[&str] = &["namespace", "name", "user", "queue", "team"];
+const PLACEHOLDERS: &[&str] = &["namespace", "name", "user", "queue", "team", "flavor"];
 
 fn check_template(t: &str) -> Result<(), String> {
     let mut rest = t;
@@ -207,6 +219,7 @@ fn fill(t: &str, r: &Record) -> String {
             "user" => r.user.clone(),
             "queue" => r.queue.clone(),
             "team" => r.team.clone(),
+            "flavor" => r.flavor.clone(),
             k => k
                 .strip_prefix("label:")
                 .and_then(|l| r.labels.get(l).cloned())

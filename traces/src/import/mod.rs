@@ -6,10 +6,18 @@
 //! becomes, moves time zero to the first submission and builds the workload. What could not be
 //! imported is never dropped silently: the [`Report`] lists it with the file and object.
 
+pub mod acme;
+pub mod gavel;
+pub mod helios;
 pub mod kube;
 pub mod mapping;
 pub mod nodes;
+pub mod pai;
+pub mod philly;
 pub mod pods;
+mod research;
+pub mod spot;
+pub mod tiresias;
 pub mod workloads;
 
 pub use mapping::Mapping;
@@ -28,15 +36,46 @@ pub enum ImportFormat {
     KueueWorkloads,
     /// `kubectl get pods -A -o json|yaml`, pods of one owner grouped into one job.
     KubernetesPods,
+    /// SenseTime Helios `cluster_log.csv` ([`helios`]).
+    Helios,
+    /// Microsoft Philly `cluster_job_log` JSON ([`philly`]).
+    Philly,
+    /// Shanghai AI Lab Acme `trace_seren.csv` / `trace_kalos.csv` ([`acme`]).
+    Acme,
+    /// Alibaba PAI 2020 `pai_job_table.csv` with `pai_task_table.csv` ([`pai`]).
+    Pai,
+    /// Alibaba spot-GPU 2026 `job_info_df.csv` ([`spot`]).
+    AlibabaSpot,
+    /// The Tiresias simulator's job CSV ([`tiresias`]).
+    Tiresias,
+    /// Gavel's tab-separated trace, with the run time column ([`gavel`]).
+    Gavel,
 }
 
 impl ImportFormat {
-    pub const NAMES: &[&str] = &["kueue-workloads", "kubernetes-pods"];
+    pub const NAMES: &[&str] = &[
+        "kueue-workloads",
+        "kubernetes-pods",
+        "helios",
+        "philly",
+        "acme",
+        "pai",
+        "alibaba-spot",
+        "tiresias",
+        "gavel",
+    ];
 
     pub fn parse(name: &str) -> Option<ImportFormat> {
         match name {
             "kueue-workloads" => Some(ImportFormat::KueueWorkloads),
             "kubernetes-pods" => Some(ImportFormat::KubernetesPods),
+            "helios" => Some(ImportFormat::Helios),
+            "philly" => Some(ImportFormat::Philly),
+            "acme" => Some(ImportFormat::Acme),
+            "pai" => Some(ImportFormat::Pai),
+            "alibaba-spot" => Some(ImportFormat::AlibabaSpot),
+            "tiresias" => Some(ImportFormat::Tiresias),
+            "gavel" => Some(ImportFormat::Gavel),
             _ => None,
         }
     }
@@ -45,6 +84,13 @@ impl ImportFormat {
         match self {
             ImportFormat::KueueWorkloads => "kueue-workloads",
             ImportFormat::KubernetesPods => "kubernetes-pods",
+            ImportFormat::Helios => "helios",
+            ImportFormat::Philly => "philly",
+            ImportFormat::Acme => "acme",
+            ImportFormat::Pai => "pai",
+            ImportFormat::AlibabaSpot => "alibaba-spot",
+            ImportFormat::Tiresias => "tiresias",
+            ImportFormat::Gavel => "gavel",
         }
     }
 }
@@ -107,6 +153,9 @@ pub struct Record {
     pub kind: Option<JobKind>,
     pub gpu_model: Option<String>,
     pub gpu_util: Option<f32>,
+    /// The ResourceFlavor a Kueue Workload's GPUs were admitted on (for mapping rules: a flavor
+    /// names a quota, not a GPU model).
+    pub flavor: Option<String>,
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
@@ -134,6 +183,7 @@ impl Record {
             kind: None,
             gpu_model: None,
             gpu_util: None,
+            flavor: None,
             namespace: None,
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
@@ -162,6 +212,8 @@ pub struct Report {
     /// The records' times are milliseconds since the Unix epoch (set by the importer), so
     /// time 0 is told as a date.
     pub wall_clock: bool,
+    /// The records are nodes (a cluster import), not jobs.
+    pub nodes: bool,
 }
 
 /// Records left out for one reason.
@@ -190,13 +242,18 @@ impl Report {
         *self.ignored.entry(what.into()).or_default() += 1;
     }
 
+    fn unit(&self) -> &'static str {
+        if self.nodes { "node(s)" } else { "job(s)" }
+    }
+
     /// The summary printed after an import: counts first, then each reason with examples.
     pub fn render(&self) -> String {
         let mut s = String::new();
         let skipped: u64 = self.skipped.values().map(|k| k.count).sum();
+        let unit = self.unit();
         let _ = writeln!(
             s,
-            "{}: {} job(s) imported, {} left out, from {} record(s) in {}",
+            "{}: {} {unit} imported, {} left out, from {} record(s) in {}",
             self.format,
             self.imported,
             skipped,
@@ -214,16 +271,20 @@ impl Report {
             };
             let _ = writeln!(
                 s,
-                "  left out {} job(s): {why} (e.g. {}{more})",
+                "  left out {} {unit}: {why} (e.g. {}{more})",
                 k.count,
                 k.examples.join("; ")
             );
         }
         for (what, n) in &self.defaulted {
-            let _ = writeln!(s, "  assumed for {n} job(s): {what}");
+            let _ = writeln!(s, "  assumed for {n} {unit}: {what}");
         }
         for (what, n) in &self.ignored {
-            let _ = writeln!(s, "  not jobs, passed over: {n} {what}");
+            let _ = writeln!(
+                s,
+                "  not {}, passed over: {n} {what}",
+                unit.trim_end_matches("(s)").to_string() + "s"
+            );
         }
         s
     }
@@ -234,16 +295,18 @@ impl Report {
         let mut out = Vec::new();
         for (why, k) in &self.skipped {
             out.push(format!(
-                "{}: left out {} job(s): {why} (e.g. {})",
+                "{}: left out {} {}: {why} (e.g. {})",
                 self.files.join(", "),
                 k.count,
+                self.unit(),
                 k.examples.first().map_or("", String::as_str)
             ));
         }
         for (what, n) in &self.defaulted {
             out.push(format!(
-                "{}: assumed for {n} job(s): {what}",
-                self.files.join(", ")
+                "{}: assumed for {n} {}: {what}",
+                self.files.join(", "),
+                self.unit()
             ));
         }
         out
@@ -274,6 +337,13 @@ pub fn read(paths: &[PathBuf], format: ImportFormat, opts: &Options) -> Result<I
     let records = match format {
         ImportFormat::KueueWorkloads => workloads::records(paths, opts, &mut report)?,
         ImportFormat::KubernetesPods => pods::records(paths, opts, &mut report)?,
+        ImportFormat::Helios => helios::records(paths, opts, &mut report)?,
+        ImportFormat::Philly => philly::records(paths, opts, &mut report)?,
+        ImportFormat::Acme => acme::records(paths, opts, &mut report)?,
+        ImportFormat::Pai => pai::records(paths, opts, &mut report)?,
+        ImportFormat::AlibabaSpot => spot::records(paths, opts, &mut report)?,
+        ImportFormat::Tiresias => tiresias::records(paths, opts, &mut report)?,
+        ImportFormat::Gavel => gavel::records(paths, opts, &mut report)?,
     };
     build(records, opts, report)
 }
@@ -359,13 +429,14 @@ pub fn build(mut records: Vec<Record>, opts: &Options, mut report: Report) -> Re
     });
     let mut b = WorkloadBuilder::new(source.clone());
     let mut seen = std::collections::HashSet::new();
-    for (line, (r, work)) in kept.into_iter().enumerate() {
+    for (r, work) in kept {
         if !seen.insert(r.name.clone()) {
             report.skip("a second job of the same name", &r.origin);
             continue;
         }
         let spec = spec_of(&r, work, t0, &mut b, &mut report)?;
-        b.push(&r.name, (line + 1) as u32, spec)
+        // No line: the job came from an object, and messages name it by its name.
+        b.push(&r.name, 0, spec)
             .map_err(|e| TraceError::file(&r.origin, e.to_string()))?;
         report.imported += 1;
     }
@@ -446,91 +517,4 @@ fn spec_of(
         spec.gpu_util = Some(u.clamp(0.0, 1.0));
     }
     Ok(spec)
-}
-
-// What the importers of research traces share: civil times, and GPUs split over pods.
-
-/// Milliseconds since 1970 of a civil time `YYYY-MM-DD HH:MM:SS[.fff]` (or with a `T`), with or
-/// without a UTC offset (`+08:00`, `Z`). A time without an offset is read as UTC: only
-/// differences between the trace's times matter. `None` if `s` is not such a time.
-pub(crate) fn civil_ms(s: &str) -> Option<i64> {
-    use chrono::{DateTime, NaiveDateTime};
-    let s = s.trim();
-    for f in [
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-    ] {
-        if let Ok(t) = DateTime::parse_from_str(s, f) {
-            return Some(t.timestamp_millis());
-        }
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp_millis());
-    }
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(t.and_utc().timestamp_millis());
-        }
-    }
-    None
-}
-
-/// `total` split evenly over `parts` (> 0), rounded up: (per part, whether it divided exactly).
-pub(crate) fn split_up(total: u64, parts: u64) -> (u64, bool) {
-    let parts = parts.max(1);
-    let per = total.div_ceil(parts);
-    (per, per.checked_mul(parts) == Some(total))
-}
-
-/// `gpus` whole GPUs spread over the fewest pods of at most `max` GPUs each, evenly, rounded up:
-/// (pods, GPUs per pod, whether that is exactly `gpus`).
-pub(crate) fn pods_of_at_most(gpus: u64, max: u64) -> (u64, u64, bool) {
-    if gpus <= max {
-        return (1, gpus, true);
-    }
-    let pods = gpus.div_ceil(max.max(1));
-    let (per, exact) = split_up(gpus, pods);
-    (pods, per, exact)
-}
-
-/// Whole GPUs per pod in thousandths, or a message if more than fairway holds.
-pub(crate) fn whole_gpu_milli(gpus: u64) -> Result<u32, String> {
-    gpus.checked_mul(u64::from(fairway_engine::GPU_MILLI))
-        .and_then(|m| u32::try_from(m).ok())
-        .ok_or_else(|| {
-            format!(
-                "{gpus} GPUs in one pod is more than fairway holds (at most {})",
-                fairway_engine::cluster::MAX_GPUS
-            )
-        })
-}
-
-/// A pod's GPUs given as a number of GPUs (`0.5`, `2`), in thousandths: a share of one GPU as
-/// given (at least 1 thousandth), more than one GPU rounded up to whole GPUs (fairway's pods ask
-/// for whole GPUs or a share of one). Returns whether it rounded up to whole GPUs.
-pub(crate) fn gpu_milli_of(gpus: f64) -> Result<(u32, bool), String> {
-    if !gpus.is_finite() || gpus < 0.0 {
-        return Err(format!("expected a number of GPUs >= 0, found {gpus}"));
-    }
-    let milli = gpus * f64::from(fairway_engine::GPU_MILLI);
-    if gpus == 0.0 {
-        Ok((0, false))
-    } else if milli < f64::from(fairway_engine::GPU_MILLI) - 0.5 {
-        // A share of one GPU, to the thousandth.
-        Ok(((milli.round() as u32).max(1), false))
-    } else {
-        let whole = gpus.ceil();
-        let rounded = whole - gpus > 1e-9 && milli.round() as u64 % 1000 != 0;
-        if whole > fairway_engine::cluster::MAX_GPUS as f64 {
-            return Err(format!("{gpus} GPUs in one pod is more than fairway holds"));
-        }
-        whole_gpu_milli(whole as u64).map(|m| (m, rounded))
-    }
-}
-
-/// Seconds of a trace (at most [`fairway_engine::time::MAX_MILLIS`] in milliseconds) as the
-/// signed milliseconds of a [`Record`].
-pub(crate) fn ms(secs_ms: u64) -> i64 {
-    i64::try_from(secs_ms).unwrap_or(i64::MAX)
 }

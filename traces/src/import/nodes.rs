@@ -33,6 +33,9 @@ pub struct ImportedCluster {
     pub report: Report,
 }
 
+/// What makes two nodes one pool: GPU model, instance type, GPUs, milli-cores, MiB.
+type Shape = (Option<String>, Option<String>, u32, u64, u64);
+
 /// One pool being gathered: its shape, and the labels all its nodes share so far.
 struct Gather {
     row: PoolRow,
@@ -42,11 +45,12 @@ struct Gather {
 pub fn read(paths: &[PathBuf], opts: &Options) -> Result<ImportedCluster, TraceError> {
     let mut report = Report {
         format: "kubernetes-nodes".into(),
+        nodes: true,
         files: paths.iter().map(|p| p.display().to_string()).collect(),
         ..Report::default()
     };
     let mut pools: Vec<Gather> = Vec::new();
-    let mut index: BTreeMap<(Option<String>, Option<String>, u32, u64, u64), usize> = BTreeMap::new();
+    let mut index: BTreeMap<Shape, usize> = BTreeMap::new();
     for path in paths {
         let file = path.display().to_string();
         for (i, obj) in kube::objects(path)?.iter().enumerate() {

@@ -9,7 +9,8 @@
 //!   `spec.priority`;
 //! - times: submitted at `metadata.creationTimestamp`, started at the `Admitted` condition (or
 //!   `QuotaReserved` where Kueue admits without checks and wrote only that), ended at
-//!   `Finished`; the flavors of `status.admission` name the GPU model when a flavor does.
+//!   `Finished`; the flavor `status.admission` gave the GPUs is kept for mapping rules (a
+//!   flavor is a quota's name, so a rule says which GPU model it stands for, if any).
 
 use super::kube::{self, field_err};
 use super::{End, Options, Record, Report};
@@ -143,12 +144,12 @@ fn workload(
         .and_then(|a| a.get("podSetAssignments"))
         .and_then(Value::as_array)
     {
-        // The flavor that served the GPUs names the model the job ran on.
+        // The flavor that served the GPUs, for mapping rules (a rule may name its GPU model).
         let gpu_flavor = flavors.iter().find_map(|psa| {
             let f = psa.get("flavors")?.as_object()?;
             opts.gpu_resources.iter().find_map(|g| f.get(g)?.as_str())
         });
-        r.gpu_model = gpu_flavor.map(str::to_string);
+        r.flavor = gpu_flavor.map(str::to_string);
     }
     let conds = kube::conditions(obj);
     let when = |ty: &str| -> Result<Option<i64>, TraceError> {

@@ -310,7 +310,13 @@ fn broken_cluster_files() {
             "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,10,8,\n",
             "c.csv:2: column 'model': a node with GPUs needs a model",
         ),
-        ("c.yaml", "", "c.yaml: a cluster file ends in .toml or .csv"),
+        (
+            "c.txt",
+            "",
+            "c.txt: a cluster file ends in .toml or .csv (or .json/.yaml for Kubernetes nodes)",
+        ),
+        // A YAML cluster file is Kubernetes nodes; one with none says so.
+        ("c.yaml", "", "c.yaml: no node could be imported"),
     ];
     for (name, text, want) in cases {
         let (dir, path) = file(name, text);

@@ -100,12 +100,8 @@ fn kueue_workloads_of_both_api_versions_become_jobs() {
     assert_eq!(w.teams[train.team.index()], "team-a");
     assert_eq!(w.queues[train.queue.unwrap() as usize], "team-a/lq-a");
     assert_eq!(w.classes[train.priority_class.unwrap() as usize], "high");
-    let model: Vec<&str> = train
-        .models
-        .iter()
-        .map(|m| w.models[m.index()].as_str())
-        .collect();
-    assert_eq!(model, ["h100"]);
+    // A flavor names a quota, not a model: no model constraint without a mapping rule.
+    assert!(train.models.is_any());
     assert_eq!(job(w, "team-b/pod-notebook-7c1d2").priority, 100);
     let eval = job(w, "team-a/job-eval-2-aa01");
     assert_eq!(w.classes[eval.priority_class.unwrap() as usize], "low");
@@ -203,9 +199,36 @@ fn mapping_rules_set_team_kind_and_priority() {
 }
 
 #[test]
+fn a_mapping_rule_turns_the_admitted_flavor_into_a_gpu_model() {
+    let mapping: Mapping = fairway_traces::tomlfile::read(&fixture("workloads-mapping.toml")).unwrap();
+    mapping.check().unwrap();
+    let opts = Options {
+        mapping,
+        ..Options::default()
+    };
+    let files = [fixture("workloads.json"), fixture("workloads-v1beta1.yaml")];
+    let w = import::read(&files, ImportFormat::KueueWorkloads, &opts)
+        .unwrap()
+        .loaded
+        .workload;
+    let models = |name: &str| -> Vec<String> {
+        job(&w, name)
+            .models
+            .iter()
+            .map(|m| w.models[m.index()].clone())
+            .collect()
+    };
+    assert_eq!(models("team-a/job-train-1-3f2a1"), ["NVIDIA-H100-80GB-HBM3"]);
+    assert_eq!(models("team-b/pod-notebook-7c1d2"), ["NVIDIA-A100-SXM4-40GB"]);
+    // No admission recorded: no flavor, no model.
+    assert!(models("team-b/pytorchjob-multi-91ab0").is_empty());
+}
+
+#[test]
 fn nodes_become_pools_of_identical_nodes() {
     let c = import::nodes::read(&[fixture("nodes.json")], &Options::default()).unwrap();
-    let got: Vec<(&str, Option<&str>, u32, u32, f64, f64)> = c
+    type Pool<'a> = (&'a str, Option<&'a str>, u32, u32, f64, f64);
+    let got: Vec<Pool<'_>> = c
         .pools
         .iter()
         .map(|p| {
@@ -281,9 +304,13 @@ fn broken_objects_name_the_file_the_object_and_the_field() {
     for (i, (text, want)) in cases.iter().enumerate() {
         let f = dir.path().join(format!("w{i}.json"));
         std::fs::write(&f, text).unwrap();
-        let e = import::read(&[f.clone()], ImportFormat::KueueWorkloads, &Options::default())
-            .unwrap_err()
-            .to_string();
+        let e = import::read(
+            std::slice::from_ref(&f),
+            ImportFormat::KueueWorkloads,
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains(want), "case {i}: {e}");
         assert!(e.starts_with(&f.display().to_string()), "case {i}: {e}");
     }

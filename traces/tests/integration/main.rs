@@ -6,5 +6,6 @@ mod common;
 mod bad_input;
 mod gen_roundtrip;
 mod import_kube;
+mod import_research;
 mod node_lists;
 mod openb;
