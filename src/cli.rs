@@ -149,8 +149,10 @@ enum Command {
         /// or ClusterQueue that holds one team's jobs; e.g. p95_wait<=2h. Repeat for several.
         #[arg(long = "target", required = true)]
         targets: Vec<String>,
-        /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B. Repeat to
-        /// vary several pools: the cheapest combination wins (see --cost).
+        /// What to vary: pool.NAME.nodes=A..B, nodes added to pool NAME, from A to B (repeat to
+        /// vary several pools: the cheapest combination wins, see --cost); or
+        /// kueue.CLUSTERQUEUE.FLAVOR.RESOURCE.nominal=A..B, a ClusterQueue's nominal quota (on
+        /// its own; --out then writes the answer's manifests).
         #[arg(long, required = true)]
         vary: Vec<String>,
         /// Price of one node of a pool, pool.NAME=PRICE (default 1 each); with several --vary,
@@ -297,8 +299,21 @@ enum TraceCommand {
         #[arg(long)]
         from: String,
         /// The files to read (e.g. `kubectl get workloads -A -o json > workloads.json`).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "url")]
         files: Vec<PathBuf>,
+        /// For prometheus: query this Prometheus (http://HOST:9090, or Mimir's or Thanos's
+        /// base URL) instead of reading files.
+        #[arg(long, requires_all = ["start", "end"], conflicts_with = "files")]
+        url: Option<String>,
+        /// With --url: the span's start, RFC 3339 (2026-05-10T00:00:00Z).
+        #[arg(long, requires = "url")]
+        start: Option<String>,
+        /// With --url: the span's end, RFC 3339.
+        #[arg(long, requires = "url")]
+        end: Option<String>,
+        /// With --url: the range queries' resolution (60s, 5m) [default: 60s].
+        #[arg(long, requires = "url")]
+        step: Option<String>,
         #[command(flatten)]
         common: ImportCommon,
     },
@@ -347,6 +362,7 @@ impl ImportCommon {
             mapping: self.mapping.as_deref(),
             gpu_resources: &self.gpu_resources,
             force: self.force,
+            prometheus: None,
         }
     }
 }
@@ -543,9 +559,26 @@ pub fn main() -> Result<ExitCode> {
             }
         }
         Command::Trace {
-            command: TraceCommand::Import { from, files, common },
+            command:
+                TraceCommand::Import {
+                    from,
+                    files,
+                    url,
+                    start,
+                    end,
+                    step,
+                    common,
+                },
         } => {
-            let report = study::import::trace(&from, &common.args(&files))?;
+            let source = url.map(|url| fairway_scenarios::PrometheusSource {
+                url,
+                start: start.unwrap_or_default(),
+                end: end.unwrap_or_default(),
+                step,
+            });
+            let mut args = common.args(&files);
+            args.prometheus = source.as_ref();
+            let report = study::import::trace(&from, &args)?;
             print_report(&report);
             eprintln!("wrote {} job(s) to {}", report.imported, common.out.display());
         }

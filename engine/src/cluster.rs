@@ -4,7 +4,7 @@
 //! a single GPU and whole-GPU pods take entire GPUs, as a device plugin would.
 
 use crate::ids::{ModelId, ModelSet, NodeId, PoolId};
-use crate::job::{JobKind, JobSpec};
+use crate::job::{JobKind, JobSpec, Selector, SelectorId};
 use crate::resources::{GPU_MILLI, GpuNeed, PodRequest, fmt_gib, fmt_milli};
 use crate::room::{Room, RoomIndex};
 use std::collections::BTreeMap;
@@ -172,6 +172,8 @@ pub struct Allowed<'a> {
     /// Indexed by pool id; `None` allows every pool.
     pub pools: Option<&'a [bool]>,
     pub kind: JobKind,
+    /// A node selector bound with [`Cluster::bind_selectors`]; `None` selects every pool.
+    pub selector: Option<SelectorId>,
 }
 
 impl Allowed<'_> {
@@ -181,6 +183,7 @@ impl Allowed<'_> {
             models,
             pools: None,
             kind: JobKind::Batch,
+            selector: None,
         }
     }
 
@@ -190,6 +193,7 @@ impl Allowed<'_> {
             models: spec.models,
             pools: None,
             kind: spec.kind,
+            selector: spec.selector,
         }
     }
 }
@@ -219,6 +223,9 @@ pub struct Cluster {
     room: RoomIndex,
     /// How many node changes were made, for [`Cluster::changes`].
     changes: u64,
+    /// For each node selector of the workload bound ([`Cluster::bind_selectors`]), the pools it
+    /// selects, by pool id.
+    selectors: Arc<[Box<[bool]>]>,
     /// On a planning copy ([`Cluster::copy_into`]): the nodes given back whose index entries
     /// were not raised yet. A try gives back many pods and asks for a node rarely, so the copy
     /// defers that work: [`Cluster::first_with_room`] checks these nodes beside the index, and
@@ -235,6 +242,7 @@ impl Clone for Cluster {
         Cluster {
             models: Arc::clone(&self.models),
             pools: Arc::clone(&self.pools),
+            selectors: Arc::clone(&self.selectors),
             nodes: self.nodes.clone(),
             gpu_free: self.gpu_free.clone(),
             capacity_gpu_milli: self.capacity_gpu_milli,
@@ -249,6 +257,7 @@ impl Clone for Cluster {
         let Cluster {
             models,
             pools,
+            selectors,
             nodes,
             gpu_free,
             capacity_gpu_milli,
@@ -259,6 +268,7 @@ impl Clone for Cluster {
         } = self;
         models.clone_from(&source.models);
         pools.clone_from(&source.pools);
+        selectors.clone_from(&source.selectors);
         nodes.clone_from(&source.nodes);
         gpu_free.clone_from(&source.gpu_free);
         *capacity_gpu_milli = source.capacity_gpu_milli;
@@ -351,6 +361,7 @@ impl Cluster {
         let mut c = Cluster {
             models: models.into(),
             pools: pools.into(),
+            selectors: Arc::new([]),
             nodes,
             gpu_free,
             capacity_gpu_milli: capacity,
@@ -492,6 +503,30 @@ impl Cluster {
             && allowed
                 .pools
                 .is_none_or(|p| p.get(id.index()).copied().unwrap_or(false))
+            && self.selects(allowed.selector, id)
+    }
+
+    /// Whether node selector `sel` (bound by [`Cluster::bind_selectors`]) selects the pool; no
+    /// selector selects every pool, and one never bound none.
+    pub fn selects(&self, sel: Option<SelectorId>, pool: PoolId) -> bool {
+        sel.is_none_or(|s| {
+            (self.selectors.get(s.index()))
+                .and_then(|m| m.get(pool.index()))
+                .copied()
+                .unwrap_or(false)
+        })
+    }
+
+    /// Resolves a workload's node selectors against the pools' labels (selector `i` of the
+    /// slice is `SelectorId::new(i)` from then on).
+    pub fn bind_selectors(&mut self, selectors: &[Selector]) {
+        if selectors.is_empty() && self.selectors.is_empty() {
+            return;
+        }
+        self.selectors = selectors
+            .iter()
+            .map(|s| self.pools.iter().map(|p| s.matches(&p.labels)).collect())
+            .collect();
     }
 
     /// How many pods of `req` fit on the node right now (ignores up/down and model constraints).
@@ -717,14 +752,19 @@ impl Cluster {
         &self,
         req: &PodRequest,
         pods: u32,
-        models: ModelSet,
-        kind: JobKind,
+        allowed: &Allowed<'_>,
     ) -> Result<(), NeverFits> {
+        let (models, kind) = (allowed.models, allowed.kind);
         let mut eligible_pools = 0;
         let mut capacity: u64 = 0;
         let mut reserved = 0;
-        for p in self.pools.iter() {
+        let mut of_model = 0;
+        for (i, p) in self.pools.iter().enumerate() {
             if !models.admits(p.model) {
+                continue;
+            }
+            of_model += 1;
+            if !self.selects(allowed.selector, PoolId(i as u32)) {
                 continue;
             }
             if p.interactive_only && kind != JobKind::Interactive {
@@ -737,6 +777,9 @@ impl Cluster {
         if eligible_pools == 0 && reserved > 0 {
             return Err(NeverFits::ReservedForInteractive);
         }
+        if of_model > 0 && eligible_pools == 0 {
+            return Err(NeverFits::NotSelected);
+        }
         if eligible_pools == 0 {
             let wanted: Vec<&str> = models
                 .iter()
@@ -747,10 +790,9 @@ impl Cluster {
             });
         }
         if capacity == 0 {
-            let largest = self
-                .pools
-                .iter()
-                .filter(|p| models.admits(p.model))
+            let largest = (self.pools.iter().enumerate())
+                .filter(|&(i, p)| models.admits(p.model) && self.selects(allowed.selector, PoolId(i as u32)))
+                .map(|(_, p)| p)
                 .max_by_key(|p| (p.gpus_per_node, p.cpu_milli, p.mem_mib))
                 .expect("at least one eligible pool");
             return Err(NeverFits::PodTooLarge {
@@ -762,7 +804,7 @@ impl Cluster {
                     fmt_gib(largest.mem_mib),
                     largest.name
                 ),
-                constrained: !models.is_any(),
+                constrained: !models.is_any() || allowed.selector.is_some(),
             });
         }
         if capacity < u64::from(pods) {
@@ -843,6 +885,8 @@ pub enum NeverFits {
     },
     /// Every node of the allowed models is reserved for interactive work.
     ReservedForInteractive,
+    /// No pool of the allowed models carries the labels of the job's node selector.
+    NotSelected,
 }
 
 impl fmt::Display for NeverFits {
@@ -852,6 +896,7 @@ impl fmt::Display for NeverFits {
             NeverFits::ReservedForInteractive => {
                 write!(f, "every node it may use is reserved for interactive jobs")
             }
+            NeverFits::NotSelected => write!(f, "no pool carries the labels of its node selector"),
             NeverFits::PodTooLarge {
                 pod,
                 largest,
@@ -1158,14 +1203,33 @@ mod tests {
         .unwrap();
         let big = req(8000, 120, 720);
         let g2 = ModelSet::ANY.with(c.model_id("G2").unwrap());
-        assert!(c.check_fits_ever(&big, 1, ModelSet::ANY, JobKind::Batch).is_ok());
-        let e = c.check_fits_ever(&big, 1, g2, JobKind::Batch).unwrap_err();
+        assert!(
+            c.check_fits_ever(
+                &big,
+                1,
+                &Allowed {
+                    kind: JobKind::Batch,
+                    ..Allowed::models(ModelSet::ANY)
+                }
+            )
+            .is_ok()
+        );
+        let e = c
+            .check_fits_ever(
+                &big,
+                1,
+                &Allowed {
+                    kind: JobKind::Batch,
+                    ..Allowed::models(g2)
+                },
+            )
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "one pod needs 8 GPU, 120 CPU, 720 GiB; no allowed node offers that (largest: 8 GPU, 96 CPU, 384 GiB (pool g2))"
         );
         let e = c
-            .check_fits_ever(&req(4000, 1, 1), 7, ModelSet::ANY, JobKind::Batch)
+            .check_fits_ever(&req(4000, 1, 1), 7, &Allowed::models(ModelSet::ANY))
             .unwrap_err();
         assert_eq!(e, NeverFits::GangTooLarge { pods: 7, capacity: 6 });
     }
@@ -1182,12 +1246,29 @@ mod tests {
         let g3 = ModelSet::ANY.with(c.model_id("G3").unwrap());
         let small = req(1000, 1, 1);
         assert_eq!(
-            c.check_fits_ever(&small, 1, g3, JobKind::Batch)
-                .unwrap_err()
-                .to_string(),
+            c.check_fits_ever(
+                &small,
+                1,
+                &Allowed {
+                    kind: JobKind::Batch,
+                    ..Allowed::models(g3)
+                }
+            )
+            .unwrap_err()
+            .to_string(),
             "every node it may use is reserved for interactive jobs"
         );
-        assert!(c.check_fits_ever(&small, 1, g3, JobKind::Interactive).is_ok());
+        assert!(
+            c.check_fits_ever(
+                &small,
+                1,
+                &Allowed {
+                    kind: JobKind::Interactive,
+                    ..Allowed::models(g3)
+                }
+            )
+            .is_ok()
+        );
         let batch = Allowed::models(ModelSet::ANY);
         let interactive = Allowed {
             kind: JobKind::Interactive,

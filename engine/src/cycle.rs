@@ -190,9 +190,8 @@ impl<'c> Cycle<'c> {
             return None;
         }
         let allowed = Allowed {
-            models: spec.models,
             pools,
-            kind: spec.kind,
+            ..Allowed::job(spec)
         };
         if self
             .placement

@@ -12,16 +12,19 @@
 
 use crate::cluster::{Allowed, Cluster};
 use crate::ids::{ModelSet, NodeId};
-use crate::job::{JobKind, JobSpec};
+use crate::job::{JobKind, JobSpec, SelectorId};
 use crate::resources::{GPU_MILLI, GpuNeed, PodRequest};
 use std::collections::HashMap;
 
-type ShapeKey = (u32, u64, u64, u64, bool);
+type ShapeKey = (u32, u64, u64, u64, bool, Option<SelectorId>);
+
+/// A pending pod shape and where it may run.
+type Shape = (PodRequest, ModelSet, JobKind, Option<SelectorId>);
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FragTracker {
     counts: HashMap<ShapeKey, u32>,
-    shapes: Vec<(PodRequest, ModelSet, JobKind)>,
+    shapes: Vec<Shape>,
     shapes_changed: bool,
     node_frag: Vec<u64>,
     dirty: Vec<NodeId>,
@@ -36,6 +39,7 @@ fn key(spec: &JobSpec) -> ShapeKey {
         spec.pod.mem_mib,
         spec.models.0,
         spec.kind == JobKind::Interactive,
+        spec.selector,
     )
 }
 
@@ -88,22 +92,25 @@ impl FragTracker {
             keys.sort_unstable();
             self.shapes = keys
                 .into_iter()
-                .map(|&(gpu_milli, cpu_milli, mem_mib, models, interactive)| {
-                    let kind = if interactive {
-                        JobKind::Interactive
-                    } else {
-                        JobKind::Batch
-                    };
-                    (
-                        PodRequest {
-                            gpu_milli,
-                            cpu_milli,
-                            mem_mib,
-                        },
-                        ModelSet(models),
-                        kind,
-                    )
-                })
+                .map(
+                    |&(gpu_milli, cpu_milli, mem_mib, models, interactive, selector)| {
+                        let kind = if interactive {
+                            JobKind::Interactive
+                        } else {
+                            JobKind::Batch
+                        };
+                        (
+                            PodRequest {
+                                gpu_milli,
+                                cpu_milli,
+                                mem_mib,
+                            },
+                            ModelSet(models),
+                            kind,
+                            selector,
+                        )
+                    },
+                )
                 .collect();
             for &n in &self.dirty {
                 self.is_dirty[n.index()] = false;
@@ -159,7 +166,7 @@ impl FragTracker {
 }
 
 /// Idle GPU capacity of node `n` that none of `shapes` can use.
-fn node_fragment(cluster: &Cluster, n: NodeId, shapes: &[(PodRequest, ModelSet, JobKind)]) -> u64 {
+fn node_fragment(cluster: &Cluster, n: NodeId, shapes: &[Shape]) -> u64 {
     if !cluster.is_up(n) || shapes.is_empty() {
         return 0;
     }
@@ -169,11 +176,12 @@ fn node_fragment(cluster: &Cluster, n: NodeId, shapes: &[(PodRequest, ModelSet, 
     // The smallest share some shape can put here, and whether some shape can take whole GPUs.
     let mut min_share = u32::MAX;
     let mut whole_ok = false;
-    for &(pod, models, kind) in shapes {
+    for &(pod, models, kind, selector) in shapes {
         let allowed = Allowed {
             models,
             pools: None,
             kind,
+            selector,
         };
         if pod.cpu_milli > cpu || pod.mem_mib > mem || !cluster.eligible(n, &allowed) {
             continue;

@@ -86,6 +86,7 @@ pub fn run(
     order: &[usize],
 ) -> Result<Curve, InflationError> {
     let mut c = cluster.clone();
+    c.bind_selectors(&w.selectors);
     let capacity = c.capacity_gpu_milli();
     let mut arrived = 0u64;
     let mut allocated = 0u64;
@@ -97,7 +98,7 @@ pub fn run(
         arrived += spec.gpu_milli();
         placement.observe_arrival(spec);
         slots.clear();
-        let shape = (spec.pod, spec.pods, spec.models, spec.kind);
+        let shape = (spec.pod, spec.pods, spec.models, spec.kind, spec.selector);
         let placed = !no_room.contains(&shape)
             && placement.place(&c, &spec.pod, spec.pods, &Allowed::job(spec), &mut slots);
         if !placed {

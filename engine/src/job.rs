@@ -58,6 +58,9 @@ pub struct JobSpec {
     pub patience: OptDuration,
     /// The start time the trace recorded, for replays that reproduce the trace exactly.
     pub recorded_start: OptTime,
+    /// A node selector (an index into `Workload::selectors`): the job's pods run only on nodes
+    /// whose pool carries every label of it.
+    pub selector: Option<SelectorId>,
 }
 
 impl JobSpec {
@@ -80,6 +83,7 @@ impl JobSpec {
             gpu_util: None,
             patience: OptDuration::NONE,
             recorded_start: OptTime::NONE,
+            selector: None,
         }
     }
 
@@ -110,6 +114,73 @@ pub struct Workload {
     pub job_classes: Vec<String>,
     /// GPU model names that `JobSpec::models` refers to.
     pub models: Vec<String>,
+    /// Node selectors that `JobSpec::selector` refers to.
+    pub selectors: Vec<Selector>,
+}
+
+/// A node selector's index into `Workload::selectors` (kept in 4 bytes, `None` included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SelectorId(std::num::NonZeroU32);
+
+impl SelectorId {
+    /// The id of `Workload::selectors[i]`; `i` is below [`MAX_SELECTORS`].
+    pub fn new(i: u32) -> SelectorId {
+        SelectorId(std::num::NonZeroU32::MIN.saturating_add(i))
+    }
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// A node selector as Kubernetes writes one: labels a node must carry, each with its value.
+/// Kept sorted by key, so that equal selectors compare equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Selector(pub Vec<(String, String)>);
+
+impl Selector {
+    /// Reads `key=value;key=value` (the canonical CSV's `node_selector`). Keys and values are
+    /// label text: no `=`, `;` or whitespace; a key given twice is an error.
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(format!(
+                    "expected key=value pairs separated by ';', found '{part}'"
+                ));
+            };
+            let (k, v) = (k.trim(), v.trim());
+            let bad = |t: &str| t.chars().any(|c| c.is_whitespace() || c.is_control() || c == '=');
+            if k.is_empty() || bad(k) || bad(v) {
+                return Err(format!("'{part}' is not a label key=value"));
+            }
+            if pairs.iter().any(|(have, _)| have == k) {
+                return Err(format!("label '{k}' is given twice"));
+            }
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        if pairs.is_empty() {
+            return Err("an empty selector: leave the field empty instead".into());
+        }
+        pairs.sort();
+        Ok(Selector(pairs))
+    }
+
+    /// Whether labels carry every pair of the selector.
+    pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.0.iter().all(|(k, v)| labels.get(k) == Some(v))
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Workload {
@@ -155,6 +226,7 @@ impl Workload {
             classes: self.classes.clone(),
             job_classes: self.job_classes.clone(),
             models: self.models.clone(),
+            selectors: self.selectors.clone(),
         }
     }
 
@@ -236,6 +308,7 @@ pub struct WorkloadBuilder {
     class_ids: HashMap<String, u32>,
     job_class_ids: HashMap<String, u32>,
     model_ids: HashMap<String, ModelId>,
+    selector_ids: HashMap<Selector, SelectorId>,
     sorted: bool,
     /// The jobs' indexes, hashed by name: finds a repeated name without a second copy of every
     /// name (a map of owned names cost about 60 bytes a job on traces of millions).
@@ -299,6 +372,10 @@ fn intern<I: Copy>(
     ids.insert(name.to_string(), id);
     Ok(id)
 }
+
+/// The most distinct node selectors a workload may hold: each costs a flag per pool in every
+/// run's cluster, and a trace with more pins pods to nodes one by one.
+pub const MAX_SELECTORS: usize = 4096;
 
 /// More distinct names than a dense id can hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -390,6 +467,20 @@ impl WorkloadBuilder {
         )
     }
 
+    /// The id of a node selector, the same for equal selectors.
+    pub fn selector(&mut self, sel: Selector) -> Result<SelectorId, TooMany> {
+        if let Some(&i) = self.selector_ids.get(&sel) {
+            return Ok(i);
+        }
+        if self.w.selectors.len() >= MAX_SELECTORS {
+            return Err(TooMany("node selectors (at most 4096)"));
+        }
+        let i = SelectorId::new(self.w.selectors.len() as u32);
+        self.selector_ids.insert(sel.clone(), i);
+        self.w.selectors.push(sel);
+        Ok(i)
+    }
+
     /// The source line of the job already named `name`, if any: readers check this before
     /// `push`, since they know which column and line to blame.
     pub fn line_of(&self, name: &str) -> Option<u32> {
@@ -444,6 +535,32 @@ impl WorkloadBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selectors_read_as_kubernetes_writes_them_and_match_every_pair() {
+        let s = Selector::parse(" zone=b ; node-type=cpu").unwrap();
+        assert_eq!(s.to_string(), "node-type=cpu;zone=b");
+        assert_eq!(Selector::parse("zone=b;node-type=cpu").unwrap(), s);
+        let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(s.matches(&labels(&[("zone", "b"), ("node-type", "cpu"), ("x", "y")])));
+        assert!(!s.matches(&labels(&[("zone", "b")])));
+        assert!(!s.matches(&labels(&[("zone", "a"), ("node-type", "cpu")])));
+        assert!(Selector::parse("a=").unwrap().matches(&labels(&[("a", "")])));
+        for bad in ["", ";", "zone", "=b", "a=b=c", "a=1;a=2", "a b=c"] {
+            assert!(Selector::parse(bad).is_err(), "{bad}");
+        }
+        let mut b = WorkloadBuilder::new("t");
+        let (x, y) = (
+            b.selector(s.clone()).unwrap(),
+            b.selector(Selector::parse("zone=a").unwrap()).unwrap(),
+        );
+        assert_eq!((x.index(), y.index(), b.selector(s).unwrap()), (0, 1, x));
+    }
 
     #[test]
     fn permute_applies_any_permutation_in_place() {

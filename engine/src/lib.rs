@@ -142,10 +142,10 @@ pub use cycle::Cycle;
 pub use error::EngineError;
 pub use event::{Event, EventQueue};
 pub use ids::{JobId, ModelId, ModelSet, NodeId, PoolId, TeamId, UserId};
-pub use job::{JobKind, JobSpec, UnknownModel, Workload, WorkloadBuilder};
+pub use job::{JobKind, JobSpec, Selector, SelectorId, UnknownModel, Workload, WorkloadBuilder};
 pub use names::Names;
 pub use options::{ClassCost, ClassSpeed, EngineOptions, MAX_IDLE_WAKES, MAX_PREEMPTIONS_PER_JOB};
-pub use outcome::{Counters, JobRun, Outcome, PoolUsage};
+pub use outcome::{Counters, JobRun, Outcome, Placed, PoolUsage};
 pub use policy::{
     Decision, FlavorQuota, JobStatus, Placement, Policy, PolicyError, QueueInfo, QueueReport, Transition,
 };

@@ -134,6 +134,43 @@ pub struct Outcome {
     pub pending_by_reason: Vec<Vec<u128>>,
     /// Every preemption, in order, with the policy's reason (an index into `reasons`).
     pub preemption_log: Vec<PreemptionRecord>,
+    /// Where each job's pods ran in its last run.
+    pub placed: Placed,
+}
+
+/// Where each job's pods ran in its last (or current) run: for each pod, its node as its pool
+/// (the index into `Outcome::pools`) and the node's place in that pool.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Placed {
+    /// Per job, the offset of its last run's pods in `nodes` (`u64::MAX`: never started).
+    at: Vec<u64>,
+    nodes: Vec<(u32, u32)>,
+}
+
+impl Placed {
+    pub(crate) fn new(jobs: usize) -> Placed {
+        Placed {
+            at: vec![u64::MAX; jobs],
+            nodes: Vec::new(),
+        }
+    }
+
+    /// A run of `job` starts on these nodes (pool, index in the pool), one per pod.
+    pub(crate) fn record(&mut self, job: usize, nodes: impl Iterator<Item = (u32, u32)>) {
+        self.at[job] = self.nodes.len() as u64;
+        self.nodes.extend(nodes);
+    }
+
+    /// The nodes of the last run of job `job`, which has `pods` pods; empty if it never ran.
+    pub fn last(&self, job: usize, pods: u32) -> &[(u32, u32)] {
+        match self.at.get(job) {
+            Some(&at) if at != u64::MAX => {
+                let at = at as usize;
+                self.nodes.get(at..at + pods as usize).unwrap_or(&[])
+            }
+            _ => &[],
+        }
+    }
 }
 
 /// How much of one pool was allocated over a run.
@@ -154,6 +191,6 @@ mod tests {
         // One record per job of the trace, so it bounds the per-job memory of long replays.
         assert_eq!(std::mem::size_of::<super::JobRun>(), 96);
         // And so does the job as read.
-        assert_eq!(std::mem::size_of::<crate::JobSpec>(), 128);
+        assert_eq!(std::mem::size_of::<crate::JobSpec>(), 136);
     }
 }

@@ -1,7 +1,7 @@
 //! The run loop: pop every event at the current instant, apply them, admit arrivals, run one
 //! scheduling pass, then advance time.
 
-use crate::cluster::{Cluster, PodSlot};
+use crate::cluster::{Allowed, Cluster, PodSlot};
 use crate::cycle::Cycle;
 use crate::error::EngineError;
 use crate::event::{Event, EventQueue};
@@ -115,7 +115,7 @@ impl<'w> Simulation<'w> {
     /// [`EngineError::TimeOverflow`]).
     pub fn new(
         workload: &'w Workload,
-        cluster: Cluster,
+        mut cluster: Cluster,
         policy: Box<dyn Policy>,
         placement: Box<dyn Placement>,
         opts: EngineOptions,
@@ -135,6 +135,7 @@ impl<'w> Simulation<'w> {
             });
         }
         check_inputs(workload, &cluster, &opts)?;
+        cluster.bind_selectors(&workload.selectors);
         let start = workload.jobs.first().map_or(SimTime::ZERO, |j| j.submit);
         let npools = cluster.pools().len();
         let mut policy = policy;
@@ -154,6 +155,7 @@ impl<'w> Simulation<'w> {
                 frag,
                 now: start,
                 runs: vec![JobRun::new(); workload.len()],
+                placed: crate::outcome::Placed::new(workload.len()),
                 cluster,
                 queue: EventQueue::default(),
                 recorder: Recorder::new(workload.teams.len(), npools, start),
@@ -420,6 +422,7 @@ impl<'w> Simulation<'w> {
             reasons: parts.reasons,
             pending_by_reason: parts.pending_by_reason,
             preemption_log: parts.preemptions,
+            placed: self.st.placed,
         }
     }
 
@@ -442,7 +445,7 @@ impl<'w> Simulation<'w> {
         st.transitions.push((id, Transition::Submitted));
         if let Err(why) = st
             .cluster
-            .check_fits_ever(&spec.pod, spec.pods, spec.models, spec.kind)
+            .check_fits_ever(&spec.pod, spec.pods, &Allowed::job(spec))
         {
             let r = &mut st.runs[id.index()];
             r.status = JobStatus::Unschedulable;

@@ -94,6 +94,8 @@ impl Live {
 pub(crate) struct State {
     pub(crate) now: SimTime,
     pub(crate) runs: Vec<JobRun>,
+    /// Where each job's pods ran last.
+    pub(crate) placed: crate::outcome::Placed,
     pub(crate) cluster: Cluster,
     pub(crate) queue: EventQueue,
     pub(crate) recorder: Recorder,
@@ -295,6 +297,22 @@ impl State {
                         }
                         return self.fail(w, kind, job, format!("pod {i}: {why}"));
                     }
+                    let pool = self.cluster.node(slot.node).pool;
+                    if !self.cluster.selects(spec.selector, pool) {
+                        for &s in &slots[..=i] {
+                            self.cluster.give_back(&spec.pod, s);
+                        }
+                        let why = format!(
+                            "pod {i}: node {} of pool {} does not carry the labels of node selector {}",
+                            slot.node.0,
+                            self.cluster.pools()[pool.index()].name,
+                            spec.selector
+                                .and_then(|s| w.selectors.get(s.index()))
+                                .map(ToString::to_string)
+                                .unwrap_or_default()
+                        );
+                        return self.fail(w, kind, job, why);
+                    }
                 }
                 let speed = slots
                     .iter()
@@ -346,6 +364,15 @@ impl State {
                     self.recorder
                         .overhead(spec.team, u128::from(overhead) * u128::from(spec.gpu_milli()));
                 }
+                let cluster = &self.cluster;
+                self.placed.record(
+                    job.index(),
+                    slots.iter().map(|s| {
+                        let pool = cluster.node(s.node).pool;
+                        let first = cluster.pools()[pool.index()].nodes.start;
+                        (pool.0, s.node.0 - first)
+                    }),
+                );
                 let running_pos = self.running.len() as u32;
                 let live = self.runs[job.index()].live;
                 let (r, l) = self.both(job);

@@ -425,7 +425,10 @@ impl Planner {
         }
         let allowed = fairway_engine::Allowed::job(spec);
         let same = |r: &PodRoom| {
-            r.pod == spec.pod && r.allowed.models == allowed.models && r.allowed.kind == allowed.kind
+            r.pod == spec.pod
+                && r.allowed.models == allowed.models
+                && r.allowed.kind == allowed.kind
+                && r.allowed.selector == allowed.selector
         };
         let i = match self.rooms[..self.counted].iter().position(same) {
             Some(i) => i,

@@ -23,18 +23,24 @@ impl QueueMode {
     }
 }
 
-/// Job shapes (pod, pod count, allowed models, kind) that did not fit during this pass. Starting
+/// Job shapes (pod, pod count, allowed models, kind, node selector) that did not fit during this pass. Starting
 /// jobs only takes capacity away, so until something is freed a job of the same shape cannot fit
 /// either: a long queue of a few shapes costs a placement scan per shape, not per job.
 #[derive(Debug, Default)]
 pub(crate) struct FailedShapes(Vec<Shape>);
 
-/// What decides whether a job fits where another did not: its pod, pod count, allowed models
-/// and kind.
-type Shape = (PodRequest, u32, ModelSet, JobKind);
+/// What decides whether a job fits where another did not: its pod, pod count, allowed models,
+/// kind and node selector.
+type Shape = (
+    PodRequest,
+    u32,
+    ModelSet,
+    JobKind,
+    Option<fairway_engine::SelectorId>,
+);
 
 fn shape(spec: &JobSpec) -> Shape {
-    (spec.pod, spec.pods, spec.models, spec.kind)
+    (spec.pod, spec.pods, spec.models, spec.kind, spec.selector)
 }
 
 impl FailedShapes {

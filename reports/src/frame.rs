@@ -65,6 +65,9 @@ pub struct JobsTable {
     /// Total time running, over all runs.
     pub run_ms: Vec<u64>,
     pub gpu_util: Vec<Option<f32>>,
+    /// The nodes of the job's last run (`POOL-K`, the K-th node of the pool, with `*N` for N
+    /// pods on it), in the order of its pods.
+    pub nodes: Vec<Option<Text>>,
 }
 
 /// The file columns of the job table, in order.
@@ -95,6 +98,7 @@ pub const JOB_COLUMNS: &[&str] = &[
     "bounded_slowdown",
     "gpu_util",
     "gpu_hours",
+    "nodes",
 ];
 
 impl JobsTable {
@@ -157,6 +161,7 @@ impl JobsTable {
             t.pending_ms.push(r.pending_ms);
             t.run_ms.push(r.run_ms);
             t.gpu_util.push(j.gpu_util);
+            t.nodes.push(nodes_text(o, i, j.pods));
         }
         debug_assert_eq!(t.len(), n);
         t
@@ -224,6 +229,7 @@ impl Table for JobsTable {
             f.num(self.bounded_slowdown(i))?;
             f.num(self.gpu_util[i].map(f64::from))?;
             f.num(Some(self.gpu_hours(i)))?;
+            f.opt_text(&self.nodes[i])?;
             f.end()?;
         }
         Ok(())
@@ -273,6 +279,7 @@ impl Table for JobsTable {
             Column::new("bounded_slowdown".into(), each(&|i| self.bounded_slowdown(i))),
             Column::new("gpu_util".into(), &self.gpu_util),
             Column::new("gpu_hours".into(), each(&|i| Some(self.gpu_hours(i)))),
+            Column::new("nodes".into(), opt_strs(&self.nodes)),
         ];
         DataFrame::new(n, cols)
     }
@@ -304,6 +311,13 @@ impl JobsTable {
             pending_ms: c.ms("pending_s")?,
             run_ms: c.ms("run_s")?,
             gpu_util: df.column("gpu_util")?.f32()?.iter().collect(),
+            // Unique per row: not interned.
+            nodes: df
+                .column("nodes")?
+                .str()?
+                .iter()
+                .map(|s| s.map(Text::from))
+                .collect(),
         })
     }
 
@@ -327,6 +341,37 @@ impl JobsTable {
         }
         Ok(())
     }
+}
+
+/// The nodes of job `i`'s last run as `jobs.csv` writes them: each node once, in the order of
+/// the pods, `*N` after it when N pods of the job ran there.
+fn nodes_text(o: &Outcome, i: usize, pods: u32) -> Option<Text> {
+    let nodes = o.placed.last(i, pods);
+    if nodes.is_empty() {
+        return None;
+    }
+    let mut seen: Vec<((u32, u32), u32)> = Vec::new();
+    let mut index: std::collections::HashMap<(u32, u32), usize> = Default::default();
+    for &n in nodes {
+        let k = *index.entry(n).or_insert_with(|| {
+            seen.push((n, 0));
+            seen.len() - 1
+        });
+        seen[k].1 += 1;
+    }
+    let mut out = String::new();
+    for (k, ((pool, node), count)) in seen.into_iter().enumerate() {
+        use std::fmt::Write as _;
+        if k > 0 {
+            out.push(';');
+        }
+        let name = o.pools.get(pool as usize).map_or("?", |p| p.name.as_str());
+        let _ = write!(out, "{name}-{node}");
+        if count > 1 {
+            let _ = write!(out, "*{count}");
+        }
+    }
+    Some(out.into())
 }
 
 /// A text column as polars takes it.

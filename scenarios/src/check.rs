@@ -66,7 +66,23 @@ impl Scenario {
             }
             f if TraceFormat::parse(f).is_some() => {
                 let import = matches!(TraceFormat::parse(f), Some(TraceFormat::Import(_)));
+                if let Some(p) = &t.prometheus {
+                    if f != "prometheus" {
+                        return Err(self.invalid(
+                            "trace.prometheus",
+                            format!("only for format 'prometheus', not '{f}'"),
+                        ));
+                    }
+                    if t.path.is_some() || !t.paths.is_empty() {
+                        return Err(self.invalid(
+                            "trace.prometheus",
+                            "read files (path, paths) or query a Prometheus, not both",
+                        ));
+                    }
+                    p.source().map_err(|(key, message)| self.invalid(&key, message))?;
+                }
                 match (&t.path, t.paths.is_empty()) {
+                    (None, true) if t.prometheus.is_some() => {}
                     (None, true) => {
                         return Err(
                             self.invalid("trace.path", format!("format '{f}' needs the trace file's path"))

@@ -61,5 +61,6 @@ pub use names::TeamNames;
 pub use resolve::{Policies, Resolved, sample_one_in};
 pub use schema::{
     BakeoffSection, ClassCostRow, ClusterSection, EngineSection, FailureSection, InflationSection,
-    InteractiveSection, LimitsSection, OutageRow, PolicySection, ReserveRow, Scenario, TraceSection,
+    InteractiveSection, LimitsSection, OutageRow, PolicySection, PrometheusSource, ReserveRow, Scenario,
+    TraceSection,
 };

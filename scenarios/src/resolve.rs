@@ -218,7 +218,13 @@ impl Scenario {
                 if let Some(g) = &t.gpu_resources {
                     opts.gpu_resources = g.clone();
                 }
-                let i = fairway_traces::import::read(&paths, f, &opts)?;
+                let i = match &t.prometheus {
+                    Some(p) => {
+                        let src = p.source().map_err(|(key, message)| self.invalid(&key, message))?;
+                        fairway_traces::import::prometheus::read_url(&src, &opts)?
+                    }
+                    None => fairway_traces::import::read(&paths, f, &opts)?,
+                };
                 (i.loaded.workload, i.loaded.warnings)
             }
             Some(f) => {
@@ -424,11 +430,12 @@ impl Scenario {
     /// for this scenario or one that differs only in what the policies do not read).
     pub fn resolve_using(&self, policies: Policies) -> Result<Resolved, ScenarioError> {
         let cluster_spec = self.cluster_spec()?;
-        let cluster = Cluster::new(&cluster_spec).map_err(|source| ScenarioError::Cluster {
+        let mut cluster = Cluster::new(&cluster_spec).map_err(|source| ScenarioError::Cluster {
             file: self.file.clone(),
             source,
         })?;
         let (mut workload, mut warnings) = self.workload()?;
+        cluster.bind_selectors(&workload.selectors);
         let manifests = self.policy.manifests.as_ref().map(|m| self.base.join(m));
         warnings.extend(policies.policy.warnings().iter().map(|w| match &manifests {
             Some(m) => format!("{}: {w}", m.display()),
@@ -484,7 +491,7 @@ impl Resolved {
             .enumerate()
             .filter_map(|(i, j)| {
                 self.cluster
-                    .check_fits_ever(&j.pod, j.pods, j.models, j.kind)
+                    .check_fits_ever(&j.pod, j.pods, &fairway_engine::Allowed::job(j))
                     .err()
                     .map(|e| (i, e.to_string()))
             })

@@ -104,12 +104,43 @@ pub struct TraceSection {
     /// importers.
     #[serde(default)]
     pub mapping: Option<fairway_traces::import::Mapping>,
+    /// `[trace.prometheus]`: query a Prometheus instead of reading files, for `prometheus`.
+    #[serde(default)]
+    pub prometheus: Option<PrometheusSource>,
     /// The generator's settings, for `synthetic`.
     #[serde(default)]
     pub synthetic: Option<SyntheticSpec>,
     /// Multiplies every submit time (0.5 = the same jobs arriving twice as fast).
     #[serde(default)]
     pub time_scale: Option<f64>,
+}
+
+/// `[trace.prometheus]`: the Prometheus (or Mimir, Thanos) to query and the span to read.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSource {
+    /// Its base URL, `http://HOST:9090` (with the path prefix of Mimir or Thanos if any).
+    pub url: String,
+    /// The span's start and end, RFC 3339.
+    pub start: String,
+    pub end: String,
+    /// The range queries' resolution [default: 60s]; a pod's end without a completion time
+    /// is only as fine as this.
+    #[serde(default)]
+    pub step: Option<String>,
+}
+
+impl PrometheusSource {
+    /// The settings checked, or the key that is wrong and why.
+    pub fn source(&self) -> Result<fairway_traces::import::prometheus::Source, (String, String)> {
+        fairway_traces::import::prometheus::Source::new(
+            &self.url,
+            &self.start,
+            &self.end,
+            self.step.as_deref(),
+        )
+        .map_err(|e| (format!("trace.prometheus.{}", e.key), e.message))
+    }
 }
 
 /// `[cluster]`: the hardware.

@@ -80,6 +80,7 @@ const JOBS_HEADER: &[&str] = &[
     "bounded_slowdown",
     "gpu_util",
     "gpu_hours",
+    "nodes",
 ];
 
 /// The data rows of a CSV file, after checking that a jobs.csv header is the documented one.
@@ -202,7 +203,7 @@ fn a_generated_trace_runs_and_its_oversized_job_is_unschedulable_with_a_reason()
     assert_eq!(read(&trace), read(&again));
     // Append a job no node can hold: 16 GPUs in one pod.
     let mut text = read(&trace);
-    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,,,\n");
+    text.push_str("huge,10,60,16,team-a,1,8,64,,0,,,,,,,,,\n");
     std::fs::write(&trace, text).unwrap();
     let scenario = tmp.path().join("s.toml");
     std::fs::write(
@@ -734,6 +735,96 @@ fn plan_finds_the_hand_computed_capacity() {
         fails(&["plan", s, "--target", "max_wait<=0", "--vary", "pool.g=0..5"])
             .contains("pool.NAME.nodes=A..B")
     );
+}
+
+/// A plan over a ClusterQueue's nominal quota: eight one-GPU jobs arrive at once on eight GPUs,
+/// so none waits only when the quota admits all eight; at 7 one waits the hour the first take,
+/// and one second more: an inadmissible workload is retried once a second (Kueue's delay queue).
+/// The answer's manifests are written beside the plan, with the diff that sets the quota.
+#[test]
+fn plan_finds_the_hand_computed_quota_and_writes_its_manifests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut trace = String::from("job_id,submit_time,duration,gpus,team\n");
+    for k in 0..8 {
+        trace.push_str(&format!("j{k},0,3600,1,cq\n"));
+    }
+    std::fs::write(tmp.path().join("burst.csv"), trace).unwrap();
+    std::fs::write(
+        tmp.path().join("kueue.yaml"),
+        "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: default\n---\n\
+         apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: cq\nspec:\n  namespaceSelector: {}\n  \
+         resourceGroups:\n  - coveredResources: [nvidia.com/gpu]\n    flavors:\n    - name: default\n      resources:\n      \
+         - name: nvidia.com/gpu\n        nominalQuota: 4\n",
+    )
+    .unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"quota\"\n[trace]\nformat = \"canonical\"\npath = \"burst.csv\"\n\
+         [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+         [policy]\nname = \"kueue\"\nmanifests = \"kueue.yaml\"\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let s = scenario.to_str().unwrap();
+    let dir = tmp.path().join("plan");
+    let out = ok(&[
+        "plan",
+        s,
+        "--target",
+        "max_wait<=0",
+        "--vary",
+        "kueue.cq.default.nvidia.com/gpu.nominal=0..16",
+        "--seeds",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.starts_with(
+            "answer: set the nominal quota of nvidia.com/gpu in flavor default of ClusterQueue cq to 8\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("At 7, max_wait<=0 would not hold."), "{out}");
+    let curve = read(&dir.join("plan.csv"));
+    assert!(curve.starts_with("nominal_quota,"), "{curve}");
+    assert!(curve.contains("\n8,max_wait<=0,2,0,0,0,met\n"), "{curve}");
+    // One job waits the hour and the second at 7; at 2, four rounds: 3 x 3601 s.
+    assert!(
+        curve.contains("\n7,max_wait<=0,2,3601,3601,3601,missed\n"),
+        "{curve}"
+    );
+    assert!(
+        curve.contains("\n2,max_wait<=0,2,10803,10803,10803,missed\n"),
+        "{curve}"
+    );
+    let diff = read(&dir.join("kueue/manifests.diff"));
+    assert!(
+        diff.contains("-        nominalQuota: 4") && diff.contains("+        nominalQuota: 8\n"),
+        "{diff}"
+    );
+    assert!(read(&dir.join("kueue/manifests.yaml")).contains("nominalQuota: 8\n"));
+    // A quota the manifests do not hold is refused before anything runs.
+    let e = fails(&[
+        "plan",
+        s,
+        "--target",
+        "max_wait<=0",
+        "--vary",
+        "kueue.cq.h100.nvidia.com/gpu.nominal=0..16",
+    ]);
+    assert!(e.contains("h100"), "{e}");
+    let e = fails(&[
+        "plan",
+        s,
+        "--target",
+        "max_wait<=0",
+        "--vary",
+        "kueue.cq.default.nvidia.com/gpu.nominal=0..16",
+        "--vary",
+        "pool.g.nodes=0..1",
+    ]);
+    assert!(e.contains("one ClusterQueue quota on its own"), "{e}");
 }
 
 /// A run writes only into an empty folder or one holding fairway's earlier output; anything else

@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod constraints;
 mod import;
 mod prometheus;
 mod report;

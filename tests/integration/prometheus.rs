@@ -7,6 +7,7 @@
 use crate::common::{find, ok, root};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -162,52 +163,7 @@ fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
         );
         return;
     };
-    let data = tmp.path().join("prom-data");
-    let out = Command::new(&promtool)
-        .args([
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--max-block-duration=744h",
-        ])
-        .arg(&prom_path)
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "promtool rejected metrics.prom: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = tmp.path().join("replay.yml");
-    std::fs::write(&config, "scrape_configs: []\n").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::fs::File::create(tmp.path().join("prometheus.log")).unwrap();
-    let _server = Server(
-        Command::new(&prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .args(["--storage.tsdb.retention.time=100y", "--query.lookback-delta=31m"])
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let start = Instant::now();
-    while !matches!(get(port, "/-/ready"), Ok((200, _))) {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "Prometheus not ready after 2 minutes: {}",
-            std::fs::read_to_string(tmp.path().join("prometheus.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (_server, port) = serve(&promtool, &prometheus, tmp.path(), &prom_path);
     // The quota as a dashboard reads it.
     let t0 = fairway_reports::prom::EPOCH_S;
     let q = encode("kueue_cluster_queue_nominal_quota{cluster_queue=\"ls\"}");
@@ -253,4 +209,206 @@ fn every_dashboard_panel_shows_a_backfilled_kueue_run() {
         }
     }
     assert!(asked >= 16, "{asked} queries");
+}
+
+/// Backfills `openmetrics` with `promtool` into a block under `dir` and starts a Prometheus on
+/// a free loopback port over it, with the README's flags; returns it (killed when dropped)
+/// once it answers ready.
+fn serve(promtool: &Path, prometheus: &Path, dir: &Path, openmetrics: &Path) -> (Server, u16) {
+    let data = dir.join("prom-data");
+    let out = Command::new(promtool)
+        .args([
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=744h",
+        ])
+        .arg(openmetrics)
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool rejected {}: {}{}",
+        openmetrics.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.join("replay.yml");
+    std::fs::write(&config, "scrape_configs: []\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = dir.join("prometheus.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Server(
+        Command::new(prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .args(["--storage.tsdb.retention.time=100y", "--query.lookback-delta=31m"])
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while !matches!(get(port, "/-/ready"), Ok((200, _))) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "Prometheus not ready after 2 minutes: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (server, port)
+}
+
+/// Query answers (`matrix` JSON) as the OpenMetrics text `promtool` backfills: one gauge
+/// family per metric name, each series' samples with their instants.
+fn openmetrics(answers: &[PathBuf]) -> String {
+    let mut families: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for a in answers {
+        let v: serde_json::Value = serde_json::from_str(&crate::common::read(a)).unwrap();
+        for series in v["data"]["result"].as_array().unwrap() {
+            let m = series["metric"].as_object().unwrap();
+            let name = m["__name__"].as_str().unwrap().to_string();
+            let labels: Vec<String> = (m.iter())
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| {
+                    let v = v.as_str().unwrap().replace('\\', "\\\\").replace('"', "\\\"");
+                    format!("{k}=\"{v}\"")
+                })
+                .collect();
+            let lines = families.entry(name.clone()).or_default();
+            for p in series["values"].as_array().unwrap() {
+                lines.push(format!(
+                    "{name}{{{}}} {} {}",
+                    labels.join(","),
+                    p[1].as_str().unwrap(),
+                    p[0]
+                ));
+            }
+        }
+    }
+    let mut text = String::new();
+    for (name, lines) in families {
+        text += &format!("# TYPE {name} gauge\n");
+        for l in lines {
+            text += &l;
+            text.push('\n');
+        }
+    }
+    text + "# EOF\n"
+}
+
+/// `trace import --from prometheus --url` against a real Prometheus holding the fixture's
+/// series writes the same trace as the import of the fixture's files (whose jobs the traces
+/// crate's tests check by hand); and a wrong URL, span or format is an error that says which.
+#[test]
+fn a_real_prometheus_imports_as_its_saved_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = root().join("traces/tests/fixtures/import/prometheus");
+    let mut answers: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    answers.sort();
+    let from_files = tmp.path().join("files.csv");
+    let mut args = vec!["trace", "import", "--from", "prometheus", "--out"];
+    args.push(from_files.to_str().unwrap());
+    args.extend(answers.iter().map(|a| a.to_str().unwrap()));
+    ok(&args);
+    let files_csv = crate::common::read(&from_files);
+    assert_eq!(files_csv.lines().count(), 5, "{files_csv}");
+
+    // Arguments are checked before anything is asked.
+    let e = crate::common::fails(&[
+        "trace",
+        "import",
+        "--from",
+        "gavel",
+        "--url",
+        "http://127.0.0.1:9",
+        "--start",
+        "2026-05-10T10:00:00Z",
+        "--end",
+        "2026-05-10T12:30:00Z",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(
+        e.contains("--url http://127.0.0.1:9 is for --from prometheus, not gavel"),
+        "{e}"
+    );
+    let e = crate::common::fails(&[
+        "trace",
+        "import",
+        "--from",
+        "prometheus",
+        "--url",
+        "http://127.0.0.1:9",
+        "--start",
+        "2026-05-10T12:30:00Z",
+        "--end",
+        "2026-05-10T10:00:00Z",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(
+        e.contains("--end: '2026-05-10T10:00:00Z' is not after start"),
+        "{e}"
+    );
+
+    let (Some(promtool), Some(prometheus)) = (find(&["promtool"]), find(&["prometheus"])) else {
+        eprintln!(
+            "NOTICE: promtool or prometheus not found; skipping the live part of this test (.ci/run installs them)"
+        );
+        return;
+    };
+    let om = tmp.path().join("ksm.om");
+    std::fs::write(&om, openmetrics(&answers)).unwrap();
+    let (_server, port) = serve(&promtool, &prometheus, tmp.path(), &om);
+    let url = format!("http://127.0.0.1:{port}");
+    let from_url = tmp.path().join("url.csv");
+    let report = ok(&[
+        "trace",
+        "import",
+        "--from",
+        "prometheus",
+        "--url",
+        &url,
+        "--start",
+        "2026-05-10T10:00:00Z",
+        "--end",
+        "2026-05-10T12:30:00Z",
+        "--step",
+        "30m",
+        "--out",
+        from_url.to_str().unwrap(),
+    ]);
+    assert_eq!(crate::common::read(&from_url), files_csv, "{report}");
+
+    // The same through a scenario's [trace.prometheus].
+    let scenario = tmp.path().join("live.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"live\"\n[trace]\nformat = \"prometheus\"\n[trace.prometheus]\nurl = \"{url}\"\nstart = \"2026-05-10T10:00:00Z\"\nend = \"2026-05-10T12:30:00Z\"\nstep = \"30m\"\n[cluster]\n[[cluster.pool]]\nname = \"a100\"\ngpu_model = \"A100\"\nnodes = 2\ngpus_per_node = 8\ncpu = 128\nmemory_gib = 1024\n[policy]\nname = \"fifo\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&crate::common::read(&out.join("summary.json"))).unwrap();
+    assert_eq!(summary["jobs_total"], 4, "{summary}");
 }

@@ -2,7 +2,8 @@
 //!
 //! Required columns: `job_id`, `submit_time`, `duration`, `gpus`, `team`. Optional: `pods`, `cpu`,
 //! `memory_gib`, `gpu_model`, `priority`, `user`, `queue`, `runtime_estimate`, `gpu_util`, `kind`,
-//! `class`, `recorded_start`, `patience`. Times are seconds (decimals allowed, kept to the millisecond).
+//! `class`, `recorded_start`, `patience`, `node_selector`. Times are seconds (decimals allowed,
+//! kept to the millisecond); a duration may be 0 (a job that ends as it starts).
 
 use crate::Loaded;
 use crate::error::TraceError;
@@ -32,6 +33,7 @@ pub const COLUMNS: &[&str] = &[
     "class",
     "recorded_start",
     "patience",
+    "node_selector",
 ];
 
 struct Cols {
@@ -53,6 +55,7 @@ struct Cols {
     class: Option<Col>,
     recorded: Option<Col>,
     patience: Option<Col>,
+    selector: Option<Col>,
 }
 
 /// Reads a canonical trace. Rows may come in any order; the workload is sorted by submit time.
@@ -83,6 +86,7 @@ pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
         class: t.optional("class"),
         recorded: t.optional("recorded_start"),
         patience: t.optional("patience"),
+        selector: t.optional("node_selector"),
     };
     let mut warnings = Vec::new();
     let unknown = t.unknown_columns(COLUMNS);
@@ -112,7 +116,7 @@ pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
 
 fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec, TraceError> {
     let submit = row.secs(c.submit, false)?;
-    let work = row.secs(c.duration, true)?;
+    let work = row.secs(c.duration, false)?;
     let gpu_milli = gpu_milli(row, c.gpus)?;
     let team_name = row.non_empty(c.team)?;
     let team = b.team(team_name).map_err(|e| row.err(c.team, e.to_string()))?;
@@ -217,6 +221,11 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
         spec.recorded_start = SimTime(r).into();
     }
     spec.patience = row.opt_secs(c.patience, false)?.map(SimDuration).into();
+    if let Some(text) = row.opt_str(c.selector) {
+        let col = c.selector.expect("present");
+        let sel = fairway_engine::Selector::parse(text).map_err(|m| row.err(col, m))?;
+        spec.selector = Some(b.selector(sel).map_err(|e| row.err(col, e.to_string()))?);
+    }
     Ok(spec)
 }
 

@@ -60,6 +60,9 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
                 .map(|t| secs(t.millis()))
                 .unwrap_or_default(),
             j.patience.get().map(|p| secs(p.millis())).unwrap_or_default(),
+            j.selector
+                .map(|s| w.selectors[s.index()].to_string())
+                .unwrap_or_default(),
         ];
         wr.write_record(&rec)?;
     }

@@ -64,17 +64,24 @@ struct Try {
 }
 
 impl Kueue {
-    /// Whether a job may use a flavor: Kueue compares only the label keys the flavor defines; the
-    /// job's GPU-model constraint is a selector on `gpu_model`.
+    /// Whether a job may use a flavor: Kueue compares only the label keys the flavor defines,
+    /// with the job's node selector and its GPU-model constraint (a selector on `gpu_model`).
     fn flavor_matches(&self, job: JobId, flavor: usize) -> bool {
         let models = self.job_models[job.index()];
-        match self.flavor_model[flavor] {
+        let model_ok = match self.flavor_model[flavor] {
             None => true,
             Some(_) if models.is_any() => true,
             Some(Some(m)) => models.contains(m),
             // The flavor names a GPU model the cluster does not have.
             Some(None) => false,
-        }
+        };
+        model_ok
+            && self.job_selector[job.index()].is_none_or(|s| {
+                self.flavor_selects[flavor]
+                    .get(s.index())
+                    .copied()
+                    .unwrap_or(false)
+            })
     }
 
     /// Whether Kueue would simulate preemption for this fr (else the flavor is a plain NoFit):

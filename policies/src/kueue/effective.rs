@@ -116,7 +116,7 @@ fn apply(objects: &mut [Value], e: &Edit) -> Result<(), String> {
                         entry.remove(key);
                     }
                     Some(t) => {
-                        entry.insert(key.to_string(), Value::String(t.to_string()));
+                        entry.insert(key.to_string(), quantity_value(t));
                     }
                 }
             }
@@ -144,6 +144,15 @@ fn apply(objects: &mut [Value], e: &Edit) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A quantity as a manifest holds it: a plain whole number as a number (as people write
+/// `nominalQuota: 16`), anything else (`64Gi`, `500m`) as text.
+fn quantity_value(t: &str) -> Value {
+    match t.parse::<u64>() {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::String(t.to_string()),
+    }
 }
 
 /// A weight as a Kubernetes quantity: whole numbers plainly, else in thousandths (`500m`), which
@@ -222,9 +231,9 @@ metadata:
         let e = effective(&objects(), &edits).unwrap();
         let back = crate::kueue::manifest::objects(&e.yaml, "out.yaml").unwrap();
         let res = &back[0]["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0];
-        assert_eq!(res["nominalQuota"], "24");
+        assert_eq!(res["nominalQuota"], 24);
         assert_eq!(res.get("borrowingLimit"), None);
-        assert_eq!(res["lendingLimit"], "4");
+        assert_eq!(res["lendingLimit"], 4);
         assert_eq!(back[0]["spec"]["fairSharing"]["weight"], "500m");
         assert_eq!(back[0]["spec"]["preemption"]["reclaimWithinCohort"], "Any");
         assert_eq!(back[1], objects()[1]);
@@ -246,8 +255,9 @@ metadata:
             e.diff
         );
         assert!(
-            changed.iter().any(|l| l.starts_with('+')
-                && (l.contains("nominalQuota: '24'") || l.contains("nominalQuota: \"24\""))),
+            changed
+                .iter()
+                .any(|l| l.starts_with('+') && l.ends_with("nominalQuota: 24")),
             "{}",
             e.diff
         );

@@ -322,6 +322,11 @@ pub struct Kueue {
     flavor_model: Vec<Option<Option<fairway_engine::ModelId>>>,
     /// Per job: the GPU models it may use.
     job_models: Vec<fairway_engine::ModelSet>,
+    /// Per job: its node selector (an index into the workload's).
+    job_selector: Vec<Option<fairway_engine::SelectorId>>,
+    /// Per flavor, per node selector of the workload: whether the flavor's node labels agree
+    /// with the selector on every key the flavor defines.
+    flavor_selects: Vec<Vec<bool>>,
     /// Per job: its ClusterQueue, or `NO_CQ`.
     job_cq: Vec<u32>,
     job_prio: Vec<i32>,
@@ -526,6 +531,8 @@ impl Kueue {
             flavor_pools: Vec::new(),
             flavor_model: Vec::new(),
             job_models: Vec::new(),
+            job_selector: Vec::new(),
+            flavor_selects: Vec::new(),
             job_cq: Vec::new(),
             job_prio: Vec::new(),
             rejections: BTreeMap::new(),
@@ -1037,6 +1044,17 @@ impl Policy for Kueue {
             .map(|f| f.node_labels.get("gpu_model").map(|m| cluster.model_id(m)))
             .collect();
         self.job_models = w.jobs.iter().map(|j| j.models).collect();
+        self.job_selector = w.jobs.iter().map(|j| j.selector).collect();
+        self.flavor_selects = (self.cfg.flavors.iter())
+            .map(|f| {
+                (w.selectors.iter())
+                    .map(|s| {
+                        s.0.iter()
+                            .all(|(k, v)| f.node_labels.get(k).is_none_or(|l| l == v))
+                    })
+                    .collect()
+            })
+            .collect();
         // Route every job: its queue, else its team, names a LocalQueue (or, with none, a ClusterQueue).
         let mut by_name: HashMap<String, usize> = HashMap::new();
         // By name through a map: with many LocalQueues, a search per queue would cost
@@ -1136,7 +1154,7 @@ impl Policy for Kueue {
                 let hash = {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();
-                    (prio, spec.pods, spec.pod, spec.models).hash(&mut h);
+                    (prio, spec.pods, spec.pod, spec.models, spec.selector).hash(&mut h);
                     h.finish()
                 };
                 let s = &self.cqs[cq].settings;

@@ -18,7 +18,14 @@ pub(super) type At = (SimTime, JobId);
 
 /// What decides whether a workload's pods find nodes where another's did not: the pod, the pod
 /// count, the allowed models and kind, and the pools its flavors allow.
-type Shape = (PodRequest, u32, ModelSet, JobKind, Vec<bool>);
+type Shape = (
+    PodRequest,
+    u32,
+    ModelSet,
+    JobKind,
+    Option<fairway_engine::SelectorId>,
+    Vec<bool>,
+);
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Waiting {
@@ -39,7 +46,14 @@ pub(super) struct Waiting {
 impl Waiting {
     /// A workload starts waiting, with the pools its pods may use.
     pub fn insert(&mut self, at: At, spec: &JobSpec, pools: &[bool]) {
-        let shape = (spec.pod, spec.pods, spec.models, spec.kind, pools.to_vec());
+        let shape = (
+            spec.pod,
+            spec.pods,
+            spec.models,
+            spec.kind,
+            spec.selector,
+            pools.to_vec(),
+        );
         let n = self.groups.len() as u32;
         let g = *self.index.entry(shape).or_insert(n);
         if g == n {

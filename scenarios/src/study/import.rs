@@ -3,6 +3,7 @@
 //! of what it left out and assumed.
 
 use super::StudyError;
+use crate::schema::PrometheusSource;
 use fairway_traces::import::{self, ImportFormat, Mapping, Options};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,8 @@ pub struct ImportArgs<'a> {
     pub gpu_resources: &'a [String],
     /// Replace `out` if it exists.
     pub force: bool,
+    /// For `prometheus`: query this Prometheus instead of reading `files`.
+    pub prometheus: Option<&'a PrometheusSource>,
 }
 
 impl ImportArgs<'_> {
@@ -53,8 +56,23 @@ pub fn trace(format: &str, args: &ImportArgs<'_>) -> Result<import::Report, Stud
         got: format.to_string(),
     })?;
     args.check_out()?;
-    let imported =
-        import::read(args.files, f, &args.options()?).map_err(|e| StudyError::Scenario(e.into()))?;
+    let opts = args.options()?;
+    let imported = match args.prometheus {
+        Some(p) if f != ImportFormat::Prometheus => {
+            return Err(StudyError::Unsuited(format!(
+                "--url {} is for --from prometheus, not {format}",
+                p.url
+            )));
+        }
+        Some(p) => {
+            let src = p.source().map_err(|(key, message)| {
+                StudyError::Unsuited(format!("--{}: {message}", key.rsplit('.').next().unwrap_or(&key)))
+            })?;
+            import::prometheus::read_url(&src, &opts)
+        }
+        None => import::read(args.files, f, &opts),
+    }
+    .map_err(|e| StudyError::Scenario(e.into()))?;
     fairway_reports::write_atomic(args.out, |w| {
         fairway_traces::write::canonical(&imported.loaded.workload, w).map_err(std::io::Error::other)
     })?;

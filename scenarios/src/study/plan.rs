@@ -19,41 +19,98 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// `pool.NAME.nodes=A..B`: nodes added to pool NAME, from A to B.
+/// What a plan varies, from `lo` to `hi`: nodes added to a pool (`pool.NAME.nodes=A..B`), or a
+/// Kueue ClusterQueue's nominal quota (`kueue.CQ.FLAVOR.RESOURCE.nominal=A..B`, in the
+/// resource's units as Kueue counts them, with an optional common suffix such as `Gi`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vary {
-    pub pool: String,
+    pub knob: Knob,
     pub lo: i64,
     pub hi: i64,
+}
+
+/// The setting a plan varies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Knob {
+    Pool(String),
+    Nominal {
+        cluster_queue: String,
+        flavor: String,
+        resource: String,
+        /// The quantity's suffix (`Gi`), the same at both ends of the range.
+        suffix: String,
+    },
+}
+
+impl Vary {
+    /// The pool varied, if the knob is a pool.
+    pub fn pool(&self) -> Option<&str> {
+        match &self.knob {
+            Knob::Pool(p) => Some(p),
+            Knob::Nominal { .. } => None,
+        }
+    }
+}
+
+/// `123Gi` as (123, "Gi").
+fn number_and_suffix(t: &str) -> Option<(i64, &str)> {
+    let t = t.trim();
+    let end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n = t[..end].parse().ok()?;
+    let suffix = &t[end..];
+    suffix
+        .chars()
+        .all(|c| c.is_ascii_alphabetic())
+        .then_some((n, suffix))
 }
 
 impl std::str::FromStr for Vary {
     type Err = StudyError;
 
     fn from_str(text: &str) -> Result<Vary, StudyError> {
-        let bad = || StudyError::Argument {
+        let bad = || {
+            StudyError::Argument {
             what: "--vary",
-            expected: "pool.NAME.nodes=A..B (nodes to add, A <= B)".into(),
+            expected: "pool.NAME.nodes=A..B (nodes to add, A <= B) or kueue.CLUSTERQUEUE.FLAVOR.RESOURCE.nominal=A..B (a nominal quota)".into(),
             got: text.into(),
+        }
         };
         let (key, range) = text.split_once('=').ok_or_else(bad)?;
-        let pool = key
-            .strip_prefix("pool.")
-            .and_then(|k| k.strip_suffix(".nodes"))
-            .ok_or_else(bad)?;
         let (a, b) = range.split_once("..").ok_or_else(bad)?;
-        let (lo, hi): (i64, i64) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
+        let ((lo, sa), (hi, sb)) = (
+            number_and_suffix(a).ok_or_else(bad)?,
+            number_and_suffix(b).ok_or_else(bad)?,
         );
-        if lo > hi || hi - lo > 100_000 {
+        if lo > hi || hi - lo > 100_000 || sa != sb {
             return Err(bad());
         }
-        Ok(Vary {
-            pool: pool.to_string(),
-            lo,
-            hi,
-        })
+        let knob = if let Some(pool) = key.strip_prefix("pool.").and_then(|k| k.strip_suffix(".nodes")) {
+            if !sa.is_empty() {
+                return Err(bad());
+            }
+            Knob::Pool(pool.to_string())
+        } else {
+            // ClusterQueue and flavor names are the first two parts; the resource (which may
+            // hold dots, `nvidia.com/gpu`) the rest.
+            let rest = key
+                .strip_prefix("kueue.")
+                .and_then(|k| k.strip_suffix(".nominal"))
+                .ok_or_else(bad)?;
+            let mut parts = rest.splitn(3, '.');
+            let (cq, flavor, resource) = (parts.next(), parts.next(), parts.next());
+            match (cq, flavor, resource) {
+                (Some(c), Some(f), Some(r)) if !c.is_empty() && !f.is_empty() && !r.is_empty() => {
+                    Knob::Nominal {
+                        cluster_queue: c.to_string(),
+                        flavor: f.to_string(),
+                        resource: r.to_string(),
+                        suffix: sa.to_string(),
+                    }
+                }
+                _ => return Err(bad()),
+            }
+        };
+        Ok(Vary { knob, lo, hi })
     }
 }
 
@@ -164,14 +221,48 @@ pub struct OnePool {
     pub targets: Vec<Target>,
     pub seeds: u64,
     pub found: Found,
-    /// The summaries of every point evaluated, by nodes added.
+    /// The summaries of every point evaluated, by nodes added (or quota).
     pub points: BTreeMap<i64, Vec<RunSummary>>,
+    /// For a quota, the policy's files at each point (the effective manifests and their diff),
+    /// which `write` puts beside the plan for the answer.
+    pub outputs: BTreeMap<i64, Vec<(String, String)>>,
 }
 
 impl OnePool {
-    /// "7 node(s) (56 GPUs)".
+    /// "7 node(s) (56 GPUs)", or a quota's "24".
     fn nodes(&self, x: i64) -> String {
-        format!("{x} node(s) ({} GPUs)", x * i64::from(self.gpus_per_node))
+        match &self.vary.knob {
+            Knob::Pool(_) => format!("{x} node(s) ({} GPUs)", x * i64::from(self.gpus_per_node)),
+            Knob::Nominal { suffix, .. } => format!("{x}{suffix}"),
+        }
+    }
+
+    /// What the knob is: "pool a100", or "the nominal quota of nvidia.com/gpu in flavor h100 of
+    /// ClusterQueue team-a".
+    fn knob(&self) -> String {
+        match &self.vary.knob {
+            Knob::Pool(p) => format!("pool {p}"),
+            Knob::Nominal {
+                cluster_queue,
+                flavor,
+                resource,
+                ..
+            } => {
+                format!("the nominal quota of {resource} in flavor {flavor} of ClusterQueue {cluster_queue}")
+            }
+        }
+    }
+
+    /// "with 3 node(s) (24 GPUs) added to pool a100", or "at a nominal quota of 24".
+    fn at(&self, x: i64) -> String {
+        match &self.vary.knob {
+            Knob::Pool(p) => format!("with {} added to pool {p}", self.nodes(x)),
+            Knob::Nominal { .. } => format!("at {}", self.nodes(x)),
+        }
+    }
+
+    fn is_pool(&self) -> bool {
+        matches!(self.vary.knob, Knob::Pool(_))
     }
 
     /// The targets that do not hold at a point: missed, or not settled by its seeds.
@@ -193,7 +284,14 @@ impl OnePool {
     }
 
     fn render(&self) -> String {
-        let (pool, lo, hi) = (&self.vary.pool, self.vary.lo, self.vary.hi);
+        let (lo, hi) = (self.vary.lo, self.vary.hi);
+        let knob = self.knob();
+        let (range, smaller, thing) = match &self.vary.knob {
+            Knob::Pool(_) => (format!("{lo}..{hi}"), "fewer nodes", "addition"),
+            Knob::Nominal { suffix, .. } => {
+                (format!("{lo}{suffix}..{hi}{suffix}"), "a smaller quota", "quota")
+            }
+        };
         let targets = &self.targets;
         let mut out = String::new();
         let seeds = self.seeds.max(1);
@@ -204,26 +302,39 @@ impl OnePool {
                     .iter()
                     .filter_map(|t| t.assess(&self.points[&x]).map(|a| stated(t, &a)))
                     .collect();
-                let _ = writeln!(out, "answer: add {} to pool {pool}", self.nodes(x));
+                if self.is_pool() {
+                    let _ = writeln!(out, "answer: add {} to {knob}", self.nodes(x));
+                } else {
+                    let _ = writeln!(out, "answer: set {knob} to {}", self.nodes(x));
+                }
                 let before = self.points.range(..x).next_back().map(|(b, runs)| {
                     let (missed, unsettled) = self.shortfalls(runs);
+                    let at = if self.is_pool() {
+                        format!("With {b} added")
+                    } else {
+                        format!("At {}", self.nodes(*b))
+                    };
                     let mut text = String::new();
                     if !missed.is_empty() {
-                        let _ = write!(text, " With {b} added, {} would not hold.", missed.join(" and "));
+                        let _ = write!(text, " {at}, {} would not hold.", missed.join(" and "));
                     }
                     if !unsettled.is_empty() {
                         let _ = write!(
                             text,
-                            " With {b} added, {} is not settled at {seeds} seed(s): fewer nodes may do; {more}.",
+                            " {at}, {} is not settled at {seeds} seed(s): {smaller} may do; {more}.",
                             unsettled.join(" and ")
                         );
                     }
                     text
                 });
+                let lead = if self.is_pool() {
+                    format!("Adding {} to {knob}", self.nodes(x))
+                } else {
+                    format!("Setting {knob} to {}", self.nodes(x))
+                };
                 let _ = writeln!(
                     out,
-                    "\nAdding {} to pool {pool} is the smallest addition in {lo}..{hi} that meets every target ({}) over {seeds} seed(s): {}.{}",
-                    self.nodes(x),
+                    "\n{lead} is the smallest {thing} in {range} that meets every target ({}) over {seeds} seed(s): {}.{}",
                     joined(targets),
                     why.join("; "),
                     before.unwrap_or_default()
@@ -231,7 +342,7 @@ impl OnePool {
                 if seeds < 2 {
                     let _ = writeln!(
                         out,
-                        "One seed gives no interval: this holds for seed {} only; plan with --seeds 5 or more before buying.",
+                        "One seed gives no interval: this holds for seed {} only; plan with --seeds 5 or more before acting on it.",
                         self.first_seed()
                     );
                 }
@@ -243,13 +354,17 @@ impl OnePool {
                     Some((x, runs)) => {
                         let _ = writeln!(
                             out,
-                            "not settled at {seeds} seed(s): with {} added to pool {pool}, {} straddles its bound; {more}",
-                            self.nodes(*x),
+                            "not settled at {seeds} seed(s): {}, {} straddles its bound; {more}",
+                            self.at(*x),
                             self.shortfalls(runs).1.join(" and ")
                         );
                     }
                     None => {
-                        let _ = writeln!(out, "no addition in {lo}..{hi} to pool {pool} meets every target");
+                        if self.is_pool() {
+                            let _ = writeln!(out, "no addition in {range} to {knob} meets every target");
+                        } else {
+                            let _ = writeln!(out, "no value of {knob} in {range} meets every target");
+                        }
                     }
                 }
             }
@@ -257,7 +372,12 @@ impl OnePool {
         if self.found.scanned {
             let _ = writeln!(
                 out,
-                "(adding nodes did not always help on the points evaluated, so every addition in the range was tried)"
+                "({} did not always help on the points evaluated, so every {thing} in the range was tried)",
+                if self.is_pool() {
+                    "adding nodes"
+                } else {
+                    "raising the quota"
+                }
             );
         }
         let _ = writeln!(out, "\n{}", self.table());
@@ -274,11 +394,14 @@ impl OnePool {
     /// ? where the interval straddles the bound).
     fn table(&self) -> String {
         let mut table = String::new();
+        let head = if self.is_pool() {
+            format!("{:>11} {:>6}", "nodes added", "GPUs")
+        } else {
+            format!("{:>18}", "nominal quota")
+        };
         let _ = writeln!(
             table,
-            "{:>11} {:>6}  {}",
-            "nodes added",
-            "GPUs",
+            "{head}  {}",
             self.targets
                 .iter()
                 .map(|t| format!("  {:>30}", t.text))
@@ -305,7 +428,12 @@ impl OnePool {
                     None => format!("  {:>30}", "-"),
                 })
                 .collect();
-            let _ = writeln!(table, "{x:>11} {:>6}  {cells}", x * i64::from(self.gpus_per_node));
+            let at = if self.is_pool() {
+                format!("{x:>11} {:>6}", x * i64::from(self.gpus_per_node))
+            } else {
+                format!("{:>18}", self.nodes(*x))
+            };
+            let _ = writeln!(table, "{at}  {cells}");
         }
         let _ = write!(
             table,
@@ -323,15 +451,37 @@ impl OnePool {
     /// Writes `plan.csv` (the marginal-value curve) and a chart of it per target (`plan-1.svg`,
     /// ...) into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
-        let pool = &self.vary.pool;
+        let knob = self.knob();
         let claim = fairway_reports::output::claim(dir, false, "plan")?;
-        let mut csv_text = format!("nodes_added,gpus_added,{ASSESSMENT_COLUMNS}\n");
+        let mut csv_text = if self.is_pool() {
+            format!("nodes_added,gpus_added,{ASSESSMENT_COLUMNS}\n")
+        } else {
+            format!("nominal_quota,{ASSESSMENT_COLUMNS}\n")
+        };
         for (x, runs) in &self.points {
             for t in &self.targets {
                 if let Some(a) = t.assess(runs) {
-                    let gpus = x * i64::from(self.gpus_per_node);
-                    csv_text.push_str(&format!("{x},{gpus},{}\n", assessment_fields(t, &a)));
+                    let at = if self.is_pool() {
+                        format!("{x},{}", x * i64::from(self.gpus_per_node))
+                    } else {
+                        csv_field(&self.nodes(*x))
+                    };
+                    csv_text.push_str(&format!("{at},{}\n", assessment_fields(t, &a)));
                 }
+            }
+        }
+        // The configuration to apply: the answer's manifests, and their diff against the input.
+        if let Some(files) = self.found.answer.and_then(|x| self.outputs.get(&x)) {
+            for (rel, text) in files {
+                let path = dir.join(rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| StudyError::Io {
+                        file: parent.display().to_string(),
+                        action: "create",
+                        source,
+                    })?;
+                }
+                fairway_reports::write_atomic(&path, |f| f.write_all(text.as_bytes()))?;
             }
         }
         fairway_reports::write_atomic(&dir.join("plan.csv"), |f| f.write_all(csv_text.as_bytes()))?;
@@ -340,15 +490,28 @@ impl OnePool {
             let chart = fairway_reports::chart::Chart::Bands {
                 stem: "plan",
                 title: format!(
-                    "{} as nodes are added to pool {pool} (band: {})",
+                    "{} as {} (band: {})",
                     t.text,
+                    if self.is_pool() {
+                        format!("nodes are added to {knob}")
+                    } else {
+                        format!("{knob} grows")
+                    },
                     if self.seeds > 1 {
                         "95 % t-interval over the seeds"
                     } else {
                         "none, one seed"
                     }
                 ),
-                x_desc: format!("nodes added to pool {pool}"),
+                x_desc: if self.is_pool() {
+                    format!("nodes added to {knob}")
+                } else {
+                    let unit = match &self.vary.knob {
+                        Knob::Nominal { suffix, .. } if !suffix.is_empty() => format!(" ({suffix})"),
+                        _ => String::new(),
+                    };
+                    format!("{knob}{unit}")
+                },
                 y_desc: lhs(t).to_string(),
                 y_metric: Some(t.metric),
                 target: Some(t.bound),
@@ -418,7 +581,7 @@ impl Cheapest {
         let claim = fairway_reports::output::claim(dir, false, "plan")?;
         let mut csv_text = String::new();
         for v in &self.vary {
-            let pool = csv_field(&v.pool);
+            let pool = csv_field(v.pool().unwrap_or_default());
             csv_text.push_str(&format!("nodes_added:{pool},gpus_added:{pool},"));
         }
         csv_text.push_str(&format!("cost,{ASSESSMENT_COLUMNS}\n"));
@@ -446,7 +609,13 @@ impl Cheapest {
                 .iter()
                 .zip(c)
                 .zip(&self.gpus_per_node)
-                .map(|((a, x), g)| format!("{x} node(s) ({} GPUs) to pool {}", x * i64::from(*g), a.pool))
+                .map(|((a, x), g)| {
+                    format!(
+                        "{x} node(s) ({} GPUs) to pool {}",
+                        x * i64::from(*g),
+                        a.pool().unwrap_or_default()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -493,16 +662,30 @@ pub fn plan(
             scenario.file
         )));
     }
+    let quota = req.vary.iter().find(|v| v.pool().is_none());
+    if quota.is_some() && (req.vary.len() > 1 || !req.costs.is_empty()) {
+        return Err(StudyError::Unsuited(
+            "a plan varies one ClusterQueue quota on its own (no other --vary, no --cost)".into(),
+        ));
+    }
     let policies = scenario.policies(registry)?;
+    // A quota is checked against the manifests before anything runs: its lower end resolved.
+    if let Some(v) = quota {
+        scenario_with(scenario, v, v.lo).policies(registry)?;
+    }
     // Names first, before anything is simulated: the pools varied and the teams targeted.
     let base = scenario.resolve_using(policies.clone())?;
     let pools = base.cluster.pools();
     let mut gpus_per_node = Vec::new();
     for v in &req.vary {
-        let Some(p) = pools.iter().find(|p| p.name == v.pool) else {
+        let Some(pool) = v.pool() else {
+            gpus_per_node.push(0);
+            continue;
+        };
+        let Some(p) = pools.iter().find(|p| p.name == pool) else {
             return Err(StudyError::Unsuited(format!(
                 "--vary names pool '{}'; the cluster's pools: {}",
-                v.pool,
+                pool,
                 pools
                     .iter()
                     .map(|p| p.name.as_str())
@@ -520,12 +703,25 @@ pub fn plan(
     }
     drop(base);
     let mut error = None;
-    // The summaries of one combination of additions (pool, nodes), over the seeds.
-    let mut evaluate = |adds: &[AddNodes]| -> Option<Vec<RunSummary>> {
+    let mut outputs: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    // The summaries of one combination of additions (pool, nodes), or of one quota, over the
+    // seeds.
+    let mut evaluate = |adds: &[AddNodes], quota: Option<(&Vary, i64)>| -> Option<Vec<RunSummary>> {
         if error.is_some() || exec.stopped() {
             return None;
         }
-        match replicate(scenario, &policies, adds, req.seeds, exec) {
+        let runs = match quota {
+            None => replicate(scenario, &policies, adds, req.seeds, exec),
+            Some((v, x)) => {
+                // A quota is a policy setting: this point's manifests are resolved for it.
+                let sc = scenario_with(scenario, v, x);
+                sc.policies(registry).map_err(StudyError::from).and_then(|p| {
+                    outputs.insert(x, p.policy.outputs().to_vec());
+                    replicate(&sc, &p, adds, req.seeds, exec)
+                })
+            }
+        };
+        match runs {
             Ok(runs) => Some(runs),
             Err(e) => {
                 error = Some(e);
@@ -542,11 +738,17 @@ pub fn plan(
         let mut grid: Vec<i64> = (0..=steps).map(|i| v.lo + (v.hi - v.lo) * i / steps).collect();
         grid.dedup();
         let found = search(v.lo, v.hi, &grid, |x| {
-            let adds = [AddNodes {
-                pool: v.pool.clone(),
-                nodes: x,
-            }];
-            match evaluate(&adds) {
+            let runs = match v.pool() {
+                Some(pool) => evaluate(
+                    &[AddNodes {
+                        pool: pool.to_string(),
+                        nodes: x,
+                    }],
+                    None,
+                ),
+                None => evaluate(&[], Some((v, x))),
+            };
+            match runs {
                 Some(runs) => {
                     let ok = meets(&runs);
                     points.insert(x, runs);
@@ -562,6 +764,7 @@ pub fn plan(
             seeds: req.seeds,
             found,
             points,
+            outputs: std::mem::take(&mut outputs),
         })
     } else {
         let combinations: f64 = req.vary.iter().map(|a| (a.hi - a.lo + 1) as f64).product();
@@ -572,9 +775,13 @@ pub fn plan(
         }
         let mut prices = vec![1.0; req.vary.len()];
         for c in &req.costs {
-            let i = req.vary.iter().position(|a| a.pool == c.pool).ok_or_else(|| {
-                StudyError::Unsuited(format!("--cost names pool '{}', which no --vary varies", c.pool))
-            })?;
+            let i = req
+                .vary
+                .iter()
+                .position(|a| a.pool() == Some(c.pool.as_str()))
+                .ok_or_else(|| {
+                    StudyError::Unsuited(format!("--cost names pool '{}', which no --vary varies", c.pool))
+                })?;
             prices[i] = c.price;
         }
         let ranges: Vec<(i64, i64)> = req.vary.iter().map(|a| (a.lo, a.hi)).collect();
@@ -585,11 +792,11 @@ pub fn plan(
                 .iter()
                 .zip(c)
                 .map(|(a, &x)| AddNodes {
-                    pool: a.pool.clone(),
+                    pool: a.pool().unwrap_or_default().to_string(),
                     nodes: x,
                 })
                 .collect();
-            let runs = evaluate(&adds);
+            let runs = evaluate(&adds, None);
             let ok = runs.as_deref().is_some_and(meets);
             if let Some(runs) = runs {
                 points.insert(c.to_vec(), runs);
@@ -618,6 +825,28 @@ pub fn plan(
         });
     }
     Ok(out)
+}
+
+/// `scenario` with a quota what-if: the knob of `v` (a quota) at `x`.
+fn scenario_with(scenario: &Scenario, v: &Vary, x: i64) -> Scenario {
+    let mut sc = scenario.clone();
+    if let Knob::Nominal {
+        cluster_queue,
+        flavor,
+        resource,
+        suffix,
+    } = &v.knob
+    {
+        sc.whatif.push(crate::whatif::WhatIf::KueueQuota {
+            cluster_queue: cluster_queue.clone(),
+            flavor: flavor.clone(),
+            resource: resource.clone(),
+            nominal: Some(toml::Value::String(format!("{x}{suffix}"))),
+            borrowing_limit: None,
+            lending_limit: None,
+        });
+    }
+    sc
 }
 
 /// What the search found.
@@ -796,10 +1025,11 @@ mod tests {
     fn one_pool(target: &str, points: &[(i64, &[f64])], answer: Option<i64>) -> OnePool {
         OnePool {
             vary: Vary {
-                pool: "g".into(),
+                knob: Knob::Pool("g".into()),
                 lo: 0,
                 hi: 1,
             },
+            outputs: BTreeMap::new(),
             gpus_per_node: 8,
             targets: vec![target.parse().unwrap()],
             seeds: points[0].1.len() as u64,
@@ -853,7 +1083,7 @@ mod tests {
         assert!(
             p.render().contains("p95_wait is 5s (1 seed: no interval).")
                 && p.render()
-                    .contains("this holds for seed 1 only; plan with --seeds 5 or more before buying"),
+                    .contains("this holds for seed 1 only; plan with --seeds 5 or more before acting on it"),
             "{}",
             p.render()
         );
@@ -882,12 +1112,29 @@ mod tests {
     #[test]
     fn ranges_and_prices_parse() {
         let v: Vary = "pool.a100.nodes=0..8".parse().unwrap();
-        assert_eq!((v.pool.as_str(), v.lo, v.hi), ("a100", 0, 8));
+        assert_eq!((v.pool(), v.lo, v.hi), (Some("a100"), 0, 8));
+        let q: Vary = "kueue.team-a.h100.nvidia.com/gpu.nominal=8..32".parse().unwrap();
+        assert_eq!(
+            q.knob,
+            Knob::Nominal {
+                cluster_queue: "team-a".into(),
+                flavor: "h100".into(),
+                resource: "nvidia.com/gpu".into(),
+                suffix: String::new(),
+            }
+        );
+        let m: Vary = "kueue.a.default.memory.nominal=64Gi..512Gi".parse().unwrap();
+        assert_eq!((m.lo, m.hi), (64, 512));
+        assert!(matches!(m.knob, Knob::Nominal { ref suffix, .. } if suffix == "Gi"));
         for bad in [
             "pool.a.nodes=3..1",
             "pool.a=0..1",
             "nodes=0..1",
             "pool.a.nodes=0..x",
+            "pool.a.nodes=0Gi..2Gi",
+            "kueue.a.default.memory.nominal=64Gi..512Mi",
+            "kueue.a.default.nominal=0..1",
+            "kueue.a..gpu.nominal=0..1",
         ] {
             assert!(bad.parse::<Vary>().is_err(), "{bad}");
         }

@@ -116,7 +116,7 @@ pub struct Requests {
 }
 
 impl Requests {
-    fn add(&mut self, o: &Requests) {
+    pub(crate) fn add(&mut self, o: &Requests) {
         self.gpus = self.gpus.saturating_add(o.gpus);
         self.cpu_milli = self.cpu_milli.saturating_add(o.cpu_milli);
         self.mem_bytes = self.mem_bytes.saturating_add(o.mem_bytes);
@@ -126,7 +126,7 @@ impl Requests {
         }
     }
 
-    fn max(&mut self, o: &Requests) {
+    pub(crate) fn max(&mut self, o: &Requests) {
         self.gpus = self.gpus.max(o.gpus);
         self.cpu_milli = self.cpu_milli.max(o.cpu_milli);
         self.mem_bytes = self.mem_bytes.max(o.mem_bytes);

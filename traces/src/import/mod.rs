@@ -15,6 +15,7 @@ pub mod nodes;
 pub mod pai;
 pub mod philly;
 pub mod pods;
+pub mod prometheus;
 mod research;
 pub mod spot;
 pub mod tiresias;
@@ -50,6 +51,9 @@ pub enum ImportFormat {
     Tiresias,
     /// Gavel's tab-separated trace, with the run time column ([`gavel`]).
     Gavel,
+    /// Prometheus query answers of kube-state-metrics' pod series and DCGM's utilisation
+    /// ([`prometheus`]), from files or a URL.
+    Prometheus,
 }
 
 impl ImportFormat {
@@ -63,6 +67,7 @@ impl ImportFormat {
         "alibaba-spot",
         "tiresias",
         "gavel",
+        "prometheus",
     ];
 
     pub fn parse(name: &str) -> Option<ImportFormat> {
@@ -76,6 +81,7 @@ impl ImportFormat {
             "alibaba-spot" => Some(ImportFormat::AlibabaSpot),
             "tiresias" => Some(ImportFormat::Tiresias),
             "gavel" => Some(ImportFormat::Gavel),
+            "prometheus" => Some(ImportFormat::Prometheus),
             _ => None,
         }
     }
@@ -91,6 +97,7 @@ impl ImportFormat {
             ImportFormat::AlibabaSpot => "alibaba-spot",
             ImportFormat::Tiresias => "tiresias",
             ImportFormat::Gavel => "gavel",
+            ImportFormat::Prometheus => "prometheus",
         }
     }
 }
@@ -332,7 +339,7 @@ pub fn read(paths: &[PathBuf], format: ImportFormat, opts: &Options) -> Result<I
     };
     report.wall_clock = matches!(
         format,
-        ImportFormat::KueueWorkloads | ImportFormat::KubernetesPods
+        ImportFormat::KueueWorkloads | ImportFormat::KubernetesPods | ImportFormat::Prometheus
     );
     let records = match format {
         ImportFormat::KueueWorkloads => workloads::records(paths, opts, &mut report)?,
@@ -344,6 +351,7 @@ pub fn read(paths: &[PathBuf], format: ImportFormat, opts: &Options) -> Result<I
         ImportFormat::AlibabaSpot => spot::records(paths, opts, &mut report)?,
         ImportFormat::Tiresias => tiresias::records(paths, opts, &mut report)?,
         ImportFormat::Gavel => gavel::records(paths, opts, &mut report)?,
+        ImportFormat::Prometheus => prometheus::records(paths, opts, &mut report)?,
     };
     build(records, opts, report)
 }

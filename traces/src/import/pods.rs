@@ -11,6 +11,9 @@
 //!   container finished; a group with a pod still running or pending is reported as such;
 //! - team: the namespace unless a mapping rule says otherwise; priority: the pod's priority
 //!   class, else `spec.priority`; GPU model: a `nvidia.com/gpu.product` node selector.
+//!
+//! The grouping ([`jobs`]) is shared with the [`prometheus`](super::prometheus) importer, which
+//! observes the same pods through kube-state-metrics: both build a [`Pod`] per pod.
 
 use super::kube::{self, field_err};
 use super::{End, Options, Record, Report};
@@ -19,19 +22,68 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// One pod, as far as grouping needs it.
-struct Pod {
-    origin: String,
-    created: i64,
-    started: Option<i64>,
-    finished: Option<i64>,
-    phase: String,
-    req: kube::Requests,
-    rec: Record,
+/// Whom a pod belongs to, as far as grouping goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A JobSet, by its pods' `jobset.sigs.k8s.io/jobset-name` label.
+    JobSet(String),
+    /// The controlling owner (else the first): kind and name.
+    Controller(String, String),
+    /// No owner: a job of its own.
+    None,
+}
+
+impl Owner {
+    /// The JobSet label wins over owner references (a JobSet's pods belong to its Jobs).
+    pub(crate) fn new(jobset: Option<&str>, owner: Option<(&str, &str)>) -> Owner {
+        match (jobset, owner) {
+            (Some(js), _) => Owner::JobSet(js.to_string()),
+            (None, Some((kind, name))) => Owner::Controller(kind.to_string(), name.to_string()),
+            (None, None) => Owner::None,
+        }
+    }
+
+    /// DaemonSet and node (static) pods are not jobs: counts one as passed over and says so.
+    pub(crate) fn passed_over(&self, report: &mut Report) -> bool {
+        match self {
+            Owner::Controller(kind, _) if kind == "DaemonSet" => {
+                report.ignore("pods of DaemonSets");
+                true
+            }
+            Owner::Controller(kind, _) if kind == "Node" => {
+                report.ignore("static pods of nodes");
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One pod as the pod importers (`kubernetes-pods`, `prometheus`) observe it: all that
+/// grouping pods into jobs needs. Times in milliseconds since the Unix epoch.
+pub(crate) struct Pod {
+    /// `file: object`, for messages.
+    pub origin: String,
+    pub namespace: String,
+    pub name: String,
+    pub owner: Owner,
+    pub created: i64,
+    /// When the pod was placed and its kubelet took it (`status.startTime`).
+    pub started: Option<i64>,
+    /// When its last container finished.
+    pub finished: Option<i64>,
+    /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
+    pub phase: String,
+    pub req: kube::Requests,
+    /// GPU utilisation samples (instant, fraction of the GPU busy), of every GPU the pod held.
+    pub util: Vec<(i64, f64)>,
+    /// The rest of the job's record as this pod gives it (namespace, labels, annotations,
+    /// priority, GPU model; origin and submission set).
+    pub rec: Record,
 }
 
 pub fn records(paths: &[PathBuf], opts: &Options, report: &mut Report) -> Result<Vec<Record>, TraceError> {
-    let mut groups: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+    let mut pods = Vec::new();
     for path in paths {
         let file = path.display().to_string();
         for (i, obj) in kube::objects(path)?.iter().enumerate() {
@@ -42,17 +94,33 @@ pub fn records(paths: &[PathBuf], opts: &Options, report: &mut Report) -> Result
                     continue;
                 }
             }
-            let Some((key, pod)) = pod(obj, i, &file, opts, report)? else {
-                continue;
-            };
-            groups.entry(key).or_default().push(pod);
+            pods.extend(pod(obj, i, &file, opts, report)?);
         }
+    }
+    Ok(jobs(pods, report))
+}
+
+/// The jobs of `pods`: the pods of one JobSet, else of one controlling owner, as one gang job
+/// (a pod without an owner is a job of its own; DaemonSet and node pods are passed over).
+pub(crate) fn jobs(pods: Vec<Pod>, report: &mut Report) -> Vec<Record> {
+    let mut groups: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+    for p in pods {
+        if p.owner.passed_over(report) {
+            continue;
+        }
+        let ns = &p.namespace;
+        let key = match &p.owner {
+            Owner::JobSet(js) => format!("{ns}/JobSet/{js}"),
+            Owner::Controller(kind, owner) => format!("{ns}/{kind}/{owner}"),
+            Owner::None => format!("{ns}/Pod/{}", p.name),
+        };
+        groups.entry(key).or_default().push(p);
     }
     let mut out = Vec::with_capacity(groups.len());
     for (key, pods) in groups {
         out.extend(group(key, pods, report));
     }
-    Ok(out)
+    out
 }
 
 fn pod(
@@ -61,7 +129,7 @@ fn pod(
     file: &str,
     opts: &Options,
     report: &mut Report,
-) -> Result<Option<(String, Pod)>, TraceError> {
+) -> Result<Option<Pod>, TraceError> {
     let who = kube::who(obj, index);
     let at = |f: &str, m: String| field_err(file, &who, f, m);
     let name = kube::meta_str(obj, "name").ok_or_else(|| at("metadata.name", "missing".into()))?;
@@ -77,19 +145,14 @@ fn pod(
                 .or_else(|| refs.first())
         })
         .and_then(|r| Some((r.get("kind")?.as_str()?, r.get("name")?.as_str()?)));
-    let key = match (labels.get("jobset.sigs.k8s.io/jobset-name"), owner) {
-        (Some(js), _) => format!("{ns}/JobSet/{js}"),
-        (None, Some(("DaemonSet", _))) => {
-            report.ignore("pods of DaemonSets");
-            return Ok(None);
-        }
-        (None, Some(("Node", _))) => {
-            report.ignore("static pods of nodes");
-            return Ok(None);
-        }
-        (None, Some((kind, owner))) => format!("{ns}/{kind}/{owner}"),
-        (None, None) => format!("{ns}/Pod/{name}"),
-    };
+    let owner = Owner::new(
+        labels.get("jobset.sigs.k8s.io/jobset-name").map(String::as_str),
+        owner,
+    );
+    // Passed over before the rest is read: a pod that is not a job need not be readable.
+    if owner.passed_over(report) {
+        return Ok(None);
+    }
     let created = kube::time_field(
         obj.get("metadata").and_then(|m| m.get("creationTimestamp")),
         file,
@@ -151,18 +214,19 @@ fn pod(
         .and_then(|s| s.get("nvidia.com/gpu.product"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    Ok(Some((
-        key,
-        Pod {
-            origin: format!("{file}: {who}"),
-            created,
-            started,
-            finished,
-            phase,
-            req,
-            rec,
-        },
-    )))
+    Ok(Some(Pod {
+        origin: format!("{file}: {who}"),
+        namespace: ns.to_string(),
+        name: name.to_string(),
+        owner,
+        created,
+        started,
+        finished,
+        phase,
+        req,
+        util: Vec::new(),
+        rec,
+    }))
 }
 
 fn group(key: String, mut pods: Vec<Pod>, report: &mut Report) -> Option<Record> {
@@ -223,5 +287,16 @@ fn group(key: String, mut pods: Vec<Pod>, report: &mut Report) -> Option<Record>
             _ => End::LeftUnstarted,
         }
     };
+    // Utilisation: the mean of the samples of the group's GPUs while the job ran.
+    if let (Some(start), End::At(end)) = (r.start_ms, r.end) {
+        let (sum, n) = pods
+            .iter()
+            .flat_map(|p| &p.util)
+            .filter(|(t, u)| (start..=end).contains(t) && u.is_finite())
+            .fold((0.0, 0u64), |(s, n), (_, u)| (s + u, n + 1));
+        if n > 0 {
+            r.gpu_util = Some((sum / n as f64) as f32);
+        }
+    }
     Some(r)
 }

@@ -6,6 +6,7 @@ mod common;
 mod bad_input;
 mod gen_roundtrip;
 mod import_kube;
+mod import_prometheus;
 mod import_research;
 mod node_lists;
 mod openb;

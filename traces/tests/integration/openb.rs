@@ -80,7 +80,7 @@ fn gpu_spec_constraints_are_sets_and_pod_1639_can_never_run() {
         vec!["G2"]
     );
     let why = c
-        .check_fits_ever(&j.pod, j.pods, j.models, j.kind)
+        .check_fits_ever(&j.pod, j.pods, &fairway_engine::Allowed::job(j))
         .unwrap_err()
         .to_string();
     assert_eq!(

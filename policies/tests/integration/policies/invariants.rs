@@ -110,6 +110,7 @@ fn build(jobs: &[RawJob], pools: &[(u8, u32, u32, u64, u32)]) -> (Workload, Clus
                     64,
                 );
                 p.speed_permille = speed;
+                p.labels.insert("zone".into(), format!("z{}", i % 2));
                 p
             })
             .collect(),
@@ -134,6 +135,12 @@ fn build(jobs: &[RawJob], pools: &[(u8, u32, u32, u64, u32)]) -> (Workload, Clus
         s.patience = j.patience.map(SimDuration::from_secs).into();
         if let Some(m) = j.model {
             s.models = ModelSet::ANY.with(b.model(MODELS[m as usize]).unwrap());
+        }
+        // A third of the jobs select a zone (pools alternate zones): the engine refuses any start
+        // on a pool without the labels, so every policy and placement is checked to honour it.
+        if i % 3 == 0 {
+            let zone = fairway_engine::Selector(vec![("zone".into(), format!("z{}", i % 2))]);
+            s.selector = Some(b.selector(zone).unwrap());
         }
         b.push(&format!("j{i}"), i as u32, s).unwrap();
     }
@@ -229,7 +236,11 @@ proptest! {
         let gpus = jobs.iter().map(|j| j.gpu_milli.div_ceil(1000)).max().unwrap().max(1);
         let cpu = jobs.iter().map(|j| j.cpu).max().unwrap();
         let jobs: Vec<RawJob> = jobs.into_iter().map(|j| RawJob { model: None, patience: None, ..j }).collect();
-        let (w, c) = build(&jobs, &[(1, pods, gpus, cpu, 1000)]);
+        let (mut w, c) = build(&jobs, &[(1, pods, gpus, cpu, 1000)]);
+        // One pool is one zone: no job selects another.
+        for j in &mut w.jobs {
+            j.selector = None;
+        }
         for pol in POLICIES_UNDER_TEST {
             for place in placements() {
                 let o = run(&w, c.clone(), pol, place);

@@ -1,0 +1,102 @@
+//! Constraints a trace carries, worked out by hand: a node selector that keeps CPU-only pods on
+//! CPU nodes (and one that no pool satisfies), jobs of duration 0, and the nodes each job ran on
+//! in `jobs.csv`.
+
+use crate::common::{ok, read};
+
+/// One 8-GPU node with 64 cores listed first, then one CPU node of 64 cores labelled
+/// `node-type=cpu`; best-effort FIFO, first-fit. At t=0: c1 and c2 (64 cores, no GPU, an hour each)
+/// select the CPU node, g1 (1 GPU, 8 cores, an hour) selects nothing.
+/// - c1 takes the CPU node at 0; c2 waits for it until c1 ends at 3600 s;
+/// - g1 starts at 0 on the GPU node (without the selector, first-fit would have put c2 there at
+///   0 and g1 would have waited an hour behind it);
+/// - tpu selects a label no pool has: unschedulable, with the reason;
+/// - z (duration 0) starts and ends at 10 s on the GPU node.
+#[test]
+fn a_selector_keeps_cpu_pods_on_cpu_nodes_and_jobs_csv_says_where_each_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "job_id,submit_time,duration,gpus,team,cpu,node_selector\n\
+         c1,0,3600,0,a,64,node-type=cpu\n\
+         c2,0,3600,0,a,64,node-type=cpu\n\
+         g1,0,3600,1,b,8,\n\
+         tpu,0,60,0,b,1,node-type=tpu\n\
+         z,10,0,1,b,1,\n",
+    )
+    .unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"sel\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n\
+         [cluster]\n\
+         [[cluster.pool]]\nname = \"gpu\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+         [[cluster.pool]]\nname = \"cpu\"\nnodes = 1\ngpus_per_node = 0\ncpu = 64\nmemory_gib = 512\nlabels = { \"node-type\" = \"cpu\" }\n\
+         [policy]\nname = \"fifo\"\nparams = { mode = \"best-effort\" }\nplacement = \"first-fit\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let jobs = read(&out.join("jobs.csv"));
+    let mut lines = jobs.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (start, end, status, reason, nodes) = (
+        col("start_time"),
+        col("end_time"),
+        col("status"),
+        col("reason"),
+        col("nodes"),
+    );
+    let rows: std::collections::BTreeMap<String, Vec<String>> = lines
+        .map(|l| {
+            let f: Vec<String> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes())
+                .records()
+                .next()
+                .unwrap()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect();
+            (f[0].clone(), f)
+        })
+        .collect();
+    let got = |id: &str| {
+        let r = &rows[id];
+        (r[start].as_str(), r[end].as_str(), r[nodes].as_str())
+    };
+    assert_eq!(got("c1"), ("0", "3600", "cpu-0"), "{jobs}");
+    assert_eq!(got("c2"), ("3600", "7200", "cpu-0"), "{jobs}");
+    assert_eq!(got("g1"), ("0", "3600", "gpu-0"), "{jobs}");
+    assert_eq!(got("z"), ("10", "10", "gpu-0"), "{jobs}");
+    assert_eq!(rows["tpu"][status], "unschedulable", "{jobs}");
+    assert_eq!(
+        rows["tpu"][reason], "no pool carries the labels of its node selector",
+        "{jobs}"
+    );
+}
+
+/// A selector that is not `key=value` pairs is an error naming the file, line and column.
+#[test]
+fn a_malformed_selector_is_named_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("t.csv");
+    std::fs::write(
+        &trace,
+        "job_id,submit_time,duration,gpus,team,node_selector\na,0,1,1,t,zone=a;zone=b\n",
+    )
+    .unwrap();
+    let e = crate::common::fails(&["trace", "stats", trace.to_str().unwrap()]);
+    assert!(
+        e.contains("t.csv:2: column 'node_selector': label 'zone' is given twice"),
+        "{e}"
+    );
+}
