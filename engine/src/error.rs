@@ -49,7 +49,7 @@ pub enum EngineError {
         source: PolicyError,
     },
     #[error(
-        "policy {policy} woke {wakes} times from t={since} to t={time} with nothing running, nothing left to arrive, and no job started, stopped or rejected{}: the run would not end",
+        "policy {policy} woke {wakes} times from t={since} to t={time} with nothing running that will end, nothing left to arrive, and no job started, stopped or rejected{}: the run would not end",
         last.as_ref().map(|j| format!(" (the last job it acted on: '{j}')")).unwrap_or_default()
     )]
     Livelock {

@@ -61,6 +61,12 @@ pub struct JobSpec {
     /// A node selector (an index into `Workload::selectors`): the job's pods run only on nodes
     /// whose pool carries every label of it.
     pub selector: Option<SelectorId>,
+    /// Still running when the trace ended (its run time is unknown): once started it never
+    /// finishes, and a run reports it as running. Its `work` is [`MAX_MILLIS`], so that
+    /// policies that rank by size take it for the longest job.
+    ///
+    /// [`MAX_MILLIS`]: crate::time::MAX_MILLIS
+    pub open_ended: bool,
 }
 
 impl JobSpec {
@@ -84,7 +90,14 @@ impl JobSpec {
             patience: OptDuration::NONE,
             recorded_start: OptTime::NONE,
             selector: None,
+            open_ended: false,
         }
+    }
+
+    /// Makes the job open-ended (see [`JobSpec::open_ended`]).
+    pub fn set_open_ended(&mut self) {
+        self.open_ended = true;
+        self.work = SimDuration(crate::time::MAX_MILLIS);
     }
 
     /// GPUs of the whole gang, in milli-GPU.
@@ -196,6 +209,20 @@ impl Workload {
     pub fn name(&self, id: JobId) -> &str {
         &self.names[id.index()]
     }
+    /// The latest instant the trace itself records: a submission, a recorded start, or the end
+    /// of a job that finished with a recorded start. A trace with open-ended jobs was taken
+    /// then.
+    pub fn recorded_end(&self) -> SimTime {
+        (self.jobs.iter())
+            .map(|j| match j.recorded_start.get() {
+                Some(s) if !j.open_ended => s + j.work,
+                Some(s) => s,
+                None => j.submit,
+            })
+            .max()
+            .unwrap_or(SimTime::ZERO)
+    }
+
     pub fn team_name(&self, id: TeamId) -> &str {
         &self.teams[id.index()]
     }

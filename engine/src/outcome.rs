@@ -28,7 +28,8 @@ pub struct JobRun {
     pub pending_ms: u64,
     /// Time spent pending while admitted: waiting for nodes rather than for quota.
     pub admitted_wait_ms: u64,
-    /// Time spent running, over all runs so far (up to the last stop for a running job).
+    /// Time spent running, over all runs so far (during a run, up to the last stop of a running
+    /// job; in the outcome, up to the end of the run).
     pub run_ms: u64,
     pub reason: Option<Box<str>>,
     /// Index of the job's live entry (`State::lives`) while it is pending or running.

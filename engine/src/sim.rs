@@ -160,6 +160,7 @@ impl<'w> Simulation<'w> {
                 queue: EventQueue::default(),
                 recorder: Recorder::new(workload.teams.len(), npools, start),
                 running: Vec::new(),
+                running_open: 0,
                 running_lives: Vec::new(),
                 requeued: Vec::new(),
                 transitions: Vec::new(),
@@ -320,7 +321,8 @@ impl<'w> Simulation<'w> {
 
         let idle = only_wakes
             && self.st.moves == moves_before
-            && self.st.running.is_empty()
+            // Open-ended jobs never end: waking beside them alone changes nothing either.
+            && self.st.running.len() == self.st.running_open
             && self.next_arrival == w.len();
         if !idle {
             self.idle_wakes = 0;
@@ -382,6 +384,11 @@ impl<'w> Simulation<'w> {
                 if l.pending_reason != 0 {
                     r.reason = Some(reasons[l.pending_reason as usize].as_str().into());
                 }
+            }
+            if r.status == JobStatus::Running
+                && let Some(s) = r.last_start()
+            {
+                r.run_ms += end.since(s).millis();
             }
             r.main_reason = l.main_reason();
         }

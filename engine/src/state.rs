@@ -100,6 +100,8 @@ pub(crate) struct State {
     pub(crate) queue: EventQueue,
     pub(crate) recorder: Recorder,
     pub(crate) running: Vec<JobId>,
+    /// How many of `running` are open-ended (they never finish on their own).
+    pub(crate) running_open: usize,
     /// The live entry of each job on `running`, at the same position: taking a job off the list
     /// updates the moved job's position without reading its record.
     pub(crate) running_lives: Vec<u32>,
@@ -340,7 +342,9 @@ impl State {
                 // and the last instant is taken as none by the records.
                 let remaining = spec.work.millis() - self.runs[job.index()].work_done;
                 let run = overhead + (remaining * 1000).div_ceil(u64::from(speed));
-                let Some(finish) = now.checked_add(SimDuration(run)).filter(|&t| t < SimTime::MAX) else {
+                // An open-ended job never finishes: no completion is scheduled.
+                let finish = now.checked_add(SimDuration(run)).filter(|&t| t < SimTime::MAX);
+                if finish.is_none() && !spec.open_ended {
                     for &s in slots {
                         self.cluster.give_back(&spec.pod, s);
                     }
@@ -353,7 +357,7 @@ impl State {
                         ),
                     });
                     return false;
-                };
+                }
                 if let Some(f) = &mut self.frag {
                     for s in slots {
                         f.node_changed(s.node);
@@ -385,7 +389,11 @@ impl State {
                 l.slots.extend_from_slice(slots);
                 l.running_pos = running_pos;
                 let epoch = l.epoch;
-                self.queue.push(finish, Event::Finish { job, live, epoch });
+                if let Some(finish) = finish.filter(|_| !spec.open_ended) {
+                    self.queue.push(finish, Event::Finish { job, live, epoch });
+                } else {
+                    self.running_open += 1;
+                }
                 self.running.push(job);
                 self.running_lives.push(live);
                 self.recorder
@@ -546,6 +554,9 @@ impl State {
     /// Frees a running job's pods and takes it off the running list.
     pub(crate) fn stop_running(&mut self, spec: &JobSpec, job: JobId) {
         let now = self.now;
+        if spec.open_ended {
+            self.running_open -= 1;
+        }
         let (r, l) = self.both(job);
         r.run_ms += now
             .since(r.last_start().expect("running jobs have started"))

@@ -565,7 +565,9 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         }
         count(&mut counts, r.status);
         count(&mut team_counts[t], r.status);
-        team_demand[t] += j.gpu_milli() as f64 * j.work.millis() as f64;
+        // An open-ended job's run time is unknown: it demanded what it ran.
+        let work = if j.open_ended { r.run_ms } else { j.work.millis() };
+        team_demand[t] += j.gpu_milli() as f64 * work as f64;
         team_preempt[t] += u64::from(r.preemptions);
         team_pending_ms[t] += r.pending_ms;
         team_node_ms[t] += r.admitted_wait_ms;

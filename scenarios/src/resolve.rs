@@ -78,7 +78,11 @@ impl Scenario {
                 Some(u) => ms(u),
                 None => {
                     let last = w.jobs.last().map_or(SimTime::ZERO, |j| j.submit);
-                    last + w.jobs.iter().map(|j| j.work).max().unwrap_or_default()
+                    let longest = (w.jobs.iter().filter(|j| !j.open_ended))
+                        .map(|j| j.work)
+                        .max()
+                        .unwrap_or_default();
+                    last + longest
                 }
             };
             use fairway_traces::failures::FailureError;
@@ -582,12 +586,12 @@ impl Resolved {
             sim.stream_series(sink);
         }
         let Some(progress) = progress else {
-            return Ok(sim.run()?);
+            return sim.run().map_err(|e| self.engine_error(e));
         };
         // The same steps as `run`, with a report every few thousand instants.
         let total = self.workload.jobs.len();
         let mut steps = 0u64;
-        while sim.step()? {
+        while sim.step().map_err(|e| self.engine_error(e))? {
             steps += 1;
             if steps.is_multiple_of(4096) {
                 progress(sim.counters().arrivals as usize, total);
@@ -595,6 +599,24 @@ impl Resolved {
         }
         progress(total, total);
         Ok(sim.finish())
+    }
+
+    /// An engine error, with what the scenario can do about it: a policy that retries for
+    /// ever beside jobs that never end (open-ended) needs a horizon.
+    fn engine_error(&self, e: fairway_engine::EngineError) -> ScenarioError {
+        let open = self.workload.jobs.iter().filter(|j| j.open_ended).count();
+        match e {
+            fairway_engine::EngineError::Livelock { .. } if open > 0 && self.options.horizon.is_none() => {
+                self.scenario.invalid(
+                    "engine.horizon_s",
+                    format!(
+                        "{e}; {open} job(s) of the trace never end (open-ended) and hold their nodes: set [engine] horizon_s to where the run should stop (the trace's own end is {} s)",
+                        fairway_engine::resources::fmt_milli(self.workload.recorded_end().millis())
+                    ),
+                )
+            }
+            e => e.into(),
+        }
     }
 }
 

@@ -268,7 +268,10 @@ pub fn apply_edit(
                         millis: d.millis(),
                     }),
                 };
-                j.work = scale(j.work, "run time")?;
+                // An open-ended job's run time is unknown: there is nothing to scale.
+                if !j.open_ended {
+                    j.work = scale(j.work, "run time")?;
+                }
                 if let Some(e) = j.estimate.get() {
                     j.estimate = scale(e, "runtime estimate")?.into();
                 }

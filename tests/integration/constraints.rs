@@ -1,6 +1,6 @@
-//! Constraints a trace carries, worked out by hand: a node selector that keeps CPU-only pods on
-//! CPU nodes (and one that no pool satisfies), jobs of duration 0, and the nodes each job ran on
-//! in `jobs.csv`.
+//! What a trace can say of its jobs beyond their size, worked out by hand: a node selector that
+//! keeps CPU-only pods on CPU nodes (and one that no pool satisfies), jobs of duration 0, a job
+//! still running when the trace ended, and the nodes each job ran on in `jobs.csv`.
 
 use crate::common::{ok, read};
 
@@ -11,7 +11,9 @@ use crate::common::{ok, read};
 /// - g1 starts at 0 on the GPU node (without the selector, first-fit would have put c2 there at
 ///   0 and g1 would have waited an hour behind it);
 /// - tpu selects a label no pool has: unschedulable, with the reason;
-/// - z (duration 0) starts and ends at 10 s on the GPU node.
+/// - z (duration 0) starts and ends at 10 s on the GPU node;
+/// - o (open-ended) starts at 20 s on the GPU node and is still running when the run ends with
+///   c2 at 7200 s.
 #[test]
 fn a_selector_keeps_cpu_pods_on_cpu_nodes_and_jobs_csv_says_where_each_ran() {
     let tmp = tempfile::tempdir().unwrap();
@@ -22,7 +24,8 @@ fn a_selector_keeps_cpu_pods_on_cpu_nodes_and_jobs_csv_says_where_each_ran() {
          c2,0,3600,0,a,64,node-type=cpu\n\
          g1,0,3600,1,b,8,\n\
          tpu,0,60,0,b,1,node-type=tpu\n\
-         z,10,0,1,b,1,\n",
+         z,10,0,1,b,1,\n\
+         o,20,open,1,b,1,\n",
     )
     .unwrap();
     let scenario = tmp.path().join("s.toml");
@@ -77,6 +80,9 @@ fn a_selector_keeps_cpu_pods_on_cpu_nodes_and_jobs_csv_says_where_each_ran() {
     assert_eq!(got("c2"), ("3600", "7200", "cpu-0"), "{jobs}");
     assert_eq!(got("g1"), ("0", "3600", "gpu-0"), "{jobs}");
     assert_eq!(got("z"), ("10", "10", "gpu-0"), "{jobs}");
+    assert_eq!(got("o"), ("20", "", "gpu-0"), "{jobs}");
+    assert_eq!(rows["o"][status], "running", "{jobs}");
+    assert_eq!(rows["o"][col("run_s")], "7180", "{jobs}");
     assert_eq!(rows["tpu"][status], "unschedulable", "{jobs}");
     assert_eq!(
         rows["tpu"][reason], "no pool carries the labels of its node selector",
@@ -98,5 +104,72 @@ fn a_malformed_selector_is_named_with_its_line() {
     assert!(
         e.contains("t.csv:2: column 'node_selector': label 'zone' is given twice"),
         "{e}"
+    );
+}
+
+/// Kueue beside a job that never ends: one 8-GPU node, quota for 16. o (8 GPUs, open-ended)
+/// holds the node; a (8 GPUs) is admitted by quota but finds no node, and waitForPodsReady
+/// evicts and requeues it for ever. The run cannot end by itself: the error says so and asks
+/// for a horizon; with `horizon_s = 3600` it stops there with o running and a pending.
+#[test]
+fn kueue_beside_an_open_ended_job_needs_a_horizon_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("m.yaml"),
+        "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: default\n---\n\
+         apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: cq\nspec:\n  namespaceSelector: {}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: default\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 16\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "job_id,submit_time,duration,gpus,team\no,0,open,8,cq\na,10,60,8,cq\n",
+    )
+    .unwrap();
+    let scenario = |extra: &str| {
+        let p = tmp.path().join("s.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "name = \"kq\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n\
+                 [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+                 [policy]\nname = \"kueue\"\nmanifests = \"m.yaml\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let s = scenario("");
+    let out = tmp.path().join("out");
+    let e = crate::common::fails(&[
+        "run",
+        s.to_str().unwrap(),
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("engine.horizon_s:")
+            && e.contains("1 job(s) of the trace never end (open-ended)")
+            && e.contains("the trace's own end is 10 s"),
+        "{e}"
+    );
+    let s = scenario("[engine]\nhorizon_s = 3600\n");
+    ok(&[
+        "run",
+        s.to_str().unwrap(),
+        "--no-report",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    assert_eq!(
+        (
+            summary["jobs_running"].as_u64(),
+            summary["jobs_pending"].as_u64(),
+            summary["span_s"].as_f64()
+        ),
+        (Some(1), Some(1), Some(3600.0)),
+        "{summary}"
     );
 }

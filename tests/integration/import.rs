@@ -24,14 +24,22 @@ fn kubectl_output_imports_and_runs() {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("4 job(s) imported, 3 left out"), "{err}");
+    assert!(err.contains("5 job(s) imported, 2 left out"), "{err}");
     assert!(
         err.contains("time 0 is the first submission: 2026-03-01T00:00:00Z"),
         "{err}"
     );
-    assert!(err.contains("still running when the trace was taken"), "{err}");
+    assert!(
+        err.contains("assumed for 1 job(s): run time: still running when the trace was taken, so open-ended"),
+        "{err}"
+    );
     let csv = read(&trace);
-    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert_eq!(csv.lines().count(), 6, "{csv}");
+    // Still running when printed: `open` in the duration column.
+    assert!(
+        csv.contains("\nteam-a/job-running-1,10800,open,4,team-a,"),
+        "{csv}"
+    );
     assert!(
         csv.contains(
             "team-a/job-train-1-3f2a1,0,14400,8,team-a,2,8,64,NVIDIA-H100-80GB-HBM3,high,,team-a/lq-a"
@@ -104,9 +112,15 @@ fn kubectl_output_imports_and_runs() {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("left out 1 job(s): still running"), "{err}");
+    assert!(err.contains("so open-ended"), "{err}");
     let s: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
-    assert_eq!(s["jobs_total"], 4, "{s}");
+    assert_eq!(s["jobs_total"], 5, "{s}");
+    // The open-ended job is running at the end, never finished.
+    assert_eq!(
+        (s["jobs_running"].as_u64(), s["jobs_finished"].as_u64()),
+        (Some(1), Some(4)),
+        "{s}"
+    );
     assert_eq!(s["capacity_gpus"], 24.0, "{s}");
     let canonical = tmp.path().join("c.toml");
     std::fs::write(

@@ -3,7 +3,8 @@
 //! Required columns: `job_id`, `submit_time`, `duration`, `gpus`, `team`. Optional: `pods`, `cpu`,
 //! `memory_gib`, `gpu_model`, `priority`, `user`, `queue`, `runtime_estimate`, `gpu_util`, `kind`,
 //! `class`, `recorded_start`, `patience`, `node_selector`. Times are seconds (decimals allowed,
-//! kept to the millisecond); a duration may be 0 (a job that ends as it starts).
+//! kept to the millisecond); a duration may be 0 (a job that ends as it starts), or `open` for a
+//! job still running when the trace ended (it never finishes in a run).
 
 use crate::Loaded;
 use crate::error::TraceError;
@@ -116,7 +117,8 @@ pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
 
 fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec, TraceError> {
     let submit = row.secs(c.submit, false)?;
-    let work = row.secs(c.duration, false)?;
+    let open = row.str(c.duration).trim() == "open";
+    let work = if open { 0 } else { row.secs(c.duration, false)? };
     let gpu_milli = gpu_milli(row, c.gpus)?;
     let team_name = row.non_empty(c.team)?;
     let team = b.team(team_name).map_err(|e| row.err(c.team, e.to_string()))?;
@@ -221,6 +223,9 @@ fn parse_row(row: &Row<'_>, c: &Cols, b: &mut WorkloadBuilder) -> Result<JobSpec
         spec.recorded_start = SimTime(r).into();
     }
     spec.patience = row.opt_secs(c.patience, false)?.map(SimDuration).into();
+    if open {
+        spec.set_open_ended();
+    }
     if let Some(text) = row.opt_str(c.selector) {
         let col = c.selector.expect("present");
         let sel = fairway_engine::Selector::parse(text).map_err(|m| row.err(col, m))?;

@@ -23,16 +23,17 @@ pub struct TraceStats {
     pub with_model_constraint: usize,
     pub with_recorded_start: usize,
     pub with_patience: usize,
+    /// Jobs still running when the trace ended (left out of durations and GPU demand).
+    pub open_ended: usize,
     pub multi_pod: usize,
     /// Jobs per team, by name.
     pub per_team: BTreeMap<String, usize>,
 }
 
 pub fn of(w: &Workload) -> TraceStats {
-    let mut durations: Vec<f64> = w.jobs.iter().map(|j| j.work.as_secs_f64()).collect();
-    let gpu_hours: f64 = w
-        .jobs
-        .iter()
+    let closed = || w.jobs.iter().filter(|j| !j.open_ended);
+    let mut durations: Vec<f64> = closed().map(|j| j.work.as_secs_f64()).collect();
+    let gpu_hours: f64 = closed()
         .map(|j| j.gpu_milli() as f64 / 1000.0 * j.work.as_secs_f64() / 3600.0)
         .sum();
     let first = w.jobs.first().map_or(0.0, |j| j.submit.as_secs_f64());
@@ -61,6 +62,7 @@ pub fn of(w: &Workload) -> TraceStats {
         with_model_constraint: w.jobs.iter().filter(|j| !j.models.is_any()).count(),
         with_recorded_start: w.jobs.iter().filter(|j| j.recorded_start.is_some()).count(),
         with_patience: w.jobs.iter().filter(|j| j.patience.is_some()).count(),
+        open_ended: w.jobs.iter().filter(|j| j.open_ended).count(),
         multi_pod: w.jobs.iter().filter(|j| j.pods > 1).count(),
         per_team,
     }
@@ -99,8 +101,12 @@ impl TraceStats {
             format!("GPUs per job {}", mix.join(", ")),
             format!("per team     {}", teams.join(", ")),
             format!(
-                "             {} multi-pod, {} with a GPU-model constraint, {} with a recorded start, {} that may give up",
-                self.multi_pod, self.with_model_constraint, self.with_recorded_start, self.with_patience
+                "             {} multi-pod, {} with a GPU-model constraint, {} with a recorded start, {} that may give up, {} still running at the trace's end (open-ended: left out of duration and demand)",
+                self.multi_pod,
+                self.with_model_constraint,
+                self.with_recorded_start,
+                self.with_patience,
+                self.open_ended
             ),
         ]
         .iter()

@@ -28,7 +28,11 @@ pub fn canonical<W: Write>(w: &Workload, out: W) -> csv::Result<()> {
         let rec = [
             w.names[i].to_string(),
             secs(j.submit.millis()),
-            secs(j.work.millis()),
+            if j.open_ended {
+                "open".to_string()
+            } else {
+                secs(j.work.millis())
+            },
             if j.pod.gpu_milli % GPU_MILLI == 0 {
                 (j.pod.gpu_milli / GPU_MILLI).to_string()
             } else {

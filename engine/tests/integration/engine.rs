@@ -824,3 +824,30 @@ proptest::proptest! {
         let _ = sim.run();
     }
 }
+
+/// One 8-GPU node. j0 (8 GPUs) is open-ended from t=0; j1 (4 GPUs, 60 s) arrives at 10 s and
+/// cannot start while j0 holds the node: the run ends at j1's arrival, with j0 running (never
+/// finished, 10 s of allocation) and j1 pending, and no livelock.
+#[test]
+fn an_open_ended_job_runs_to_the_end_of_the_run_and_never_finishes() {
+    let mut w = workload(&[(0, 1, 8, 1), (10, 60, 4, 1)]);
+    w.jobs[0].set_open_ended();
+    let o = run_all(&w, cluster(1, 8), EngineOptions::default());
+    assert_eq!(o.jobs[0].status, JobStatus::Running);
+    assert_eq!(o.jobs[0].first_start(), Some(SimTime::ZERO));
+    assert_eq!(o.jobs[0].end(), None);
+    // A job still running at the end has run until the end.
+    assert_eq!(o.jobs[0].run_ms, 10_000);
+    assert_eq!(o.total.gpu_milli_ms, 8000 * 10_000);
+    assert_eq!(o.jobs[1].status, JobStatus::Pending);
+    assert_eq!(o.end, SimTime::from_secs(10));
+    assert_eq!(o.counters.completions, 0);
+    // Beside a job that ends, the run ends with it; the open-ended one is still running.
+    let mut w = workload(&[(0, 1, 4, 1), (5, 30, 4, 1)]);
+    w.jobs[0].set_open_ended();
+    let o = run_all(&w, cluster(1, 8), EngineOptions::default());
+    assert_eq!(o.end, SimTime::from_secs(35));
+    assert_eq!(o.jobs[0].status, JobStatus::Running);
+    assert_eq!(o.jobs[1].status, JobStatus::Finished);
+    assert_eq!(o.total.gpu_milli_ms, 4000 * 35_000 + 4000 * 30_000);
+}

@@ -362,30 +362,32 @@ pub fn build(mut records: Vec<Record>, opts: &Options, mut report: Report) -> Re
     // Added to what the importer counted itself (records it left out before building).
     report.read += records.len() as u64;
     let source = report.files.join(", ");
-    let mut kept: Vec<(Record, i64)> = Vec::with_capacity(records.len());
+    // Each job with its run time in ms, `None` for one still running (open-ended).
+    let mut kept: Vec<(Record, Option<i64>)> = Vec::with_capacity(records.len());
     for mut r in records.drain(..) {
         opts.mapping.apply(&mut r);
         let work = match (r.start_ms, r.end) {
-            (Some(s), End::At(e)) if e >= s => e - s,
+            (Some(s), End::At(e)) if e >= s => Some(e - s),
             (Some(_), End::At(_)) => {
                 report.skip("ends before it starts", &r.origin);
                 continue;
             }
-            (Some(_), End::After(d)) if d >= 0 => d,
+            (Some(_), End::After(d)) if d >= 0 => Some(d),
             (None, End::After(d)) if d >= 0 => {
                 // A duration without a start: started when submitted, as far as the trace says.
                 report.default_("start: none recorded, so the run time is the duration given");
-                d
+                Some(d)
             }
             (_, End::After(_)) => {
                 report.skip("negative duration", &r.origin);
                 continue;
             }
-            (_, End::StillRunning) => {
-                report.skip(
-                    "still running when the trace was taken (the canonical format has no open-ended jobs yet)",
-                    &r.origin,
-                );
+            (Some(_), End::StillRunning) => {
+                report.default_("run time: still running when the trace was taken, so open-ended (it runs to the end of a run)");
+                None
+            }
+            (None, End::StillRunning) => {
+                report.skip("running, but with no start recorded", &r.origin);
                 continue;
             }
             (None, End::NeverStarted) | (Some(_), End::NeverStarted) => {
@@ -399,12 +401,6 @@ pub fn build(mut records: Vec<Record>, opts: &Options, mut report: Report) -> Re
                 report.skip("left the queue without running", &r.origin);
                 continue;
             }
-        };
-        let work = if work == 0 {
-            report.default_("run time: 0 recorded, read as 1 ms");
-            1
-        } else {
-            work
         };
         if r.team.is_none() {
             r.team = r.namespace.clone().or_else(|| r.user.clone());
@@ -480,7 +476,7 @@ fn rel(ms: i64, t0: i64, origin: &str) -> Result<SimTime, TraceError> {
 
 fn spec_of(
     r: &Record,
-    work: i64,
+    work: Option<i64>,
     t0: i64,
     b: &mut WorkloadBuilder,
     report: &mut Report,
@@ -490,10 +486,19 @@ fn spec_of(
         .team(r.team.as_deref().expect("set in build"))
         .map_err(|e| err(e.to_string()))?;
     let submit = rel(r.submit_ms, t0, &r.origin)?;
-    if work as u64 > fairway_engine::time::MAX_MILLIS {
+    if work.is_some_and(|w| w as u64 > fairway_engine::time::MAX_MILLIS) {
         return Err(err("runs for more than 285,000 years".into()));
     }
-    let mut spec = JobSpec::new(submit, SimDuration(work as u64), r.pods.max(1), r.pod, team);
+    let mut spec = JobSpec::new(
+        submit,
+        SimDuration(work.unwrap_or(0) as u64),
+        r.pods.max(1),
+        r.pod,
+        team,
+    );
+    if work.is_none() {
+        spec.set_open_ended();
+    }
     if let Some(s) = r.start_ms {
         let start = if s < r.submit_ms {
             report.default_("recorded start: before submission, read as at submission");

@@ -24,7 +24,12 @@ fn rows(w: &Workload) -> Vec<Row> {
                 w.names[i].to_string(),
                 j.submit.millis() as f64 / 1000.0,
                 j.recorded_start.get().expect("recorded").millis() as f64 / 1000.0,
-                j.work.millis() as f64 / 1000.0,
+                // Open-ended (still running): no run time.
+                if j.open_ended {
+                    f64::INFINITY
+                } else {
+                    j.work.millis() as f64 / 1000.0
+                },
                 j.pods,
                 f64::from(j.pod.gpu_milli) / 1000.0,
                 j.pod.cpu_milli,
@@ -94,8 +99,20 @@ fn kueue_workloads_of_both_api_versions_become_jobs() {
             16_000,
             102_400,
         ),
+        // Created 03:00, admitted 03:01 and not finished when printed: open-ended, 4 GPUs.
+        (
+            "team-a/job-running-1".into(),
+            10_800.0,
+            10_860.0,
+            f64::INFINITY,
+            1,
+            4.0,
+            0,
+            0,
+        ),
     ];
     assert_eq!(rows(w), want);
+    assert!(job(w, "team-a/job-running-1").open_ended);
     let train = job(w, "team-a/job-train-1-3f2a1");
     assert_eq!(w.teams[train.team.index()], "team-a");
     assert_eq!(w.queues[train.queue.unwrap() as usize], "team-a/lq-a");
@@ -107,16 +124,16 @@ fn kueue_workloads_of_both_api_versions_become_jobs() {
     assert_eq!(w.classes[eval.priority_class.unwrap() as usize], "low");
 
     let r = &i.report;
-    assert_eq!((r.read, r.imported), (7, 4));
+    assert_eq!((r.read, r.imported), (7, 5));
     let skipped: Vec<(&str, u64)> = r.skipped.iter().map(|(k, v)| (k.as_str(), v.count)).collect();
-    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
     let why = |s: &str| {
         r.skipped
             .iter()
             .find(|(k, _)| k.contains(s))
             .map(|(_, v)| v.examples.clone())
     };
-    assert!(why("still running").unwrap()[0].contains("team-a/job-running-1"));
+    assert!(r.defaulted.keys().any(|k| k.contains("open-ended")));
     assert!(why("not started").unwrap()[0].contains("team-b/job-pending-1"));
     assert!(why("left the queue").unwrap()[0].contains("team-a/job-deactivated-1"));
     assert_eq!(r.ignored.get("objects of kind LocalQueue"), Some(&1));
@@ -128,7 +145,7 @@ fn kueue_workloads_of_both_api_versions_become_jobs() {
     assert_eq!(r.time_zero.as_deref(), Some("2026-03-01T00:00:00Z"));
     let text = r.render();
     assert!(
-        text.contains("4 job(s) imported, 3 left out, from 7 record(s)"),
+        text.contains("5 job(s) imported, 2 left out, from 7 record(s)"),
         "{text}"
     );
 }
@@ -163,18 +180,17 @@ fn pods_of_one_owner_are_one_gang_job() {
         // JobSet js1: two pods of different Jobs, grouped by the JobSet label; the second
         // started at 11:00:20 (3620 s), the last ended at 11:30:20: 30 min.
         ("research/js1".into(), 3600.0, 3620.0, 1800.0, 2, 2.0, 4000, 0),
+        // PyTorchJob ptj: created 11:50 (6600 s), its pod started 11:51 and still runs:
+        // open-ended.
+        ("research/ptj".into(), 6600.0, 6660.0, f64::INFINITY, 1, 8.0, 0, 0),
     ];
     assert_eq!(rows(w), want);
     let train = job(w, "research/train-x");
     assert_eq!(w.teams[train.team.index()], "research");
     assert_eq!(w.classes[train.priority_class.unwrap() as usize], "batch-high");
     let r = &i.report;
-    assert_eq!((r.read, r.imported), (5, 4));
-    assert!(
-        r.skipped
-            .iter()
-            .any(|(k, v)| k.contains("still running") && v.examples[0].contains("ptj-worker-0"))
-    );
+    assert_eq!((r.read, r.imported), (5, 5));
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
     assert_eq!(r.ignored.get("pods of DaemonSets"), Some(&1));
 }
 

@@ -37,7 +37,12 @@ fn rows(w: &Workload) -> Vec<Row> {
                 w.names[i].to_string(),
                 j.submit.millis() as f64 / 1000.0,
                 j.recorded_start.get().expect("recorded").millis() as f64 / 1000.0,
-                j.work.millis() as f64 / 1000.0,
+                // Open-ended (still running): no run time.
+                if j.open_ended {
+                    f64::INFINITY
+                } else {
+                    j.work.millis() as f64 / 1000.0
+                },
                 j.pods,
                 f64::from(j.pod.gpu_milli) / 1000.0,
                 j.pod.cpu_milli,
@@ -100,6 +105,18 @@ fn kube_state_metrics_pod_series_become_jobs() {
         // Jobs: created 11:00:00 (3600 s), the second started 11:00:20 (3620 s), the last
         // completion 11:30:20 (against 11:29:50): 1800 s.
         ("research/js1".into(), 3600.0, 3620.0, 1800.0, 2, 2.0, 4000, 0),
+        // PyTorchJob ptj: created 11:50 (1778413800: 6600 s), started 11:51 (6660 s), last
+        // phase Running: open-ended; 8 cores and 8 nvidia_com_gpu.
+        (
+            "research/ptj".into(),
+            6600.0,
+            6660.0,
+            f64::INFINITY,
+            1,
+            8.0,
+            8000,
+            0,
+        ),
     ];
     assert_eq!(rows(w), want);
     let train = job(w, "research/train-x");
@@ -116,10 +133,11 @@ fn kube_state_metrics_pod_series_become_jobs() {
     assert_eq!(w.classes[prep.priority_class.unwrap() as usize], "batch-low");
 
     let r = &i.report;
-    // Four jobs, the still-running PyTorchJob, and the pod without creation series.
-    assert_eq!((r.read, r.imported), (6, 4));
-    assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
-    assert!(examples(r, "still running")[0].contains("pod research/ptj-worker-0"));
+    // Four jobs, the still-running PyTorchJob (open-ended), and the pod without creation
+    // series.
+    assert_eq!((r.read, r.imported), (6, 5));
+    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+    assert!(r.defaulted.keys().any(|k| k.contains("open-ended")));
     let orphan = &examples(r, "no kube_pod_created series")[0];
     assert!(
         orphan.ends_with("kube_pod_status_phase.json: pod research/orphan-0"),
@@ -141,7 +159,7 @@ fn kube_state_metrics_pod_series_become_jobs() {
     assert_eq!(r.time_zero.as_deref(), Some("2026-05-10T10:00:00Z"));
     let text = r.render();
     assert!(
-        text.starts_with("prometheus: 4 job(s) imported, 2 left out, from 6 record(s)"),
+        text.starts_with("prometheus: 5 job(s) imported, 1 left out, from 6 record(s)"),
         "{text}"
     );
 }
@@ -363,7 +381,7 @@ fn a_url_is_queried_once_per_series_and_read_as_the_files() {
     let i = prometheus::read_url(&source(&s.url), &Options::default()).unwrap();
     let files = import::read(&files(), ImportFormat::Prometheus, &Options::default()).unwrap();
     assert_eq!(csv(&i.loaded.workload), csv(&files.loaded.workload));
-    assert_eq!((i.report.read, i.report.imported), (6, 4));
+    assert_eq!((i.report.read, i.report.imported), (6, 5));
     assert_eq!(i.report.files, std::slice::from_ref(&s.url));
     // The orphan's origin names the URL and the query whose answer first named it.
     let orphan = &examples(&i.report, "no kube_pod_created series")[0];

@@ -12,11 +12,10 @@ use std::path::PathBuf;
 
 const LEFT: &str = "left the queue without running";
 const RUNNING: &str =
-    "still running when the trace was taken (the canonical format has no open-ended jobs yet)";
+    "run time: still running when the trace was taken, so open-ended (it runs to the end of a run)";
 const NOT_STARTED: &str = "not started when the trace was taken (its run time is unknown)";
 const NO_START: &str = "start: none recorded, so the run time is the duration given";
 const DEFAULT_TEAM: &str = "team: none given (no namespace, user or mapping rule), set to 'default'";
-const ZERO_RUN: &str = "run time: 0 recorded, read as 1 ms";
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -102,7 +101,8 @@ fn jobs(w: &Workload) -> Vec<Job> {
             models: j.models.iter().map(|m| w.models[m.index()].clone()).collect(),
             submit: j.submit.0,
             start: j.recorded_start.get().map(|t| t.0),
-            work: j.work.0,
+            // Open-ended (still running): no run time.
+            work: if j.open_ended { u64::MAX } else { j.work.0 },
         })
         .collect()
 }
@@ -207,6 +207,13 @@ fn helios_cluster_log() {
             user: u("uzqls"),
             ..job("1425514", 4, 3000, "vcpDC", 119.0, Some(149.0), 600.0)
         },
+        // RUNNING, no end: open-ended; 18:45:00 is 239 s, started 18:46:00 (299 s); 2 GPUs and
+        // 8 cores on one node.
+        Job {
+            cpu_milli: 8000,
+            user: u("uVMrF"),
+            ..job("1425516", 1, 2000, "vchbv", 239.0, Some(299.0), f64::INFINITY)
+        },
         // A CPU job: 0 GPUs, 4 cores; 18:47:00 is 359 s; ran 60 s.
         Job {
             cpu_milli: 4000,
@@ -219,19 +226,21 @@ fn helios_cluster_log() {
         skipped(&got.report),
         left_out(&[
             (LEFT, 1, &["cluster_log.csv:6"]),
-            (RUNNING, 1, &["cluster_log.csv:7"]),
             (NOT_STARTED, 1, &["cluster_log.csv:8"]),
         ])
     );
     assert_eq!(
         got.report.defaulted,
-        assumed(&[(
-            "GPUs: gpu_num is not a multiple of node_num, so each node's pod asks for the share rounded up",
-            1
-        )])
+        assumed(&[
+            (
+                "GPUs: gpu_num is not a multiple of node_num, so each node's pod asks for the share rounded up",
+                1
+            ),
+            (RUNNING, 1),
+        ])
     );
     assert_eq!(got.report.time_zero.as_deref(), Some("2020-06-09T18:41:01Z"));
-    assert_eq!((got.report.read, got.report.imported), (8, 5));
+    assert_eq!((got.report.read, got.report.imported), (8, 6));
 }
 
 #[test]
@@ -295,13 +304,26 @@ fn philly_job_log() {
                 60.0,
             )
         },
+        // Its one attempt started 03:30:00 (a minute after submission, 2365 s) and has no end:
+        // open-ended, 1 GPU on m30.
+        Job {
+            user: u("ce2f4c"),
+            ..job(
+                "application_1506638472019_10006",
+                1,
+                1000,
+                "ee9e8c",
+                2365.0,
+                Some(2425.0),
+                f64::INFINITY,
+            )
+        },
     ];
     assert_eq!(jobs(&got.loaded.workload), expected);
     assert_eq!(
         skipped(&got.report),
         left_out(&[
             (LEFT, 1, &["cluster_job_log: application_1506638472019_10005"]),
-            (RUNNING, 1, &["cluster_job_log: application_1506638472019_10006"]),
             (
                 "no attempt has a start time (a logging gap): its run cannot be placed in time",
                 1,
@@ -311,14 +333,17 @@ fn philly_job_log() {
     );
     assert_eq!(
         got.report.defaulted,
-        assumed(&[(
-            "GPUs: machines gave the job different GPU counts, so every pod asks for the most",
-            1
-        )])
+        assumed(&[
+            (
+                "GPUs: machines gave the job different GPU counts, so every pod asks for the most",
+                1
+            ),
+            (RUNNING, 1),
+        ])
     );
     // 6 records built, 1 left out before.
     assert_eq!(got.report.time_zero.as_deref(), Some("2017-10-03T02:49:35Z"));
-    assert_eq!((got.report.read, got.report.imported), (7, 4));
+    assert_eq!((got.report.read, got.report.imported), (7, 5));
 }
 
 #[test]
@@ -465,6 +490,23 @@ fn pai_job_and_task_tables_in_either_order() {
                 570.0,
             )
         },
+        // Running, no end: open-ended; job start 4551200 (321 s), its task 4551210 (331 s);
+        // one T4, 6 cores, 29.296875 GB = 30000 MiB.
+        Job {
+            cpu_milli: 6000,
+            mem_mib: 30000,
+            models: m("T4"),
+            user: u("9f5c1b2e7a11"),
+            ..job(
+                "471dda9ed84965451e042145",
+                1,
+                1000,
+                "9f5c1b2e7a11",
+                321.0,
+                Some(331.0),
+                f64::INFINITY,
+            )
+        },
         // plan_gpu 150: rounded up to 2 GPUs; 4551300 is 421 s; ran 600 s.
         Job {
             cpu_milli: 8000,
@@ -487,7 +529,6 @@ fn pai_job_and_task_tables_in_either_order() {
         skipped(&got.report),
         left_out(&[
             (NOT_STARTED, 1, &["pai_job_table.csv:4"]),
-            (RUNNING, 1, &["pai_job_table.csv:5"]),
             (
                 "no rows in pai_task_table.csv: its requests are unknown",
                 1,
@@ -506,6 +547,7 @@ fn pai_job_and_task_tables_in_either_order() {
                 "tasks of different shapes: every instance asks for the requests of the task with the most GPUs",
                 1
             ),
+            (RUNNING, 1),
         ])
     );
     assert_eq!(
@@ -517,7 +559,7 @@ fn pai_job_and_task_tables_in_either_order() {
         got.report.time_zero.as_deref(),
         Some("4550879 s on the trace's clock")
     );
-    assert_eq!((got.report.read, got.report.imported), (7, 4));
+    assert_eq!((got.report.read, got.report.imported), (7, 5));
 }
 
 #[test]
@@ -562,11 +604,11 @@ fn alibaba_spot_jobs() {
             models: m("A10"),
             ..job("500003", 2, 2000, "21", 9589900.0, None, 100.0)
         },
-        // No GPU, no model; a duration of 0 runs 1 ms.
+        // No GPU, no model; a duration of 0.
         Job {
             cpu_milli: 8000,
             priority: 1,
-            ..job("500004", 1, 0, "13", 9590000.0, None, 0.001)
+            ..job("500004", 1, 0, "13", 9590000.0, None, 0.0)
         },
     ];
     assert_eq!(jobs(&got.loaded.workload), expected);
@@ -578,7 +620,6 @@ fn alibaba_spot_jobs() {
                 "GPUs: gpu_request above one GPU and not whole, rounded up to whole GPUs",
                 1
             ),
-            (ZERO_RUN, 1),
             (NO_START, 6),
         ])
     );
@@ -608,8 +649,8 @@ fn tiresias_job_csv() {
         job("4", 2, 6000, "default", 99.0, None, 121.0),
         // 9 GPUs: 2 pods of 4.5, rounded up to 5.
         job("5", 2, 5000, "default", 132.0, None, 138.0),
-        // A duration of 0 runs 1 ms.
-        job("6", 1, 4000, "default", 176.0, None, 0.001),
+        // A duration of 0.
+        job("6", 1, 4000, "default", 176.0, None, 0.0),
     ];
     assert_eq!(jobs(&got.loaded.workload), expected);
     assert!(got.report.skipped.is_empty());
@@ -620,7 +661,6 @@ fn tiresias_job_csv() {
                 "GPUs: num_gpu spread over 8-GPU nodes does not divide evenly, so each pod asks for the share rounded up",
                 1
             ),
-            (ZERO_RUN, 1),
             (NO_START, 7),
             (DEFAULT_TEAM, 5),
         ])

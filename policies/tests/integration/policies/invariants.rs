@@ -265,3 +265,42 @@ fn the_invariant_suite_covers_every_policy() {
         );
     }
 }
+
+/// Beside jobs still running when the trace ended (open-ended), every policy ends its run: the
+/// open-ended jobs are running at the end, never finished, and every other job that fits beside
+/// them finishes. Two 4-GPU nodes: o1 and o2 (open-ended, 2 GPUs each) arrive first; then twelve
+/// 1-GPU jobs of 100 s, with priorities, which fit in the 4 GPUs left.
+#[test]
+fn every_policy_ends_a_run_beside_open_ended_jobs() {
+    let jobs: Vec<RawJob> = (0..14)
+        .map(|i| RawJob {
+            submit: if i < 2 { 0 } else { 10 + i },
+            dur: 100,
+            pods: 1,
+            gpu_milli: if i < 2 { 2000 } else { 1000 },
+            cpu: 1,
+            prio: (i % 3) as i32,
+            model: None,
+            patience: None,
+        })
+        .collect();
+    let (mut w, c) = build(&jobs, &[(0, 2, 4, 64, 1000)]);
+    for j in &mut w.jobs {
+        j.selector = None;
+    }
+    w.jobs[0].set_open_ended();
+    w.jobs[1].set_open_ended();
+    for pol in POLICIES_UNDER_TEST {
+        for place in placements() {
+            let o = crate::policies::run(&w, c.clone(), pol, place);
+            for (i, r) in o.jobs.iter().enumerate() {
+                let want = if i < 2 {
+                    JobStatus::Running
+                } else {
+                    JobStatus::Finished
+                };
+                assert_eq!(r.status, want, "{pol} {place}: job {i}");
+            }
+        }
+    }
+}
