@@ -234,6 +234,15 @@ impl Scenario {
             Some(f) => {
                 let path = self.base.join(t.path.as_ref().expect("checked"));
                 let l = fairway_traces::read_with(&path, f, self.limits.max_jobs)?;
+                if l.timeless && self.inflation.is_none() {
+                    return Err(self.invalid(
+                        "trace.path",
+                        format!(
+                            "{} has no time columns (creation_time, deletion_time, scheduled_time): a pod list without times can only be inflated ([inflation], which ignores time), not replayed",
+                            path.display()
+                        ),
+                    ));
+                }
                 (l.workload, l.warnings)
             }
             None => {

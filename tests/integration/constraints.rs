@@ -173,3 +173,52 @@ fn kueue_beside_an_open_ended_job_needs_a_horizon_and_says_so() {
         "{summary}"
     );
 }
+
+/// An openb pod list without time columns (the `multigpu*` lists) is inflated, not replayed:
+/// three 1-GPU pods, reshuffled as they run out, arrive on one 8-GPU node until the demand that
+/// arrived is the node's 8 GPUs: 8 arrivals, every one placed, whatever the order. A plain run
+/// of the same list is an error that says why.
+#[test]
+fn a_pod_list_without_times_is_inflated_but_not_replayed() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("pods.csv"),
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase\n\
+         a,1000,1024,1,1000,,LS,Running\nb,1000,1024,1,1000,,BE,Running\nc,1000,1024,1,1000,,LS,Pending\n",
+    )
+    .unwrap();
+    let scenario = |extra: &str| {
+        let p = tmp.path().join("s.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "name = \"multigpu\"\n[trace]\nformat = \"openb\"\npath = \"pods.csv\"\n\
+                 [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+                 [policy]\nname = \"fifo\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let s = scenario("");
+    let e = crate::common::fails(&["validate", s.to_str().unwrap()]);
+    assert!(
+        e.contains("trace.path:") && e.contains("has no time columns") && e.contains("[inflation]"),
+        "{e}"
+    );
+    let s = scenario("[inflation]\ntarget = 1.0\nplacements = [\"first-fit\"]\n");
+    let out = tmp.path().join("out");
+    ok(&[
+        "run",
+        s.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = read(&out.join("inflation.csv"));
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 8, "{text}");
+    assert!(rows.iter().all(|r| r.split(',').nth(4) == Some("true")), "{text}");
+    assert!(rows[7].ends_with(",1.000000,1.000000"), "{text}");
+}

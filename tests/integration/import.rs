@@ -35,6 +35,12 @@ fn kubectl_output_imports_and_runs() {
     );
     let csv = read(&trace);
     assert_eq!(csv.lines().count(), 6, "{csv}");
+    // The pod template's nodeSelector (but for the GPU product) is the job's node_selector.
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("team-a/job-train-1-3f2a1,") && l.ends_with(",pool=h100")),
+        "{csv}"
+    );
     // Still running when printed: `open` in the duration column.
     assert!(
         csv.contains("\nteam-a/job-running-1,10800,open,4,team-a,"),
@@ -115,6 +121,16 @@ fn kubectl_output_imports_and_runs() {
     assert!(err.contains("so open-ended"), "{err}");
     let s: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
     assert_eq!(s["jobs_total"], 5, "{s}");
+    // The job that selects pool=h100 ran on the two nodes that carry it (the p5.48xlarge pool).
+    let jobs = read(&dir.join("jobs.csv"));
+    let train = jobs
+        .lines()
+        .find(|l| l.starts_with("team-a/job-train-1-3f2a1,"))
+        .unwrap();
+    assert!(
+        train.contains(",finished,") && train.ends_with(",p5.48xlarge-0;p5.48xlarge-1"),
+        "{train}"
+    );
     // The open-ended job is running at the end, never finished.
     assert_eq!(
         (s["jobs_running"].as_u64(), s["jobs_finished"].as_u64()),

@@ -112,6 +112,7 @@ pub fn read_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> {
     Ok(Loaded {
         workload: b.finish(),
         warnings,
+        timeless: false,
     })
 }
 

@@ -30,6 +30,9 @@ use std::path::Path;
 pub struct Loaded {
     pub workload: Workload,
     pub warnings: Vec<String>,
+    /// The file gives no times (an openb `multigpu*` pod list): every job is submitted at 0
+    /// with a placeholder run time, which only a time-free experiment (`[inflation]`) may use.
+    pub timeless: bool,
 }
 
 /// The trace file formats.
@@ -79,7 +82,8 @@ pub fn read_with(path: &Path, format: TraceFormat, max_jobs: u64) -> Result<Load
 }
 
 /// The format of a trace file, from its header: openb pod lists have `qos` and
-/// `creation_time`; everything else is read as canonical.
+/// `creation_time` (or, without times, `num_gpu` and `gpu_milli`); everything else is read as
+/// canonical.
 pub fn sniff_format(path: &Path) -> Result<TraceFormat, TraceError> {
     use std::io::BufRead as _;
     let io = |source| TraceError::Io {
@@ -90,7 +94,9 @@ pub fn sniff_format(path: &Path) -> Result<TraceFormat, TraceError> {
     let mut first = String::new();
     std::io::BufReader::new(file).read_line(&mut first).map_err(io)?;
     let cols: Vec<&str> = first.trim().split(',').map(str::trim).collect();
-    Ok(if cols.contains(&"qos") && cols.contains(&"creation_time") {
+    let openb = cols.contains(&"qos")
+        && (cols.contains(&"creation_time") || (cols.contains(&"num_gpu") && cols.contains(&"gpu_milli")));
+    Ok(if openb {
         TraceFormat::Openb
     } else {
         TraceFormat::Canonical

@@ -8,7 +8,10 @@
 //!   stayed in the system (`deletion_time - creation_time`, at least 1 s);
 //! - GPUs are `num_gpu` whole GPUs, or `gpu_milli` of one GPU when `num_gpu` is 1;
 //! - `qos` is the team, and gives the priority: Guaranteed 3, LS 2, Burstable 1, BE 0;
-//! - `gpu_spec` (`V100M16|V100M32`) is the set of allowed GPU models.
+//! - `gpu_spec` (`V100M16|V100M32`) is the set of allowed GPU models;
+//! - the `multigpu*` lists have none of the three time columns: their pods are submitted at 0 in
+//!   file order with a placeholder run of 1 s, and [`Loaded::timeless`] says so (only a
+//!   time-free experiment, workload inflation, may read them).
 
 use crate::error::TraceError;
 use crate::table::{Table, unique_id};
@@ -35,9 +38,19 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
     let gpu_milli = t.required("gpu_milli")?;
     let gpu_spec = t.optional("gpu_spec");
     let qos = t.required("qos")?;
-    let created = t.required("creation_time")?;
-    let deleted = t.required("deletion_time")?;
-    let scheduled = t.required("scheduled_time")?;
+    // The multigpu* lists carry no time columns; with some of them, all are required.
+    let timeless = ["creation_time", "deletion_time", "scheduled_time"]
+        .iter()
+        .all(|c| t.optional(c).is_none());
+    let times = if timeless {
+        None
+    } else {
+        Some((
+            t.required("creation_time")?,
+            t.required("deletion_time")?,
+            t.required("scheduled_time")?,
+        ))
+    };
 
     let mut b = WorkloadBuilder::new(t.file.clone());
     let mut rec = csv::StringRecord::new();
@@ -65,17 +78,40 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
                 ));
             }
         };
-        let submit = row.secs(created, false)?;
-        let end = row.secs(deleted, false)?;
-        if end < submit {
-            return Err(row.err(deleted, "deletion_time is before creation_time"));
-        }
-        if end > last_deletion {
-            (last_deletion, censored) = (end, 1);
-        } else if end == last_deletion {
-            censored += 1;
-        }
-        let start = row.opt_secs(Some(scheduled), false)?;
+        // Without times (the multigpu* lists): submitted at 0 in file order, running the
+        // smallest run we model.
+        let (submit, work, patience, start) = match times {
+            None => (0, 1000, None, None),
+            Some((created, deleted, scheduled)) => {
+                let submit = row.secs(created, false)?;
+                let end = row.secs(deleted, false)?;
+                if end < submit {
+                    return Err(row.err(deleted, "deletion_time is before creation_time"));
+                }
+                if end > last_deletion {
+                    (last_deletion, censored) = (end, 1);
+                } else if end == last_deletion {
+                    censored += 1;
+                }
+                let start = row.opt_secs(Some(scheduled), false)?;
+                let (work, patience) = match start {
+                    Some(s) if s < submit || s > end => {
+                        return Err(row.err(
+                            scheduled,
+                            "scheduled_time must lie between creation_time and deletion_time",
+                        ));
+                    }
+                    Some(s) => (end - s, None),
+                    None => {
+                        never_scheduled += 1;
+                        (end - submit, Some(SimDuration(end - submit)))
+                    }
+                };
+                // A pod deleted the instant it started held nothing; give it the smallest run
+                // we model.
+                (submit, work.max(1000), patience, start)
+            }
+        };
         let team_name = row.non_empty(qos)?;
         let Some(&(_, priority)) = QOS_PRIORITY.iter().find(|(q, _)| *q == team_name) else {
             return Err(row.err(
@@ -89,21 +125,7 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
             cpu_milli: row.count(cpu)?,
             mem_mib: row.count(mem)?,
         };
-        let (work, patience) = match start {
-            Some(s) if s < submit || s > end => {
-                return Err(row.err(
-                    scheduled,
-                    "scheduled_time must lie between creation_time and deletion_time",
-                ));
-            }
-            Some(s) => (end - s, None),
-            None => {
-                never_scheduled += 1;
-                (end - submit, Some(SimDuration(end - submit)))
-            }
-        };
-        // A pod deleted the instant it started held nothing; give it the smallest run we model.
-        let mut spec = JobSpec::new(SimTime(submit), SimDuration(work.max(1000)), 1, pod, team);
+        let mut spec = JobSpec::new(SimTime(submit), SimDuration(work), 1, pod, team);
         spec.priority = priority;
         spec.patience = patience.into();
         spec.recorded_start = start.map(SimTime).into();
@@ -134,6 +156,7 @@ pub fn read_pods_with(path: &Path, max_jobs: u64) -> Result<Loaded, TraceError> 
     Ok(Loaded {
         workload: b.finish(),
         warnings,
+        timeless,
     })
 }
 

@@ -62,6 +62,26 @@ pub fn meta_map(obj: &Value, key: &str) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Labels that say which GPU a node has, in the order they are looked for.
+pub const GPU_PRODUCT_LABELS: &[&str] = &[
+    "nvidia.com/gpu.product",
+    "amd.com/gpu.product",
+    "cloud.google.com/gke-accelerator",
+];
+
+/// A pod spec's `nodeSelector`, but for the GPU-product labels (read as the job's GPU model,
+/// which every pool carries as `gpu_model`).
+pub fn node_selector(pod_spec: &Map<String, Value>) -> BTreeMap<String, String> {
+    (pod_spec.get("nodeSelector").and_then(Value::as_object))
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| !GPU_PRODUCT_LABELS.contains(&k.as_str()))
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// An RFC 3339 time (`2026-03-01T12:00:00Z`, with a fraction or an offset) as milliseconds
 /// since the Unix epoch.
 pub fn timestamp(text: &str) -> Option<i64> {

@@ -166,6 +166,8 @@ pub struct Record {
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// Node labels the job's pods must run on (Kubernetes' `nodeSelector`).
+    pub node_selector: BTreeMap<String, String>,
 }
 
 impl Record {
@@ -194,6 +196,7 @@ impl Record {
             namespace: None,
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
+            node_selector: BTreeMap::new(),
         }
     }
 }
@@ -458,6 +461,7 @@ pub fn build(mut records: Vec<Record>, opts: &Options, mut report: Report) -> Re
         loaded: Loaded {
             workload: b.finish(),
             warnings: report.warnings(),
+            timeless: false,
         },
         report,
     })
@@ -528,6 +532,10 @@ fn spec_of(
     }
     if let Some(u) = r.gpu_util {
         spec.gpu_util = Some(u.clamp(0.0, 1.0));
+    }
+    if !r.node_selector.is_empty() {
+        let sel = fairway_engine::Selector(r.node_selector.clone().into_iter().collect());
+        spec.selector = Some(b.selector(sel).map_err(|e| err(e.to_string()))?);
     }
     Ok(spec)
 }

@@ -13,12 +13,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Labels that say which GPU a node has, in the order they are looked for.
-const GPU_PRODUCT_LABELS: &[&str] = &[
-    "nvidia.com/gpu.product",
-    "amd.com/gpu.product",
-    "cloud.google.com/gke-accelerator",
-];
+use super::kube::GPU_PRODUCT_LABELS;
 const INSTANCE_TYPE_LABELS: &[&str] = &[
     "node.kubernetes.io/instance-type",
     "beta.kubernetes.io/instance-type",

@@ -10,7 +10,8 @@
 //!   (`status.startTime`: a gang runs when all its pods are placed), ended when the last
 //!   container finished; a group with a pod still running or pending is reported as such;
 //! - team: the namespace unless a mapping rule says otherwise; priority: the pod's priority
-//!   class, else `spec.priority`; GPU model: a `nvidia.com/gpu.product` node selector.
+//!   class, else `spec.priority`; GPU model: a `nvidia.com/gpu.product` node selector; the
+//!   rest of `spec.nodeSelector`: the job's node selector (that of its first pod).
 //!
 //! The grouping ([`jobs`]) is shared with the [`prometheus`](super::prometheus) importer, which
 //! observes the same pods through kube-state-metrics: both build a [`Pod`] per pod.
@@ -209,6 +210,7 @@ fn pod(
                 .and_then(Value::as_i64)
                 .map(|p| p.to_string())
         });
+    rec.node_selector = kube::node_selector(spec);
     rec.gpu_model = spec
         .get("nodeSelector")
         .and_then(|s| s.get("nvidia.com/gpu.product"))

@@ -6,7 +6,8 @@
 //!   shape), which the report counts;
 //! - queue: `namespace/queueName` (the LocalQueue, as the `kueue` policy resolves it); team: the
 //!   namespace unless a mapping rule says otherwise; priority: the priority class, else
-//!   `spec.priority`;
+//!   `spec.priority`; node selector: the pod templates' `nodeSelector` labels (those every pod
+//!   set asks for, counted where they differ), but for GPU-product labels;
 //! - times: submitted at `metadata.creationTimestamp`, started at the `Admitted` condition (or
 //!   `QuotaReserved` where Kueue admits without checks and wrote only that), ended at
 //!   `Finished`; the flavor `status.admission` gave the GPUs is kept for mapping rules (a
@@ -17,6 +18,7 @@ use super::{End, Options, Record, Report};
 use crate::error::TraceError;
 use fairway_engine::{GPU_MILLI, PodRequest};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub fn records(paths: &[PathBuf], opts: &Options, report: &mut Report) -> Result<Vec<Record>, TraceError> {
@@ -67,6 +69,7 @@ fn workload(
     let mut pods: u64 = 0;
     let mut shape: Option<kube::Requests> = None;
     let mut shapes_differ = false;
+    let mut selector: Option<BTreeMap<String, String>> = None;
     for (i, ps) in sets.iter().enumerate() {
         let path = format!("spec.podSets[{i}]");
         let count = match ps.get("count") {
@@ -86,6 +89,18 @@ fn workload(
         let r = kube::pod_requests(pspec, &opts.gpu_resources, &at, &format!("{path}.template.spec"))?;
         if count == 0 {
             continue;
+        }
+        // One selector for the job: the labels every pod set asks for.
+        let sel = kube::node_selector(pspec);
+        match &mut selector {
+            None => selector = Some(sel),
+            Some(s) if *s == sel => {}
+            Some(s) => {
+                s.retain(|k, v| sel.get(k) == Some(v));
+                report.default_(
+                    "pod sets with different node selectors: the job asks for the labels they share",
+                );
+            }
         }
         pods += count;
         match &mut shape {
@@ -113,6 +128,7 @@ fn workload(
     );
     r.pods = u32::try_from(pods).map_err(|_| at("spec.podSets", "more than 2^32 pods".into()))?;
     r.pod = request(&shape, &at)?;
+    r.node_selector = selector.unwrap_or_default();
     for k in shape.other.keys() {
         report.default_(format!("resource '{k}' requested but not modelled: ignored"));
     }

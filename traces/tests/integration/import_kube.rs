@@ -114,6 +114,11 @@ fn kueue_workloads_of_both_api_versions_become_jobs() {
     assert_eq!(rows(w), want);
     assert!(job(w, "team-a/job-running-1").open_ended);
     let train = job(w, "team-a/job-train-1-3f2a1");
+    // Its pod template's nodeSelector, but for the GPU product (a GPU model, which every pool
+    // carries as gpu_model).
+    let sel = train.selector.map(|s| w.selectors[s.index()].to_string());
+    assert_eq!(sel.as_deref(), Some("pool=h100"));
+    assert_eq!(job(w, "team-a/job-eval-2-aa01").selector, None);
     assert_eq!(w.teams[train.team.index()], "team-a");
     assert_eq!(w.queues[train.queue.unwrap() as usize], "team-a/lq-a");
     assert_eq!(w.classes[train.priority_class.unwrap() as usize], "high");
@@ -188,6 +193,15 @@ fn pods_of_one_owner_are_one_gang_job() {
     let train = job(w, "research/train-x");
     assert_eq!(w.teams[train.team.index()], "research");
     assert_eq!(w.classes[train.priority_class.unwrap() as usize], "batch-high");
+    // The CPU-only pod's nodeSelector keeps it on the nodes labelled pool=cpu.
+    let prep = job(w, "dev/prep");
+    assert_eq!(
+        prep.selector
+            .map(|s| w.selectors[s.index()].to_string())
+            .as_deref(),
+        Some("pool=cpu")
+    );
+    assert_eq!(train.selector, None);
     let r = &i.report;
     assert_eq!((r.read, r.imported), (5, 5));
     assert!(r.skipped.is_empty(), "{:?}", r.skipped);
