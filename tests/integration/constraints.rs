@@ -3,6 +3,23 @@
 //! still running when the trace ended, and the nodes each job ran on in `jobs.csv`.
 
 use crate::common::{ok, read};
+use std::path::{Path, PathBuf};
+
+/// Writes `dir/s.toml`: the trace `trace` (the lines of its table) on one node of 8 A100s, 64
+/// cores and 512 GiB, under `policy` (the lines of `[policy]`, and any tables after it).
+fn one_node(dir: &Path, trace: &str, policy: &str) -> PathBuf {
+    let p = dir.join("s.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "name = \"s\"\n[trace]\n{trace}\n\
+             [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
+             [policy]\n{policy}"
+        ),
+    )
+    .unwrap();
+    p
+}
 
 /// One 8-GPU node with 64 cores listed first, then one CPU node of 64 cores labelled
 /// `node-type=cpu`; best-effort FIFO, first-fit. At t=0: c1 and c2 (64 cores, no GPU, an hour each)
@@ -126,17 +143,11 @@ fn kueue_beside_an_open_ended_job_needs_a_horizon_and_says_so() {
     )
     .unwrap();
     let scenario = |extra: &str| {
-        let p = tmp.path().join("s.toml");
-        std::fs::write(
-            &p,
-            format!(
-                "name = \"kq\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n\
-                 [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
-                 [policy]\nname = \"kueue\"\nmanifests = \"m.yaml\"\n{extra}"
-            ),
+        one_node(
+            tmp.path(),
+            "format = \"canonical\"\npath = \"t.csv\"",
+            &format!("name = \"kueue\"\nmanifests = \"m.yaml\"\n{extra}"),
         )
-        .unwrap();
-        p
     };
     let s = scenario("");
     let out = tmp.path().join("out");
@@ -188,17 +199,11 @@ fn a_pod_list_without_times_is_inflated_but_not_replayed() {
     )
     .unwrap();
     let scenario = |extra: &str| {
-        let p = tmp.path().join("s.toml");
-        std::fs::write(
-            &p,
-            format!(
-                "name = \"multigpu\"\n[trace]\nformat = \"openb\"\npath = \"pods.csv\"\n\
-                 [cluster]\n[[cluster.pool]]\nname = \"g\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\n\
-                 [policy]\nname = \"fifo\"\n{extra}"
-            ),
+        one_node(
+            tmp.path(),
+            "format = \"openb\"\npath = \"pods.csv\"",
+            &format!("name = \"fifo\"\n{extra}"),
         )
-        .unwrap();
-        p
     };
     let s = scenario("");
     let e = crate::common::fails(&["validate", s.to_str().unwrap()]);

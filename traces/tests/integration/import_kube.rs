@@ -12,10 +12,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// (name, submit s, recorded start s, run s, pods, GPUs per pod, cpu milli, MiB)
-type Row = (String, f64, f64, f64, u32, f64, u64, u64);
+/// (name, submit s, recorded start s, run s, pods, GPUs per pod, cpu milli, MiB); shared with
+/// the Prometheus importer's tests, whose pods become jobs the same way.
+pub(crate) type Row = (String, f64, f64, f64, u32, f64, u64, u64);
 
-fn rows(w: &Workload) -> Vec<Row> {
+pub(crate) fn rows(w: &Workload) -> Vec<Row> {
     w.jobs
         .iter()
         .enumerate()
@@ -39,7 +40,7 @@ fn rows(w: &Workload) -> Vec<Row> {
         .collect()
 }
 
-fn job<'a>(w: &'a Workload, name: &str) -> &'a fairway_engine::JobSpec {
+pub(crate) fn job<'a>(w: &'a Workload, name: &str) -> &'a fairway_engine::JobSpec {
     let i = (0..w.len())
         .find(|&i| &w.names[i] == name)
         .unwrap_or_else(|| panic!("no job {name}"));

@@ -3,6 +3,7 @@
 //! over HTTP by a stand-in Prometheus on the loopback address, and broken answers. Every
 //! expected value is worked out from the fixture's values in the comment beside it.
 
+use crate::import_kube::{Row, job, rows};
 use fairway_engine::Workload;
 use fairway_traces::import::prometheus::{self, Source};
 use fairway_traces::import::{self, ImportFormat, Mapping, Options, Report};
@@ -23,40 +24,6 @@ fn files() -> Vec<PathBuf> {
         .map(|q| dir().join(format!("{q}.json")))
         .filter(|p| p.exists())
         .collect()
-}
-
-/// (name, submit s, recorded start s, run s, pods, GPUs per pod, cpu milli, MiB)
-type Row = (String, f64, f64, f64, u32, f64, u64, u64);
-
-fn rows(w: &Workload) -> Vec<Row> {
-    w.jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| {
-            (
-                w.names[i].to_string(),
-                j.submit.millis() as f64 / 1000.0,
-                j.recorded_start.get().expect("recorded").millis() as f64 / 1000.0,
-                // Open-ended (still running): no run time.
-                if j.open_ended {
-                    f64::INFINITY
-                } else {
-                    j.work.millis() as f64 / 1000.0
-                },
-                j.pods,
-                f64::from(j.pod.gpu_milli) / 1000.0,
-                j.pod.cpu_milli,
-                j.pod.mem_mib,
-            )
-        })
-        .collect()
-}
-
-fn job<'a>(w: &'a Workload, name: &str) -> &'a fairway_engine::JobSpec {
-    let i = (0..w.len())
-        .find(|&i| &w.names[i] == name)
-        .unwrap_or_else(|| panic!("no job {name}"));
-    &w.jobs[i]
 }
 
 fn csv(w: &Workload) -> String {
