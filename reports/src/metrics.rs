@@ -14,7 +14,9 @@
 //!   `gpu_util_coverage` says which share of the allocated GPU time they are;
 //! - fairness: each team's share of allocated GPU time over its entitlement (`share_ratio`; the
 //!   entitlement is the nominal GPU quota share of its queue under Kueue, its weight share under
-//!   fair-share, an equal share otherwise); Jain's index over those ratios, (sum x)^2 / (n sum
+//!   fair-share, an equal share otherwise; a queue's is split evenly among the teams whose jobs
+//!   it served, and a team whose jobs went to several queues has the sum of its splits, with
+//!   `per_queue` giving each queue's own share and ratio); Jain's index over those ratios, (sum x)^2 / (n sum
 //!   x^2), 1 when every team got exactly its entitlement; the worst-served team has the lowest
 //!   ratio below 1 among the teams whose share of the GPU time asked for (`demand_share`: GPUs x
 //!   run time at the reference speed, over all jobs) reached their entitlement (none if no such
@@ -164,6 +166,10 @@ pub struct TeamSummary {
     /// The queue most of the team's jobs went to.
     #[serde(default)]
     pub queue: Option<String>,
+    /// Every queue the team's jobs went to, when they went to more than one (its entitlement
+    /// is then the sum of its shares of each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
     /// The share of GPU time the team is entitled to (see the module notes).
     #[serde(default)]
     pub entitlement: f64,
@@ -257,6 +263,10 @@ pub struct RunSummary {
     /// one that never started missed it). `null` without a target or interactive jobs.
     pub interactive_within_target: Option<f64>,
     pub per_team: BTreeMap<String, TeamSummary>,
+    /// Per queue, when teams and queues are not one to one (a team across several queues, or
+    /// a queue shared by teams): its teams, its share of GPU time and its entitlement.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_queue: BTreeMap<String, QueueShare>,
     /// Preemptions by the policy's reason.
     pub preemptions_by_reason: BTreeMap<String, u64>,
     /// The policy's own figures (e.g. runtime-estimate accuracy for backfill).
@@ -324,6 +334,17 @@ pub struct PoolSummary {
     pub model: Option<String>,
     pub capacity_gpus: f64,
     pub gpu_allocation_rate: f64,
+}
+
+/// One queue's GPU time against its entitlement, with the teams whose jobs it served.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueShare {
+    pub teams: Vec<String>,
+    /// The queue's jobs' share of all allocated GPU time.
+    pub gpu_share: f64,
+    pub entitlement: f64,
+    /// `gpu_share / entitlement` (`null` without an entitlement).
+    pub share_ratio: Option<f64>,
 }
 
 /// How evenly GPU time went against entitlements (see the module notes).
@@ -539,12 +560,15 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     // Jobs per (team, queue): sparse, since with one queue per team a dense table would be
     // teams x teams.
     let mut team_queue_jobs: BTreeMap<(usize, usize), u32> = BTreeMap::new();
+    // GPU time of each queue's jobs (milli-GPU x ms), over all their runs.
+    let mut queue_gpu = vec![0u128; nq];
     for (i, (r, j)) in o.jobs.iter().zip(&w.jobs).enumerate() {
         let t = j.team.index();
         if let Some(&q) = o.queues.job_queue.get(i)
             && (q as usize) < nq
         {
             *team_queue_jobs.entry((t, q as usize)).or_default() += 1;
+            queue_gpu[q as usize] += u128::from(j.gpu_milli()) * u128::from(r.run_ms);
         }
         if let Some(u) = j.gpu_util
             && r.run_ms > 0
@@ -601,8 +625,9 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
     let span_ms = o.end.since(o.start).millis();
     let total_gpu_ms = o.total.gpu_milli_ms as f64 / 1000.0;
     let capacity = o.capacity_gpu_milli as f64 / 1000.0;
-    // A team's queue is the one most of its jobs went to; teams sharing a queue split its
-    // entitlement evenly.
+    // A team's queue is the one most of its jobs went to. Each queue's entitlement is split
+    // evenly among the teams whose jobs it served, and a team is entitled to the sum of its
+    // splits (a team whose CPU and GPU pods go to different queues has both).
     let mut team_queue: Vec<Option<usize>> = vec![None; teams];
     let mut best = vec![0u32; teams];
     // In (team, queue) order, so the lowest queue wins a tie.
@@ -613,12 +638,46 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         }
     }
     let mut sharing = vec![0usize; nq];
-    for q in team_queue.iter().flatten() {
-        sharing[*q] += 1;
+    let mut team_queues: Vec<Vec<usize>> = vec![Vec::new(); teams];
+    for &(t, q) in team_queue_jobs.keys() {
+        sharing[q] += 1;
+        team_queues[t].push(q);
     }
     let total_demand: f64 = team_demand.iter().sum();
-    let entitlement =
-        |t: usize| team_queue[t].map_or(0.0, |q| o.queues.queues[q].entitlement / sharing[q] as f64);
+    let entitlement = |t: usize| -> f64 {
+        (team_queues[t].iter())
+            .map(|&q| o.queues.queues[q].entitlement / sharing[q] as f64)
+            .sum()
+    };
+    let one_to_one = team_queues.iter().all(|qs| qs.len() <= 1) && sharing.iter().all(|&n| n <= 1);
+    let per_queue: BTreeMap<String, QueueShare> = if one_to_one {
+        BTreeMap::new()
+    } else {
+        (0..nq)
+            .filter(|&q| sharing[q] > 0)
+            .map(|q| {
+                let info = &o.queues.queues[q];
+                let share = if o.total.gpu_milli_ms > 0 {
+                    queue_gpu[q] as f64 / o.total.gpu_milli_ms as f64
+                } else {
+                    0.0
+                };
+                let teams: Vec<String> = (team_queue_jobs.keys())
+                    .filter(|&&(_, qq)| qq == q)
+                    .map(|&(t, _)| w.teams[t].clone())
+                    .collect();
+                (
+                    info.name.clone(),
+                    QueueShare {
+                        teams,
+                        gpu_share: round6(share),
+                        entitlement: round6(info.entitlement),
+                        share_ratio: (info.entitlement > 0.0).then(|| round6(share / info.entitlement)),
+                    },
+                )
+            })
+            .collect()
+    };
     let per_team: BTreeMap<String, TeamSummary> = (0..teams)
         .map(|t| {
             let gpu_ms = o.teams[t].gpu_milli_ms as f64 / 1000.0;
@@ -643,6 +702,13 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                     slowdown: std::mem::take(&mut team_slows[t]),
                     bounded_slowdown: std::mem::take(&mut team_bslows[t]),
                     queue: team_queue[t].map(|q| o.queues.queues[q].name.clone()),
+                    queues: if team_queues[t].len() > 1 {
+                        (team_queues[t].iter())
+                            .map(|&q| o.queues.queues[q].name.clone())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                     entitlement: round6(ent),
                     share_ratio: (ent > 0.0).then(|| round6(share / ent)),
                     demand_share: if total_demand > 0.0 {
@@ -778,6 +844,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
         wait_s_km: waits_km,
         jct_s: jcts,
         per_team,
+        per_queue,
         preemptions_by_reason: o.preemption_log.iter().fold(BTreeMap::new(), |mut m, p| {
             *m.entry(o.reasons[p.reason as usize].clone()).or_insert(0) += 1;
             m

@@ -227,3 +227,86 @@ fn a_pod_list_without_times_is_inflated_but_not_replayed() {
     assert!(rows.iter().all(|r| r.split(',').nth(4) == Some("true")), "{text}");
     assert!(rows[7].ends_with(",1.000000,1.000000"), "{text}");
 }
+
+/// A team across two queues: team a's three CPU jobs go to ClusterQueue cpu-a (no GPU quota),
+/// its GPU job to gpu-a (8 of the 16 nominal GPUs); team b's GPU job to gpu-b (the other 8).
+/// Entitlements are nominal-GPU shares: gpu-a 0.5, gpu-b 0.5, cpu-a 0. Team a is shown under
+/// cpu-a, where most of its jobs went, but is entitled to 0.5 (not 0) through gpu-a; each GPU
+/// job holds 1 GPU for an hour, so each team and each GPU queue has half the GPU time: ratio 1.
+#[test]
+fn a_team_across_queues_is_entitled_through_each_of_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cq = |name: &str, resource: &str, quota: u32| {
+        format!(
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {name}\nspec:\n  namespaceSelector: {{}}\n  resourceGroups:\n  - coveredResources: [\"{resource}\"]\n    flavors:\n    - name: default\n      resources:\n      - name: {resource}\n        nominalQuota: {quota}\n"
+        )
+    };
+    std::fs::write(
+        tmp.path().join("m.yaml"),
+        format!(
+            "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: default\n{}{}{}",
+            cq("cpu-a", "cpu", 64),
+            cq("gpu-a", "nvidia.com/gpu", 8),
+            cq("gpu-b", "nvidia.com/gpu", 8)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "job_id,submit_time,duration,gpus,team,cpu,queue\n\
+         c1,0,600,0,a,1,cpu-a\nc2,0,600,0,a,1,cpu-a\nc3,0,600,0,a,1,cpu-a\n\
+         g1,0,3600,1,a,,gpu-a\ng2,0,3600,1,b,,gpu-b\n",
+    )
+    .unwrap();
+    let s = one_node(
+        tmp.path(),
+        "format = \"canonical\"\npath = \"t.csv\"",
+        "name = \"kueue\"\nmanifests = \"m.yaml\"\n",
+    );
+    let out = tmp.path().join("out");
+    ok(&[
+        "run",
+        s.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let a = &v["per_team"]["a"];
+    assert_eq!(a["queue"], "cpu-a", "{a}");
+    assert_eq!(a["queues"], serde_json::json!(["cpu-a", "gpu-a"]), "{a}");
+    assert_eq!(
+        (a["entitlement"].as_f64(), a["share_ratio"].as_f64()),
+        (Some(0.5), Some(1.0)),
+        "{a}"
+    );
+    let b = &v["per_team"]["b"];
+    assert_eq!(b.get("queues"), None, "{b}");
+    assert_eq!(
+        (b["entitlement"].as_f64(), b["share_ratio"].as_f64()),
+        (Some(0.5), Some(1.0)),
+        "{b}"
+    );
+    let q = &v["per_queue"];
+    assert_eq!(q["cpu-a"]["teams"], serde_json::json!(["a"]), "{q}");
+    assert_eq!(
+        (
+            q["cpu-a"]["gpu_share"].as_f64(),
+            q["cpu-a"]["share_ratio"].as_f64()
+        ),
+        (Some(0.0), None),
+        "{q}"
+    );
+    for g in ["gpu-a", "gpu-b"] {
+        assert_eq!(
+            (
+                q[g]["gpu_share"].as_f64(),
+                q[g]["entitlement"].as_f64(),
+                q[g]["share_ratio"].as_f64()
+            ),
+            (Some(0.5), Some(0.5), Some(1.0)),
+            "{q}"
+        );
+    }
+}
