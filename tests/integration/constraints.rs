@@ -310,3 +310,72 @@ fn a_team_across_queues_is_entitled_through_each_of_them() {
         );
     }
 }
+
+/// Kueue assigns a flavor whose node labels agree with a job's node selector: flavors za
+/// (nodeLabels zone=a, first) and zb (zone=b), 8 GPUs of quota each, over pools pa (zone=a) and
+/// pb (zone=b) of one 8-GPU node each. j1 selects zone=b: za disagrees, so it is admitted on zb
+/// and starts at once on pb (admitted on za it would wait for a node for ever); j2 selects
+/// nothing and takes za, on pa.
+#[test]
+fn kueue_assigns_the_flavor_a_node_selector_agrees_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flavor = |name: &str, zone: &str| {
+        format!(
+            "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: {name}\nspec:\n  nodeLabels:\n    zone: {zone}\n---\n"
+        )
+    };
+    std::fs::write(
+        tmp.path().join("m.yaml"),
+        format!(
+            "{}{}apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: cq\nspec:\n  namespaceSelector: {{}}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: za\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n    - name: zb\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n",
+            flavor("za", "a"),
+            flavor("zb", "b")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "job_id,submit_time,duration,gpus,team,queue,node_selector\nj1,0,60,8,t,cq,zone=b\nj2,0,60,8,t,cq,\n",
+    )
+    .unwrap();
+    let s = tmp.path().join("s.toml");
+    let pool = |name: &str, zone: &str| {
+        format!(
+            "[[cluster.pool]]\nname = \"{name}\"\ngpu_model = \"A100\"\nnodes = 1\ngpus_per_node = 8\ncpu = 64\nmemory_gib = 512\nlabels = {{ zone = \"{zone}\" }}\n"
+        )
+    };
+    std::fs::write(
+        &s,
+        format!(
+            "name = \"zones\"\n[trace]\nformat = \"canonical\"\npath = \"t.csv\"\n[cluster]\n{}{}[policy]\nname = \"kueue\"\nmanifests = \"m.yaml\"\n",
+            pool("pa", "a"),
+            pool("pb", "b")
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    ok(&[
+        "run",
+        s.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let jobs = read(&out.join("jobs.csv"));
+    let row = |id: &str| {
+        jobs.lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap()
+            .to_string()
+    };
+    for (id, node) in [("j1", "pb-0"), ("j2", "pa-0")] {
+        let r = row(id);
+        let f: Vec<&str> = r.split(',').collect();
+        assert_eq!(
+            (f[2], f[4], *f.last().unwrap()),
+            ("finished", "0", node),
+            "{jobs}"
+        );
+    }
+}
