@@ -637,24 +637,25 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
             team_queue[t] = Some(q);
         }
     }
-    let mut sharing = vec![0usize; nq];
+    // Both ways round, in one pass: the queues of each team, the teams of each queue.
     let mut team_queues: Vec<Vec<usize>> = vec![Vec::new(); teams];
+    let mut queue_teams: Vec<Vec<usize>> = vec![Vec::new(); nq];
     for &(t, q) in team_queue_jobs.keys() {
-        sharing[q] += 1;
         team_queues[t].push(q);
+        queue_teams[q].push(t);
     }
     let total_demand: f64 = team_demand.iter().sum();
     let entitlement = |t: usize| -> f64 {
         (team_queues[t].iter())
-            .map(|&q| o.queues.queues[q].entitlement / sharing[q] as f64)
+            .map(|&q| o.queues.queues[q].entitlement / queue_teams[q].len() as f64)
             .sum()
     };
-    let one_to_one = team_queues.iter().all(|qs| qs.len() <= 1) && sharing.iter().all(|&n| n <= 1);
+    let one_to_one = team_queues.iter().all(|qs| qs.len() <= 1) && queue_teams.iter().all(|ts| ts.len() <= 1);
     let per_queue: BTreeMap<String, QueueShare> = if one_to_one {
         BTreeMap::new()
     } else {
         (0..nq)
-            .filter(|&q| sharing[q] > 0)
+            .filter(|&q| !queue_teams[q].is_empty())
             .map(|q| {
                 let info = &o.queues.queues[q];
                 let share = if o.total.gpu_milli_ms > 0 {
@@ -662,10 +663,7 @@ pub fn summarize(w: &Workload, o: &Outcome, info: &RunInfo) -> RunSummary {
                 } else {
                     0.0
                 };
-                let teams: Vec<String> = (team_queue_jobs.keys())
-                    .filter(|&&(_, qq)| qq == q)
-                    .map(|&(t, _)| w.teams[t].clone())
-                    .collect();
+                let teams: Vec<String> = queue_teams[q].iter().map(|&t| w.teams[t].clone()).collect();
                 (
                     info.name.clone(),
                     QueueShare {

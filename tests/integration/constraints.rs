@@ -5,6 +5,32 @@
 use crate::common::{ok, read};
 use std::path::{Path, PathBuf};
 
+/// A ResourceFlavor manifest, with these node labels.
+fn flavor(name: &str, labels: &[(&str, &str)]) -> String {
+    let mut doc =
+        format!("apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: {name}\n");
+    if !labels.is_empty() {
+        doc += "spec:\n  nodeLabels:\n";
+        for (k, v) in labels {
+            doc += &format!("    {k}: {v}\n");
+        }
+    }
+    doc
+}
+
+/// A ClusterQueue manifest covering `resource`, with a nominal quota in each flavor, in order.
+fn cluster_queue(name: &str, resource: &str, flavors: &[(&str, u32)]) -> String {
+    let mut doc = format!(
+        "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {name}\nspec:\n  namespaceSelector: {{}}\n  resourceGroups:\n  - coveredResources: [\"{resource}\"]\n    flavors:\n"
+    );
+    for (f, quota) in flavors {
+        doc += &format!(
+            "    - name: {f}\n      resources:\n      - name: {resource}\n        nominalQuota: {quota}\n"
+        );
+    }
+    doc
+}
+
 /// Writes `dir/s.toml`: the trace `trace` (the lines of its table) on one node of 8 A100s, 64
 /// cores and 512 GiB, under `policy` (the lines of `[policy]`, and any tables after it).
 fn one_node(dir: &Path, trace: &str, policy: &str) -> PathBuf {
@@ -133,8 +159,11 @@ fn kueue_beside_an_open_ended_job_needs_a_horizon_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("m.yaml"),
-        "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: default\n---\n\
-         apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: cq\nspec:\n  namespaceSelector: {}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: default\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 16\n",
+        [
+            flavor("default", &[]),
+            cluster_queue("cq", "nvidia.com/gpu", &[("default", 16)]),
+        ]
+        .join("---\n"),
     )
     .unwrap();
     std::fs::write(
@@ -236,19 +265,15 @@ fn a_pod_list_without_times_is_inflated_but_not_replayed() {
 #[test]
 fn a_team_across_queues_is_entitled_through_each_of_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let cq = |name: &str, resource: &str, quota: u32| {
-        format!(
-            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {name}\nspec:\n  namespaceSelector: {{}}\n  resourceGroups:\n  - coveredResources: [\"{resource}\"]\n    flavors:\n    - name: default\n      resources:\n      - name: {resource}\n        nominalQuota: {quota}\n"
-        )
-    };
     std::fs::write(
         tmp.path().join("m.yaml"),
-        format!(
-            "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: default\n{}{}{}",
-            cq("cpu-a", "cpu", 64),
-            cq("gpu-a", "nvidia.com/gpu", 8),
-            cq("gpu-b", "nvidia.com/gpu", 8)
-        ),
+        [
+            flavor("default", &[]),
+            cluster_queue("cpu-a", "cpu", &[("default", 64)]),
+            cluster_queue("gpu-a", "nvidia.com/gpu", &[("default", 8)]),
+            cluster_queue("gpu-b", "nvidia.com/gpu", &[("default", 8)]),
+        ]
+        .join("---\n"),
     )
     .unwrap();
     std::fs::write(
@@ -319,18 +344,14 @@ fn a_team_across_queues_is_entitled_through_each_of_them() {
 #[test]
 fn kueue_assigns_the_flavor_a_node_selector_agrees_with() {
     let tmp = tempfile::tempdir().unwrap();
-    let flavor = |name: &str, zone: &str| {
-        format!(
-            "apiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: {name}\nspec:\n  nodeLabels:\n    zone: {zone}\n---\n"
-        )
-    };
     std::fs::write(
         tmp.path().join("m.yaml"),
-        format!(
-            "{}{}apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: cq\nspec:\n  namespaceSelector: {{}}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\"]\n    flavors:\n    - name: za\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n    - name: zb\n      resources:\n      - name: nvidia.com/gpu\n        nominalQuota: 8\n",
-            flavor("za", "a"),
-            flavor("zb", "b")
-        ),
+        [
+            flavor("za", &[("zone", "a")]),
+            flavor("zb", &[("zone", "b")]),
+            cluster_queue("cq", "nvidia.com/gpu", &[("za", 8), ("zb", 8)]),
+        ]
+        .join("---\n"),
     )
     .unwrap();
     std::fs::write(
